@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Runs the test tiers in order (unit → integration → cluster → e2e), or the ones named on the
+// command line. Type-checks first so a type error fails fast. Assumes setup.mjs has run.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const ALL = ['unit', 'integration', 'cluster', 'e2e'];
+const asked = process.argv.slice(2);
+const tiers = asked.length > 0 ? asked : ALL;
+for (const t of tiers) {
+  if (!ALL.includes(t)) {
+    console.error(`sparkgate: unknown test tier '${t}'; expected one of ${ALL.join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const env = {
+  ...process.env,
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules', '--no-warnings=ExperimentalWarning']
+    .filter(Boolean)
+    .join(' '),
+  SPARKGATE_PYTHON: process.env.SPARKGATE_PYTHON ?? path.join(root, '.venv', 'bin', 'python')
+};
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, env, stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.exit(r.status ?? 1);
+  }
+}
+
+run('npx', ['tsc', '-p', 'server/tsconfig.json', '--noEmit']);
+const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
+for (const tier of tiers) {
+  console.log(`\n=== sparkgate: ${tier} tests ===`);
+  // One worker: integration tiers start JVMs and kernels; 2 cores are not enough for parallel suites.
+  run(process.execPath, [jest, '-c', 'test/jest.config.mjs', '--selectProjects', tier, '--runInBand', '--passWithNoTests=false']);
+}
