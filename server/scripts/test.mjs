@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ALL = ['unit', 'integration', 'cluster', 'e2e'];
@@ -35,6 +36,11 @@ run('npx', ['tsc', '-p', 'server/tsconfig.json', '--noEmit']);
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 for (const tier of tiers) {
   console.log(`\n=== sparkgate: ${tier} tests ===`);
+  // A tier may need preparation outside jest (e.g. building the control plane); it must be idempotent.
+  const prepare = path.join(root, 'test', tier, 'prepare.mjs');
+  if (existsSync(prepare)) {
+    run(process.execPath, [prepare]);
+  }
   // One worker: integration tiers start JVMs and kernels; 2 cores are not enough for parallel suites.
   run(process.execPath, [jest, '-c', 'test/jest.config.mjs', '--selectProjects', tier, '--runInBand', '--passWithNoTests=false']);
 }
