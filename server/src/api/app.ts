@@ -1,0 +1,49 @@
+import express, { Router, type Express } from 'express';
+import { requireAuth } from '../auth/middleware.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { GatewayConfig } from '../config/types.js';
+import type { KernelManager } from '../kernels/manager.js';
+import type { Logger } from '../log.js';
+import { errorHandler, notFound } from './errorHandler.js';
+import { kernelsRouter } from './rest/kernels.js';
+import { kernelspecsRouter } from './rest/kernelspecs.js';
+import { requestLog } from './requestLog.js';
+
+export interface AppOptions {
+  kernels: KernelManager;
+  auth: Authenticator;
+  config: Pick<GatewayConfig, 'basePath' | 'defaultProfile' | 'input' | 'backend'>;
+  logger: Logger;
+  version: string;
+  /** Extra routers (sparkgate API, Spark UI proxy) mounted behind auth. */
+  routers?: Router[];
+}
+
+/** The gateway's HTTP API: Jupyter's gateway endpoints behind token auth, errors as `{reason, message}`. */
+export function createApp(options: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  const api = Router();
+  api.use(requestLog(options.logger.child({ component: 'http' })));
+  api.use(requireAuth(options.auth));
+  // Parse every body as JSON whatever its Content-Type: clumsy clients get a clear 400, not a silent {}.
+  api.use(express.json({ limit: options.config.input.maxBodyBytes, type: () => true, strict: true }));
+  api.get('/api', (_req, res) => {
+    res.json({ version: options.version, gateway: 'sparkgate', backend: options.config.backend });
+  });
+  api.use(kernelspecsRouter(options.kernels, options.config.defaultProfile));
+  api.use(kernelsRouter(options.kernels));
+  for (const router of options.routers ?? []) {
+    api.use(router);
+  }
+  api.use(notFound);
+  api.use(errorHandler(options.logger.child({ component: 'errorHandler' })));
+
+  app.use(options.config.basePath || '/', api);
+  app.use(notFound);
+  app.use(errorHandler(options.logger.child({ component: 'errorHandler' })));
+  return app;
+}

@@ -1,0 +1,129 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Authenticator } from '../../auth/authenticator.js';
+import { identify } from '../../auth/middleware.js';
+import { statusOf } from '../../errors.js';
+import type { Kernel } from '../../kernels/kernel.js';
+import type { KernelManager } from '../../kernels/manager.js';
+import { V1_PROTOCOL, type WsProtocol } from '../../kernels/protocol/messages.js';
+import { deserializeWs } from '../../kernels/protocol/websocket.js';
+import type { KernelClient } from '../../kernels/types.js';
+import type { Logger } from '../../log.js';
+import { assertKernelId } from '../rest/validate.js';
+
+export interface KernelWebsocketOptions {
+  server: Server;
+  kernels: KernelManager;
+  auth: Authenticator;
+  basePath: string;
+  maxMessageBytes: number;
+  logger: Logger;
+  /** A slow client is disconnected once this much output is queued for it (bytes). */
+  maxBufferedBytes?: number;
+  /** Upgrade paths handled by someone else (socket.io); left alone here. */
+  passThrough?: (path: string) => boolean;
+}
+
+/** Websocket close codes used for client errors (RFC 6455). */
+const INVALID_PAYLOAD = 1007;
+const TRY_AGAIN_LATER = 1013;
+
+/**
+ * The kernel websocket, `/api/kernels/{id}/channels`: authenticates the upgrade, checks the
+ * kernel is the caller's, then relays frames between the client and the kernel. Speaks the
+ * legacy JSON protocol, or `v1.kernel.websocket.jupyter.org` when the client offers it.
+ */
+export function attachKernelWebsockets(options: KernelWebsocketOptions): WebSocketServer {
+  const logger = options.logger;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes,
+    perMessageDeflate: false,
+    handleProtocols: offered => (offered.has(V1_PROTOCOL) ? V1_PROTOCOL : false)
+  });
+  const pattern = new RegExp(`^${escape(options.basePath)}/api/kernels/([^/]+)/channels$`);
+
+  options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    if (options.passThrough?.(url.pathname)) {
+      return;
+    }
+    try {
+      const match = pattern.exec(url.pathname);
+      if (!match) {
+        throw Object.assign(new Error(`no websocket at ${url.pathname}; kernels are at /api/kernels/{id}/channels`), { status: 404 });
+      }
+      const identity = identify(options.auth, req);
+      const id = decodeURIComponent(match[1] ?? '');
+      assertKernelId(id);
+      const kernel = options.kernels.get(identity, id);
+      wss.handleUpgrade(req, socket, head, ws => {
+        connect(ws, kernel, url.searchParams.get('session_id'), options, logger);
+      });
+    } catch (error) {
+      refuse(socket, statusOf(error), (error as Error).message);
+    }
+  });
+  return wss;
+}
+
+function connect(ws: WebSocket, kernel: Kernel, sessionId: string | null, options: KernelWebsocketOptions, logger: Logger): void {
+  const protocol: WsProtocol = ws.protocol === V1_PROTOCOL ? V1_PROTOCOL : '';
+  const maxBuffered = options.maxBufferedBytes ?? 256 * 1024 * 1024;
+  const client: KernelClient = {
+    sessionId,
+    protocol,
+    deliver: data => {
+      if (ws.readyState !== WebSocket.OPEN) {
+        return;
+      }
+      if (ws.bufferedAmount > maxBuffered) {
+        logger.warn('websocket client too slow; disconnecting', { kernel: kernel.id, buffered: ws.bufferedAmount });
+        ws.close(TRY_AGAIN_LATER, 'client too slow: output backlog over limit');
+        return;
+      }
+      ws.send(data);
+    },
+    close: (code, reason) => ws.close(code, reason)
+  };
+  kernel.attach(client);
+  // Like jupyter_server: nudge with kernel_info so the client sees a status promptly.
+  if (kernel.state === 'idle' || kernel.state === 'busy') {
+    void kernel.request('shell', 'kernel_info_request', {}, 5000);
+  }
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    try {
+      const frame = isBinary ? toBuffer(data) : toBuffer(data).toString('utf8');
+      kernel.fromClient(deserializeWs(frame, protocol, { maxBytes: options.maxMessageBytes }));
+    } catch (error) {
+      // Only this client's connection pays for its bad frame; the kernel and others carry on.
+      const reason = truncate(`invalid message: ${(error as Error).message}`, 120);
+      logger.warn('invalid websocket message', { kernel: kernel.id, reason });
+      ws.close(INVALID_PAYLOAD, reason);
+    }
+  });
+  ws.on('close', () => kernel.detach(client));
+  ws.on('error', error => logger.debug('websocket error', { kernel: kernel.id, error }));
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ reason: STATUS_CODES[status] ?? 'Error', message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
+function toBuffer(data: RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
+function truncate(text: string, bytes: number): string {
+  return Buffer.byteLength(text) <= bytes ? text : Buffer.from(text).subarray(0, bytes - 3).toString('utf8') + '...';
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,105 @@
+/**
+ * The gateway's configuration, parsed once at start-up (`config/load.ts`) and frozen.
+ * Deeper modules receive slices of it; only `main.ts` reads the environment.
+ */
+
+/** Compute asked for one JVM (the driver or one executor). Memory in MiB. */
+export interface Resources {
+  cores: number;
+  memoryMiB: number;
+  gpus: number;
+}
+
+/** Executors: a fixed `count`, or dynamic allocation between `min` and `max`. */
+export interface ExecutorSizing extends Resources {
+  count?: number;
+  min?: number;
+  max?: number;
+}
+
+/** The shape of a Spark cluster: one driver (the kernel) plus executors. */
+export interface Sizing {
+  driver: Resources;
+  executors: ExecutorSizing;
+}
+
+/** An admin-defined launch profile; each profile is also a kernelspec. */
+export interface Profile {
+  /** Kernelspec name, e.g. `pyspark` or `pyspark-gpu`. */
+  id: string;
+  displayName: string;
+  /** False for a plain IPython kernel without a SparkSession. */
+  spark: boolean;
+  sizing: Sizing;
+}
+
+/** Tenant limits; `null` means unlimited. */
+export interface Limits {
+  gpus: number | null;
+  cores: number | null;
+  memoryMiB: number | null;
+}
+
+export interface TenantConfig {
+  name: string;
+  /** Kubernetes namespace of the tenant's kernels. */
+  namespace: string;
+  limits: Limits;
+  /** Profile ids the tenant's users may launch. */
+  profiles: readonly string[];
+}
+
+export interface UserConfig {
+  name: string;
+  tenant: string;
+  /** SHA-256 of the user's token; plain tokens never stay in memory longer than parsing. */
+  tokenSha256: Buffer;
+}
+
+export type BackendName = 'local' | 'kubernetes';
+
+export interface LocalBackendConfig {
+  /** Python interpreter that runs kernels (a venv with ipykernel and pyspark). */
+  python: string;
+  /** Path of images/kernel/sparkgate_launcher.py. */
+  launcher: string;
+  /** Working directory of kernels when the client does not send one. */
+  workingDir: string;
+}
+
+export interface KernelTimings {
+  /** How long a kernel may take to answer kernel_info after launch. */
+  startTimeoutMs: number;
+  /** Grace between a polite shutdown and SIGKILL. */
+  shutdownGraceMs: number;
+}
+
+export interface LimitsOfInput {
+  /** Max JSON request body, bytes. */
+  maxBodyBytes: number;
+  /** Max websocket message, bytes. */
+  maxWsMessageBytes: number;
+  /** Max kernels per user (0 = unlimited). */
+  maxKernelsPerUser: number;
+}
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  backend: BackendName;
+  /** Base path the gateway is served under ('' or '/prefix'). */
+  basePath: string;
+  /** Multi-user mode when non-empty; otherwise single-user with `singleUserTokenSha256`. */
+  users: readonly UserConfig[];
+  singleUserTokenSha256: Buffer | null;
+  tenants: Readonly<Record<string, TenantConfig>>;
+  profiles: Readonly<Record<string, Profile>>;
+  defaultProfile: string;
+  local: LocalBackendConfig;
+  kernels: KernelTimings;
+  input: LimitsOfInput;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+/** Single-user mode's identity (DESIGN.md, operator contract). */
+export const SINGLE_USER = { name: 'local', tenant: 'default' } as const;

@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
+import { createApp } from './api/app.js';
+import { attachKernelWebsockets } from './api/ws/channels.js';
+import { Authenticator } from './auth/authenticator.js';
+import type { Backend } from './backends/types.js';
+import type { GatewayConfig } from './config/types.js';
+import { SINGLE_USER } from './config/types.js';
+import type { KernelChannelsFactory } from './kernels/channels/types.js';
+import { KernelManager } from './kernels/manager.js';
+import type { Logger } from './log.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  backend: Backend;
+  channels: KernelChannelsFactory;
+  logger: Logger;
+  version: string;
+}
+
+/** A running gateway: its HTTP server, kernels and an idempotent `stop()`. */
+export interface Gateway {
+  readonly server: Server;
+  readonly kernels: KernelManager;
+  /** Listens on the configured host/port (port 0 picks one); resolves with the bound address. */
+  listen(): Promise<AddressInfo>;
+  /** Stops accepting, closes websockets, shuts every kernel down, disposes the backend. */
+  stop(): Promise<void>;
+}
+
+/** Wires the gateway's parts; `main.ts` supplies real dependencies, tests may supply others. */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, logger } = deps;
+  const auth = new Authenticator({
+    users: config.users,
+    singleUser: config.singleUserTokenSha256
+      ? { identity: { user: SINGLE_USER.name, tenant: SINGLE_USER.tenant }, tokenSha256: config.singleUserTokenSha256 }
+      : null
+  });
+  const kernels = new KernelManager({
+    backend: deps.backend,
+    channels: deps.channels,
+    config,
+    logger: logger.child({ component: 'kernels' })
+  });
+  const routers: Router[] = [];
+  const app = createApp({ kernels, auth, config, logger, version: deps.version, routers });
+  const server = createServer(app);
+  // Kernel requests can legitimately wait for a slow launch; keep sockets open meanwhile.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  const wss = attachKernelWebsockets({
+    server,
+    kernels,
+    auth,
+    basePath: config.basePath,
+    maxMessageBytes: config.input.maxWsMessageBytes,
+    logger: logger.child({ component: 'ws' })
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    server,
+    kernels,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      }),
+    stop: () =>
+      (stopping ??= (async () => {
+        server.close();
+        for (const client of wss.clients) {
+          client.close(1001, 'gateway shutting down');
+        }
+        await kernels.dispose();
+        await deps.backend.dispose();
+        server.closeAllConnections();
+      })())
+  };
+}

@@ -1,0 +1,295 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Identity } from '../auth/types.js';
+import type { Backend, LaunchedKernel } from '../backends/types.js';
+import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
+import { ConflictError, GatewayError, KernelLaunchError, KernelStartTimeoutError, LimitExceededError, NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { KernelChannelsFactory } from './channels/types.js';
+import { Kernel } from './kernel.js';
+import { addUsage, assertWithinLimits, NO_USAGE, totalsOf, type Usage } from './sizing.js';
+import type { StartKernelRequest } from './types.js';
+
+export interface KernelManagerOptions {
+  backend: Backend;
+  channels: KernelChannelsFactory;
+  config: Pick<GatewayConfig, 'profiles' | 'tenants' | 'defaultProfile' | 'kernels' | 'input'>;
+  logger: Logger;
+  newId?: () => string;
+  now?: () => Date;
+}
+
+/** Events of the manager, for status streams. */
+export interface KernelManagerEvents {
+  changed: [kernel: Kernel];
+  removed: [kernel: Kernel];
+}
+
+/**
+ * Starts, tracks, restarts and stops kernels, and enforces ownership: every lookup is by
+ * owner, and another user's kernel is reported as not found.
+ */
+export class KernelManager extends EventEmitter<KernelManagerEvents> {
+  constructor(options: KernelManagerOptions) {
+    super();
+    this._o = options;
+    this._logger = options.logger;
+  }
+
+  /** Profiles the identity's tenant may launch. */
+  profilesFor(owner: Identity): Profile[] {
+    const tenant = this._o.config.tenants[owner.tenant];
+    return (tenant?.profiles ?? []).map(id => this._o.config.profiles[id]).filter((p): p is Profile => p !== undefined);
+  }
+
+  /** What the owner's tenant holds now, summed over its live kernels. */
+  usageOf(tenant: string): Usage {
+    let usage = NO_USAGE;
+    for (const kernel of this._kernels.values()) {
+      if (kernel.owner.tenant === tenant && kernel.state !== 'dead') {
+        usage = addUsage(usage, totalsOf(kernel.sizing));
+      }
+    }
+    return usage;
+  }
+
+  /** Resolves a kernelspec name the owner may use. */
+  profileFor(owner: Identity, name: string | undefined): Profile {
+    const allowed = this.profilesFor(owner);
+    const wanted = name ?? this._o.config.defaultProfile;
+    const profile = allowed.find(p => p.id === wanted);
+    if (!profile) {
+      throw new NotFoundError(
+        `kernel spec '${wanted}' does not exist; available: ${allowed.map(p => p.id).join(', ') || '(none)'}`
+      );
+    }
+    return profile;
+  }
+
+  /** Starts a kernel and resolves once it answers kernel_info. */
+  async start(request: StartKernelRequest & { sizing?: Sizing }): Promise<Kernel> {
+    const profile = this.profileFor(request.owner, request.name);
+    const sizing = request.sizing ?? profile.sizing;
+    this._checkLimits(request.owner, sizing);
+    const id = (this._o.newId ?? randomUUID)();
+    const kernel = new Kernel({
+      id,
+      profile,
+      sizing,
+      owner: request.owner,
+      logger: this._logger.child({ kernel: id }),
+      onChange: k => this.emit('changed', k),
+      ...(this._o.now ? { now: this._o.now } : {})
+    });
+    this._kernels.set(kernel.id, kernel);
+    this._env.set(kernel.id, request.env);
+    this.emit('changed', kernel);
+    try {
+      await this._launch(kernel);
+    } catch (error) {
+      this._kernels.delete(kernel.id);
+      this._env.delete(kernel.id);
+      this.emit('removed', kernel);
+      throw error;
+    }
+    this._logger.info('kernel started', { kernel: kernel.id, spec: profile.id, user: request.owner.user });
+    return kernel;
+  }
+
+  list(owner: Identity): Kernel[] {
+    return [...this._kernels.values()].filter(k => owns(owner, k));
+  }
+
+  /** Every kernel, for shutdown and metrics. */
+  all(): Kernel[] {
+    return [...this._kernels.values()];
+  }
+
+  get(owner: Identity, id: string): Kernel {
+    const kernel = this._kernels.get(id);
+    if (!kernel || !owns(owner, kernel)) {
+      throw new NotFoundError(`kernel ${id} does not exist`);
+    }
+    return kernel;
+  }
+
+  async interrupt(owner: Identity, id: string): Promise<void> {
+    const kernel = this.get(owner, id);
+    if (!kernel.launched || kernel.state === 'dead' || kernel.state === 'starting' || kernel.state === 'restarting') {
+      throw new ConflictError(`kernel ${id} is ${kernel.state}; it can be interrupted once it is idle or busy`);
+    }
+    await kernel.launched.interrupt();
+  }
+
+  /** Restarts with the same id: the old process or pod goes, a fresh one comes. */
+  async restart(owner: Identity, id: string): Promise<Kernel> {
+    const kernel = this.get(owner, id);
+    if (this._busy.has(id) || kernel.state === 'starting' || kernel.state === 'restarting') {
+      throw new ConflictError(`kernel ${id} is already ${kernel.state === 'starting' ? 'starting' : 'restarting'}`);
+    }
+    this._busy.add(id);
+    try {
+      kernel.setState('restarting');
+      kernel.broadcastStatus('restarting');
+      await this._stopProcess(kernel);
+      await this._launch(kernel);
+      return kernel;
+    } finally {
+      this._busy.delete(id);
+    }
+  }
+
+  async shutdown(owner: Identity, id: string): Promise<void> {
+    const kernel = this.get(owner, id);
+    await this._shutdown(kernel);
+  }
+
+  /** Shuts every kernel down (gateway stop). */
+  async dispose(): Promise<void> {
+    await Promise.all([...this._kernels.values()].map(k => this._shutdown(k)));
+  }
+
+  private async _shutdown(kernel: Kernel): Promise<void> {
+    if (this._stopping.has(kernel.id)) {
+      return this._stopping.get(kernel.id);
+    }
+    const stop = (async () => {
+      kernel.setState('terminating');
+      this._abort.get(kernel.id)?.abort();
+      await this._stopProcess(kernel);
+      kernel.closeClients(1000, 'kernel shut down');
+      this._kernels.delete(kernel.id);
+      this._env.delete(kernel.id);
+      this.emit('removed', kernel);
+      this._logger.info('kernel shut down', { kernel: kernel.id });
+    })();
+    this._stopping.set(kernel.id, stop);
+    try {
+      await stop;
+    } finally {
+      this._stopping.delete(kernel.id);
+    }
+  }
+
+  private async _stopProcess(kernel: Kernel): Promise<void> {
+    const launched = kernel.launched;
+    kernel.launched = null;
+    if (!launched) {
+      kernel.unbindChannels();
+      return;
+    }
+    const grace = this._o.config.kernels.shutdownGraceMs;
+    // Politely first, so the kernel stops its SparkSession; then the backend makes sure.
+    await kernel.request('control', 'shutdown_request', { restart: false }, Math.min(grace, 2000));
+    kernel.unbindChannels();
+    await launched.terminate(grace);
+  }
+
+  private async _launch(kernel: Kernel): Promise<void> {
+    const timeoutMs = this._o.config.kernels.startTimeoutMs;
+    const abort = new AbortController();
+    this._abort.set(kernel.id, abort);
+    const timer = setTimeout(() => abort.abort(new KernelStartTimeoutError(`kernel did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+    let launched: LaunchedKernel | undefined;
+    try {
+      launched = await this._o.backend.launch({
+        kernelId: kernel.id,
+        owner: kernel.owner,
+        profile: kernel.profile,
+        sizing: kernel.sizing,
+        key: randomBytes(32).toString('hex'),
+        env: this._env.get(kernel.id) ?? {},
+        signal: abort.signal
+      });
+      kernel.launched = launched;
+      kernel.bindChannels(
+        this._o.channels({
+          connection: launched.connection,
+          onMessage: msg => kernel.fromKernel(msg),
+          onInvalid: reason => this._logger.warn('invalid message from kernel dropped', { kernel: kernel.id, reason }),
+          logger: this._logger.child({ kernel: kernel.id })
+        })
+      );
+      await this._awaitReady(kernel, launched, abort.signal);
+      kernel.setState('idle');
+      kernel.flushHeld();
+      this._watchExit(kernel, launched);
+    } catch (error) {
+      const cause = abort.signal.aborted && abort.signal.reason instanceof GatewayError ? abort.signal.reason : error;
+      kernel.launched = null;
+      kernel.unbindChannels();
+      await launched?.terminate(0).catch(() => undefined);
+      if (kernel.state === 'restarting') {
+        kernel.setState('dead', (cause as Error).message);
+        kernel.broadcastStatus('dead');
+      }
+      throw cause;
+    } finally {
+      clearTimeout(timer);
+      this._abort.delete(kernel.id);
+    }
+  }
+
+  /**
+   * Waits for a kernel_info_reply and for iopub to be live (ZeroMQ SUB sockets miss what is
+   * published before they connect), re-asking with backoff like jupyter_server's nudge.
+   */
+  private async _awaitReady(kernel: Kernel, launched: LaunchedKernel, signal: AbortSignal): Promise<void> {
+    let exited = false;
+    const exit = launched.exited.then(e => {
+      exited = true;
+      return e;
+    });
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) {
+        throw signal.reason;
+      }
+      if (exited) {
+        const e = await exit;
+        throw new KernelLaunchError(`kernel exited during start (code ${e.code ?? e.signal}): ${e.reason}`);
+      }
+      const wait = Math.min(250 * 2 ** attempt, 2000);
+      const reply = await Promise.race([kernel.request('shell', 'kernel_info_request', {}, wait), exit.then(() => null)]);
+      if (reply && kernel.iopubSeenSince(started)) {
+        return;
+      }
+    }
+  }
+
+  private _watchExit(kernel: Kernel, launched: LaunchedKernel): void {
+    void launched.exited.then(exit => {
+      if (kernel.launched !== launched) {
+        return; // restarted or shut down on purpose
+      }
+      this._logger.warn('kernel died', { kernel: kernel.id, code: exit.code, signal: exit.signal });
+      kernel.launched = null;
+      kernel.unbindChannels();
+      kernel.setState('dead', `kernel process ended (${exit.code ?? exit.signal}): ${exit.reason.split('\n').slice(-3).join(' ')}`);
+      kernel.broadcastStatus('dead');
+    });
+  }
+
+  private _checkLimits(owner: Identity, sizing: Sizing): void {
+    const max = this._o.config.input.maxKernelsPerUser;
+    if (max > 0 && this.list(owner).length >= max) {
+      throw new LimitExceededError(`kernels: you have ${max} running, the limit per user; shut one down first`);
+    }
+    const tenant = this._o.config.tenants[owner.tenant];
+    if (tenant) {
+      assertWithinLimits(sizing, tenant.limits, this.usageOf(owner.tenant), owner.tenant);
+    }
+  }
+
+  private readonly _o: KernelManagerOptions;
+  private readonly _logger: Logger;
+  private readonly _kernels = new Map<string, Kernel>();
+  private readonly _env = new Map<string, Readonly<Record<string, string>>>();
+  private readonly _abort = new Map<string, AbortController>();
+  private readonly _busy = new Set<string>();
+  private readonly _stopping = new Map<string, Promise<void>>();
+}
+
+function owns(owner: Identity, kernel: Kernel): boolean {
+  return kernel.owner.user === owner.user && kernel.owner.tenant === owner.tenant;
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+/**
+ * The `sparkgate` command: the composition root. The only module that reads process.env, argv
+ * and the filesystem for configuration, and constructs real clients.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalBackend } from './backends/local/backend.js';
+import type { Backend } from './backends/types.js';
+import { parseArgs, USAGE } from './config/args.js';
+import { ConfigError } from './config/errors.js';
+import { loadConfig } from './config/load.js';
+import type { GatewayConfig } from './config/types.js';
+import { createGateway } from './gateway.js';
+import { createZmqChannels } from './kernels/channels/zmqChannels.js';
+import { createLogger, type Logger } from './log.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Environment variables a local kernel inherits; nothing else (the gateway's token stays here). */
+const KERNEL_ENV_ALLOWLIST = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'JAVA_HOME', 'SPARK_HOME', 'HADOOP_CONF_DIR'];
+
+async function main(): Promise<void> {
+  const flags = parseArgs(process.argv.slice(2));
+  if (flags.help) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const config = loadConfig({
+    flags,
+    env: process.env,
+    readFile: file => readFileSync(file, 'utf8'),
+    defaults: {
+      python: path.join(repoRoot, '.venv', 'bin', 'python'),
+      launcher: path.join(repoRoot, 'images', 'kernel', 'sparkgate_launcher.py'),
+      workingDir: process.cwd()
+    }
+  });
+  const logger = createLogger({ level: config.logLevel, fields: { component: 'sparkgate' } });
+  const gateway = createGateway({
+    config,
+    backend: await createBackend(config, logger),
+    channels: createZmqChannels,
+    logger,
+    version: readVersion()
+  });
+  const address = await gateway.listen();
+  logger.info('sparkgate listening', { url: `http://${address.address}:${address.port}${config.basePath}`, backend: config.backend });
+
+  const stop = (signal: string): void => {
+    logger.info('stopping', { signal });
+    const force = setTimeout(() => process.exit(1), 30_000);
+    force.unref();
+    void gateway.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function createBackend(config: GatewayConfig, logger: Logger): Promise<Backend> {
+  switch (config.backend) {
+    case 'local':
+      return new LocalBackend({
+        ...config.local,
+        baseEnv: Object.fromEntries(KERNEL_ENV_ALLOWLIST.flatMap(k => (process.env[k] ? [[k, process.env[k]]] : []))),
+        logger: logger.child({ component: 'backend.local' })
+      });
+    case 'kubernetes':
+      throw new ConfigError('--backend kubernetes is not available in this build yet; use --backend local');
+  }
+}
+
+function readVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(repoRoot, 'server', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof ConfigError ? error.message : `sparkgate failed to start: ${(error as Error).stack ?? String(error)}`;
+  process.stderr.write(`sparkgate: ${message}\n`);
+  process.exit(1);
+});

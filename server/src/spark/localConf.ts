@@ -1,0 +1,28 @@
+import type { Sizing } from '../config/types.js';
+
+export interface LocalSparkConfInput {
+  kernelId: string;
+  user: string;
+  sizing: Sizing;
+  /** Port of this kernel's Spark UI on 127.0.0.1. */
+  uiPort: number;
+}
+
+/**
+ * Spark configuration of a local-backend driver: master `local[*]`, everything bound to loopback.
+ * Pure: ids and ports come in as arguments.
+ */
+export function buildLocalSparkConf(input: LocalSparkConfInput): Record<string, string> {
+  return {
+    'spark.master': 'local[*]',
+    'spark.app.name': `sparkgate-${input.user}-${input.kernelId.slice(0, 8)}`,
+    'spark.driver.memory': `${input.sizing.driver.memoryMiB}m`,
+    'spark.driver.host': '127.0.0.1',
+    'spark.driver.bindAddress': '127.0.0.1',
+    'spark.ui.port': String(input.uiPort),
+    // A busy port must fail loudly instead of silently moving the UI elsewhere.
+    'spark.port.maxRetries': '0',
+    'spark.ui.showConsoleProgress': 'false',
+    'spark.sql.execution.arrow.pyspark.enabled': 'true',
+  };
+}
