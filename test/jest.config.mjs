@@ -17,6 +17,8 @@ const tier = (name, extra = {}) => ({
   rootDir,
   testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
   testEnvironment: 'node',
+  // Build outputs and the Python env hold package.json copies that confuse jest's module map.
+  modulePathIgnorePatterns: ['<rootDir>/extension/sparkgate_lab/', '<rootDir>/extension/lib/', '<rootDir>/.venv/', '<rootDir>/server/dist/'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   // Sources use NodeNext `.js` suffixes on relative imports; jest resolves the `.ts` file.
