@@ -26,6 +26,10 @@ export interface KernelChannelsOptions {
   onInvalid?: (reason: string) => void;
   /** Max queued sends per socket before `send` rejects (default 1000). */
   maxQueue?: number;
+  /** zmq routing id of the shell, control and stdin sockets (default: a fresh UUID). */
+  routingId?: string;
+  /** Closes the channels when aborted (same as `close()`). */
+  signal?: AbortSignal;
   logger?: Logger;
 }
 
