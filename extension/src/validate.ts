@@ -1,0 +1,137 @@
+/**
+ * Assertions for what crosses into the extension: REST bodies, socket.io payloads and notebook
+ * metadata (which anyone may have edited). Pure; shape of JupyterLab's `kernel/validate.ts`.
+ */
+
+import type { IClusterModel, IMe, IProfile, ISharedShape, ISizing } from './api';
+
+/** A payload did not have the documented shape. */
+export class ValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+/** Asserts a `GET api/me` body. */
+export function assertMe(x: unknown): asserts x is IMe {
+  const o = Private.record(x, 'me');
+  Private.string(o.user, 'me.user');
+  Private.string(o.tenant, 'me.tenant');
+  const limits = Private.record(o.limits, 'me.limits');
+  for (const k of ['gpus', 'cores', 'memoryMiB']) {
+    if (limits[k] !== null) {
+      Private.number(limits[k], `me.limits.${k}`);
+    }
+  }
+  const usage = Private.record(o.usage, 'me.usage');
+  for (const k of ['gpus', 'cores', 'memoryMiB']) {
+    Private.number(usage[k], `me.usage.${k}`);
+  }
+  if (!Array.isArray(o.profiles)) {
+    throw new ValidationError('me.profiles must be an array');
+  }
+  o.profiles.forEach((p, i) => assertProfile(p, `me.profiles[${i}]`));
+}
+
+/** Asserts one profile. */
+export function assertProfile(x: unknown, path = 'profile'): asserts x is IProfile {
+  const o = Private.record(x, path);
+  Private.string(o.id, `${path}.id`);
+  Private.string(o.displayName, `${path}.displayName`);
+  Private.string(o.kernelspec, `${path}.kernelspec`);
+  assertSizing({ driver: o.driver, executors: o.executors }, path);
+}
+
+/** Asserts a sizing: numeric driver/executor fields, and count or min/max if present. */
+export function assertSizing(x: unknown, path = 'sizing'): asserts x is ISizing {
+  const o = Private.record(x, path);
+  const d = Private.record(o.driver, `${path}.driver`);
+  const e = Private.record(o.executors, `${path}.executors`);
+  for (const k of ['cores', 'memoryMiB', 'gpus']) {
+    Private.number(d[k], `${path}.driver.${k}`);
+    Private.number(e[k], `${path}.executors.${k}`);
+  }
+  for (const k of ['count', 'min', 'max']) {
+    if (e[k] !== undefined) {
+      Private.number(e[k], `${path}.executors.${k}`);
+    }
+  }
+}
+
+/** Asserts a cluster model (REST or socket.io). */
+export function assertClusterModel(x: unknown): asserts x is IClusterModel {
+  const o = Private.record(x, 'cluster');
+  for (const k of ['id', 'kernelName', 'profile', 'displayName', 'state', 'createdAt']) {
+    Private.string(o[k], `cluster.${k}`);
+  }
+  Private.record(o.driver, 'cluster.driver');
+  const e = Private.record(o.executors, 'cluster.executors');
+  for (const k of ['ready', 'pending', 'desired']) {
+    Private.number(e[k], `cluster.executors.${k}`);
+  }
+  Private.number(Private.record(o.gpus, 'cluster.gpus').held, 'cluster.gpus.held');
+  assertSizing(o.sizing, 'cluster.sizing');
+}
+
+/** Whether `x` is a valid cluster model, for payloads where one bad item must not drop the rest. */
+export function isClusterModel(x: unknown): x is IClusterModel {
+  try {
+    assertClusterModel(x);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads `metadata.sparkgate` of a notebook: returns only `{ profile, sizing }` with known numeric
+ * fields, or `null` if absent or malformed. Anything else stored there is dropped.
+ */
+export function parseSharedShape(x: unknown): ISharedShape | null {
+  try {
+    const o = Private.record(x, 'sparkgate');
+    Private.string(o.profile, 'sparkgate.profile');
+    assertSizing(o.sizing, 'sparkgate.sizing');
+    return { profile: o.profile, sizing: toSharedSizing(o.sizing) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A copy of `sizing` with only the documented fields, for notebook metadata: shapes are shared
+ * with other users, so nothing else (ids, namespaces, tokens) may ride along.
+ */
+export function toSharedSizing(sizing: ISizing): ISizing {
+  const { cores, memoryMiB, gpus } = sizing.executors;
+  const executors: ISizing['executors'] =
+    sizing.executors.count !== undefined
+      ? { count: sizing.executors.count, cores, memoryMiB, gpus }
+      : { min: sizing.executors.min ?? 0, max: sizing.executors.max ?? sizing.executors.min ?? 0, cores, memoryMiB, gpus };
+  return {
+    driver: { cores: sizing.driver.cores, memoryMiB: sizing.driver.memoryMiB, gpus: sizing.driver.gpus },
+    executors
+  };
+}
+
+namespace Private {
+  export function record(x: unknown, path: string): Record<string, unknown> {
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) {
+      throw new ValidationError(`${path} must be an object`);
+    }
+    return x as Record<string, unknown>;
+  }
+
+  export function string(x: unknown, path: string): asserts x is string {
+    if (typeof x !== 'string') {
+      throw new ValidationError(`${path} must be a string`);
+    }
+  }
+
+  export function number(x: unknown, path: string): asserts x is number {
+    if (typeof x !== 'number' || !Number.isFinite(x)) {
+      throw new ValidationError(`${path} must be a finite number`);
+    }
+  }
+}

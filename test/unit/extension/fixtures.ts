@@ -1,0 +1,53 @@
+// Shared test data for the extension's pure modules.
+import type { IClusterModel, IProfile } from '../../../extension/src/api.js';
+
+export const GPU_PROFILE: IProfile = {
+  id: 'pyspark-gpu',
+  displayName: 'PySpark GPU',
+  kernelspec: 'pyspark-gpu',
+  spark: true,
+  driver: { cores: 1, memoryMiB: 2048, gpus: 0 },
+  executors: { count: 2, cores: 4, memoryMiB: 8192, gpus: 1 },
+  maxExecutors: 8
+};
+
+export const DYNAMIC_PROFILE: IProfile = {
+  id: 'pyspark-dyn',
+  displayName: 'PySpark autoscale',
+  kernelspec: 'pyspark',
+  spark: true,
+  driver: { cores: 0.5, memoryMiB: 1024, gpus: 0 },
+  executors: { min: 1, max: 4, cores: 2, memoryMiB: 4096, gpus: 0 },
+  maxExecutors: null
+};
+
+export const PYTHON_PROFILE: IProfile = {
+  id: 'python',
+  displayName: 'Python (no Spark)',
+  kernelspec: 'python3',
+  spark: false,
+  driver: { cores: 1, memoryMiB: 1024, gpus: 0 },
+  executors: { count: 0, cores: 1, memoryMiB: 1024, gpus: 0 },
+  maxExecutors: null
+};
+
+export function cluster(over: Partial<IClusterModel> = {}): IClusterModel {
+  return {
+    id: 'a1b2c3',
+    kernelName: 'pyspark-gpu--a1b2c3',
+    profile: 'pyspark-gpu',
+    displayName: 'PySpark GPU · a1b2c3',
+    sizing: { driver: GPU_PROFILE.driver, executors: GPU_PROFILE.executors },
+    state: 'ready',
+    phase: 'spark-ready',
+    reason: null,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    kernelId: 'k-1',
+    driver: { state: 'Running', reason: null, gpus: 0 },
+    executors: { ready: 2, pending: 0, desired: 2, pendingReason: null },
+    gpus: { held: 2 },
+    sparkUi: 'ui/k-1/',
+    job: null,
+    ...over
+  };
+}
