@@ -9,8 +9,8 @@ import type { ConnectionInfo, RawMessage } from '../protocol/messages.js';
 export interface KernelChannels {
   /**
    * Signs and sends a message on its channel (shell, control or stdin). Sends are queued per socket
-   * (zeromq.js allows one send in flight); rejects with `QueueFullError` past the bound and with
-   * `ChannelsClosedError` after `close()`.
+   * (zeromq.js allows one send in flight); rejects with `QueueFullError` past the bound, with
+   * `ChannelsClosedError` after `close()`, and with `InvalidMessageError` for iopub (receive-only).
    */
   send(message: RawMessage): Promise<void>;
   /** Closes every socket; idempotent. In-flight receives end, pending sends reject. */
