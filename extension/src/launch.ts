@@ -1,0 +1,57 @@
+/**
+ * Launch = reserve a cluster with a sizing, then open a notebook on its kernelspec.
+ *
+ * #### Notes
+ * jupyter_server in gateway mode attaches notebooks only to kernels it started itself, so the
+ * extension cannot start the kernel on the gateway directly. It reserves the cluster
+ * (`POST api/clusters` → `kernelName`), refreshes kernelspecs so Jupyter knows that name, and
+ * opens a notebook with it; the gateway launches the driver when jupyter_server starts the kernel.
+ */
+
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { NotebookPanel } from '@jupyterlab/notebook';
+
+import type { IClusterModel, ISizing } from './api';
+import type { SparkgateClient } from './client';
+import { writeShape } from './sharing';
+import type { ClusterStore } from './store';
+
+/** Inputs of {@link launchCluster}. */
+export interface ILaunchOptions {
+  app: JupyterFrontEnd;
+  client: SparkgateClient;
+  store: ClusterStore;
+  profile: string;
+  sizing: ISizing;
+}
+
+/** What a launch produced. */
+export interface ILaunchResult {
+  cluster: IClusterModel;
+  /** The notebook attached to it; `null` if Jupyter did not open one. */
+  notebook: NotebookPanel | null;
+}
+
+/**
+ * Reserves a cluster and opens a new notebook on it, recording the shape in the notebook's
+ * metadata so whoever opens it later can relaunch the same shape.
+ *
+ * @throws SparkgateError when the gateway refuses the sizing (400/403/404) or is unreachable.
+ */
+export async function launchCluster(options: ILaunchOptions): Promise<ILaunchResult> {
+  const { app, client, store, profile, sizing } = options;
+  const cluster = await client.launch({ profile, sizing });
+  console.debug(`sparkgate: reserved cluster ${cluster.id} as kernelspec ${cluster.kernelName}`);
+  store.upsert([cluster]);
+
+  // The reservation adds a kernelspec on the gateway; Jupyter must see it before opening with it.
+  await app.serviceManager.kernelspecs.refreshSpecs();
+  const widget: unknown = await app.commands.execute('notebook:create-new', { kernelName: cluster.kernelName });
+  if (!(widget instanceof NotebookPanel)) {
+    console.warn(`sparkgate: notebook:create-new did not return a notebook for ${cluster.kernelName}`);
+    return { cluster, notebook: null };
+  }
+  await widget.context.ready;
+  writeShape(widget, { profile, sizing });
+  return { cluster, notebook: widget };
+}
