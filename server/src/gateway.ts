@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import { createApp } from './api/app.js';
+import { sparkgateRouter } from './api/sparkgate/routes.js';
+import { sparkUiRouter } from './api/sparkgate/sparkUi.js';
+import { attachStatusStream } from './api/sparkgate/status.js';
 import { attachKernelWebsockets } from './api/ws/channels.js';
 import { Authenticator } from './auth/authenticator.js';
 import type { Backend } from './backends/types.js';
@@ -44,9 +47,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     config,
     logger: logger.child({ component: 'kernels' })
   });
-  const routers: Router[] = [];
-  const app = createApp({ kernels, auth, config, logger, version: deps.version, routers });
-  const server = createServer(app);
+  const server = createServer();
+  const socketPath = `${config.basePath}/socket.io`;
+  const status = attachStatusStream({ server, kernels, auth, path: socketPath, logger: logger.child({ component: 'status' }) });
+  const routers: Router[] = [sparkgateRouter(kernels, config, status.jobs), sparkUiRouter(kernels, config.basePath)];
+  server.on('request', createApp({ kernels, auth, config, logger, version: deps.version, routers }));
   // Kernel requests can legitimately wait for a slow launch; keep sockets open meanwhile.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
@@ -56,7 +61,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     auth,
     basePath: config.basePath,
     maxMessageBytes: config.input.maxWsMessageBytes,
-    logger: logger.child({ component: 'ws' })
+    logger: logger.child({ component: 'ws' }),
+    passThrough: path => path.startsWith(`${socketPath}/`)
   });
 
   let stopping: Promise<void> | undefined;
@@ -74,6 +80,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     stop: () =>
       (stopping ??= (async () => {
         server.close();
+        await status.close();
         for (const client of wss.clients) {
           client.close(1001, 'gateway shutting down');
         }

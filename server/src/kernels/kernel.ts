@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { LaunchedKernel } from '../backends/types.js';
+import type { LaunchedKernel, LaunchPhase } from '../backends/types.js';
 import type { KernelChannels } from './channels/types.js';
 import type { ExecutionState, RawMessage, WsProtocol } from './protocol/messages.js';
 import { V1_PROTOCOL } from './protocol/messages.js';
@@ -15,6 +15,8 @@ const MAX_HELD = 100;
 
 export interface KernelOptions {
   id: string;
+  /** Kernel (spec) name in the model: the profile id, or `<profile>--<id>` for a launched cluster. */
+  name: string;
   profile: Profile;
   sizing: Sizing;
   owner: Identity;
@@ -31,16 +33,24 @@ export interface KernelOptions {
  */
 export class Kernel {
   readonly id: string;
+  readonly name: string;
   readonly profile: Profile;
   readonly sizing: Sizing;
   readonly owner: Identity;
   /** The gateway's own Jupyter session: replies to it are consumed here, never relayed. */
   readonly gatewaySession = randomUUID();
+  readonly createdAt: Date;
   launched: LaunchedKernel | null = null;
   reason: string | null = null;
+  /** Where the launch is; null before the first launch. */
+  phase: LaunchPhase | null = 'requested';
+  phaseDetail: string | null = null;
+  /** Settles when the (latest) launch has finished: the kernel answers, or the launch failed. */
+  ready: Promise<void> = Promise.resolve();
 
   constructor(options: KernelOptions) {
     this.id = options.id;
+    this.name = options.name;
     this.profile = options.profile;
     this.sizing = options.sizing;
     this.owner = options.owner;
@@ -48,6 +58,7 @@ export class Kernel {
     this._now = options.now ?? (() => new Date());
     this._onChange = options.onChange;
     this._lastActivity = this._now();
+    this.createdAt = this._lastActivity;
   }
 
   get state(): ExecutionState {
@@ -62,7 +73,7 @@ export class Kernel {
   model(): KernelModel {
     const model: KernelModel = {
       id: this.id,
-      name: this.profile.id,
+      name: this.name,
       last_activity: jupyterDate(this._lastActivity),
       execution_state: this._state,
       connections: this._clients.size
@@ -84,6 +95,16 @@ export class Kernel {
     this._logger.debug('kernel state', { from: this._state, to: state });
     this._state = state;
     this.reason = reason;
+    this._onChange?.(this);
+  }
+
+  /** Records launch progress (scheduling, pulling, starting, kernel-ready, spark-ready). */
+  setPhase(phase: LaunchPhase, detail: string | null): void {
+    if (phase === this.phase && detail === this.phaseDetail) {
+      return;
+    }
+    this.phase = phase;
+    this.phaseDetail = detail;
     this._onChange?.(this);
   }
 

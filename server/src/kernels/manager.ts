@@ -66,14 +66,59 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     return profile;
   }
 
-  /** Starts a kernel and resolves once it answers kernel_info. */
+  /** Starts a kernel and resolves once it answers kernel_info; a failed start leaves no record. */
   async start(request: StartKernelRequest & { sizing?: Sizing }): Promise<Kernel> {
+    const adopted = this._adopt(request);
+    if (adopted) {
+      await adopted.ready;
+      return adopted;
+    }
+    const kernel = this._create(request, null);
+    try {
+      await kernel.ready;
+    } catch (error) {
+      this._forget(kernel);
+      throw error;
+    }
+    return kernel;
+  }
+
+  /**
+   * Starts a cluster in the background: the kernel is listed at once (state `starting`, with
+   * launch phases); a failed launch stays listed as `dead` with its reason until shut down.
+   * Its kernel name `<profile>--<id>` lets jupyter_server attach a notebook to it.
+   */
+  launch(request: StartKernelRequest & { sizing: Sizing }): Kernel {
+    const kernel = this._create(request, (id: string) => `${request.name ?? this._o.config.defaultProfile}--${id}`);
+    kernel.ready.catch((error: unknown) => {
+      kernel.setState('dead', (error as Error).message);
+    });
+    return kernel;
+  }
+
+  /** `POST /api/kernels` naming a cluster the caller launched: that kernel, not a new one. */
+  private _adopt(request: StartKernelRequest): Kernel | null {
+    const match = /^(.+)--([0-9a-f-]{36})$/.exec(request.name ?? '');
+    if (!match) {
+      return null;
+    }
+    const kernel = this._kernels.get(match[2] ?? '');
+    if (kernel && owns(request.owner, kernel) && kernel.name === request.name) {
+      return kernel;
+    }
+    // Someone else's or a finished cluster (a shared notebook): start the same profile afresh.
+    request.name = match[1];
+    return null;
+  }
+
+  private _create(request: StartKernelRequest & { sizing?: Sizing }, nameOf: ((id: string) => string) | null): Kernel {
     const profile = this.profileFor(request.owner, request.name);
     const sizing = request.sizing ?? profile.sizing;
     this._checkLimits(request.owner, sizing);
     const id = (this._o.newId ?? randomUUID)();
     const kernel = new Kernel({
       id,
+      name: nameOf ? nameOf(id) : profile.id,
       profile,
       sizing,
       owner: request.owner,
@@ -84,16 +129,18 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     this._kernels.set(kernel.id, kernel);
     this._env.set(kernel.id, request.env);
     this.emit('changed', kernel);
-    try {
-      await this._launch(kernel);
-    } catch (error) {
-      this._kernels.delete(kernel.id);
-      this._env.delete(kernel.id);
-      this.emit('removed', kernel);
-      throw error;
-    }
-    this._logger.info('kernel started', { kernel: kernel.id, spec: profile.id, user: request.owner.user });
+    kernel.ready = this._launch(kernel).then(() => {
+      this._logger.info('kernel started', { kernel: kernel.id, spec: profile.id, user: request.owner.user });
+    });
+    // Callers await `ready`; this only keeps an unobserved failure from crashing the process.
+    kernel.ready.catch(() => undefined);
     return kernel;
+  }
+
+  private _forget(kernel: Kernel): void {
+    this._kernels.delete(kernel.id);
+    this._env.delete(kernel.id);
+    this.emit('removed', kernel);
   }
 
   list(owner: Identity): Kernel[] {
@@ -130,9 +177,11 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     this._busy.add(id);
     try {
       kernel.setState('restarting');
+      kernel.setPhase('requested', null);
       kernel.broadcastStatus('restarting');
       await this._stopProcess(kernel);
-      await this._launch(kernel);
+      kernel.ready = this._launch(kernel);
+      await kernel.ready;
       return kernel;
     } finally {
       this._busy.delete(id);
@@ -158,9 +207,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       this._abort.get(kernel.id)?.abort();
       await this._stopProcess(kernel);
       kernel.closeClients(1000, 'kernel shut down');
-      this._kernels.delete(kernel.id);
-      this._env.delete(kernel.id);
-      this.emit('removed', kernel);
+      this._forget(kernel);
       this._logger.info('kernel shut down', { kernel: kernel.id });
     })();
     this._stopping.set(kernel.id, stop);
@@ -199,7 +246,8 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
         sizing: kernel.sizing,
         key: randomBytes(32).toString('hex'),
         env: this._env.get(kernel.id) ?? {},
-        signal: abort.signal
+        signal: abort.signal,
+        onPhase: (phase, detail) => kernel.setPhase(phase, detail ?? null)
       });
       kernel.launched = launched;
       kernel.bindChannels(
@@ -211,6 +259,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
         })
       );
       await this._awaitReady(kernel, launched, abort.signal);
+      kernel.setPhase(kernel.profile.spark ? 'kernel-ready' : 'spark-ready', null);
       kernel.setState('idle');
       kernel.flushHeld();
       this._watchExit(kernel, launched);

@@ -1,0 +1,65 @@
+import type { Sizing } from '../../config/types.js';
+import type { Kernel } from '../../kernels/kernel.js';
+import type { JobProgress } from '../../spark/restClient.js';
+
+/** A cluster as the sidebar panel and the notebook widget see it. */
+export interface ClusterModel {
+  id: string;
+  kernelName: string;
+  profile: string;
+  displayName: string;
+  sizing: Sizing;
+  state: 'requested' | 'launching' | 'ready' | 'busy' | 'failed' | 'dead';
+  phase: Kernel['phase'];
+  reason: string | null;
+  createdAt: string;
+  kernelId: string;
+  driver: { state: string; reason: string | null; gpus: number };
+  executors: { ready: number; pending: number; desired: number; pendingReason: string | null };
+  gpus: { held: number };
+  /** Spark UI path relative to the gateway root, e.g. `ui/<id>/`. */
+  sparkUi: string | null;
+  job: JobProgress | null;
+}
+
+/** Pure: the cluster view of a kernel (executor figures come from the backend when it has them). */
+export function clusterModel(kernel: Kernel, job: JobProgress | null): ClusterModel {
+  const state = clusterState(kernel);
+  const up = state === 'ready' || state === 'busy';
+  return {
+    id: kernel.id,
+    kernelName: kernel.name,
+    profile: kernel.profile.id,
+    displayName: kernel.profile.displayName,
+    sizing: kernel.sizing,
+    state,
+    phase: kernel.phase,
+    reason: kernel.reason,
+    createdAt: kernel.createdAt.toISOString(),
+    kernelId: kernel.id,
+    driver: { state: kernel.state, reason: kernel.reason, gpus: up ? kernel.sizing.driver.gpus : 0 },
+    // The local backend runs executors as threads of the driver: nothing to count separately.
+    executors: { ready: 0, pending: 0, desired: 0, pendingReason: null },
+    gpus: { held: up ? kernel.sizing.driver.gpus : 0 },
+    sparkUi: kernel.profile.spark ? `ui/${kernel.id}/` : null,
+    job: state === 'busy' ? job : null
+  };
+}
+
+function clusterState(kernel: Kernel): ClusterModel['state'] {
+  switch (kernel.state) {
+    case 'idle':
+      return 'ready';
+    case 'busy':
+      return 'busy';
+    case 'starting':
+    case 'restarting':
+    case 'autorestarting':
+      return kernel.phase === 'requested' ? 'requested' : 'launching';
+    case 'dead':
+      return kernel.launched === null && kernel.phase !== 'spark-ready' && kernel.phase !== 'kernel-ready' ? 'failed' : 'dead';
+    case 'terminating':
+    case 'unknown':
+      return 'dead';
+  }
+}

@@ -1,0 +1,68 @@
+import { Router } from 'express';
+import { identityOf } from '../../auth/middleware.js';
+import type { GatewayConfig } from '../../config/types.js';
+import { InputError } from '../../errors.js';
+import type { KernelManager } from '../../kernels/manager.js';
+import { resolveSizing, totalsOf } from '../../kernels/sizing.js';
+import { assertKernelId } from '../rest/validate.js';
+import { clusterModel } from './model.js';
+import type { JobTracker } from './jobs.js';
+
+/**
+ * The sparkgate API the JupyterLab extension uses: who am I and what may I launch, and clusters
+ * (launch with sizing, list, shut down). Reached through jupyter-server-proxy at `<base>/sparkgate/`.
+ */
+export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConfig, 'tenants' | 'backend'>, jobs: JobTracker): Router {
+  const router = Router();
+
+  router.get('/api/me', (req, res) => {
+    const me = identityOf(req);
+    const tenant = config.tenants[me.tenant];
+    res.json({
+      user: me.user,
+      tenant: me.tenant,
+      backend: config.backend,
+      limits: tenant?.limits ?? { gpus: null, cores: null, memoryMiB: null },
+      usage: kernels.usageOf(me.tenant),
+      profiles: kernels.profilesFor(me).map(p => ({
+        id: p.id,
+        displayName: p.displayName,
+        kernelspec: p.id,
+        spark: p.spark,
+        driver: p.sizing.driver,
+        executors: p.sizing.executors,
+        maxExecutors: p.sizing.executors.max ?? p.sizing.executors.count ?? null,
+        totals: totalsOf(p.sizing)
+      }))
+    });
+  });
+
+  router.get('/api/clusters', (req, res) => {
+    res.json({ clusters: kernels.list(identityOf(req)).map(k => clusterModel(k, jobs.get(k.id))) });
+  });
+
+  router.post('/api/clusters', (req, res) => {
+    const owner = identityOf(req);
+    const body = (req.body ?? {}) as { profile?: unknown; sizing?: unknown };
+    if (typeof body !== 'object' || Array.isArray(body) || typeof body.profile !== 'string') {
+      throw new InputError('request body must be {"profile": "<profile id>", "sizing": {...}}');
+    }
+    const profile = kernels.profileFor(owner, body.profile);
+    const kernel = kernels.launch({ owner, name: profile.id, env: {}, sizing: resolveSizing(profile, body.sizing) });
+    res.status(201).json(clusterModel(kernel, null));
+  });
+
+  router.get('/api/clusters/:id', (req, res) => {
+    assertKernelId(req.params.id);
+    const kernel = kernels.get(identityOf(req), req.params.id);
+    res.json(clusterModel(kernel, jobs.get(kernel.id)));
+  });
+
+  router.delete('/api/clusters/:id', async (req, res) => {
+    assertKernelId(req.params.id);
+    await kernels.shutdown(identityOf(req), req.params.id);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,75 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import type { Authenticator } from '../../auth/authenticator.js';
+import { identify } from '../../auth/middleware.js';
+import type { Kernel } from '../../kernels/kernel.js';
+import type { KernelManager } from '../../kernels/manager.js';
+import type { Logger } from '../../log.js';
+import { roomOf, type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData } from './events.js';
+import { JobTracker } from './jobs.js';
+import { clusterModel } from './model.js';
+
+export interface StatusStreamOptions {
+  server: HttpServer;
+  kernels: KernelManager;
+  auth: Authenticator;
+  /** socket.io's path, e.g. `/socket.io` under the base path. */
+  path: string;
+  logger: Logger;
+}
+
+/**
+ * Live cluster status over socket.io, namespace `/status`. The handshake carries the user's token
+ * (header, `auth.token` or `?token=`); each socket joins its user's room, so a user only ever
+ * receives events about their own clusters.
+ */
+export function attachStatusStream(options: StatusStreamOptions): { io: Server; jobs: JobTracker; close(): Promise<void> } {
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(options.server, {
+    path: options.path,
+    serveClient: false,
+    // Other upgrade paths (kernel websockets) belong to the kernel bridge.
+    destroyUpgrade: false,
+    maxHttpBufferSize: 64 * 1024
+  });
+  const status = io.of('/status');
+  status.use((socket, next) => {
+    try {
+      const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
+      const identity = token ? options.auth.authenticate(token) : identify(options.auth, socket.request);
+      socket.data.user = identity.user;
+      socket.data.tenant = identity.tenant;
+      next();
+    } catch (error) {
+      next(error as Error);
+    }
+  });
+  const jobs = new JobTracker({
+    onChange: kernel => publish(kernel),
+    logger: options.logger.child({ component: 'jobs' })
+  });
+  const publish = (kernel: Kernel): void => {
+    status.to(roomOf(kernel.owner)).emit('cluster', clusterModel(kernel, jobs.get(kernel.id)));
+  };
+  status.on('connection', socket => {
+    const identity = { user: socket.data.user, tenant: socket.data.tenant };
+    void socket.join(roomOf(identity));
+    socket.emit('clusters', options.kernels.list(identity).map(k => clusterModel(k, jobs.get(k.id))));
+  });
+  options.kernels.on('changed', kernel => {
+    jobs.update(kernel);
+    publish(kernel);
+  });
+  options.kernels.on('removed', kernel => {
+    jobs.remove(kernel.id);
+    status.to(roomOf(kernel.owner)).emit('cluster:removed', { id: kernel.id });
+  });
+  return {
+    io,
+    jobs,
+    close: async () => {
+      jobs.dispose();
+      // socket.io's close() would also close the shared HTTP server; disconnect sockets only.
+      io.disconnectSockets(true);
+    }
+  };
+}
