@@ -1,0 +1,82 @@
+/**
+ * The gateway under the scale test, in its own process (forked by the bench, IPC channel):
+ * `createGateway` with the real zmq channels and websocket bridge, kernels from
+ * `MiniKernelBackend`. Measures its own RSS and event-loop delay (perf_hooks) on request, so
+ * the figures are the gateway's alone, not the clients'.
+ *
+ *   node --expose-gc test/bench/scale/host.mjs --python PY [--capacity 100] [--zmq-max-sockets N]
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { context } from 'zeromq';
+import { loadConfig } from '../../../server/dist/config/load.js';
+import { createGateway } from '../../../server/dist/gateway.js';
+import { createZmqChannels } from '../../../server/dist/kernels/channels/zmqChannels.js';
+import { createLogger } from '../../../server/dist/log.js';
+import { MiniKernelBackend } from './backend.mjs';
+
+const { values } = parseArgs({
+  options: { python: { type: 'string' }, capacity: { type: 'string', default: '100' }, 'zmq-max-sockets': { type: 'string' }, token: { type: 'string', default: 'bench-token' } }
+});
+if (values['zmq-max-sockets']) {
+  context.maxSockets = Number(values['zmq-max-sockets']);
+}
+const config = loadConfig({
+  flags: { host: '127.0.0.1', port: 0 },
+  env: { SPARKGATE_TOKEN: values.token, SPARKGATE_PYTHON: values.python },
+  readFile: () => '',
+  defaults: { python: values.python, launcher: '/nonexistent', workingDir: process.cwd() }
+});
+const backend = new MiniKernelBackend({ python: values.python, capacity: Number(values.capacity) });
+const gateway = createGateway({ config, backend, channels: createZmqChannels, logger: createLogger({ level: 'error' }), version: 'bench' });
+const address = await gateway.listen();
+// The histogram records the interval between samples, so each value includes the resolution
+// itself; it is subtracted below to report the delay alone.
+const RESOLUTION_MS = 10;
+const lag = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+lag.enable();
+
+const stats = () => {
+  globalThis.gc?.();
+  const m = process.memoryUsage();
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    zmqMaxSockets: context.maxSockets,
+    lagMs: {
+      p50: delay(lag.percentile(50)),
+      p99: delay(lag.percentile(99)),
+      max: delay(lag.max),
+      n: lag.count
+    }
+  };
+};
+function delay(ns) {
+  return Math.max(0, ns / 1e6 - RESOLUTION_MS);
+}
+let stopping = false;
+const stop = async () => {
+  if (stopping) {
+    return;
+  }
+  stopping = true;
+  const timer = setTimeout(() => process.exit(1), 60_000);
+  await gateway.stop().catch(() => undefined);
+  await backend.dispose().catch(() => undefined);
+  clearTimeout(timer);
+  process.exit(0);
+};
+process.on('message', async msg => {
+  if (msg.cmd === 'stats') {
+    process.send({ id: msg.id, stats: stats() });
+  } else if (msg.cmd === 'resetLag') {
+    lag.reset();
+    process.send({ id: msg.id, ok: true });
+  } else if (msg.cmd === 'stop') {
+    await stop();
+  }
+});
+process.on('disconnect', () => void stop());
+process.once('SIGTERM', () => void stop());
+process.send({ ready: true, port: address.port, zmqMaxSockets: context.maxSockets });
