@@ -93,7 +93,9 @@ namespace Private {
     await snapshot(sparkgate);
     const kernel = panel.sessionContext.session?.kernel;
     const store = sparkgate.store;
-    if (panel.isDisposed || !store.hasSnapshot || store.forKernel(kernel?.id) || isClusterKernelName(kernel?.name)) {
+    if (panel.isDisposed || !store.hasSnapshot || store.forKernel(kernel?.id) ||
+      store.forKernelName(kernel?.name) ||
+      isClusterKernelName(kernel?.name)) {
       return;
     }
     Notification.info(`${panel.context.localPath} was made on a '${shape.profile}' Spark cluster, which is not running for you.`, {

@@ -53,5 +53,11 @@ export async function launchCluster(options: ILaunchOptions): Promise<ILaunchRes
   }
   await widget.context.ready;
   writeShape(widget, { profile, sizing });
+  try {
+    // The notebook is new and empty, so saving now only persists the shape with it.
+    await widget.context.save();
+  } catch (err) {
+    console.warn(`sparkgate: could not save ${widget.context.path} with its cluster shape`, err);
+  }
   return { cluster, notebook: widget };
 }

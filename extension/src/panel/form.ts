@@ -73,7 +73,7 @@ export class SizingForm extends Widget {
       }
     }
     this.node.append(
-      h('label', { className: 'sg-SizingForm-row' }, h('span', { text: 'Profile' }), this._profileSelect),
+      h('label', { className: 'sg-SizingForm-row sg-SizingForm-profileRow' }, h('span', { text: 'Profile' }), this._profileSelect),
       this._profileNote,
       h('div', { className: 'sg-SizingForm-section', text: 'Driver' }),
       ...rows,
@@ -138,9 +138,13 @@ export class SizingForm extends Widget {
     this._update();
   }
 
-  /** Shows a message under the form (e.g. the gateway's refusal); `null` clears it. */
-  setMessage(message: string | null): void {
+  /**
+   * Shows a message under the form: an `error` (e.g. the gateway's refusal) or `info`;
+   * `null` clears it.
+   */
+  setMessage(message: string | null, kind: 'error' | 'info' = 'error'): void {
     this._formMessage.textContent = message ?? '';
+    this._formMessage.classList.toggle('sg-mod-info', kind === 'info');
   }
 
   private _profile(id: string): IProfile | undefined {

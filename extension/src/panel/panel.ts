@@ -22,7 +22,7 @@ import { LaunchProgressView } from './progress';
 /** How often uptimes re-render while the panel is visible. */
 const UPTIME_REFRESH_MS = 30_000;
 
-/** How long to wait after cluster changes before re-reading usage (changes come in bursts). */
+/** Least time between re-reads of usage after cluster changes (changes come in bursts). */
 const USAGE_REFRESH_DELAY_MS = 1_000;
 
 /**
@@ -83,7 +83,11 @@ export class SparkPanel extends Panel {
       await this.refresh();
     }
     const problem = this._form.fill(shape);
-    this._form.setMessage(problem ?? 'Filled in from the notebook. Check the sizing, then Launch.');
+    if (problem) {
+      this._form.setMessage(problem);
+    } else {
+      this._form.setMessage('Filled in from the notebook; checked against your limits. Launch when ready.', 'info');
+    }
   }
 
   /** Releases timers and signal connections. */
@@ -115,9 +119,13 @@ export class SparkPanel extends Panel {
 
   private _onClustersChanged(): void {
     this._renderClusters();
-    // Usage lives on the gateway (other tabs and users' notebooks count too); re-read it.
-    window.clearTimeout(this._usageTimer);
+    // Usage lives on the gateway (other tabs and users' notebooks count too); re-read it, at
+    // most once per delay: job progress alone changes a cluster every second.
+    if (this._usageTimer !== undefined) {
+      return;
+    }
     this._usageTimer = window.setTimeout(() => {
+      this._usageTimer = undefined;
       if (this.isVisible) {
         void this.refresh();
       }
@@ -172,7 +180,10 @@ export class SparkPanel extends Panel {
       this._launchingId = cluster.id;
       this._renderClusters();
       if (!notebook) {
-        this._form.setMessage(`Cluster reserved as kernel '${cluster.kernelName}', but no notebook opened; pick that kernel in a notebook.`);
+        this._form.setMessage(
+          `Cluster reserved as kernel '${cluster.kernelName}', but no notebook opened; pick that kernel in a notebook.`,
+          'info'
+        );
       }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);

@@ -28,7 +28,7 @@ export class LaunchProgressView extends Widget {
     const failed = cluster.state === 'failed' || cluster.state === 'dead';
     replaceChildren(
       this.node,
-      h('div', { className: 'sg-LaunchProgress-title', text: `Launching ${cluster.displayName}` }),
+      h('div', { className: 'sg-LaunchProgress-title', text: `Launch of ${cluster.displayName}` }),
       h(
         'ol',
         { className: 'sg-LaunchProgress-steps' },
