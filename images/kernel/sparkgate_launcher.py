@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""sparkgate kernel launcher: an IPython kernel that is also a Spark client-mode driver.
+
+    python sparkgate_launcher.py --connection-file PATH [--spark-conf PATH]
+
+The same file runs a local kernel (a process of the gateway) and the driver pod on Kubernetes.
+
+- The kernel binds the ports, key and ip of the connection file the gateway wrote (hmac-sha256).
+- With --spark-conf (a JSON object of Spark conf key -> value) a SparkSession starts in a
+  background thread, so the kernel answers kernel_info at once; `spark` and `sc` in the user
+  namespace are placeholders that wait for the session on first use and raise a clear error
+  (with its cause) if Spark failed to start. Without --spark-conf this is a plain Python kernel.
+- Interrupt (SIGINT from the gateway, or interrupt_request, which ipykernel turns into SIGINT
+  to its process group): running Spark jobs are cancelled and the cell gets KeyboardInterrupt;
+  the kernel stays alive. The JVM ignores SIGINT (pyspark starts it with SIG_IGN).
+- shutdown_request, SIGTERM or the parent gateway going away: the SparkSession is stopped and
+  the JVM exits with us (it also exits on its own when its stdin pipe from us closes).
+
+Logs go to stderr (the gateway's log); the connection key is never logged.
+Python 3.9+; needs only the packages pinned in requirements.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any, Callable, Dict, Optional
+
+log = logging.getLogger("sparkgate.launcher")
+
+# How long interrupt waits for cancelAllJobs and shutdown waits for SparkSession.stop().
+CANCEL_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 20.0
+
+# Defaults for anything the gateway's conf leaves out. Networking (spark.driver.host,
+# spark.driver.bindAddress, spark.ui.port, ...) comes from the gateway; the loopback fallback
+# below applies only to a local master, where nothing outside this machine must reach us.
+DEFAULT_CONF = {
+    "spark.master": "local[*]",
+    "spark.app.name": "sparkgate",
+    "spark.ui.showConsoleProgress": "false",  # progress bars would land in the notebook
+    "spark.sql.execution.arrow.pyspark.enabled": "true",  # fast toPandas()/createDataFrame
+    "spark.log.level": "WARN",  # INFO floods the gateway log with every task
+}
+LOCAL_NETWORK_DEFAULTS = {
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+
+
+def load_spark_conf(path: str) -> Dict[str, str]:
+    """Read the JSON conf file and fill in defaults. Values are stringified (Spark conf is text)."""
+    with open(path, encoding="utf-8") as f:
+        raw = json.load(f)
+    if not isinstance(raw, dict):
+        raise ValueError(f"--spark-conf {path}: expected a JSON object of Spark conf key -> value")
+    conf = dict(DEFAULT_CONF)
+    for key, value in raw.items():
+        if value is None:
+            continue
+        conf[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    if conf["spark.master"].startswith("local"):
+        for key, value in LOCAL_NETWORK_DEFAULTS.items():
+            conf.setdefault(key, value)
+        # Python workers must use this interpreter (same pyspark/pandas), not whatever is on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        # Otherwise Spark resolves the hostname and, if that is loopback, advertises the first
+        # non-loopback interface for its block manager and executor.
+        os.environ.setdefault("SPARK_LOCAL_IP", conf["spark.driver.bindAddress"])
+    return conf
+
+
+class SparkStarter:
+    """Creates the SparkSession in a background thread and hands it out once ready."""
+
+    def __init__(self, conf: Dict[str, str]):
+        self.conf = conf
+        self.ready = threading.Event()
+        self.session: Any = None
+        self.error: Optional[BaseException] = None
+        self._stopped = False
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="sparkgate-spark-init", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            from pyspark.sql import SparkSession
+
+            builder = SparkSession.builder
+            for key, value in self.conf.items():
+                builder = builder.config(key, value)
+            log.info("starting SparkSession (master %s)", self.conf.get("spark.master"))
+            self.session = builder.getOrCreate()
+            log.info("SparkSession ready (Spark %s, UI %s)", self.session.version,
+                     self.session.sparkContext.uiWebUrl)
+        except BaseException as exc:  # noqa: BLE001 - reported to the user on first use of `spark`
+            self.error = exc
+            log.error("Spark failed to start: %s: %s", type(exc).__name__, exc)
+        finally:
+            self.ready.set()
+
+    def get(self) -> Any:
+        """Wait for the session (interruptible) and return it, or raise why it failed."""
+        if not self.ready.is_set():
+            log.info("waiting for the SparkSession to start")
+            # Short waits keep the main thread responsive to KeyboardInterrupt.
+            while not self.ready.wait(0.2):
+                pass
+        if self.error is not None:
+            raise RuntimeError(
+                f"Spark failed to start, so `spark` and `sc` are unavailable: "
+                f"{type(self.error).__name__}: {self.error}. "
+                "Check the Spark configuration of this kernel and restart it."
+            ) from self.error
+        if self._stopped:
+            raise RuntimeError("The SparkSession of this kernel has been stopped; restart the kernel.")
+        return self.session
+
+    def cancel_jobs(self) -> None:
+        """Cancel running Spark jobs. Called from the SIGINT handler, i.e. on the main thread,
+        which may be blocked inside a py4j call: the call goes out on another thread (so its own
+        py4j connection) and we wait for it, so a late cancel cannot hit the next cell's jobs."""
+        if not self.ready.is_set() or self.session is None or self._stopped:
+            return
+
+        def cancel() -> None:
+            try:
+                self.session.sparkContext.cancelAllJobs()
+                log.info("interrupt: cancelled running Spark jobs")
+            except Exception as exc:  # noqa: BLE001
+                log.warning("interrupt: could not cancel Spark jobs: %s", exc)
+
+        worker = threading.Thread(target=cancel, name="sparkgate-cancel", daemon=True)
+        worker.start()
+        worker.join(CANCEL_TIMEOUT_S)
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop the session (idempotent, bounded: a stuck stop must not keep the kernel alive)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        # A session still starting is waited for briefly, then stopped like a ready one.
+        if not self.ready.wait(timeout) or self.session is None:
+            return
+
+        def stop() -> None:
+            try:
+                self.session.stop()
+                log.info("SparkSession stopped")
+            except Exception as exc:  # noqa: BLE001
+                log.warning("SparkSession.stop() failed: %s", exc)
+            _stop_jvm()
+
+        worker = threading.Thread(target=stop, name="sparkgate-stop", daemon=True)
+        worker.start()
+        worker.join(timeout)
+
+
+def _stop_jvm(timeout: float = 10.0) -> None:
+    """End pyspark's JVM and reap it. SparkSession.stop() leaves the JVM running until our exit,
+    and ipykernel's shutdown then keeps SIGTERMing the unreaped (zombie) java child for ~30 s."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    proc = getattr(gateway, "proc", None)
+    if gateway is None or proc is None:
+        return
+    try:
+        gateway.shutdown()
+    except Exception:  # noqa: BLE001 - the JVM may already be gone
+        pass
+    try:
+        if proc.stdin:
+            proc.stdin.close()  # the gateway server exits when its stdin closes
+        proc.wait(timeout)
+    except Exception:  # noqa: BLE001 - TimeoutExpired or a broken pipe: fall back to kill
+        proc.kill()
+        proc.wait()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    log.info("JVM exited (code %s)", proc.returncode)
+
+
+class LazySparkName:
+    """Stands in for `spark` / `sc` until the session is ready; the first real use waits for it.
+
+    Once resolved, the real object replaces this placeholder in the user namespace, so later
+    code (isinstance, passing it to libraries) sees the real thing."""
+
+    def __init__(self, name: str, starter: SparkStarter, pick: Callable[[Any], Any],
+                 namespace: Dict[str, Any]):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_starter", starter)
+        object.__setattr__(self, "_pick", pick)
+        object.__setattr__(self, "_namespace", namespace)
+
+    def _real(self) -> Any:
+        real = self._pick(self._starter.get())
+        if self._namespace.get(self._name) is self:
+            self._namespace[self._name] = real
+        return real
+
+    def __getattr__(self, attr: str) -> Any:
+        # IPython probes objects (display, completion, inspection) with _repr_*/_ipython_*/dunder
+        # lookups; don't block the kernel on those while Spark is still starting.
+        if attr.startswith(("_ipython", "_repr_", "__")) and not self._starter.ready.is_set():
+            raise AttributeError(attr)
+        return getattr(self._real(), attr)
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        setattr(self._real(), attr, value)
+
+    def __dir__(self) -> Any:
+        return dir(self._real()) if self._starter.ready.is_set() else []
+
+    def __repr__(self) -> str:
+        if self._starter.ready.is_set():
+            if self._starter.error is not None:
+                return f"<{self._name}: Spark failed to start: {self._starter.error}>"
+            return repr(self._real())
+        return f"<{self._name}: the SparkSession is still starting; it is ready on first use>"
+
+
+def _make_kernel_class(starter: Optional[SparkStarter]) -> type:
+    # ipykernel is imported here, not at module level, so `--help` and conf errors are fast.
+    from ipykernel.ipkernel import IPythonKernel
+
+    class SparkgateKernel(IPythonKernel):
+        """IPythonKernel whose SIGINT handler also cancels Spark jobs."""
+
+        def pre_handler_hook(self) -> None:
+            # ipykernel installs default_int_handler around each shell handler (SIGINT is ignored
+            # while idle); ours cancels Spark jobs first, then raises KeyboardInterrupt the same way.
+            self.saved_sigint_handler = signal.signal(signal.SIGINT, self._on_sigint)
+
+        def _on_sigint(self, signum: int, frame: Any) -> None:
+            if starter is not None:
+                starter.cancel_jobs()
+            raise KeyboardInterrupt
+
+        def do_shutdown(self, restart: bool) -> Any:
+            if starter is not None:
+                starter.stop()
+            return super().do_shutdown(restart)
+
+    return SparkgateKernel
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """ipykernel's own parent poller only notices reparenting to pid 1; under a subreaper
+    (containers, systemd --user) the orphan gets another parent. Exit when ours changes."""
+    import time
+
+    def run() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                log.warning("parent process %d is gone; exiting", parent_pid)
+                os._exit(1)  # the JVM exits on its own when its stdin (our pipe) closes
+
+    threading.Thread(target=run, name="sparkgate-parent-watch", daemon=True).start()
+
+
+def main(argv: Optional[list] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--connection-file", required=True, help="Jupyter connection file (JSON)")
+    parser.add_argument("--spark-conf", help="JSON object of Spark conf; omit for a kernel without Spark")
+    args = parser.parse_args(argv)
+
+    # Our lines at INFO, everyone else's (py4j, ipykernel) at WARNING; all to the real stderr.
+    logging.basicConfig(
+        stream=sys.__stderr__,
+        level=logging.WARNING,
+        format="%(asctime)s sparkgate-launcher %(levelname)s %(name)s: %(message)s",
+    )
+    log.setLevel(os.environ.get("SPARKGATE_LAUNCHER_LOG_LEVEL", "INFO").upper())
+
+    if not os.path.isfile(args.connection_file):
+        log.error("connection file not found: %s", args.connection_file)
+        return 2
+    starter = None
+    if args.spark_conf:
+        try:
+            starter = SparkStarter(load_spark_conf(args.spark_conf))
+        except (OSError, ValueError) as exc:
+            log.error("cannot read Spark conf: %s", exc)
+            return 2
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance(
+        kernel_class=_make_kernel_class(starter),
+        connection_file=os.path.abspath(args.connection_file),
+        # Output written straight to fd 1/2 (the JVM's log4j, native libs) goes to the kernel's
+        # stderr, i.e. the gateway log, instead of showing up in whichever cell runs.
+        capture_fd_output=False,
+    )
+    app.initialize([])  # our own flags are not ipykernel's; configure through the constructor
+    log.info("kernel listening on %s (pid %d)", app.ip, os.getpid())
+
+    parent = int(os.environ.get("JPY_PARENT_PID") or 0)
+    if parent > 1 and os.getppid() == parent:
+        _watch_parent(parent)
+
+    if starter is not None:
+        ns = app.kernel.shell.user_ns
+        ns["spark"] = LazySparkName("spark", starter, lambda session: session, ns)
+        ns["sc"] = LazySparkName("sc", starter, lambda session: session.sparkContext, ns)
+        starter.start()
+
+        def resolve_when_ready() -> None:
+            # Swap in the real objects as soon as they exist, so `type(spark)` etc. are real.
+            starter.ready.wait()
+            if starter.error is None:
+                for name, value in (("spark", starter.session), ("sc", starter.session.sparkContext)):
+                    if isinstance(ns.get(name), LazySparkName):
+                        ns[name] = value
+
+        threading.Thread(target=resolve_when_ready, name="sparkgate-spark-bind", daemon=True).start()
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        # Pod deletion / gateway shutdown: stop Spark cleanly (on Kubernetes the driver then deletes
+        # its executors itself), then leave without waiting for the event loop.
+        log.info("SIGTERM: shutting down")
+        if starter is not None:
+            starter.stop(timeout=STOP_TIMEOUT_S / 2)
+        logging.shutdown()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    # `kill -USR1 <pid>` dumps every thread's stack to stderr: the way to see where a kernel hangs.
+    faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
+    try:
+        app.start()
+    finally:
+        if starter is not None:
+            starter.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
