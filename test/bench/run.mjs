@@ -13,12 +13,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensurePeerEnv } from './lib/envs.mjs';
-import { benchSparkConf, startGateway } from './lib/gateways.mjs';
-import { killAllNow, stopAll } from './lib/procs.mjs';
-import { checks, describe, machine, table } from './lib/report.mjs';
-import { runScale } from './lib/scale.mjs';
-import { directTarget, gatewayTarget, largeOutput, latency, medianOf, smallMessages, starts } from './lib/scenarios.mjs';
+import { ensurePeerEnv } from './support/envs.mjs';
+import { benchSparkConf, startGateway } from './support/gateways.mjs';
+import { killAllNow, stopAll } from './support/procs.mjs';
+import { checks, describe, machine, table } from './support/report.mjs';
+import { runScale } from './support/scale.mjs';
+import { directTarget, gatewayTarget, largeOutput, medianOf, smallMessages, starts } from './support/scenarios.mjs';
+import { summarize } from './support/stats.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opt } = parseArgs({
@@ -74,46 +75,42 @@ async function main() {
     peerBins[peer] = ensurePeerEnv({ cacheDir, peer, repoRoot, basePython, log });
   }
   const cpuProfDir = opt['cpu-prof'] ? path.join(outDir, 'cpu-prof') : null;
-  for (const name of wanted) {
-    const r = (results.targets[name] = {});
-    let gw = null;
-    try {
-      let target;
-      if (name === 'direct') {
-        target = directTarget({ python, launcher, sparkConf: benchSparkConf });
-      } else {
-        log(`starting ${name}`);
-        gw = await startGateway(name, { repoRoot, python, launcher, peerBins, cpuProfDir });
-        target = gatewayTarget(gw);
+  const gateways = {};
+  const targets = {};
+  try {
+    for (const name of wanted) {
+      results.targets[name] = {};
+      try {
+        if (name === 'direct') {
+          targets[name] = directTarget({ python, launcher, sparkConf: benchSparkConf });
+        } else {
+          log(`starting ${name}`);
+          gateways[name] = await startGateway(name, { repoRoot, python, launcher, peerBins, cpuProfDir });
+          targets[name] = gatewayTarget(gateways[name]);
+        }
+      } catch (error) {
+        fail(results, name, error, gateways[name]);
       }
-      if (only.has('latency') || only.has('throughput')) {
-        const kernel = await target.open('python3');
+    }
+    if (only.has('latency') || only.has('throughput')) {
+      await latencyAndThroughput(results, targets, gateways);
+    }
+    if (only.has('start')) {
+      for (const [name, target] of Object.entries(targets)) {
+        const r = results.targets[name];
         try {
-          if (only.has('latency')) {
-            r.latency = await latency(kernel, { n: Number(opt.n), warmup: Number(opt.warmup) });
-            log(`${name} latency p50 ${r.latency.p50.toFixed(3)} ms, p99 ${r.latency.p99.toFixed(3)} ms`);
+          r.startPlain = await starts(target, 'python3', { count: Number(opt['plain-starts']), log });
+          if (Number(opt['spark-starts']) > 0) {
+            r.startSpark = await starts(target, 'pyspark', { count: Number(opt['spark-starts']), log });
           }
-          if (only.has('throughput')) {
-            r.small = await medianOf(1, () => smallMessages(kernel));
-            log(`${name} 50k prints: ${r.small.msgsPerSec.toFixed(0)} msgs/s, complete ${r.small.allComplete}`);
-            r.large = await medianOf(Number(opt['large-repeats']), () => largeOutput(kernel));
-            log(`${name} 20 MiB: ${r.large.mibPerSec.toFixed(1)} MiB/s, complete ${r.large.allComplete}`);
-          }
-        } finally {
-          await kernel.close();
+        } catch (error) {
+          fail(results, name, error, gateways[name]);
         }
       }
-      if (only.has('start')) {
-        r.startPlain = await starts(target, 'python3', { count: Number(opt['plain-starts']), log });
-        if (Number(opt['spark-starts']) > 0) {
-          r.startSpark = await starts(target, 'pyspark', { count: Number(opt['spark-starts']), log });
-        }
-      }
-    } catch (error) {
-      r.error = error.message;
-      log(`${name} failed: ${error.stack}\n${gw?.log().slice(-2000) ?? ''}`);
-    } finally {
-      await gw?.stop();
+    }
+  } finally {
+    for (const gw of Object.values(gateways)) {
+      await gw.stop();
     }
   }
   if (only.has('scale')) {
@@ -136,6 +133,66 @@ async function main() {
   console.log(`\n${describe(results)}\n\n${text}\n\nTargets:\n${checkText}\n\nraw figures: ${path.relative(repoRoot, file)}`);
   if (!opt['no-readme']) {
     updateReadme(results, text, checkText, path.relative(repoRoot, file));
+  }
+}
+
+function fail(results, name, error, gw) {
+  results.targets[name].error = error.message;
+  log(`${name} failed: ${error.stack}\n${gw?.log().slice(-2000) ?? ''}`);
+}
+
+/**
+ * One python3 kernel per target, all open at once. Latency samples are taken round-robin across
+ * the targets (one request each per round), so drift of this shared 2-core machine (CPU steal,
+ * frequency, other work) lands on every target alike instead of on whichever ran last.
+ * Throughput then runs target by target.
+ */
+async function latencyAndThroughput(results, targets, gateways) {
+  const kernels = {};
+  try {
+    for (const [name, target] of Object.entries(targets)) {
+      try {
+        kernels[name] = await target.open('python3');
+      } catch (error) {
+        fail(results, name, error, gateways[name]);
+      }
+    }
+    const names = Object.keys(kernels);
+    if (only.has('latency')) {
+      const n = Number(opt.n);
+      const warmup = Number(opt.warmup);
+      const samples = Object.fromEntries(names.map(name => [name, new Float64Array(n)]));
+      for (let i = -warmup; i < n; i++) {
+        for (const name of names) {
+          const t = performance.now();
+          await kernels[name].client.execute('pass', { timeoutMs: 30_000 });
+          if (i >= 0) {
+            samples[name][i] = performance.now() - t;
+          }
+        }
+      }
+      for (const name of names) {
+        const r = (results.targets[name].latency = summarize(samples[name]));
+        log(`${name} latency p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms`);
+      }
+    }
+    if (only.has('throughput')) {
+      for (const name of names) {
+        const r = results.targets[name];
+        try {
+          r.small = await medianOf(1, () => smallMessages(kernels[name]));
+          log(`${name} 50k prints: ${r.small.msgsPerSec.toFixed(0)} msgs/s, complete ${r.small.allComplete}`);
+          r.large = await medianOf(Number(opt['large-repeats']), () => largeOutput(kernels[name]));
+          log(`${name} 20 MiB: ${r.large.mibPerSec.toFixed(1)} MiB/s, complete ${r.large.allComplete}`);
+        } catch (error) {
+          fail(results, name, error, gateways[name]);
+        }
+      }
+    }
+  } finally {
+    for (const kernel of Object.values(kernels)) {
+      await kernel.close().catch(() => undefined);
+    }
   }
 }
 

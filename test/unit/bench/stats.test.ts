@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 // @ts-expect-error: plain ESM helper of the benchmark, no type declarations
-import { fmt, percentile, ratio, summarize } from '../../bench/lib/stats.mjs';
+import { fmt, percentile, ratio, summarize } from '../../bench/support/stats.mjs';
 
 describe('bench stats', () => {
   it('computes nearest-rank percentiles', () => {

@@ -1,0 +1,99 @@
+/** The run's table (markdown), its target checks, and the machine description. */
+import { execSync } from 'node:child_process';
+import os from 'node:os';
+import { fmt, ratio } from './stats.mjs';
+
+export function machine(python) {
+  const sh = cmd => {
+    try {
+      return execSync(cmd, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    nproc: Number(sh('nproc')) || os.cpus().length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    python: sh(`${python} -c "import sys, ipykernel, zmq; print(sys.version.split()[0], 'ipykernel', ipykernel.__version__, 'pyzmq', zmq.__version__)"`)
+  };
+}
+
+const NAMES = { sparkgate: 'sparkgate', eg: 'Enterprise Gateway 3.3.0', kg: 'Kernel Gateway 3.0.1', direct: 'direct ZeroMQ (no gateway)' };
+
+/** Rows of [metric, sparkgate, EG, KG, direct, sg÷direct, sg÷EG]. */
+export function table(results) {
+  const t = results.targets;
+  const cell = (name, get, digits = 2) => fmt(t[name] ? get(t[name]) : null, digits);
+  const ratios = (get, digits = 2) => [
+    fmt(ratio(t.sparkgate && get(t.sparkgate), t.direct && get(t.direct)), digits),
+    fmt(ratio(t.sparkgate && get(t.sparkgate), t.eg && get(t.eg)), digits)
+  ];
+  const row = (label, get, digits = 2) => [label, ...['sparkgate', 'eg', 'kg', 'direct'].map(n => cell(n, get, digits)), ...ratios(get, digits)];
+  const rows = [
+    row('latency p50, ms (execute `pass` → reply + idle)', r => r.latency?.p50, 3),
+    row('latency p99, ms', r => r.latency?.p99, 3),
+    row('50,000 × print(i, flush=True): msgs/s', r => r.small?.msgsPerSec, 0),
+    row('20 MiB in 1 MiB writes: MiB/s', r => r.large?.mibPerSec, 1),
+    row('start python3: POST → first idle, p50 ms', r => r.startPlain?.idleMs.p50, 0),
+    row('start pyspark: POST → first idle, p50 ms', r => r.startSpark?.idleMs.p50, 0),
+    row('start pyspark: POST → `spark.range(1).count()` answered, p50 ms', r => r.startSpark?.sparkMs?.p50, 0)
+  ];
+  const head = ['metric', 'sparkgate', 'EG', 'KG', 'direct ZMQ', 'sparkgate ÷ direct', 'sparkgate ÷ EG'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)];
+  const s = results.scale;
+  if (s) {
+    lines.push('', '| scale (one gateway process, minimal kernels) | value |', '|---|---|');
+    lines.push(`| kernels connected (one websocket each) | ${s.connected} of ${s.kernels}${s.firstError ? ` — first failure: ${s.firstError}` : ''} |`);
+    lines.push(`| gateway RSS per connected kernel | ${fmt(s.rssPerKernelMB, 3)} MiB |`);
+    lines.push(`| event-loop lag p99, all connected, idle | ${fmt(s.idleLagMs?.p99, 2)} ms |`);
+    lines.push(`| event-loop lag p99 / max while ${s.streaming} stream ${s.streamCount} × ${s.streamBytes} B each | ${fmt(s.streamLagMs?.p99, 2)} / ${fmt(s.streamLagMs?.max, 2)} ms |`);
+    lines.push(`| stream messages delivered | ${s.streamMessages} of ${s.streamExpected}, ${fmt(s.streamMsgsPerSec, 0)} msgs/s |`);
+  }
+  return lines.join('\n');
+}
+
+/** PASS/MISS for each target of issue 6 that this run can check. */
+export function checks(results) {
+  const t = results.targets;
+  const out = [];
+  const add = (name, ok, detail) => out.push({ name, status: ok === null ? 'n/a' : ok ? 'PASS' : 'MISS', detail });
+  const sg = t.sparkgate;
+  const d = t.direct;
+  const eg = t.eg;
+  const added = sg?.latency && d?.latency ? sg.latency.p50 - d.latency.p50 : null;
+  add('added latency over direct ZMQ ≤ 0.3 ms (p50)', added === null ? null : added <= 0.3, `${fmt(added, 3)} ms`);
+  const egAdded = eg?.latency && d?.latency ? eg.latency.p50 - d.latency.p50 : null;
+  add(
+    "added latency ≤ 1/3 of EG's (p50)",
+    added === null || egAdded === null ? null : added <= egAdded / 3,
+    `sparkgate +${fmt(added, 3)} ms vs EG +${fmt(egAdded, 3)} ms`
+  );
+  for (const [key, label, unit] of [['small', 'msgsPerSec', 'msgs/s'], ['large', 'mibPerSec', 'MiB/s']]) {
+    const s = sg?.[key]?.[label];
+    const dd = d?.[key]?.[label];
+    const e = eg?.[key]?.[label];
+    add(`${key} output throughput ≥ 90% of direct ZMQ`, s && dd ? s >= 0.9 * dd : null, `${fmt(s, 1)} vs ${fmt(dd, 1)} ${unit} (${fmt(ratio(s, dd) * 100, 0)}%)`);
+    add(`${key} output throughput ≥ 3× EG`, s && e ? s >= 3 * e : null, `${fmt(s, 1)} vs ${fmt(e, 1)} ${unit} (${fmt(ratio(s, e), 2)}×)`);
+    add(`${key} output complete and in order (sparkgate)`, sg?.[key] ? sg[key].allComplete : null, sg?.[key] ? `${sg[key].messages} messages` : '');
+  }
+  for (const [key, label] of [['startPlain', 'python3'], ['startSpark', 'pyspark']]) {
+    const s = sg?.[key]?.idleMs.p50;
+    const e = eg?.[key]?.idleMs.p50;
+    add(`start ${label} ≤ EG's (p50 to first idle)`, s && e ? s <= e : null, `${fmt(s, 0)} vs ${fmt(e, 0)} ms`);
+  }
+  const sc = results.scale;
+  add('≤ 0.5 MiB gateway RSS per connected kernel', sc?.connected ? sc.rssPerKernelMB <= 0.5 : null, sc ? `${fmt(sc.rssPerKernelMB, 3)} MiB over ${sc.connected} kernels` : '');
+  add('event-loop lag p99 < 20 ms while 100 stream', sc?.streamLagMs ? sc.streamLagMs.p99 < 20 : null, sc?.streamLagMs ? `${fmt(sc.streamLagMs.p99, 2)} ms` : '');
+  add(`all ${sc?.kernels ?? 1000} kernels connect through one gateway`, sc ? sc.connected === sc.kernels : null, sc ? `${sc.connected}` : '');
+  return out;
+}
+
+export function describe(results) {
+  return Object.entries(NAMES)
+    .filter(([k]) => results.targets[k])
+    .map(([k, v]) => `${k} = ${v}`)
+    .join('; ');
+}

@@ -1,0 +1,121 @@
+/**
+ * Scale: N kernels connected through one gateway process (scale/host.mjs), one websocket
+ * client each; gateway RSS per connected kernel, and event-loop lag p99 while `streaming` of
+ * them stream output at once.
+ */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JupyterWs } from './jupyterWs.mjs';
+import { mapLimit } from './procs.mjs';
+
+const hostScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'scale', 'host.mjs');
+
+export async function runScale({ python, kernels = 1000, streaming = 100, streamCount = 1000, streamBytes = 100, zmqMaxSockets = null, log = () => {} }) {
+  const token = 'bench-token';
+  const args = ['--python', python, '--token', token, ...(zmqMaxSockets ? ['--zmq-max-sockets', String(zmqMaxSockets)] : [])];
+  const child = fork(hostScript, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+  let seq = 0;
+  const waiting = new Map();
+  let ready;
+  const readyP = new Promise((resolve, reject) => {
+    ready = resolve;
+    child.once('exit', code => reject(new Error(`scale gateway exited (${code})`)));
+  });
+  child.on('message', msg => {
+    if (msg.ready) {
+      ready(msg);
+    } else {
+      waiting.get(msg.id)?.(msg);
+    }
+  });
+  const ask = cmd =>
+    new Promise((resolve, reject) => {
+      const id = ++seq;
+      const timer = setTimeout(() => reject(new Error(`scale gateway did not answer ${cmd}`)), 60_000);
+      waiting.set(id, msg => {
+        clearTimeout(timer);
+        waiting.delete(id);
+        resolve(msg);
+      });
+      child.send({ cmd, id });
+    });
+  const clients = [];
+  const result = { kernels, streaming, streamCount, streamBytes, zmqMaxSockets };
+  try {
+    const { port, zmqMaxSockets: effective } = await readyP;
+    result.zmqMaxSocketsEffective = effective;
+    const base = `http://127.0.0.1:${port}`;
+    await new Promise(r => setTimeout(r, 500));
+    const before = (await ask('stats')).stats;
+    result.rssBefore = before.rss;
+    const t0 = performance.now();
+    const errors = [];
+    let connected = 0;
+    await mapLimit(Array.from({ length: kernels }, (_, i) => i), 16, async i => {
+      if (errors.length > 0) {
+        return;
+      }
+      try {
+        const res = await fetch(`${base}/api/kernels`, {
+          method: 'POST',
+          headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ name: 'python3' })
+        });
+        const body = await res.json();
+        if (res.status !== 201 && res.status !== 200) {
+          throw new Error(`POST /api/kernels → ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+        }
+        const ws = await JupyterWs.open(base.replace('http', 'ws'), body.id, token);
+        await ws.firstIdle;
+        clients[i] = ws;
+        connected++;
+        if (connected % 250 === 0) {
+          log(`  scale: ${connected} kernels connected`);
+        }
+      } catch (error) {
+        errors.push(`kernel #${i + 1}: ${error.message}`);
+      }
+    });
+    result.connected = connected;
+    result.connectSeconds = (performance.now() - t0) / 1000;
+    result.firstError = errors[0] ?? null;
+    await new Promise(r => setTimeout(r, 1000));
+    const after = (await ask('stats')).stats;
+    result.rssAfter = after.rss;
+    result.rssPerKernelMB = connected > 0 ? (after.rss - before.rss) / connected / 1048576 : null;
+    result.heapPerKernelKB = connected > 0 ? (after.heapUsed - before.heapUsed) / connected / 1024 : null;
+    // Idle lag with everything connected, then lag while `streaming` kernels stream at once.
+    await ask('resetLag');
+    await new Promise(r => setTimeout(r, 2000));
+    result.idleLagMs = (await ask('stats')).stats.lagMs;
+    const live = clients.filter(Boolean);
+    const streamers = live.slice(0, Math.min(streaming, live.length));
+    await ask('resetLag');
+    const s0 = performance.now();
+    const done = await Promise.all(streamers.map(ws => ws.execute(`stream ${streamCount} ${streamBytes}`, { timeoutMs: 180_000 })));
+    const seconds = (performance.now() - s0) / 1000;
+    result.streamLagMs = (await ask('stats')).stats.lagMs;
+    const messages = done.reduce((n, e) => n + e.streams, 0);
+    result.streamMessages = messages;
+    result.streamExpected = streamers.length * streamCount;
+    result.streamSeconds = seconds;
+    result.streamMsgsPerSec = messages / seconds;
+    result.rssStreaming = (await ask('stats')).stats.rss;
+    return result;
+  } finally {
+    await Promise.all(clients.filter(Boolean).map(ws => ws.close()));
+    if (child.connected) {
+      child.send({ cmd: 'stop' });
+    }
+    const exited = await Promise.race([
+      new Promise(r => (child.exitCode !== null ? r(true) : child.once('exit', () => r(true)))),
+      new Promise(r => setTimeout(() => r(false), 90_000))
+    ]);
+    if (!exited) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    }
+  }
+}

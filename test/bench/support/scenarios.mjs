@@ -1,0 +1,142 @@
+/**
+ * The measurements, each against a "target" (a gateway over its websocket, or the kernel's
+ * ZeroMQ sockets directly) with the same client-side code.
+ */
+import { JupyterWs } from './jupyterWs.mjs';
+import { rest } from './gateways.mjs';
+import { summarize } from './stats.mjs';
+import { launchKernel, ZmqDirect } from './zmqDirect.mjs';
+
+const SPARK_CHECK = 'spark.range(1).count()';
+
+/** A target that starts kernels through a gateway's REST API and talks over its websocket. */
+export function gatewayTarget(gw) {
+  return {
+    name: gw.name,
+    async open(spec) {
+      const t0 = performance.now();
+      // As jupyter_server's GatewayClient does; EG refuses the default user (root) otherwise.
+      const model = await rest(gw, 'POST', '/api/kernels', { name: spec, env: { KERNEL_USERNAME: 'bench' } });
+      const client = await JupyterWs.open(gw.wsUrl, model.id, gw.token);
+      await client.firstIdle;
+      const startMs = performance.now() - t0;
+      return {
+        client,
+        t0,
+        startMs,
+        async close() {
+          await client.close();
+          await rest(gw, 'DELETE', `/api/kernels/${model.id}`).catch(() => undefined);
+        }
+      };
+    }
+  };
+}
+
+/** The floor: the bench starts the launcher itself and speaks ZeroMQ to it (no gateway). */
+export function directTarget({ python, launcher, sparkConf }) {
+  return {
+    name: 'direct',
+    async open(spec) {
+      const t0 = performance.now();
+      const kernel = await launchKernel({ python, launcher, sparkConf: spec === 'pyspark' ? await sparkConf() : null });
+      const client = new ZmqDirect(kernel.connection);
+      await client.nudge();
+      const startMs = performance.now() - t0;
+      return {
+        client,
+        t0,
+        startMs,
+        async close() {
+          client.close();
+          await kernel.stop();
+        }
+      };
+    }
+  };
+}
+
+/** Trivial execute_request → execute_reply + idle, one at a time; milliseconds. */
+export async function latency(kernel, { n, warmup, code = 'pass' }) {
+  for (let i = 0; i < warmup; i++) {
+    await kernel.client.execute(code, { timeoutMs: 30_000 });
+  }
+  const samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await kernel.client.execute(code, { timeoutMs: 30_000 });
+    samples[i] = performance.now() - t;
+  }
+  return summarize(samples);
+}
+
+/** 50,000 small stream messages; checks every line arrived, in order. */
+export async function smallMessages(kernel, { lines = 50_000 } = {}) {
+  const t = performance.now();
+  const entry = await kernel.client.execute(`for i in range(${lines}): print(i, flush=True)`, { collect: true, timeoutMs: 300_000 });
+  const seconds = (performance.now() - t) / 1000;
+  const text = entry.texts.join('');
+  let expected = '';
+  for (let i = 0; i < lines; i++) {
+    expected += `${i}\n`;
+  }
+  return {
+    seconds,
+    messages: entry.streams,
+    msgsPerSec: entry.streams / seconds,
+    complete: text === expected,
+    reply: entry.reply.content.status
+  };
+}
+
+/** `mib` MiB of output in 1 MiB writes; checks the byte count and content. */
+export async function largeOutput(kernel, { mib = 20 } = {}) {
+  const code = `import sys\n_s = 'x' * ${1024 * 1024 - 1} + '\\n'\nfor _ in range(${mib}):\n    sys.stdout.write(_s); sys.stdout.flush()\ndel _s`;
+  const t = performance.now();
+  const entry = await kernel.client.execute(code, { collect: true, timeoutMs: 300_000 });
+  const seconds = (performance.now() - t) / 1000;
+  const text = entry.texts.join('');
+  const line = 'x'.repeat(1024 * 1024 - 1) + '\n';
+  return {
+    seconds,
+    messages: entry.streams,
+    bytes: text.length,
+    mibPerSec: text.length / 1048576 / seconds,
+    complete: text.length === mib * 1048576 && text === line.repeat(mib),
+    reply: entry.reply.content.status
+  };
+}
+
+/** `repeats` runs of `fn`; the run with the median time is kept, all times listed. */
+export async function medianOf(repeats, fn) {
+  const runs = [];
+  for (let i = 0; i < repeats; i++) {
+    runs.push(await fn());
+  }
+  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)], allSeconds: runs.map(r => r.seconds), allComplete: runs.every(r => r.complete) };
+}
+
+/** POST → first idle, `count` times; for pyspark also until `spark.range(1).count()` answers. */
+export async function starts(target, spec, { count, log }) {
+  const idle = [];
+  const spark = [];
+  for (let i = 0; i < count; i++) {
+    const kernel = await target.open(spec);
+    try {
+      idle.push(kernel.startMs);
+      if (spec === 'pyspark') {
+        const entry = await kernel.client.execute(SPARK_CHECK, { timeoutMs: 180_000 });
+        if (entry.reply.content.status !== 'ok') {
+          throw new Error(`${target.name}: ${SPARK_CHECK} failed: ${JSON.stringify(entry.reply.content).slice(0, 500)}`);
+        }
+        spark.push(performance.now() - kernel.t0);
+      }
+    } finally {
+      await kernel.close();
+    }
+    log?.(`  ${target.name} ${spec} start ${i + 1}/${count}: ${Math.round(idle.at(-1))} ms${spark.length ? `, spark ${Math.round(spark.at(-1))} ms` : ''}`);
+  }
+  return { idleMs: summarize(idle), sparkMs: spark.length ? summarize(spark) : null };
+}
+
