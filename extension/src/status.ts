@@ -198,8 +198,9 @@ export function clusterForKernel(
 
 /**
  * Whether a kernelspec name is a reserved cluster's (`<profile kernelspec>--<cluster id>`),
- * e.g. `pyspark-gpu--a1b2c3`.
+ * e.g. `pyspark-gpu--a1b2c3` or `pyspark--0f8e…-…` (a UUID).
  */
 export function isClusterKernelName(name: string | null | undefined): boolean {
-  return !!name && /^[A-Za-z0-9._-]*[A-Za-z0-9]--[A-Za-z0-9]+$/.test(name);
+  // Cluster ids may be UUIDs, hyphens included.
+  return !!name && /^[A-Za-z0-9._-]*[A-Za-z0-9]--[A-Za-z0-9][A-Za-z0-9-]*$/.test(name);
 }

@@ -131,6 +131,7 @@ describe('extension/status', () => {
   describe('#isClusterKernelName()', () => {
     it('should recognise <kernelspec>--<cluster id>', () => {
       expect(isClusterKernelName('pyspark-gpu--a1b2c3')).toBe(true);
+      expect(isClusterKernelName('pyspark--0f8e2a4c-3b1d-4e5f-9a7b-1c2d3e4f5a6b')).toBe(true);
       expect(isClusterKernelName('python3')).toBe(false);
       expect(isClusterKernelName('pyspark--')).toBe(false);
       expect(isClusterKernelName(undefined)).toBe(false);
