@@ -31,7 +31,8 @@ export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConf
         spark: p.spark,
         driver: p.sizing.driver,
         executors: p.sizing.executors,
-        maxExecutors: p.sizing.executors.max ?? p.sizing.executors.count ?? null,
+        // No per-profile executor cap: tenant limits decide how large a cluster may be.
+        maxExecutors: null,
         totals: totalsOf(p.sizing)
       }))
     });
