@@ -1,0 +1,368 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import { containerArgv } from './command.js';
+import type { DeviceAllocator, IpAllocator } from './devices.js';
+import { containerEnv, type KeyReader, type RuntimeFacts } from './env.js';
+import { runProbe, type ProbeTarget } from './probes.js';
+import { startProcess, which, type ContainerProcess } from './process.js';
+import { buildStatus, podPhase, type ContainerState, type PodFacts } from './status.js';
+import type { ImageEntrypoints } from './types.js';
+import { containerMounts, materializeVolume, type TokenIssuer } from './volumes.js';
+
+/** Everything a {@link PodWorker} needs from its node and the API. */
+export interface PodWorkerDeps {
+  node: { name: string; hostIP: string; allocatable: Record<string, string>; ips: IpAllocator; devices: DeviceAllocator };
+  /** The pod's folder: logs/, volumes/, scripts/. */
+  dir: string;
+  read: KeyReader;
+  issueToken: TokenIssuer;
+  patchStatus(pod: V1Pod, status: V1PodStatus): Promise<void>;
+  /** Final delete with gracePeriodSeconds=0 and a uid precondition. */
+  deletePod(pod: V1Pod): Promise<void>;
+  baseEnv: Record<string, string>;
+  apiServer: { host: string; port: number };
+  imageEntrypoints: ImageEntrypoints;
+  log: (line: string) => void;
+}
+
+export const GPU_RESOURCE = 'nvidia.com/gpu';
+
+/** GPUs a pod needs: sum over containers, at least the largest init container (limits, else requests). */
+export function gpuRequest(pod: V1Pod): number {
+  const of = (c: V1Container): number => Number(c.resources?.limits?.[GPU_RESOURCE] ?? c.resources?.requests?.[GPU_RESOURCE] ?? 0);
+  const main = (pod.spec?.containers ?? []).reduce((n, c) => n + of(c), 0);
+  return Math.max(main, ...(pod.spec?.initContainers ?? []).map(of));
+}
+
+const RESTART_BACKOFF_MS = [1_000, 2_000, 5_000, 10_000];
+
+/**
+ * Runs one pod as host processes and reports its status, like a kubelet's pod worker: admit
+ * (devices, IP), set up volumes, run init containers in order, then the containers with the pod's
+ * restart policy; on deletion, SIGTERM → grace period → SIGKILL → final status → delete.
+ */
+export class PodWorker {
+  private pod: V1Pod;
+  private readonly init: ContainerState[];
+  private readonly containers: ContainerState[];
+  private readonly procs = new Map<string, ContainerProcess>();
+  private readonly facts: PodFacts;
+  private readonly abort = new AbortController();
+  private started = false;
+  private terminating: Promise<void> | undefined;
+  private released = false;
+  private dirty = false;
+  private flushing: Promise<void> | undefined;
+  gpus: string[] = [];
+  podIP: string | undefined;
+
+  constructor(
+    pod: V1Pod,
+    private readonly deps: PodWorkerDeps
+  ) {
+    this.pod = pod;
+    const waiting = (c: V1Container): ContainerState => ({
+      name: c.name,
+      image: c.image ?? '',
+      restartCount: 0,
+      state: { kind: 'waiting', reason: 'PodInitializing' }
+    });
+    this.init = (pod.spec?.initContainers ?? []).map(waiting);
+    this.containers = (pod.spec?.containers ?? []).map((c) => ({ ...waiting(c), state: { kind: 'waiting', reason: 'ContainerCreating' } }));
+    this.facts = { hostIP: deps.node.hostIP, startTime: new Date(), initDone: this.init.length === 0 };
+  }
+
+  /** Feeds the latest pod object from the watch. */
+  update(pod: V1Pod): void {
+    this.pod = pod;
+    if (pod.metadata?.deletionTimestamp) {
+      this.terminating ??= this.terminate().catch((err) => this.deps.log(`agent: terminating ${this.key()}: ${String(err)}`));
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (!this.started && phase !== 'Succeeded' && phase !== 'Failed') {
+      this.started = true;
+      void this.run().catch((err) => this.deps.log(`agent: running ${this.key()}: ${String(err)}`));
+    }
+  }
+
+  /** The pod object is gone (force-deleted or finally deleted): kill what is left, free resources. */
+  async remove(): Promise<void> {
+    this.abort.abort();
+    for (const p of this.procs.values()) {
+      p.signal('SIGKILL');
+    }
+    await Promise.all([...this.procs.values()].map((p) => p.exited));
+    this.release();
+  }
+
+  logFile(container: string): string {
+    return path.join(this.deps.dir, 'logs', `${container}.log`);
+  }
+
+  private key(): string {
+    return `${this.pod.metadata?.namespace}/${this.pod.metadata?.name}`;
+  }
+
+  private get stopping(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private release(): void {
+    if (this.released) {
+      return;
+    }
+    this.released = true;
+    this.deps.node.devices.release(this.pod.metadata?.uid ?? '');
+    if (this.podIP) {
+      this.deps.node.ips.release(this.podIP);
+    }
+  }
+
+  /** Writes the current status; patches never overlap and the last state always goes out. */
+  private publish(): Promise<void> {
+    this.dirty = true;
+    this.flushing ??= (async () => {
+      while (this.dirty) {
+        this.dirty = false;
+        const status = buildStatus(this.pod, this.init, this.containers, this.facts, new Date());
+        await this.deps.patchStatus(this.pod, status).catch((err: { code?: number }) => {
+          if (err?.code !== 404) {
+            this.deps.log(`agent: status of ${this.key()}: ${String(err)}`);
+          }
+        });
+      }
+      this.flushing = undefined;
+    })();
+    return this.flushing;
+  }
+
+  private async pause(ms: number, signal: AbortSignal = this.abort.signal): Promise<void> {
+    await sleep(ms, undefined, { signal }).catch(() => undefined);
+  }
+
+  /** Runs the readinessProbe while the process lives; flips `st.ready` by the probe's thresholds. */
+  private async probeReadiness(c: V1Container, st: ContainerState, target: ProbeTarget, signal: AbortSignal): Promise<void> {
+    const probe = c.readinessProbe;
+    if (!probe) {
+      return;
+    }
+    let ok = 0;
+    let bad = 0;
+    await this.pause((probe.initialDelaySeconds ?? 0) * 1_000, signal);
+    while (!signal.aborted) {
+      const passed = await runProbe(probe, target);
+      if (signal.aborted) {
+        return;
+      }
+      ok = passed ? ok + 1 : 0;
+      bad = passed ? 0 : bad + 1;
+      const ready = st.ready ? bad < (probe.failureThreshold ?? 3) : ok >= (probe.successThreshold ?? 1);
+      if (ready !== st.ready) {
+        st.ready = ready;
+        void this.publish();
+      }
+      await this.pause((probe.periodSeconds ?? 10) * 1_000, signal);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const uid = this.pod.metadata?.uid ?? '';
+    const need = gpuRequest(this.pod);
+    if (need > 0) {
+      const got = this.deps.node.devices.allocate(uid, need);
+      if (!got) {
+        this.facts.rejected = {
+          reason: 'UnexpectedAdmissionError',
+          message: `Allocate failed due to requested number of devices unavailable for ${GPU_RESOURCE}. Requested: ${need}, Available: ${this.deps.node.devices.free()}`
+        };
+        await this.publish();
+        return;
+      }
+      this.gpus = got;
+    }
+    this.podIP = this.deps.node.ips.allocate();
+    this.facts.podIP = this.podIP;
+    await mkdir(path.join(this.deps.dir, 'logs'), { recursive: true });
+    await mkdir(path.join(this.deps.dir, 'scripts'), { recursive: true });
+    void this.publish();
+
+    const volumes = await this.setUpVolumes();
+    if (!volumes) {
+      return;
+    }
+    for (const [i, c] of (this.pod.spec?.initContainers ?? []).entries()) {
+      if (!(await this.runContainer(c, this.init[i], volumes, true))) {
+        this.release();
+        return;
+      }
+    }
+    this.facts.initDone = true;
+    void this.publish();
+    await Promise.all((this.pod.spec?.containers ?? []).map((c, i) => this.runContainer(c, this.containers[i], volumes, false)));
+    await this.publish();
+    const phase = podPhase(this.pod, this.init, this.containers, this.facts);
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      this.release(); // a terminal pod holds no devices or IP, as with a kubelet
+    }
+  }
+
+  /** Materializes the volumes, retrying (as the kubelet does) while a Secret/ConfigMap is missing. */
+  private async setUpVolumes(): Promise<Map<string, string> | undefined> {
+    const root = path.join(this.deps.dir, 'volumes');
+    const facts: RuntimeFacts = { podIP: this.podIP ?? '', hostIP: this.deps.node.hostIP, allocatable: this.deps.node.allocatable };
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        const out = new Map<string, string>();
+        for (const v of this.pod.spec?.volumes ?? []) {
+          out.set(v.name, await materializeVolume(root, v, { pod: this.pod, facts, read: this.deps.read, issueToken: this.deps.issueToken }));
+        }
+        return out;
+      } catch (err) {
+        const message = `MountVolume.SetUp failed: ${err instanceof Error ? err.message : String(err)}`;
+        for (const c of [...this.init, ...this.containers]) {
+          c.state = { kind: 'waiting', reason: 'ContainerCreating', message };
+        }
+        void this.publish();
+        await this.pause(RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]);
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs a container until it is done for good under the restart policy. Resolves true when it
+   * ended successfully (init containers: exit 0), false otherwise.
+   */
+  private async runContainer(c: V1Container, st: ContainerState, volumes: Map<string, string>, isInit: boolean): Promise<boolean> {
+    const policy = this.pod.spec?.restartPolicy ?? 'Always';
+    for (let attempt = 0; !this.stopping; attempt++) {
+      const code = await this.startAndWait(c, st, volumes);
+      if (code === undefined) {
+        // Could not be started (config error / no entrypoint): stays waiting, retried like the kubelet.
+        await this.pause(RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]);
+        continue;
+      }
+      const again = !this.stopping && (isInit ? code !== 0 && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && code !== 0));
+      if (!again) {
+        return code === 0;
+      }
+      await this.pause(RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]);
+      if (this.stopping) {
+        break;
+      }
+      if (st.state.kind === 'terminated') {
+        st.last = { exitCode: st.state.exitCode, reason: st.state.reason, startedAt: st.state.startedAt, finishedAt: st.state.finishedAt };
+      }
+      st.restartCount++;
+    }
+    return false;
+  }
+
+  /** One start of a container; resolves its exit code, or undefined when it could not start. */
+  private async startAndWait(c: V1Container, st: ContainerState, volumes: Map<string, string>): Promise<number | undefined> {
+    const facts: RuntimeFacts = { podIP: this.podIP ?? '', hostIP: this.deps.node.hostIP, allocatable: this.deps.node.allocatable };
+    let env: Record<string, string>;
+    try {
+      env = await containerEnv(this.pod, c, facts, this.deps.read, this.baseEnv());
+    } catch (err) {
+      st.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err instanceof Error ? err.message : String(err) };
+      void this.publish();
+      return undefined;
+    }
+    const argv = containerArgv(c, this.deps.imageEntrypoints, env);
+    if (!argv) {
+      st.state = {
+        kind: 'waiting',
+        reason: 'ErrImagePull',
+        message: `image "${c.image}" has no host entrypoint in the node agent's image map and the container sets no command`
+      };
+      void this.publish();
+      return undefined;
+    }
+    const startedAt = new Date();
+    if (!which(argv[0], env.PATH)) {
+      st.state = {
+        kind: 'terminated',
+        exitCode: 128,
+        reason: 'StartError',
+        message: `exec: "${argv[0]}": executable file not found in $PATH`,
+        startedAt,
+        finishedAt: new Date()
+      };
+      void this.publish();
+      return 128;
+    }
+    const sc = c.securityContext;
+    const psc = this.pod.spec?.securityContext;
+    const proc = await startProcess({
+      argv,
+      env,
+      workingDir: c.workingDir,
+      mounts: containerMounts(c, volumes),
+      logFile: this.logFile(c.name),
+      scriptFile: path.join(this.deps.dir, 'scripts', `${c.name}.sh`),
+      runAsUser: sc?.runAsUser ?? psc?.runAsUser,
+      runAsGroup: sc?.runAsGroup ?? psc?.runAsGroup
+    });
+    this.procs.set(c.name, proc);
+    st.state = { kind: 'running', startedAt };
+    st.ready = c.readinessProbe ? false : undefined;
+    void this.publish();
+    const running = new AbortController();
+    const stopProbe = (): void => running.abort();
+    this.abort.signal.addEventListener('abort', stopProbe, { once: true });
+    void this.probeReadiness(c, st, { podIP: this.podIP ?? '', pid: proc.pid, env }, running.signal);
+    const exitCode = await proc.exited;
+    running.abort();
+    this.abort.signal.removeEventListener('abort', stopProbe);
+    st.ready = undefined;
+    this.procs.delete(c.name);
+    st.state = { kind: 'terminated', exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: new Date() };
+    void this.publish();
+    return exitCode;
+  }
+
+  private baseEnv(): Record<string, string> {
+    const { host, port } = this.deps.apiServer;
+    const env: Record<string, string> = {
+      ...this.deps.baseEnv,
+      HOSTNAME: this.pod.metadata?.name ?? '',
+      // The real API server on loopback: there is no kube-proxy, so the Service ClusterIP is never used.
+      KUBERNETES_SERVICE_HOST: host,
+      KUBERNETES_SERVICE_PORT: String(port),
+      KUBERNETES_SERVICE_PORT_HTTPS: String(port),
+      KUBERNETES_PORT: `tcp://${host}:${port}`
+    };
+    if (this.gpus.length > 0) {
+      env.NVIDIA_VISIBLE_DEVICES = this.gpus.join(',');
+    }
+    return env;
+  }
+
+  private async terminate(): Promise<void> {
+    this.abort.abort();
+    const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    const running = [...this.procs.values()];
+    for (const p of running) {
+      p.signal('SIGTERM');
+    }
+    const allExited = Promise.all(running.map((p) => p.exited));
+    const timer = new AbortController();
+    const timedOut = await Promise.race([allExited.then(() => false), sleep(grace * 1_000, true, { signal: timer.signal }).catch(() => false)]);
+    timer.abort();
+    if (timedOut) {
+      for (const p of running) {
+        p.signal('SIGKILL');
+      }
+      await allExited;
+    }
+    // Let the container loops record their terminated states before the final status.
+    await new Promise((r) => setImmediate(r));
+    await this.publish();
+    this.release();
+    await this.deps.deletePod(this.pod);
+  }
+}

@@ -1,0 +1,151 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { startComponent, type Component } from './component.js';
+import { get } from './http.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import type { ClusterPki } from './pki.js';
+import { freePort } from './ports.js';
+
+/** Inputs of {@link startControlPlane}. */
+export interface ControlPlaneOptions {
+  /** The k8sbin multi-call binary. */
+  binary: string;
+  /** Working folder: data, certificates, kubeconfigs, logs. */
+  dir: string;
+  pki: ClusterPki;
+  /** Bound on each component's start, in ms. */
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+/** A running control plane. Components are listed in start order. */
+export interface ControlPlane {
+  server: string;
+  apiPort: number;
+  adminKubeconfig: string;
+  components: Component[];
+  stop(): Promise<void>;
+}
+
+/** Service ClusterIPs are allocated from here but never dialled (no kube-proxy); pods get 127.0.0.1 instead. */
+const SERVICE_CIDR = '10.0.0.0/24';
+
+/**
+ * Starts etcd, kube-apiserver, kube-controller-manager and kube-scheduler, each on 127.0.0.1 and
+ * a free port, in that order, each awaited healthy before the next. On failure the ones already
+ * running are stopped and the error names the failing component with its log tail.
+ */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const { binary, dir, pki, timeoutMs, log } = options;
+  const logs = path.join(dir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const started: Component[] = [];
+  const stop = async (): Promise<void> => {
+    for (const c of [...started].reverse()) {
+      await c.stop();
+    }
+  };
+  const start = async (name: string, args: string[], probe: () => Promise<boolean>): Promise<void> => {
+    log(`cluster: starting ${name}`);
+    started.push(
+      await startComponent({ name, command: binary, args: [name, ...args], logFile: path.join(logs, `${name}.log`), probe, timeoutMs })
+    );
+  };
+  try {
+    const [etcdPort, peerPort, apiPort, kcmPort, schedPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const etcd = `http://127.0.0.1:${etcdPort}`;
+    const peer = `http://127.0.0.1:${peerPort}`;
+    await start(
+      'etcd',
+      [
+        '--name=default',
+        `--data-dir=${path.join(dir, 'etcd')}`,
+        `--listen-client-urls=${etcd}`,
+        `--advertise-client-urls=${etcd}`,
+        `--listen-peer-urls=${peer}`,
+        `--initial-advertise-peer-urls=${peer}`,
+        `--initial-cluster=default=${peer}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn'
+      ],
+      async () => (await get(`${etcd}/health`)).body.includes('"health":"true"')
+    );
+
+    const server = `https://127.0.0.1:${apiPort}`;
+    const admin = pki.clients.admin;
+    await start(
+      'kube-apiserver',
+      [
+        '--advertise-address=127.0.0.1',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${path.join(dir, 'apiserver')}`,
+        `--etcd-servers=${etcd}`,
+        `--tls-cert-file=${pki.serverCert}`,
+        `--tls-private-key-file=${pki.serverKey}`,
+        `--client-ca-file=${pki.caCert}`,
+        '--authorization-mode=Node,RBAC',
+        '--allow-privileged=true',
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        `--service-account-issuer=${server}`,
+        `--service-account-key-file=${pki.saPub}`,
+        `--service-account-signing-key-file=${pki.saKey}`,
+        // Endpoints validation forbids loopback addresses, so the `kubernetes` Service gets no
+        // endpoints at all (rather than a retry loop logging errors); pods dial 127.0.0.1 directly.
+        '--endpoint-reconciler-type=none',
+        '--profiling=false',
+        '--v=1'
+      ],
+      async () => (await get(`${server}/readyz`, { caFile: pki.caCert, certFile: admin.cert, keyFile: admin.key })).status === 200
+    );
+
+    const adminKubeconfig = writeKubeconfig(path.join(dir, 'admin.kubeconfig'), server, pki.caCert, { name: 'admin', ...admin });
+    const kcmKubeconfig = writeKubeconfig(path.join(dir, 'controller-manager.kubeconfig'), server, pki.caCert, {
+      name: 'system:kube-controller-manager',
+      ...pki.clients.controllerManager
+    });
+    const schedKubeconfig = writeKubeconfig(path.join(dir, 'scheduler.kubeconfig'), server, pki.caCert, {
+      name: 'system:kube-scheduler',
+      ...pki.clients.scheduler
+    });
+    const healthz = (port: number) => async () => (await get(`https://127.0.0.1:${port}/healthz`)).status === 200;
+    await start(
+      'kube-controller-manager',
+      [
+        `--kubeconfig=${kcmKubeconfig}`,
+        `--authentication-kubeconfig=${kcmKubeconfig}`,
+        `--authorization-kubeconfig=${kcmKubeconfig}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${kcmPort}`,
+        `--cert-dir=${path.join(dir, 'controller-manager')}`,
+        '--controllers=*',
+        '--leader-elect=false',
+        '--use-service-account-credentials=true',
+        `--service-account-private-key-file=${pki.saKey}`,
+        `--root-ca-file=${pki.caCert}`,
+        `--cluster-signing-cert-file=${pki.caCert}`,
+        `--cluster-signing-key-file=${pki.caKey}`,
+        `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        '--v=1'
+      ],
+      healthz(kcmPort)
+    );
+    await start(
+      'kube-scheduler',
+      [
+        `--kubeconfig=${schedKubeconfig}`,
+        `--authentication-kubeconfig=${schedKubeconfig}`,
+        `--authorization-kubeconfig=${schedKubeconfig}`,
+        '--bind-address=127.0.0.1',
+        `--secure-port=${schedPort}`,
+        '--leader-elect=false',
+        '--v=1'
+      ],
+      healthz(schedPort)
+    );
+    return { server, apiPort, adminKubeconfig, components: started, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,287 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { startCluster, type Cluster } from './harness/cluster.js';
+import { createPod, readLog, shellPod } from './harness/pods.js';
+import { waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
+
+const entrypoint = fileURLToPath(new URL('./fixtures/entrypoint.sh', import.meta.url));
+const NS = 'default';
+
+/**
+ * A pod that runs `setup`, then marks itself ready (a file in an emptyDir that an exec
+ * readinessProbe looks for) and loops; Ready therefore means `setup` has run.
+ */
+function markedPod(name: string, setup: string) {
+  return shellPod(name, `${setup}; touch /marker/ready; while :; do sleep 0.1; done`, {
+    container: {
+      volumeMounts: [{ name: 'marker', mountPath: '/marker' }],
+      readinessProbe: { exec: { command: ['test', '-f', '/marker/ready'] }, periodSeconds: 1 }
+    },
+    spec: { volumes: [{ name: 'marker', emptyDir: {} }] }
+  });
+}
+
+describe('cluster/agent pods', () => {
+  let cluster: Cluster;
+  let core: CoreV1Api;
+
+  beforeAll(async () => {
+    cluster = await startCluster({ imageEntrypoints: { 'sparkgate/test-executor': [entrypoint] } });
+    core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  }, 300_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 60_000);
+
+  it('should run a plain command and report its exit code like a kubelet', async () => {
+    await createPod(cluster, shellPod('exit-three', 'echo hello from pod; exit 3'));
+    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'exit-three');
+    expect(pod.status?.phase).toBe('Failed');
+    const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
+    expect(term?.exitCode).toBe(3);
+    expect(term?.reason).toBe('Error');
+    expect(pod.spec?.nodeName).toBe('cpu-1');
+    expect(pod.status?.podIP).toMatch(/^127\.\d+\.1\.\d+$/);
+    expect(pod.status?.podIPs?.[0]?.ip).toBe(pod.status?.podIP);
+    expect(pod.status?.hostIP).toBe('127.0.0.1');
+    expect(pod.status?.startTime).toBeDefined();
+    const conds = Object.fromEntries((pod.status?.conditions ?? []).map((c) => [c.type, c.status]));
+    expect(conds).toMatchObject({ PodScheduled: 'True', Initialized: 'True', ContainersReady: 'False', Ready: 'False' });
+    expect(readLog(cluster, NS, 'exit-three')).toBe('hello from pod\n');
+
+    await createPod(cluster, shellPod('exit-zero', 'exit 0'));
+    const ok = await waitForPodDone(cluster.kubeConfig, NS, 'exit-zero');
+    expect(ok.status?.phase).toBe('Succeeded');
+    expect(ok.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+  }, 60_000);
+
+  it('should report a running pod as Ready with all conditions', async () => {
+    await createPod(cluster, shellPod('sleeper', 'exec sleep 600'));
+    const pod = await waitForPodReady(cluster.kubeConfig, NS, 'sleeper');
+    const conds = Object.fromEntries((pod.status?.conditions ?? []).map((c) => [c.type, c.status]));
+    expect(conds).toMatchObject({ PodScheduled: 'True', Initialized: 'True', ContainersReady: 'True', Ready: 'True' });
+    expect(pod.status?.containerStatuses?.[0]?.state?.running?.startedAt).toBeDefined();
+    expect(pod.status?.containerStatuses?.[0]?.ready).toBe(true);
+  }, 60_000);
+
+  it('should give containers downward-API, Secret, ConfigMap and API-server env', async () => {
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'env-secret' }, stringData: { password: 's3cret' } } });
+    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'env-config' }, data: { mode: 'fast' } } });
+    const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
+    await createPod(
+      cluster,
+      shellPod('env-pod', 'env | sort', {
+        container: {
+          env: [
+            { name: 'POD_IP', ...field('status.podIP') },
+            { name: 'POD_NAME', ...field('metadata.name') },
+            { name: 'POD_NAMESPACE', ...field('metadata.namespace') },
+            { name: 'POD_UID', ...field('metadata.uid') },
+            { name: 'NODE_NAME', ...field('spec.nodeName') },
+            { name: 'HOST_IP', ...field('status.hostIP') },
+            { name: 'SA_NAME', ...field('spec.serviceAccountName') },
+            { name: 'APP_LABEL', ...field("metadata.labels['app']") },
+            { name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'env-secret', key: 'password' } } },
+            { name: 'MODE', valueFrom: { configMapKeyRef: { name: 'env-config', key: 'mode' } } },
+            { name: 'COMBINED', value: '$(POD_NAME)@$(POD_IP)' }
+          ]
+        },
+        metadata: { labels: { app: 'envtest' } }
+      })
+    );
+    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'env-pod');
+    expect(pod.status?.phase).toBe('Succeeded');
+    const env = Object.fromEntries(
+      readLog(cluster, NS, 'env-pod')
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
+    );
+    expect(env).toMatchObject({
+      POD_IP: pod.status?.podIP,
+      POD_NAME: 'env-pod',
+      POD_NAMESPACE: NS,
+      POD_UID: pod.metadata?.uid,
+      NODE_NAME: 'cpu-1',
+      HOST_IP: '127.0.0.1',
+      SA_NAME: 'default',
+      APP_LABEL: 'envtest',
+      PASSWORD: 's3cret',
+      MODE: 'fast',
+      COMBINED: `env-pod@${pod.status?.podIP}`,
+      HOSTNAME: 'env-pod',
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: String(cluster.apiPort)
+    });
+  }, 60_000);
+
+  it('should show ConfigMap and Secret volumes at their mount paths', async () => {
+    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'vol-secret' }, stringData: { token: 'abc123' } } });
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'vol-config' }, data: { 'spark-defaults.conf': 'spark.executor.cores 2\n' } }
+    });
+    await createPod(
+      cluster,
+      shellPod('volume-pod', 'cat /opt/sparkgate-test/conf/spark-defaults.conf /etc/sparkgate-test/secret/token; echo; ls /opt/sparkgate-test/conf', {
+        container: {
+          volumeMounts: [
+            { name: 'conf', mountPath: '/opt/sparkgate-test/conf' },
+            { name: 'secret', mountPath: '/etc/sparkgate-test/secret', readOnly: true }
+          ]
+        },
+        spec: {
+          volumes: [
+            { name: 'conf', configMap: { name: 'vol-config' } },
+            { name: 'secret', secret: { secretName: 'vol-secret' } }
+          ]
+        }
+      })
+    );
+    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'volume-pod');
+    expect(pod.status?.phase).toBe('Succeeded');
+    expect(readLog(cluster, NS, 'volume-pod')).toBe('spark.executor.cores 2\nabc123\nspark-defaults.conf\n');
+  }, 60_000);
+
+  it("should authenticate a pod's projected token as its ServiceAccount, limited by RBAC", async () => {
+    const rbac = cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'pod-reader' } } });
+    await rbac.createNamespacedRole({
+      namespace: NS,
+      body: { metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] }
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: NS,
+      body: {
+        metadata: { name: 'pod-reader' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pod-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'pod-reader', namespace: NS }]
+      }
+    });
+    // Uses only what a pod gets: the projected token, ca.crt and namespace files, KUBERNETES_SERVICE_*.
+    const script = `
+      const fs = require('fs'); const https = require('https');
+      const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+      const token = fs.readFileSync(dir + '/token', 'utf8'); const ca = fs.readFileSync(dir + '/ca.crt');
+      const ns = fs.readFileSync(dir + '/namespace', 'utf8');
+      const call = (method, path, body) => new Promise((resolve, reject) => {
+        const req = https.request({ host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT, path, method, ca,
+          headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' } },
+          (res) => { let d = ''; res.on('data', (c) => d += c); res.on('end', () => resolve({ status: res.statusCode, body: d })); });
+        req.on('error', reject); req.end(body);
+      });
+      (async () => {
+        const who = await call('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }));
+        const pods = await call('GET', '/api/v1/namespaces/' + ns + '/pods');
+        const secrets = await call('GET', '/api/v1/namespaces/' + ns + '/secrets');
+        console.log(JSON.stringify({ ns, user: JSON.parse(who.body).status.userInfo.username, pods: pods.status, secrets: secrets.status }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    await createPod(cluster, shellPod('token-user', 'exec node -e "$SCRIPT"', {
+      container: { env: [{ name: 'SCRIPT', value: script }] },
+      spec: { serviceAccountName: 'pod-reader' }
+    }));
+    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'token-user');
+    expect(pod.status?.phase).toBe('Succeeded');
+    expect(JSON.parse(readLog(cluster, NS, 'token-user'))).toEqual({
+      ns: NS,
+      user: `system:serviceaccount:${NS}:pod-reader`,
+      pods: 200,
+      secrets: 403
+    });
+  }, 60_000);
+
+  it('should let a client pod reach a server pod at its pod IP', async () => {
+    const server =
+      "require('http').createServer((q, r) => r.end('hello from ' + process.env.POD_IP)).listen(8080, process.env.POD_IP)";
+    await createPod(
+      cluster,
+      shellPod('web', `exec node -e "${server}"`, {
+        container: {
+          env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+          // Ready once it listens: the agent's tcpSocket probe connects to the pod IP.
+          readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 }
+        }
+      })
+    );
+    const web = await waitForPodReady(cluster.kubeConfig, NS, 'web');
+    const ip = web.status?.podIP ?? '';
+    const client = `fetch('http://${ip}:8080/').then((r) => r.text()).then(console.log, (e) => { console.error(e); process.exit(1); })`;
+    await createPod(cluster, shellPod('web-client', `exec node -e "${client}"`));
+    const done = await waitForPodDone(cluster.kubeConfig, NS, 'web-client');
+    expect(done.status?.phase).toBe('Succeeded');
+    expect(done.status?.podIP).not.toBe(ip);
+    expect(readLog(cluster, NS, 'web-client')).toBe(`hello from ${ip}\n`);
+  }, 60_000);
+
+  it('should run an image without command through the image entrypoint map', async () => {
+    await createPod(cluster, {
+      metadata: { name: 'executor-like' },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'main',
+            image: 'sparkgate/test-executor:1.0',
+            args: ['executor'],
+            env: [{ name: 'SPARK_EXECUTOR_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]
+          }
+        ]
+      }
+    });
+    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'executor-like');
+    expect(pod.status?.phase).toBe('Succeeded');
+    expect(readLog(cluster, NS, 'executor-like')).toBe(`entrypoint args: executor\npod ip: ${pod.status?.podIP}\n`);
+
+    await createPod(cluster, { metadata: { name: 'unknown-image' }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'nobody/unknown:1' }] } });
+    const stuck = await waitForPod(
+      cluster.kubeConfig,
+      NS,
+      'unknown-image',
+      (p) => p?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull'
+    );
+    expect(stuck?.status?.phase).toBe('Pending');
+  }, 60_000);
+
+  it('should delete gracefully: SIGTERM, then remove the pod', async () => {
+    // Ready only once the TERM trap is set (exec readinessProbe inside the pod's mount namespace).
+    await createPod(cluster, markedPod('graceful', "trap 'echo got SIGTERM; exit 0' TERM"));
+    await waitForPodReady(cluster.kubeConfig, NS, 'graceful');
+    await core.deleteNamespacedPod({ name: 'graceful', namespace: NS, body: { gracePeriodSeconds: 10 } });
+    await waitForPod(cluster.kubeConfig, NS, 'graceful', (p) => p === undefined, 20_000);
+    expect(readLog(cluster, NS, 'graceful')).toContain('got SIGTERM\n');
+  }, 60_000);
+
+  it('should SIGKILL a pod that ignores SIGTERM once the grace period is over', async () => {
+    await createPod(cluster, markedPod('stubborn', "trap '' TERM"));
+    await waitForPodReady(cluster.kubeConfig, NS, 'stubborn');
+    const t0 = Date.now();
+    await core.deleteNamespacedPod({ name: 'stubborn', namespace: NS, body: { gracePeriodSeconds: 1 } });
+    const killed = await waitForPod(
+      cluster.kubeConfig,
+      NS,
+      'stubborn',
+      (p) => p === undefined || p.status?.containerStatuses?.[0]?.state?.terminated !== undefined,
+      20_000
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
+    // The final status (written just before the final delete) shows the SIGKILL.
+    if (killed) {
+      expect(killed.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(137);
+    }
+    await waitForPod(cluster.kubeConfig, NS, 'stubborn', (p) => p === undefined, 20_000);
+  }, 60_000);
+
+  it('should garbage-collect dependents when their owner pod is deleted', async () => {
+    const owner = await createPod(cluster, shellPod('owner', 'exec sleep 600'));
+    const ownerRef = { apiVersion: 'v1', kind: 'Pod', name: 'owner', uid: owner.metadata?.uid ?? '', controller: true };
+    await createPod(cluster, shellPod('dependent-1', 'exec sleep 600', { metadata: { ownerReferences: [ownerRef] } }));
+    await createPod(cluster, shellPod('dependent-2', 'exec sleep 600', { metadata: { ownerReferences: [ownerRef] } }));
+    await waitForPodReady(cluster.kubeConfig, NS, 'dependent-1');
+    await waitForPodReady(cluster.kubeConfig, NS, 'dependent-2');
+    await core.deleteNamespacedPod({ name: 'owner', namespace: NS });
+    await waitForPod(cluster.kubeConfig, NS, 'dependent-1', (p) => p === undefined, 60_000);
+    await waitForPod(cluster.kubeConfig, NS, 'dependent-2', (p) => p === undefined, 60_000);
+  }, 120_000);
+});

@@ -1,0 +1,125 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { startCluster, type Cluster } from './harness/cluster.js';
+import { createPod, gpuPod, readLog, shellPod } from './harness/pods.js';
+import { waitFor, waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
+
+const discovery = fileURLToPath(new URL('./fixtures/gpu-discovery.sh', import.meta.url));
+const NS = 'default';
+
+describe('cluster/agent scheduling', () => {
+  let cluster: Cluster;
+  let core: CoreV1Api;
+
+  beforeAll(async () => {
+    cluster = await startCluster({
+      nodes: [
+        { name: 'cpu-1', cpu: '4', memory: '16Gi' },
+        { name: 'gpu-1', cpu: '8', memory: '32Gi', gpus: 2 }
+      ]
+    });
+    core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  }, 300_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 60_000);
+
+  it('should register a CPU node and a tainted GPU node with nvidia.com/gpu capacity', async () => {
+    const gpu = await core.readNode({ name: 'gpu-1' });
+    expect(gpu.status?.capacity?.['nvidia.com/gpu']).toBe('2');
+    expect(gpu.status?.allocatable?.['nvidia.com/gpu']).toBe('2');
+    expect(gpu.spec?.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]);
+    const cpu = await core.readNode({ name: 'cpu-1' });
+    expect(cpu.status?.capacity?.['nvidia.com/gpu']).toBeUndefined();
+    expect(cpu.spec?.taints ?? []).toEqual([]);
+    const lease = await cluster.kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({
+      name: 'gpu-1',
+      namespace: 'kube-node-lease'
+    });
+    expect(lease.spec?.holderIdentity).toBe('gpu-1');
+  });
+
+  it('should place GPU pods only on the GPU node, each with its own fake devices', async () => {
+    await createPod(cluster, gpuPod('gpu-a', 1, `${discovery}; exec sleep 600`));
+    await createPod(cluster, gpuPod('gpu-b', 1, `${discovery}; exec sleep 600`));
+    const a = await waitForPodReady(cluster.kubeConfig, NS, 'gpu-a');
+    const b = await waitForPodReady(cluster.kubeConfig, NS, 'gpu-b');
+    expect(a.spec?.nodeName).toBe('gpu-1');
+    expect(b.spec?.nodeName).toBe('gpu-1');
+    const devA = cluster.agent.pod(NS, 'gpu-a')?.gpus ?? [];
+    const devB = cluster.agent.pod(NS, 'gpu-b')?.gpus ?? [];
+    expect(devA).toHaveLength(1);
+    expect(devB).toHaveLength(1);
+    expect(devA[0]).not.toBe(devB[0]);
+    expect([...devA, ...devB].sort()).toEqual(['GPU-fake-gpu-1-0', 'GPU-fake-gpu-1-1']);
+    // The discovery script prints what the agent assigned, in Spark's resource format.
+    expect(readLog(cluster, NS, 'gpu-a')).toBe(`{"name":"gpu","addresses":["${devA[0]}"]}\n`);
+    await core.deleteNamespacedPod({ name: 'gpu-a', namespace: NS, body: { gracePeriodSeconds: 0 } });
+    await core.deleteNamespacedPod({ name: 'gpu-b', namespace: NS, body: { gracePeriodSeconds: 0 } });
+    await waitForPod(cluster.kubeConfig, NS, 'gpu-a', (p) => p === undefined);
+    await waitForPod(cluster.kubeConfig, NS, 'gpu-b', (p) => p === undefined);
+  }, 60_000);
+
+  it('should keep a pod asking for more GPUs than exist Pending as Unschedulable', async () => {
+    await createPod(cluster, gpuPod('gpu-too-many', 3, 'exit 0'));
+    const pod = await waitForPod(cluster.kubeConfig, NS, 'gpu-too-many', (p) =>
+      (p?.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False')
+    );
+    const cond = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    expect(pod?.status?.phase).toBe('Pending');
+    expect(cond?.reason).toBe('Unschedulable');
+    expect(cond?.message).toMatch(/^0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
+    expect(pod?.spec?.nodeName).toBeUndefined();
+  }, 60_000);
+
+  it('should not place a GPU pod without the toleration', async () => {
+    const pod = gpuPod('gpu-no-toleration', 1, 'exit 0');
+    delete pod.spec?.tolerations;
+    await createPod(cluster, pod);
+    const seen = await waitForPod(cluster.kubeConfig, NS, 'gpu-no-toleration', (p) =>
+      (p?.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False')
+    );
+    const message = seen?.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message ?? '';
+    expect(message).toContain('untolerated taint');
+    expect(message).toContain('Insufficient nvidia.com/gpu');
+  }, 60_000);
+
+  it('should reject a pod over a requests.nvidia.com/gpu ResourceQuota', async () => {
+    await core.createNamespace({ body: { metadata: { name: 'quota-test' } } });
+    await core.createNamespacedResourceQuota({
+      namespace: 'quota-test',
+      body: { metadata: { name: 'gpus' }, spec: { hard: { 'requests.nvidia.com/gpu': '1' } } }
+    });
+    // Quota admission needs the quota controller to have computed usage first.
+    await waitForQuotaSynced(cluster, 'quota-test', 'gpus');
+    const err = await createPod(cluster, gpuPod('too-greedy', 2, 'exit 0'), 'quota-test').catch((e: unknown) => e);
+    expect((err as { code?: number }).code).toBe(403);
+    expect(String((err as { body?: unknown }).body)).toContain('exceeded quota: gpus');
+    expect(String((err as { body?: unknown }).body)).toContain('requests.nvidia.com/gpu=2');
+    const ok = await createPod(cluster, gpuPod('fits', 1, 'exit 0'), 'quota-test');
+    expect(ok.metadata?.name).toBe('fits');
+  }, 60_000);
+
+  it('should run a CPU-only pod on the CPU node', async () => {
+    await createPod(cluster, shellPod('cpu-only', 'echo $NVIDIA_VISIBLE_DEVICES', { container: { resources: { requests: { cpu: '100m' } } } }));
+    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'cpu-only');
+    expect(pod.spec?.nodeName).toBe('cpu-1');
+    expect(readLog(cluster, NS, 'cpu-only')).toBe('\n');
+  }, 60_000);
+});
+
+async function waitForQuotaSynced(cluster: Cluster, namespace: string, name: string): Promise<void> {
+  const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+  const fieldSelector = `metadata.name=${name}`;
+  await waitFor({
+    kubeConfig: cluster.kubeConfig,
+    path: `/api/v1/namespaces/${namespace}/resourcequotas`,
+    list: () => core.listNamespacedResourceQuota({ namespace, fieldSelector }),
+    fieldSelector,
+    until: (q) => q?.status?.hard !== undefined,
+    timeoutMs: 30_000,
+    what: `ResourceQuota ${namespace}/${name} status`
+  });
+}
