@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -143,6 +144,9 @@ describe('cluster/agent pods', () => {
     const pod = await waitForPodDone(cluster.kubeConfig, NS, 'volume-pod');
     expect(pod.status?.phase).toBe('Succeeded');
     expect(readLog(cluster, NS, 'volume-pod')).toBe('spark.executor.cores 2\nabc123\nspark-defaults.conf\n');
+    // Mounts lived in the pod's own mount namespace; the mount points the agent made are gone again.
+    expect(existsSync('/opt/sparkgate-test')).toBe(false);
+    expect(existsSync('/etc/sparkgate-test')).toBe(false);
   }, 60_000);
 
   it("should authenticate a pod's projected token as its ServiceAccount, limited by RBAC", async () => {

@@ -10,6 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { DeviceAllocator, IpAllocator } from './devices.js';
 import type { KeyReader } from './env.js';
+import { MountPoints } from './mountPoints.js';
 import { buildNode, nodeResources, registerNode } from './nodes.js';
 import { PodWorker } from './podWorker.js';
 import type { NodeAgentOptions, PodRecord } from './types.js';
@@ -43,6 +44,7 @@ export class NodeAgent {
   /** Every pod ever run, by namespace/name (latest uid wins), so logs stay findable after deletion. */
   private readonly known = new Map<string, { worker: PodWorker; record: PodRecord }>();
   private readonly log: (line: string) => void;
+  private readonly mountPoints = new MountPoints();
   private stopped = false;
 
   constructor(private readonly options: NodeAgentOptions) {
@@ -164,6 +166,7 @@ export class NodeAgent {
         baseEnv: this.options.baseEnv ?? {},
         apiServer: this.options.apiServer,
         imageEntrypoints: this.options.imageEntrypoints ?? {},
+        mountPoints: this.mountPoints,
         log: this.log
       });
       entry = { worker, record: { namespace: ns, name, uid, node: nodeName, podIP: undefined, gpus: [], dir } };

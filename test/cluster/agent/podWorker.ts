@@ -8,6 +8,7 @@ import { containerEnv, type KeyReader, type RuntimeFacts } from './env.js';
 import { runProbe, type ProbeTarget } from './probes.js';
 import { startProcess, which, type ContainerProcess } from './process.js';
 import { buildStatus, podPhase, type ContainerState, type PodFacts } from './status.js';
+import type { MountPoints } from './mountPoints.js';
 import type { ImageEntrypoints } from './types.js';
 import { containerMounts, materializeVolume, type TokenIssuer } from './volumes.js';
 
@@ -24,6 +25,8 @@ export interface PodWorkerDeps {
   baseEnv: Record<string, string>;
   apiServer: { host: string; port: number };
   imageEntrypoints: ImageEntrypoints;
+  /** Shared by all pods of the agent: host mount points created for bind mounts. */
+  mountPoints: MountPoints;
   log: (line: string) => void;
 }
 
@@ -297,15 +300,20 @@ export class PodWorker {
     }
     const sc = c.securityContext;
     const psc = this.pod.spec?.securityContext;
+    const mounts = containerMounts(c, volumes);
+    const held = this.deps.mountPoints.acquire(mounts, c.workingDir);
     const proc = await startProcess({
       argv,
       env,
       workingDir: c.workingDir,
-      mounts: containerMounts(c, volumes),
+      mounts,
       logFile: this.logFile(c.name),
       scriptFile: path.join(this.deps.dir, 'scripts', `${c.name}.sh`),
       runAsUser: sc?.runAsUser ?? psc?.runAsUser,
       runAsGroup: sc?.runAsGroup ?? psc?.runAsGroup
+    }).catch((err: unknown) => {
+      this.deps.mountPoints.release(held);
+      throw err;
     });
     this.procs.set(c.name, proc);
     st.state = { kind: 'running', startedAt };
@@ -316,6 +324,7 @@ export class PodWorker {
     this.abort.signal.addEventListener('abort', stopProbe, { once: true });
     void this.probeReadiness(c, st, { podIP: this.podIP ?? '', pid: proc.pid, env }, running.signal);
     const exitCode = await proc.exited;
+    this.deps.mountPoints.release(held);
     running.abort();
     this.abort.signal.removeEventListener('abort', stopProbe);
     st.ready = undefined;

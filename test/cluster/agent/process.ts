@@ -49,19 +49,18 @@ export function which(cmd: string, pathVar: string | undefined): string | undefi
 
 /**
  * The shell script that runs inside the container's private mount namespace: bind each volume at
- * its mount path (creating the mount point; read-only mounts are remounted ro), change to the
+ * its mount path (the agent created missing mount points; read-only mounts are remounted ro), change to the
  * working directory, drop to runAsUser if asked, then exec the container's argv.
  */
 export function mountScript(spec: Pick<ProcessSpec, 'mounts' | 'workingDir' | 'runAsUser' | 'runAsGroup'>, fallbackDir: string): string {
   const lines = ['set -e'];
   for (const m of spec.mounts) {
-    lines.push(`if [ -d ${q(m.source)} ]; then mkdir -p ${q(m.target)}; else mkdir -p ${q(path.dirname(m.target))}; touch ${q(m.target)}; fi`);
     lines.push(`mount --bind ${q(m.source)} ${q(m.target)}`);
     if (m.readOnly) {
       lines.push(`mount -o remount,bind,ro ${q(m.target)}`);
     }
   }
-  lines.push(spec.workingDir ? `mkdir -p ${q(spec.workingDir)}; cd ${q(spec.workingDir)}` : `cd ${q(fallbackDir)}`);
+  lines.push(`cd ${q(spec.workingDir ?? fallbackDir)}`);
   lines.push('set +e');
   if (spec.runAsUser !== undefined) {
     const gid = spec.runAsGroup ?? spec.runAsUser;
