@@ -15,6 +15,15 @@ function listeners(pid: number): string[] {
     .map((l) => l.trim().split(/\s+/)[3]);
 }
 
+/** Peer addresses (ip:port) of established TCP connections owned by `pid`, from `ss`. */
+function peers(pid: number): string[] {
+  const out = execFileSync('ss', ['-Htnp', 'state', 'established'], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(`pid=${pid},`))
+    .map((l) => l.trim().split(/\s+/)[3]);
+}
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -58,6 +67,15 @@ describe('cluster/harness', () => {
     const pids = execFileSync('pgrep', ['-f', cluster.dir], { encoding: 'utf8' }).trim().split('\n').map(Number);
     const addrs = pids.flatMap(listeners);
     expect(addrs.length).toBeGreaterThanOrEqual(5); // etcd client + peer, apiserver, KCM, scheduler
+    for (const a of addrs) {
+      expect(a).toMatch(/^127\.\d+\.\d+\.\d+:\d+$/);
+    }
+  });
+
+  it('should connect only to 127.x addresses', () => {
+    const pids = execFileSync('pgrep', ['-f', cluster.dir], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const addrs = pids.flatMap(peers);
+    expect(addrs.length).toBeGreaterThan(0); // controllers and scheduler watch the API server, which talks to etcd
     for (const a of addrs) {
       expect(a).toMatch(/^127\.\d+\.\d+\.\d+:\d+$/);
     }

@@ -3,25 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { startCluster, type Cluster } from './harness/cluster.js';
-import { createPod, readLog, shellPod } from './harness/pods.js';
+import { createPod, markedPod, readLog, shellPod } from './harness/pods.js';
 import { waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
 
 const entrypoint = fileURLToPath(new URL('./fixtures/entrypoint.sh', import.meta.url));
 const NS = 'default';
-
-/**
- * A pod that runs `setup`, then marks itself ready (a file in an emptyDir that an exec
- * readinessProbe looks for) and loops; Ready therefore means `setup` has run.
- */
-function markedPod(name: string, setup: string) {
-  return shellPod(name, `${setup}; touch /marker/ready; while :; do sleep 0.1; done`, {
-    container: {
-      volumeMounts: [{ name: 'marker', mountPath: '/marker' }],
-      readinessProbe: { exec: { command: ['test', '-f', '/marker/ready'] }, periodSeconds: 1 }
-    },
-    spec: { volumes: [{ name: 'marker', emptyDir: {} }] }
-  });
-}
 
 describe('cluster/agent pods', () => {
   let cluster: Cluster;

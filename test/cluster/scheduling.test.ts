@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { startCluster, type Cluster } from './harness/cluster.js';
-import { createPod, gpuPod, readLog, shellPod } from './harness/pods.js';
+import { createPod, gpuPod, markedGpuPod, readLog, shellPod } from './harness/pods.js';
 import { waitFor, waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
 
 const discovery = fileURLToPath(new URL('./fixtures/gpu-discovery.sh', import.meta.url));
@@ -42,8 +42,8 @@ describe('cluster/agent scheduling', () => {
   });
 
   it('should place GPU pods only on the GPU node, each with its own fake devices', async () => {
-    await createPod(cluster, gpuPod('gpu-a', 1, `${discovery}; exec sleep 600`));
-    await createPod(cluster, gpuPod('gpu-b', 1, `${discovery}; exec sleep 600`));
+    await createPod(cluster, markedGpuPod('gpu-a', 1, discovery));
+    await createPod(cluster, markedGpuPod('gpu-b', 1, discovery));
     const a = await waitForPodReady(cluster.kubeConfig, NS, 'gpu-a');
     const b = await waitForPodReady(cluster.kubeConfig, NS, 'gpu-b');
     expect(a.spec?.nodeName).toBe('gpu-1');

@@ -20,10 +20,32 @@ export function shellPod(name: string, script: string, extra: { container?: Part
   };
 }
 
+/**
+ * A pod that runs `setup`, then marks itself ready (a file in an emptyDir that an exec
+ * readinessProbe looks for) and stays up; Ready therefore means `setup` has run (a container
+ * is otherwise Ready as soon as its process exists).
+ */
+export function markedPod(name: string, setup: string, container: Partial<V1Container> = {}, spec: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
+  return shellPod(name, `${setup}; touch /marker/ready; while :; do sleep 0.1; done`, {
+    container: {
+      volumeMounts: [{ name: 'marker', mountPath: '/marker' }],
+      readinessProbe: { exec: { command: ['test', '-f', '/marker/ready'] }, periodSeconds: 1 },
+      ...container
+    },
+    spec: { volumes: [{ name: 'marker', emptyDir: {} }], ...spec }
+  });
+}
+
+const gpuResources = (gpus: number) => ({ limits: { 'nvidia.com/gpu': String(gpus) }, requests: { 'nvidia.com/gpu': String(gpus) } });
+
 /** A pod asking for `gpus` nvidia.com/gpu (requests = limits) with the GPU toleration. */
 export function gpuPod(name: string, gpus: number, script: string): V1Pod {
-  const resources = { limits: { 'nvidia.com/gpu': String(gpus) }, requests: { 'nvidia.com/gpu': String(gpus) } };
-  return shellPod(name, script, { container: { resources }, spec: { tolerations: [GPU_TOLERATION] } });
+  return shellPod(name, script, { container: { resources: gpuResources(gpus) }, spec: { tolerations: [GPU_TOLERATION] } });
+}
+
+/** {@link markedPod} asking for GPUs: Ready once `setup` ran. */
+export function markedGpuPod(name: string, gpus: number, setup: string): V1Pod {
+  return markedPod(name, setup, { resources: gpuResources(gpus) }, { tolerations: [GPU_TOLERATION] });
 }
 
 /** Creates a pod in a namespace (default: `default`) with the admin client. */

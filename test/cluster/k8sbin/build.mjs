@@ -78,7 +78,7 @@ export async function ensureK8sBinary(options = {}) {
     await new Promise((resolve, reject) => {
       const child = spawn('nice', args, {
         cwd: moduleDir,
-        env: { ...env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
+        env: { ...env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0', GOFLAGS: '-mod=readonly -buildvcs=false' },
         stdio: ['ignore', 'inherit', 'inherit']
       });
       child.on('error', reject);
