@@ -257,6 +257,7 @@ describe('e2e/JupyterLab + sparkgate-lab', () => {
     expect(cluster).toMatchObject({ state: 'ready', sizing: { driver: { gpus: 1 } } });
     expect(cluster.kernelName).toMatch(/--/);
     expect(await status.locator('.sg-SparkStatus-gpus').innerText()).toBe('1 GPU');
+    await panel.locator('.sg-SparkPanel-usage', { hasText: 'In use: 1/2 GPUs' }).waitFor({ timeout: 30_000 });
     await screenshot('cluster-ready');
 
     // --- a PySpark cell, with job progress in the toolbar while it runs ------------------------
@@ -308,6 +309,8 @@ describe('e2e/JupyterLab + sparkgate-lab', () => {
       await dialog.locator('button.jp-mod-warn', { hasText: 'Shut down' }).click();
       await item.waitFor({ state: 'detached', timeout: 60_000 });
       await panel.locator('.sg-ClusterList-empty', { hasText: 'No clusters running.' }).waitFor();
+      // Usage is re-read from the gateway shortly after the cluster list changes.
+      await panel.locator('.sg-SparkPanel-usage', { hasText: 'In use: 0/2 GPUs' }).waitFor({ timeout: 30_000 });
     });
     await screenshot('shut-down');
     expect((await api(gw, 'GET', '/api/kernels')).body).toEqual([]);
