@@ -102,7 +102,8 @@ class SparkStarter:
                      self.session.sparkContext.uiWebUrl)
         except BaseException as exc:  # noqa: BLE001 - reported to the user on first use of `spark`
             self.error = exc
-            log.error("Spark failed to start: %s: %s", type(exc).__name__, exc)
+            if not self._stopped:  # else: we ended the JVM ourselves, shutting down mid-start
+                log.error("Spark failed to start: %s: %s", type(exc).__name__, exc)
         finally:
             self.ready.set()
 
@@ -116,7 +117,7 @@ class SparkStarter:
         if self.error is not None:
             raise RuntimeError(
                 f"Spark failed to start, so `spark` and `sc` are unavailable: "
-                f"{type(self.error).__name__}: {self.error}. "
+                f"{type(self.error).__name__}: {str(self.error).rstrip('.')}. "
                 "Check the Spark configuration of this kernel and restart it."
             ) from self.error
         if self._stopped:
@@ -142,25 +143,24 @@ class SparkStarter:
         worker.join(CANCEL_TIMEOUT_S)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
-        """Stop the session (idempotent, bounded: a stuck stop must not keep the kernel alive)."""
+        """Stop the session and end the JVM (idempotent, bounded: a stuck stop must not keep the
+        kernel alive). A session still starting is not waited for: its JVM is ended directly."""
         if self._stopped:
             return
         self._stopped = True
-        # A session still starting is waited for briefly, then stopped like a ready one.
-        if not self.ready.wait(timeout) or self.session is None:
-            return
+        if self.ready.is_set() and self.session is not None:
 
-        def stop() -> None:
-            try:
-                self.session.stop()
-                log.info("SparkSession stopped")
-            except Exception as exc:  # noqa: BLE001
-                log.warning("SparkSession.stop() failed: %s", exc)
-            _stop_jvm()
+            def stop() -> None:
+                try:
+                    self.session.stop()
+                    log.info("SparkSession stopped")
+                except Exception as exc:  # noqa: BLE001
+                    log.warning("SparkSession.stop() failed: %s", exc)
 
-        worker = threading.Thread(target=stop, name="sparkgate-stop", daemon=True)
-        worker.start()
-        worker.join(timeout)
+            worker = threading.Thread(target=stop, name="sparkgate-stop", daemon=True)
+            worker.start()
+            worker.join(timeout)
+        _stop_jvm(timeout)
 
 
 def _stop_jvm(timeout: float = 10.0) -> None:
@@ -168,7 +168,7 @@ def _stop_jvm(timeout: float = 10.0) -> None:
     and ipykernel's shutdown then keeps SIGTERMing the unreaped (zombie) java child for ~30 s."""
     from pyspark import SparkContext
 
-    gateway = SparkContext._gateway
+    gateway = SparkContext._gateway  # set as soon as the JVM is up, before the session is ready
     proc = getattr(gateway, "proc", None)
     if gateway is None or proc is None:
         return
@@ -186,6 +186,19 @@ def _stop_jvm(timeout: float = 10.0) -> None:
     SparkContext._gateway = None
     SparkContext._jvm = None
     log.info("JVM exited (code %s)", proc.returncode)
+
+
+def _end_own_process_group() -> None:
+    """SIGTERM whatever is left in our process group (a JVM still starting, spark-submit), when
+    the group is ours (the gateway starts each kernel as a group leader). Without this such a JVM
+    only exits once it notices its stdin closed."""
+    if os.getpgid(0) != os.getpid():
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        os.killpg(os.getpid(), signal.SIGTERM)
+    except OSError:
+        pass
 
 
 class LazySparkName:
@@ -263,7 +276,8 @@ def _watch_parent(parent_pid: int) -> None:
             time.sleep(1.0)
             if os.getppid() != parent_pid:
                 log.warning("parent process %d is gone; exiting", parent_pid)
-                os._exit(1)  # the JVM exits on its own when its stdin (our pipe) closes
+                _end_own_process_group()
+                os._exit(1)
 
     threading.Thread(target=run, name="sparkgate-parent-watch", daemon=True).start()
 
@@ -331,6 +345,7 @@ def main(argv: Optional[list] = None) -> int:
         log.info("SIGTERM: shutting down")
         if starter is not None:
             starter.stop(timeout=STOP_TIMEOUT_S / 2)
+        _end_own_process_group()
         logging.shutdown()
         os._exit(0)
 
