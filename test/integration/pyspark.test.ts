@@ -71,7 +71,10 @@ describe('integration/pyspark', () => {
     expect(await jobsPage.text()).toContain(`/user/alice/sparkgate/ui/${id}/stages/`);
     const root = await fetch(`${gw.url}/ui/${id}/`, { headers, redirect: 'manual' });
     expect([301, 302, 303, 307, 308]).toContain(root.status);
-    expect(root.headers.get('location')).toMatch(new RegExp(`^/user/alice/sparkgate/ui/${id}/jobs/?$`));
+    // Relative, so it stays under whatever prefix the browser used (jupyter-server-proxy, JupyterHub).
+    expect(root.headers.get('location')).toBe('jobs/');
+    const bare = await fetch(`${gw.url}/ui/${id}`, { headers, redirect: 'manual' });
+    expect(new URL(bare.headers.get('location') ?? '', `${gw.url}/ui/${id}`).pathname).toMatch(new RegExp(`^/ui/${id}/(jobs/)?$`));
     // Without the token: 401, like every route.
     expect((await fetch(`${gw.url}/ui/${id}/jobs/`)).status).toBe(401);
   });

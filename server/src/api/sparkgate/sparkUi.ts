@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { posix } from 'node:path';
 import { Router } from 'express';
 import { identityOf } from '../../auth/middleware.js';
 import { NotFoundError, ServiceUnavailableError } from '../../errors.js';
@@ -23,9 +24,15 @@ export function sparkUiRouter(kernels: KernelManager, basePath: string): Router 
     if (!target) {
       throw new NotFoundError(`kernel ${kernel.id} has no Spark UI (${kernel.profile.spark ? 'Spark is not running' : 'not a Spark kernel'})`);
     }
+    if (req.params.rest === undefined && !req.path.endsWith('/')) {
+      // `ui/{id}` → `ui/{id}/`, relative, so relative links inside the UI resolve under it.
+      res.redirect(302, `${id}/`);
+      return;
+    }
     const outer = String(req.headers['x-forwarded-context'] ?? basePath).replace(/\/+$/, '');
     const prefix = `${outer}/ui/${kernel.id}`;
     const rest = req.originalUrl.slice(req.originalUrl.indexOf(`/ui/${kernel.id}`) + `/ui/${kernel.id}`.length) || '/';
+    const sparkPath = new URL(rest, 'http://spark.invalid').pathname;
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !DROPPED.has(k.toLowerCase())));
     const upstream = httpRequest(
       `http://${target}${rest.startsWith('/') ? rest : `/${rest}`}`,
@@ -33,9 +40,13 @@ export function sparkUiRouter(kernels: KernelManager, basePath: string): Router 
       response => {
         const location = response.headers.location;
         if (location) {
-          // Spark redirects to its own root (http://host:port/jobs/); keep the browser under the prefix.
+          // Spark redirects to its own root (http://host:port/jobs/). A Location relative to the
+          // request stays under whatever prefix the browser used, behind any number of proxies
+          // (jupyter-server-proxy would prefix an absolute path a second time).
           const url = new URL(location, `http://${target}`);
-          response.headers.location = url.host === target ? `${url.pathname.startsWith(prefix) ? '' : prefix}${url.pathname}${url.search}` : location;
+          if (url.host === target) {
+            response.headers.location = relativeLocation(sparkPath, url.pathname) + url.search;
+          }
         }
         res.status(response.statusCode ?? 502);
         for (const [key, value] of Object.entries(response.headers)) {
@@ -51,4 +62,11 @@ export function sparkUiRouter(kernels: KernelManager, basePath: string): Router 
     upstream.end();
   });
   return router;
+}
+
+/** Exported for testing: `target` (a Spark path) relative to the directory of `from` (a Spark path). */
+export function relativeLocation(from: string, target: string): string {
+  const dir = from.endsWith('/') ? from : posix.dirname(from) + '/';
+  const relative = posix.relative(dir, target) || '.';
+  return target.endsWith('/') && !relative.endsWith('/') ? `${relative}/` : relative;
 }
