@@ -286,12 +286,11 @@ describe('e2e/JupyterLab + sparkgate-lab', () => {
     const uiLink = item.locator('a.sg-ClusterList-ui');
     const href = await uiLink.getAttribute('href');
     expect(href).toBe(`${lab.url}/sparkgate/ui/${cluster.id}/`);
-    // The Jobs page itself (not the link's `/` → 302 → `/jobs/` hop: jupyter-server-proxy 4.6 prefixes
-    // absolute-path redirects with `/sparkgate` again, and the gateway already added it, giving
-    // `/sparkgate/sparkgate/ui/<id>/jobs/` → 404; see the report of this test's commit).
+    // Follow the link as a click would: `ui/<id>/` redirects (relatively) to the Jobs page.
     const uiPage = await step('spark ui', async () => {
       const popup = await context.newPage();
-      const response = await popup.goto(`${href}jobs/`);
+      const response = await popup.goto(href ?? '');
+      expect(popup.url()).toBe(`${lab.url}/sparkgate/ui/${cluster.id}/jobs/`);
       expect(response?.status()).toBe(200);
       await popup.getByText('Spark Jobs').first().waitFor();
       return popup;
