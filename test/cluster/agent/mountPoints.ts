@@ -1,14 +1,52 @@
-import { existsSync, mkdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Mount } from './volumes.js';
 
 const isFile = (p: string): boolean => existsSync(p) && !statSync(p).isDirectory();
 
+/** `p` with symlinks of its existing part resolved (/var/run/x → /run/x), as mountinfo shows it. */
+function canonical(p: string): string {
+  const abs = path.resolve(p);
+  const rest: string[] = [];
+  let base = abs;
+  while (!existsSync(base)) {
+    rest.unshift(path.basename(base));
+    base = path.dirname(base);
+  }
+  return path.join(realpathSync(base), ...rest);
+}
+
+/**
+ * True when any process on the machine has something mounted at or below `p` in its mount
+ * namespace. Removing such a directory would detach those mounts (Linux >= 3.18), e.g. the
+ * volumes of a pod run by another agent in another test process.
+ */
+export function mountedAnywhere(p: string): boolean {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) {
+      continue;
+    }
+    let info: string;
+    try {
+      info = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
+    } catch {
+      continue; // process gone
+    }
+    for (const line of info.split('\n')) {
+      const mountPoint = line.split(' ')[4];
+      if (mountPoint === p || mountPoint?.startsWith(`${p}/`)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 /**
  * Mount points the agent had to create on the host (a bind mount needs an existing target),
  * reference-counted across pods and removed again when no running container uses them, so
  * `/var/run/secrets/kubernetes.io/serviceaccount` and friends do not linger on the test machine.
- * Paths that existed before are never touched.
+ * Paths that existed before are never touched, nor paths still mounted in any namespace.
  */
 export class MountPoints {
   private readonly refs = new Map<string, number>();
@@ -21,7 +59,7 @@ export class MountPoints {
     const held: string[] = [];
     const wanted = [...mounts.map((m) => ({ target: m.target, file: isFile(m.source) })), ...(workingDir ? [{ target: workingDir, file: false }] : [])];
     for (const m of wanted) {
-      const target = path.resolve(m.target);
+      const target = canonical(m.target);
       const chain: string[] = [];
       for (let p = target; p !== path.dirname(p); p = path.dirname(p)) {
         if (existsSync(p) && !this.refs.has(p)) {
@@ -53,6 +91,9 @@ export class MountPoints {
         continue;
       }
       this.refs.delete(p);
+      if (mountedAnywhere(p)) {
+        continue; // still a mount point somewhere else: leave it
+      }
       try {
         if (statSync(p).isDirectory()) {
           rmdirSync(p);

@@ -73,7 +73,8 @@ export class PodWorker {
       state: { kind: 'waiting', reason: 'PodInitializing' }
     });
     this.init = (pod.spec?.initContainers ?? []).map(waiting);
-    this.containers = (pod.spec?.containers ?? []).map((c) => ({ ...waiting(c), state: { kind: 'waiting', reason: 'ContainerCreating' } }));
+    const first = this.init.length > 0 ? 'PodInitializing' : 'ContainerCreating';
+    this.containers = (pod.spec?.containers ?? []).map((c) => ({ ...waiting(c), state: { kind: 'waiting', reason: first } }));
     this.facts = { hostIP: deps.node.hostIP, startTime: new Date(), initDone: this.init.length === 0 };
   }
 

@@ -1,8 +1,12 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { containerArgv, entrypointFor } from './command.js';
 import { DeviceAllocator, IpAllocator } from './devices.js';
 import { expand, fieldValue } from './env.js';
+import { MountPoints } from './mountPoints.js';
 import { mountScript } from './process.js';
 import { gpuRequest } from './podWorker.js';
 import { buildStatus, type ContainerState } from './status.js';
@@ -79,5 +83,24 @@ describe('cluster/agent (pure parts)', () => {
       'PodReadyToStartContainers',
       'Ready'
     ]);
+  });
+
+  it('should remove only the mount points it created, when the last pod lets go', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'mountpoints-'));
+    try {
+      mkdirSync(path.join(root, 'existing'));
+      const mp = new MountPoints();
+      const m = (target: string) => ({ source: root, target: path.join(root, target), readOnly: false });
+      const a = mp.acquire([m('existing/a/conf')]);
+      const b = mp.acquire([m('existing/a/other')]);
+      mp.release(a);
+      expect(existsSync(path.join(root, 'existing/a/conf'))).toBe(false);
+      expect(existsSync(path.join(root, 'existing/a/other'))).toBe(true);
+      mp.release(b);
+      expect(existsSync(path.join(root, 'existing/a'))).toBe(false);
+      expect(existsSync(path.join(root, 'existing'))).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -26,10 +26,10 @@ export function shellPod(name: string, script: string, extra: { container?: Part
  * is otherwise Ready as soon as its process exists).
  */
 export function markedPod(name: string, setup: string, container: Partial<V1Container> = {}, spec: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod {
-  return shellPod(name, `${setup}; touch /marker/ready; while :; do sleep 0.1; done`, {
+  return shellPod(name, `${setup}; touch /var/run/sparkgate-marker/ready; while :; do sleep 0.1; done`, {
     container: {
-      volumeMounts: [{ name: 'marker', mountPath: '/marker' }],
-      readinessProbe: { exec: { command: ['test', '-f', '/marker/ready'] }, periodSeconds: 1 },
+      volumeMounts: [{ name: 'marker', mountPath: '/var/run/sparkgate-marker' }],
+      readinessProbe: { exec: { command: ['test', '-f', '/var/run/sparkgate-marker/ready'] }, periodSeconds: 1 },
       ...container
     },
     spec: { volumes: [{ name: 'marker', emptyDir: {} }], ...spec }
