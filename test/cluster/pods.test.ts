@@ -186,6 +186,27 @@ describe('cluster/agent pods', () => {
     });
   }, 60_000);
 
+  it('should apply runAsUser, no_new_privs and dropped capabilities from the securityContext', async () => {
+    await createPod(
+      cluster,
+      shellPod('restricted', "id -u; id -g; grep -E '^(NoNewPrivs|CapBnd|CapEff)' /proc/self/status", {
+        container: {
+          securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }
+        }
+      })
+    );
+    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'restricted');
+    expect(pod.status?.phase).toBe('Succeeded');
+    expect(readLog(cluster, NS, 'restricted').split('\n').map((l) => l.replace(/\s+/g, ' '))).toEqual([
+      '1000',
+      '1000',
+      'CapEff: 0000000000000000',
+      'CapBnd: 0000000000000000',
+      'NoNewPrivs: 1',
+      ''
+    ]);
+  }, 60_000);
+
   it('should let a client pod reach a server pod at its pod IP', async () => {
     const server =
       "require('http').createServer((q, r) => r.end('hello from ' + process.env.POD_IP)).listen(8080, process.env.POD_IP)";

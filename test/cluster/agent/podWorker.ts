@@ -311,7 +311,9 @@ export class PodWorker {
       logFile: this.logFile(c.name),
       scriptFile: path.join(this.deps.dir, 'scripts', `${c.name}.sh`),
       runAsUser: sc?.runAsUser ?? psc?.runAsUser,
-      runAsGroup: sc?.runAsGroup ?? psc?.runAsGroup
+      runAsGroup: sc?.runAsGroup ?? psc?.runAsGroup,
+      noNewPrivs: sc?.allowPrivilegeEscalation === false,
+      dropAllCapabilities: (sc?.capabilities?.drop ?? []).includes('ALL')
     }).catch((err: unknown) => {
       this.deps.mountPoints.release(held);
       throw err;

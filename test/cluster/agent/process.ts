@@ -16,6 +16,10 @@ export interface ProcessSpec {
   scriptFile: string;
   runAsUser?: number;
   runAsGroup?: number;
+  /** securityContext.allowPrivilegeEscalation === false → no_new_privs. */
+  noNewPrivs?: boolean;
+  /** securityContext.capabilities.drop contains ALL → empty bounding and inheritable sets. */
+  dropAllCapabilities?: boolean;
 }
 
 /** A running container process (leader of its own process group). */
@@ -50,9 +54,13 @@ export function which(cmd: string, pathVar: string | undefined): string | undefi
 /**
  * The shell script that runs inside the container's private mount namespace: bind each volume at
  * its mount path (the agent created missing mount points; read-only mounts are remounted ro), change to the
- * working directory, drop to runAsUser if asked, then exec the container's argv.
+ * working directory, apply runAsUser/runAsGroup, no_new_privs and a dropped capability set with
+ * setpriv when the securityContext asks, then exec the container's argv.
  */
-export function mountScript(spec: Pick<ProcessSpec, 'mounts' | 'workingDir' | 'runAsUser' | 'runAsGroup'>, fallbackDir: string): string {
+export function mountScript(
+  spec: Pick<ProcessSpec, 'mounts' | 'workingDir' | 'runAsUser' | 'runAsGroup' | 'noNewPrivs' | 'dropAllCapabilities'>,
+  fallbackDir: string
+): string {
   const lines = ['set -e'];
   for (const m of spec.mounts) {
     lines.push(`mount --bind ${q(m.source)} ${q(m.target)}`);
@@ -62,12 +70,17 @@ export function mountScript(spec: Pick<ProcessSpec, 'mounts' | 'workingDir' | 'r
   }
   lines.push(`cd ${q(spec.workingDir ?? fallbackDir)}`);
   lines.push('set +e');
+  const priv: string[] = [];
   if (spec.runAsUser !== undefined) {
-    const gid = spec.runAsGroup ?? spec.runAsUser;
-    lines.push(`exec setpriv --reuid=${spec.runAsUser} --regid=${gid} --clear-groups -- "$@"`);
-  } else {
-    lines.push('exec "$@"');
+    priv.push(`--reuid=${spec.runAsUser}`, `--regid=${spec.runAsGroup ?? spec.runAsUser}`, '--clear-groups');
   }
+  if (spec.noNewPrivs) {
+    priv.push('--no-new-privs');
+  }
+  if (spec.dropAllCapabilities) {
+    priv.push('--inh-caps=-all', '--bounding-set=-all');
+  }
+  lines.push(priv.length > 0 ? `exec setpriv ${priv.join(' ')} -- "$@"` : 'exec "$@"');
   return `${lines.join('\n')}\n`;
 }
 
