@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
 import { startCluster, type Cluster } from './harness/cluster.js';
 import { createPod, gpuPod, markedGpuPod, readLog, shellPod } from './harness/pods.js';
 import { waitFor, waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
@@ -17,7 +17,8 @@ describe('cluster/agent scheduling', () => {
       nodes: [
         { name: 'cpu-1', cpu: '4', memory: '16Gi' },
         { name: 'gpu-1', cpu: '8', memory: '32Gi', gpus: 2 }
-      ]
+      ],
+      leaseRenewMs: 1_000
     });
     core = cluster.kubeConfig.makeApiClient(CoreV1Api);
   }, 300_000);
@@ -34,11 +35,22 @@ describe('cluster/agent scheduling', () => {
     const cpu = await core.readNode({ name: 'cpu-1' });
     expect(cpu.status?.capacity?.['nvidia.com/gpu']).toBeUndefined();
     expect(cpu.spec?.taints ?? []).toEqual([]);
-    const lease = await cluster.kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({
-      name: 'gpu-1',
-      namespace: 'kube-node-lease'
-    });
+    const coordination = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
+    const lease = await coordination.readNamespacedLease({ name: 'gpu-1', namespace: 'kube-node-lease' });
     expect(lease.spec?.holderIdentity).toBe('gpu-1');
+    // The agent keeps renewing it (every second here), so node-lifecycle keeps the node Ready.
+    const first = lease.metadata?.resourceVersion;
+    const fieldSelector = 'metadata.name=gpu-1';
+    const renewed = await waitFor<V1Lease>({
+      kubeConfig: cluster.kubeConfig,
+      path: '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
+      list: () => coordination.listNamespacedLease({ namespace: 'kube-node-lease', fieldSelector }),
+      fieldSelector,
+      until: (l) => l !== undefined && l.metadata?.resourceVersion !== first,
+      timeoutMs: 10_000,
+      what: 'a renewal of the gpu-1 lease'
+    });
+    expect(new Date(renewed?.spec?.renewTime ?? 0).getTime()).toBeGreaterThan(new Date(lease.spec?.renewTime ?? 0).getTime());
   });
 
   it('should place GPU pods only on the GPU node, each with its own fake devices', async () => {

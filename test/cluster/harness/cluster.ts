@@ -23,6 +23,8 @@ export interface ClusterOptions {
   log?: (line: string) => void;
   /** Prebuilt k8sbin binary. Default: the cached build, built now if missing. */
   binary?: string;
+  /** Node lease renewal period in ms. Default 10 s (node-lifecycle's grace period is 50 s). */
+  leaseRenewMs?: number;
 }
 
 /** A running test cluster. `stop()` leaves no process and no files behind. */
@@ -88,6 +90,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       baseEnv: options.baseEnv ?? hostEnv(),
       // A random second octet keeps two clusters on one machine (parallel CI jobs) off each other's pod IPs.
       podNetwork: 16 + Math.floor(Math.random() * 224),
+      leaseRenewMs: options.leaseRenewMs,
       log
     });
     log('cluster: registering nodes');
