@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api, type CoreV1Event } from '@kubernetes/client-node';
 import { startCluster, type Cluster } from './harness/cluster.js';
 import { createPod, readLog, shellPod } from './harness/pods.js';
-import { waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
+import { waitFor, waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
 
 const entrypoint = fileURLToPath(new URL('./fixtures/entrypoint.sh', import.meta.url));
 const NS = 'default';
@@ -257,5 +257,18 @@ describe('cluster/agent pods', () => {
       (p) => p?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull'
     );
     expect(stuck?.status?.phase).toBe('Pending');
+    // Like a kubelet, the agent records it as an Event (what the gateway watches to fail fast).
+    const fieldSelector = 'involvedObject.name=unknown-image,reason=Failed';
+    const event = await waitFor<CoreV1Event>({
+      kubeConfig: cluster.kubeConfig,
+      path: `/api/v1/namespaces/${NS}/events`,
+      list: () => core.listNamespacedEvent({ namespace: NS, fieldSelector }),
+      fieldSelector,
+      until: (e) => e?.message === 'Error: ErrImagePull',
+      timeoutMs: 30_000,
+      what: 'the ErrImagePull event'
+    });
+    expect(event?.type).toBe('Warning');
+    expect(event?.source?.component).toBe('kubelet');
   }, 60_000);
 });

@@ -163,6 +163,25 @@ export class NodeAgent {
               }
             });
         },
+        event: async (p, type, reason, message) => {
+          const now = new Date();
+          await this.core.createNamespacedEvent({
+            namespace: ns,
+            body: {
+              metadata: { generateName: `${p.metadata?.name}.` },
+              involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: ns, name: p.metadata?.name, uid: p.metadata?.uid },
+              type,
+              reason,
+              message,
+              source: { component: 'kubelet', host: nodeName },
+              reportingComponent: 'kubelet',
+              reportingInstance: nodeName,
+              firstTimestamp: now,
+              lastTimestamp: now,
+              count: 1
+            }
+          });
+        },
         baseEnv: this.options.baseEnv ?? {},
         apiServer: this.options.apiServer,
         imageEntrypoints: this.options.imageEntrypoints ?? {},

@@ -22,6 +22,8 @@ export interface PodWorkerDeps {
   patchStatus(pod: V1Pod, status: V1PodStatus): Promise<void>;
   /** Final delete with gracePeriodSeconds=0 and a uid precondition. */
   deletePod(pod: V1Pod): Promise<void>;
+  /** Records a core/v1 Event about the pod, as the kubelet does (source component `kubelet`). */
+  event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
   baseEnv: Record<string, string>;
   apiServer: { host: string; port: number };
   imageEntrypoints: ImageEntrypoints;
@@ -143,6 +145,18 @@ export class PodWorker {
     return this.flushing;
   }
 
+  private readonly reported = new Set<string>();
+
+  /** Emits an event; the same warning is emitted once, not on every retry. */
+  private emit(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const key = `${type}/${reason}/${message}`;
+    if (type === 'Warning' && this.reported.has(key)) {
+      return;
+    }
+    this.reported.add(key);
+    void this.deps.event(this.pod, type, reason, message).catch(() => undefined);
+  }
+
   private async pause(ms: number, signal: AbortSignal = this.abort.signal): Promise<void> {
     await sleep(ms, undefined, { signal }).catch(() => undefined);
   }
@@ -182,6 +196,7 @@ export class PodWorker {
           reason: 'UnexpectedAdmissionError',
           message: `Allocate failed due to requested number of devices unavailable for ${GPU_RESOURCE}. Requested: ${need}, Available: ${this.deps.node.devices.free()}`
         };
+        this.emit('Warning', 'UnexpectedAdmissionError', this.facts.rejected.message);
         await this.publish();
         return;
       }
@@ -229,6 +244,7 @@ export class PodWorker {
         for (const c of [...this.init, ...this.containers]) {
           c.state = { kind: 'waiting', reason: 'ContainerCreating', message };
         }
+        this.emit('Warning', 'FailedMount', message);
         void this.publish();
         await this.pause(RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]);
       }
@@ -253,6 +269,7 @@ export class PodWorker {
       if (!again) {
         return code === 0;
       }
+      this.emit('Warning', 'BackOff', `Back-off restarting failed container ${c.name} in pod ${this.pod.metadata?.name}`);
       await this.pause(RESTART_BACKOFF_MS[Math.min(attempt, RESTART_BACKOFF_MS.length - 1)]);
       if (this.stopping) {
         break;
@@ -273,6 +290,7 @@ export class PodWorker {
       env = await containerEnv(this.pod, c, facts, this.deps.read, this.baseEnv());
     } catch (err) {
       st.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err instanceof Error ? err.message : String(err) };
+      this.emit('Warning', 'Failed', `Error: ${st.state.message}`);
       void this.publish();
       return undefined;
     }
@@ -283,6 +301,8 @@ export class PodWorker {
         reason: 'ErrImagePull',
         message: `image "${c.image}" has no host entrypoint in the node agent's image map and the container sets no command`
       };
+      this.emit('Warning', 'Failed', `Failed to pull image "${c.image}": ${st.state.message}`);
+      this.emit('Warning', 'Failed', 'Error: ErrImagePull');
       void this.publish();
       return undefined;
     }
@@ -296,6 +316,7 @@ export class PodWorker {
         startedAt,
         finishedAt: new Date()
       };
+      this.emit('Warning', 'Failed', `Error: failed to start container "${c.name}": ${st.state.message}`);
       void this.publish();
       return 128;
     }
@@ -319,6 +340,7 @@ export class PodWorker {
       throw err;
     });
     this.procs.set(c.name, proc);
+    this.emit('Normal', 'Started', `Started container ${c.name}`);
     st.state = { kind: 'running', startedAt };
     st.ready = c.readinessProbe ? false : undefined;
     void this.publish();
@@ -358,6 +380,9 @@ export class PodWorker {
     this.abort.abort();
     const grace = this.pod.metadata?.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
     const running = [...this.procs.values()];
+    for (const name of this.procs.keys()) {
+      this.emit('Normal', 'Killing', `Stopping container ${name}`);
+    }
     for (const p of running) {
       p.signal('SIGTERM');
     }

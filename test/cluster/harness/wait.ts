@@ -9,7 +9,10 @@ export interface WaitOptions<T extends KubernetesObject> {
   /** List call with the same field selector as `fieldSelector`. */
   list: () => Promise<KubernetesListObject<T>>;
   fieldSelector: string;
-  /** Called with the object after every change, or undefined when it does not exist (any more). */
+  /**
+   * Called with each listed object and after every change, or with undefined when nothing matches
+   * (any more). Name-selected watches see one object; others (e.g. events) may see several.
+   */
   until: (obj: T | undefined) => boolean;
   timeoutMs: number;
   /** Says what was awaited, for the timeout message. */
@@ -48,7 +51,12 @@ export async function waitFor<T extends KubernetesObject>(o: WaitOptions<T>): Pr
       });
       informer
         .start()
-        .then(() => check(informer.list()[0]))
+        .then(() => {
+          const items = informer.list();
+          for (const obj of items.length > 0 ? items : [undefined]) {
+            check(obj);
+          }
+        })
         .catch((err: unknown) => {
           clearTimeout(timer);
           reject(err instanceof Error ? err : new Error(String(err)));
