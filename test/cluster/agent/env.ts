@@ -144,3 +144,23 @@ export async function containerEnv(
   }
   return vars;
 }
+
+/**
+ * What the kubelet adds before the container's own env: host base env, HOSTNAME, the `kubernetes`
+ * Service variables pointing at the real API server on loopback (no kube-proxy, so the ClusterIP
+ * is never used) and NVIDIA_VISIBLE_DEVICES for the pod's fake GPUs.
+ */
+export function kubeletEnv(pod: V1Pod, base: Record<string, string>, api: { host: string; port: number }, gpus: string[]): Record<string, string> {
+  const env: Record<string, string> = {
+    ...base,
+    HOSTNAME: pod.metadata?.name ?? '',
+    KUBERNETES_SERVICE_HOST: api.host,
+    KUBERNETES_SERVICE_PORT: String(api.port),
+    KUBERNETES_SERVICE_PORT_HTTPS: String(api.port),
+    KUBERNETES_PORT: `tcp://${api.host}:${api.port}`
+  };
+  if (gpus.length > 0) {
+    env.NVIDIA_VISIBLE_DEVICES = gpus.join(',');
+  }
+  return env;
+}

@@ -4,8 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { containerArgv } from './command.js';
 import type { DeviceAllocator, IpAllocator } from './devices.js';
-import { containerEnv, type KeyReader, type RuntimeFacts } from './env.js';
-import { runProbe, type ProbeTarget } from './probes.js';
+import { containerEnv, kubeletEnv, type KeyReader, type RuntimeFacts } from './env.js';
+import { watchReadiness } from './probes.js';
 import { startProcess, which, type ContainerProcess } from './process.js';
 import { buildStatus, podPhase, type ContainerState, type PodFacts } from './status.js';
 import type { MountPoints } from './mountPoints.js';
@@ -157,33 +157,8 @@ export class PodWorker {
     void this.deps.event(this.pod, type, reason, message).catch(() => undefined);
   }
 
-  private async pause(ms: number, signal: AbortSignal = this.abort.signal): Promise<void> {
-    await sleep(ms, undefined, { signal }).catch(() => undefined);
-  }
-
-  /** Runs the readinessProbe while the process lives; flips `st.ready` by the probe's thresholds. */
-  private async probeReadiness(c: V1Container, st: ContainerState, target: ProbeTarget, signal: AbortSignal): Promise<void> {
-    const probe = c.readinessProbe;
-    if (!probe) {
-      return;
-    }
-    let ok = 0;
-    let bad = 0;
-    await this.pause((probe.initialDelaySeconds ?? 0) * 1_000, signal);
-    while (!signal.aborted) {
-      const passed = await runProbe(probe, target);
-      if (signal.aborted) {
-        return;
-      }
-      ok = passed ? ok + 1 : 0;
-      bad = passed ? 0 : bad + 1;
-      const ready = st.ready ? bad < (probe.failureThreshold ?? 3) : ok >= (probe.successThreshold ?? 1);
-      if (ready !== st.ready) {
-        st.ready = ready;
-        void this.publish();
-      }
-      await this.pause((probe.periodSeconds ?? 10) * 1_000, signal);
-    }
+  private async pause(ms: number): Promise<void> {
+    await sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined);
   }
 
   private async run(): Promise<void> {
@@ -287,7 +262,7 @@ export class PodWorker {
     const facts: RuntimeFacts = { podIP: this.podIP ?? '', hostIP: this.deps.node.hostIP, allocatable: this.deps.node.allocatable };
     let env: Record<string, string>;
     try {
-      env = await containerEnv(this.pod, c, facts, this.deps.read, this.baseEnv());
+      env = await containerEnv(this.pod, c, facts, this.deps.read, kubeletEnv(this.pod, this.deps.baseEnv, this.deps.apiServer, this.gpus));
     } catch (err) {
       st.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err instanceof Error ? err.message : String(err) };
       this.emit('Warning', 'Failed', `Error: ${st.state.message}`);
@@ -347,7 +322,12 @@ export class PodWorker {
     const running = new AbortController();
     const stopProbe = (): void => running.abort();
     this.abort.signal.addEventListener('abort', stopProbe, { once: true });
-    void this.probeReadiness(c, st, { podIP: this.podIP ?? '', pid: proc.pid, env }, running.signal);
+    if (c.readinessProbe) {
+      void watchReadiness(c.readinessProbe, { podIP: this.podIP ?? '', pid: proc.pid, env }, running.signal, (ready) => {
+        st.ready = ready;
+        void this.publish();
+      });
+    }
     const exitCode = await proc.exited;
     this.deps.mountPoints.release(held);
     running.abort();
@@ -357,23 +337,6 @@ export class PodWorker {
     st.state = { kind: 'terminated', exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt: new Date() };
     void this.publish();
     return exitCode;
-  }
-
-  private baseEnv(): Record<string, string> {
-    const { host, port } = this.deps.apiServer;
-    const env: Record<string, string> = {
-      ...this.deps.baseEnv,
-      HOSTNAME: this.pod.metadata?.name ?? '',
-      // The real API server on loopback: there is no kube-proxy, so the Service ClusterIP is never used.
-      KUBERNETES_SERVICE_HOST: host,
-      KUBERNETES_SERVICE_PORT: String(port),
-      KUBERNETES_SERVICE_PORT_HTTPS: String(port),
-      KUBERNETES_PORT: `tcp://${host}:${port}`
-    };
-    if (this.gpus.length > 0) {
-      env.NVIDIA_VISIBLE_DEVICES = this.gpus.join(',');
-    }
-    return env;
   }
 
   private async terminate(): Promise<void> {

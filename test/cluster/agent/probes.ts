@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from 'node:net';
 import type { V1Probe } from '@kubernetes/client-node';
 
@@ -54,4 +55,31 @@ export function runProbe(probe: V1Probe, target: ProbeTarget): Promise<boolean> 
     });
   }
   return Promise.resolve(true);
+}
+
+/**
+ * Runs a readinessProbe until `signal` aborts, with the kubelet's timing (initialDelaySeconds,
+ * periodSeconds) and thresholds (successThreshold, failureThreshold); calls `onChange` whenever
+ * readiness flips. Starts not ready.
+ */
+export async function watchReadiness(probe: V1Probe, target: ProbeTarget, signal: AbortSignal, onChange: (ready: boolean) => void): Promise<void> {
+  const pause = (s: number): Promise<unknown> => sleep(s * 1_000, undefined, { signal }).catch(() => undefined);
+  let ready = false;
+  let ok = 0;
+  let bad = 0;
+  await pause(probe.initialDelaySeconds ?? 0);
+  while (!signal.aborted) {
+    const passed = await runProbe(probe, target);
+    if (signal.aborted) {
+      return;
+    }
+    ok = passed ? ok + 1 : 0;
+    bad = passed ? 0 : bad + 1;
+    const next: boolean = ready ? bad < (probe.failureThreshold ?? 3) : ok >= (probe.successThreshold ?? 1);
+    if (next !== ready) {
+      ready = next;
+      onChange(ready);
+    }
+    await pause(probe.periodSeconds ?? 10);
+  }
 }
