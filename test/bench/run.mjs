@@ -14,18 +14,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensurePeerEnv } from './support/envs.mjs';
-import { benchSparkConf, startGateway } from './support/gateways.mjs';
+import { benchSparkConf, MINI_KERNEL, startGateway } from './support/gateways.mjs';
 import { killAllNow, stopAll } from './support/procs.mjs';
 import { checks, describe, machine, table } from './support/report.mjs';
-import { runScale } from './support/scale.mjs';
-import { directTarget, gatewayTarget, largeOutput, medianOf, smallMessages, starts } from './support/scenarios.mjs';
+import { runScale, startScaleHost } from './support/scale.mjs';
+import { directTarget, gatewayTarget, largeOutput, medianOf, relay, smallMessages, starts } from './support/scenarios.mjs';
 import { summarize } from './support/stats.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: opt } = parseArgs({
   options: {
     targets: { type: 'string', default: 'direct,sparkgate,eg,kg' },
-    only: { type: 'string', default: 'latency,throughput,start,scale' },
+    only: { type: 'string', default: 'latency,throughput,relay,start,scale' },
     n: { type: 'string', default: '2000' },
     warmup: { type: 'string', default: '200' },
     'plain-starts': { type: 'string', default: '10' },
@@ -34,7 +34,8 @@ const { values: opt } = parseArgs({
     'scale-kernels': { type: 'string', default: '1000' },
     'scale-streaming': { type: 'string', default: '100' },
     'no-readme': { type: 'boolean', default: false },
-    'cpu-prof': { type: 'boolean', default: false }
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-experiments': { type: 'boolean', default: false }
   }
 });
 const only = new Set(opt.only.split(','));
@@ -82,7 +83,7 @@ async function main() {
       results.targets[name] = {};
       try {
         if (name === 'direct') {
-          targets[name] = directTarget({ python, launcher, sparkConf: benchSparkConf });
+          targets[name] = directTarget({ python, launcher, sparkConf: benchSparkConf, miniKernel: MINI_KERNEL });
         } else {
           log(`starting ${name}`);
           gateways[name] = await startGateway(name, { repoRoot, python, launcher, peerBins, cpuProfDir });
@@ -94,6 +95,9 @@ async function main() {
     }
     if (only.has('latency') || only.has('throughput')) {
       await latencyAndThroughput(results, targets, gateways);
+    }
+    if (only.has('relay')) {
+      await relayThroughput(results, targets, gateways);
     }
     if (only.has('start')) {
       for (const [name, target] of Object.entries(targets)) {
@@ -122,6 +126,15 @@ async function main() {
     } catch (error) {
       results.scale = { kernels: scaleOpts.kernels, connected: 0, firstError: error.message };
       log(`scale failed: ${error.stack}`);
+    }
+    // Same scenario with the two candidate fixes (see scale/host.mjs) for before/after figures.
+    if (!opt['no-experiments']) {
+      try {
+        results.scaleExperiment = await runScale({ ...scaleOpts, zmqMaxSockets: 8192, yieldEvery: 8 });
+        log('scale, candidate fixes', JSON.stringify(results.scaleExperiment));
+      } catch (error) {
+        results.scaleExperiment = { kernels: scaleOpts.kernels, connected: 0, firstError: error.message };
+      }
     }
   }
   results.seconds = (Date.now() - started) / 1000;
@@ -192,6 +205,37 @@ async function latencyAndThroughput(results, targets, gateways) {
   } finally {
     for (const kernel of Object.values(kernels)) {
       await kernel.close().catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * 50,000 numbered stream messages from the minimal kernel, median of 3. EG and KG run it through
+ * a `mini` kernelspec; sparkgate's CLI always starts the project launcher, so for sparkgate this
+ * uses the same gateway code (createGateway, zmq channels, websocket bridge) in scale/host.mjs
+ * with the minimal-kernel backend.
+ */
+async function relayThroughput(results, targets, gateways) {
+  for (const [name, target] of Object.entries(targets)) {
+    let host = null;
+    const r = results.targets[name];
+    try {
+      let t = target;
+      if (name === 'sparkgate') {
+        host = await startScaleHost({ python });
+        t = gatewayTarget(host, { mini: 'python3' });
+      }
+      const kernel = await t.open('mini');
+      try {
+        r.relay = await medianOf(3, () => relay(kernel));
+        log(`${name} relay 50k: ${r.relay.msgsPerSec.toFixed(0)} msgs/s, complete ${r.relay.allComplete}`);
+      } finally {
+        await kernel.close();
+      }
+    } catch (error) {
+      fail(results, name, error, gateways[name]);
+    } finally {
+      await host?.stop();
     }
   }
 }

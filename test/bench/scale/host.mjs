@@ -8,7 +8,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { context } from 'zeromq';
+import { context, Socket } from 'zeromq';
 import { loadConfig } from '../../../server/dist/config/load.js';
 import { createGateway } from '../../../server/dist/gateway.js';
 import { createZmqChannels } from '../../../server/dist/kernels/channels/zmqChannels.js';
@@ -16,10 +16,42 @@ import { createLogger } from '../../../server/dist/log.js';
 import { MiniKernelBackend } from './backend.mjs';
 
 const { values } = parseArgs({
-  options: { python: { type: 'string' }, capacity: { type: 'string', default: '100' }, 'zmq-max-sockets': { type: 'string' }, token: { type: 'string', default: 'bench-token' } }
+  options: {
+    python: { type: 'string' },
+    capacity: { type: 'string', default: '100' },
+    'zmq-max-sockets': { type: 'string' },
+    'yield-every': { type: 'string' },
+    token: { type: 'string', default: 'bench-token' }
+  }
 });
+// Experiments for before/after figures (off by default: the gateway runs as shipped).
+// --zmq-max-sockets: libzmq's context allows 1023 sockets, i.e. 255 kernels at 4 sockets each.
 if (values['zmq-max-sockets']) {
   context.maxSockets = Number(values['zmq-max-sockets']);
+}
+// --yield-every N: zeromq.js resolves receive() at once while a socket has queued messages,
+// so a `for await` receive loop drains a backlog in microtasks without ever returning to the
+// event loop. This makes every socket's iterator yield (setImmediate) after N messages: the
+// candidate fix for ZmqChannels._receive, tried here without touching product code.
+if (values['yield-every']) {
+  const every = Number(values['yield-every']);
+  const original = Socket.prototype[Symbol.asyncIterator];
+  Socket.prototype[Symbol.asyncIterator] = function () {
+    const it = original.call(this);
+    let n = 0;
+    return {
+      next: async () => {
+        if (++n % every === 0) {
+          await new Promise(resolve => setImmediate(resolve));
+        }
+        return it.next();
+      },
+      return: async value => (it.return ? it.return(value) : { done: true, value }),
+      [Symbol.asyncIterator]() {
+        return this;
+      }
+    };
+  };
 }
 const config = loadConfig({
   flags: { host: '127.0.0.1', port: 0 },

@@ -12,9 +12,13 @@ Commands on stdin, one per line; answers on stdout:
     stop <kernel_id>          ->  stopped <kernel_id>
 Code understood by execute_request:
     stream <count> <bytes>    ->  <count> stream messages of <bytes> characters each
-                                  (interleaved with the other kernels of this process)
+                                  (interleaved with the other kernels of this process);
+                                  <bytes> 0 means the numbered lines "0\n", "1\n", ...
     anything else             ->  no output
 The process exits when stdin closes. Needs only pyzmq.
+
+    mini_kernel.py --connection-file PATH   runs one such kernel on the ports and key of a Jupyter
+                                            connection file (a kernelspec for EG/KG), until SIGTERM.
 """
 import hashlib
 import hmac
@@ -35,19 +39,24 @@ def now():
 
 
 class Kernel:
-    def __init__(self, ctx, kid, key):
+    def __init__(self, ctx, kid, key, ports=None):
         self.id = kid
         self.key = key.encode()
         self.session = uuid.uuid4().hex
         self.count = 0
         self.sockets = {}
-        ports = {}
+        fixed = ports is not None
+        ports = dict(ports) if fixed else {}
         for name, kind in (("shell", zmq.ROUTER), ("control", zmq.ROUTER), ("stdin", zmq.ROUTER), ("iopub", zmq.PUB), ("hb", zmq.REP)):
             s = ctx.socket(kind)
             s.linger = 0
             if name == "iopub":
                 s.sndhwm = 0  # account for every message: never drop output
-            ports[f"{name}_port"] = s.bind_to_random_port("tcp://127.0.0.1")
+            if fixed:
+                s.bind(f"tcp://127.0.0.1:{ports[name + '_port']}")
+            else:
+                ports_out = s.bind_to_random_port("tcp://127.0.0.1")
+                ports[f"{name}_port"] = ports_out
             self.sockets[name] = s
         self.ports = ports
         self.streams = []  # [parent_header, remaining, text, msg_id, idents, socket]
@@ -77,7 +86,7 @@ class Kernel:
             return  # invalid signature: drop, as ipykernel does
         header = json.loads(parts[0])
         content = json.loads(parts[3])
-        mtype = header["msg_type"]
+        mtype = self.last_type = header["msg_type"]
         self.status("busy", header)
         if mtype == "kernel_info_request":
             self.send(channel, "kernel_info_reply", {
@@ -90,8 +99,8 @@ class Kernel:
             words = content.get("code", "").split()
             if len(words) == 3 and words[0] == "stream":
                 n, size = int(words[1]), int(words[2])
-                text = ("x" * (size - 1)) + "\n"
-                self.streams.append([header, n, text, idents, channel])
+                text = ("x" * (size - 1)) + "\n" if size > 0 else None
+                self.streams.append([header, n, text, idents, channel, 0])
                 return  # reply and idle follow the last stream message
             self.send(channel, "execute_reply", {"status": "ok", "execution_count": self.count, "user_expressions": {}, "payload": []}, header, idents)
         elif mtype == "shutdown_request":
@@ -103,9 +112,10 @@ class Kernel:
     def pump(self):
         """Sends the next slice of every running stream; finishes requests whose output is out."""
         for s in list(self.streams):
-            header, left, text, idents, channel = s
-            for _ in range(min(STREAM_SLICE, left)):
-                self.send("iopub", "stream", {"name": "stdout", "text": text}, header)
+            header, left, text, idents, channel, sent = s
+            for i in range(sent, sent + min(STREAM_SLICE, left)):
+                self.send("iopub", "stream", {"name": "stdout", "text": text if text is not None else f"{i}\n"}, header)
+            s[5] = sent + min(STREAM_SLICE, left)
             s[1] = left = left - min(STREAM_SLICE, left)
             if left == 0:
                 self.streams.remove(s)
@@ -117,7 +127,37 @@ class Kernel:
             s.close(0)
 
 
+def serve_one(path):
+    """One kernel on the connection file's ports, until SIGTERM."""
+    import signal
+    with open(path) as f:
+        info = json.load(f)
+    ctx = zmq.Context()
+    k = Kernel(ctx, "single", info["key"], {n + "_port": info[n + "_port"] for n in ("shell", "control", "stdin", "iopub", "hb")})
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    poller = zmq.Poller()
+    owner = {}
+    for name, s in k.sockets.items():
+        if name != "iopub":
+            poller.register(s, zmq.POLLIN)
+            owner[s] = name
+    while True:
+        for sock, _ in poller.poll(0 if k.streams else 1000):
+            while True:
+                try:
+                    frames = sock.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                k.handle(owner[sock], frames)
+                if getattr(k, "last_type", None) == "shutdown_request":
+                    k.close()
+                    return
+        k.pump()
+
+
 def main():
+    if "--connection-file" in sys.argv:
+        return serve_one(sys.argv[sys.argv.index("--connection-file") + 1])
     capacity = int(sys.argv[sys.argv.index("--capacity") + 1]) if "--capacity" in sys.argv else 100
     ctx = zmq.Context()
     ctx.set(zmq.MAX_SOCKETS, capacity * 5 + 16)

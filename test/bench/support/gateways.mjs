@@ -7,7 +7,11 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildLocalSparkConf } from '../../../server/dist/spark/localConf.js';
+import { fileURLToPath } from 'node:url';
 import { freePort, start, stop, waitHttp } from './procs.mjs';
+
+/** The minimal kernel (scale/mini_kernel.py), for the relay-bound throughput test. */
+export const MINI_KERNEL = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'scale', 'mini_kernel.py');
 
 export const TOKEN = 'sparkgate-bench-token-0123456789';
 
@@ -21,11 +25,12 @@ export async function benchSparkConf() {
   });
 }
 
-/** Kernelspecs `python3` and `pyspark` for EG and KG, in a JUPYTER_PATH directory. */
+/** Kernelspecs `python3`, `pyspark` and `mini` for EG and KG, in a JUPYTER_PATH directory. */
 async function writeKernelspecs(dir, { python, launcher }) {
   const specs = {
     python3: { display_name: 'Python 3 (sparkgate launcher)', argv: [python, launcher, '--connection-file', '{connection_file}'] },
-    pyspark: { display_name: 'PySpark (sparkgate launcher)', argv: [python, launcher, '--connection-file', '{connection_file}', '--spark-conf', path.join(dir, 'spark-conf.json')] }
+    pyspark: { display_name: 'PySpark (sparkgate launcher)', argv: [python, launcher, '--connection-file', '{connection_file}', '--spark-conf', path.join(dir, 'spark-conf.json')] },
+    mini: { display_name: 'minimal kernel (bench)', argv: [python, MINI_KERNEL, '--connection-file', '{connection_file}'] }
   };
   await writeFile(path.join(dir, 'spark-conf.json'), JSON.stringify(await benchSparkConf()));
   for (const [name, spec] of Object.entries(specs)) {

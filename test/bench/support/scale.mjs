@@ -11,10 +11,14 @@ import { mapLimit } from './procs.mjs';
 
 const hostScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'scale', 'host.mjs');
 
-export async function runScale({ python, kernels = 1000, streaming = 100, streamCount = 1000, streamBytes = 100, zmqMaxSockets = null, log = () => {} }) {
+/**
+ * Forks the scale gateway (scale/host.mjs: sparkgate's createGateway with minimal kernels).
+ * Resolves with { port, url, wsUrl, token, ask(cmd), stop() } once it listens.
+ */
+export async function startScaleHost({ python, zmqMaxSockets = null, yieldEvery = null, cpuProfDir = null }) {
   const token = 'bench-token';
-  const args = ['--python', python, '--token', token, ...(zmqMaxSockets ? ['--zmq-max-sockets', String(zmqMaxSockets)] : [])];
-  const child = fork(hostScript, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+  const args = ['--python', python, '--token', token, ...(zmqMaxSockets ? ['--zmq-max-sockets', String(zmqMaxSockets)] : []), ...(yieldEvery ? ['--yield-every', String(yieldEvery)] : [])];
+  const child = fork(hostScript, args, { execArgv: ['--expose-gc', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
   let seq = 0;
   const waiting = new Map();
   let ready;
@@ -40,12 +44,38 @@ export async function runScale({ python, kernels = 1000, streaming = 100, stream
       });
       child.send({ cmd, id });
     });
-  const clients = [];
-  const result = { kernels, streaming, streamCount, streamBytes, zmqMaxSockets };
+  const stop = async () => {
+    if (child.connected) {
+      child.send({ cmd: 'stop' });
+    }
+    const exited = await Promise.race([
+      new Promise(r => (child.exitCode !== null || child.signalCode !== null ? r(true) : child.once('exit', () => r(true)))),
+      new Promise(r => setTimeout(() => r(false), 90_000))
+    ]);
+    if (!exited) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    }
+  };
   try {
-    const { port, zmqMaxSockets: effective } = await readyP;
-    result.zmqMaxSocketsEffective = effective;
-    const base = `http://127.0.0.1:${port}`;
+    const info = await readyP;
+    const url = `http://127.0.0.1:${info.port}`;
+    return { ...info, name: 'sparkgate', url, wsUrl: url.replace('http', 'ws'), token, ask, stop, log: () => '' };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function runScale({ python, kernels = 1000, streaming = 100, streamCount = 1000, streamBytes = 100, zmqMaxSockets = null, yieldEvery = null, cpuProfDir = null, log = () => {} }) {
+  const host = await startScaleHost({ python, zmqMaxSockets, yieldEvery, cpuProfDir });
+  const { ask, token } = host;
+  const clients = [];
+  const result = { kernels, streaming, streamCount, streamBytes, zmqMaxSockets, yieldEvery };
+  try {
+    result.zmqMaxSocketsEffective = host.zmqMaxSockets;
+    const base = host.url;
     await new Promise(r => setTimeout(r, 500));
     const before = (await ask('stats')).stats;
     result.rssBefore = before.rss;
@@ -105,17 +135,6 @@ export async function runScale({ python, kernels = 1000, streaming = 100, stream
     return result;
   } finally {
     await Promise.all(clients.filter(Boolean).map(ws => ws.close()));
-    if (child.connected) {
-      child.send({ cmd: 'stop' });
-    }
-    const exited = await Promise.race([
-      new Promise(r => (child.exitCode !== null ? r(true) : child.once('exit', () => r(true)))),
-      new Promise(r => setTimeout(() => r(false), 90_000))
-    ]);
-    if (!exited) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {}
-    }
+    await host.stop();
   }
 }

@@ -14,12 +14,17 @@ export class Tracker {
   }
 
   /** A request header and an entry that settles on its reply plus its `idle` status. */
-  request(msgType, { collect = false, timeoutMs = 120_000 } = {}) {
+  /**
+   * `settleMs`: once the reply is in, give up waiting for `idle` after this long without any
+   * message for the request, and settle with `idle: false` (a gateway or the kernel's PUB socket
+   * dropped output; the counts then tell how much arrived).
+   */
+  request(msgType, { collect = false, timeoutMs = 120_000, settleMs = 0 } = {}) {
     const msgId = randomUUID();
     const header = { msg_id: msgId, msg_type: msgType, session: this.session, username: 'bench', date: new Date().toISOString(), version: '5.4' };
     let entry;
     const done = new Promise((resolve, reject) => {
-      entry = { reply: null, idle: false, collect, texts: [], streams: 0, bytes: 0, iopub: 0, resolve, reject };
+      entry = { reply: null, idle: false, collect, settleMs, texts: [], streams: 0, bytes: 0, iopub: 0, resolve, reject };
       entry.timer = setTimeout(() => {
         this._pending.delete(msgId);
         reject(new Error(`${msgType} ${msgId} not answered within ${timeoutMs} ms (reply: ${entry.reply !== null}, idle: ${entry.idle})`));
@@ -72,10 +77,18 @@ export class Tracker {
       entry.reply = msg;
     }
     if (entry.idle && entry.reply) {
-      clearTimeout(entry.timer);
-      this._pending.delete(msg.parent_header.msg_id);
-      entry.resolve(entry);
+      this._settle(msg.parent_header.msg_id, entry);
+    } else if (entry.reply && entry.settleMs > 0) {
+      clearTimeout(entry.quiet);
+      entry.quiet = setTimeout(() => this._settle(msg.parent_header.msg_id, entry), entry.settleMs);
     }
+  }
+
+  _settle(msgId, entry) {
+    clearTimeout(entry.timer);
+    clearTimeout(entry.quiet);
+    this._pending.delete(msgId);
+    entry.resolve(entry);
   }
 
   /** Rejects everything outstanding (connection lost). */
