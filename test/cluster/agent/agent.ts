@@ -87,6 +87,7 @@ export class NodeAgent {
     }
     await Promise.all([...this.workers.values()].map((w) => w.worker.remove()));
     this.workers.clear();
+    await this.mountPoints.sweep();
   }
 
   /** What the agent knows about a pod it runs or ran (undefined if never on one of its nodes). */

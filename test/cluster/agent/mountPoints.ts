@@ -49,7 +49,10 @@ export function mountedAnywhere(p: string): boolean {
  * Paths that existed before are never touched, nor paths still mounted in any namespace.
  */
 export class MountPoints {
+  /** Paths the agent created → number of running containers using them; 0 = to be removed. */
   private readonly refs = new Map<string, number>();
+  private retry: NodeJS.Timeout | undefined;
+  private retries = 0;
 
   /**
    * Creates the missing targets (and parents) of `mounts` plus the working directory; returns
@@ -82,18 +85,35 @@ export class MountPoints {
     return held;
   }
 
-  /** Drops one reference to each path; removes those nobody holds any more, deepest first. */
+  /** Drops one reference to each path and removes what nobody holds any more. */
   release(held: string[]): void {
-    for (const p of [...held].reverse()) {
-      const n = (this.refs.get(p) ?? 1) - 1;
-      if (n > 0) {
-        this.refs.set(p, n);
+    for (const p of held) {
+      this.refs.set(p, Math.max(0, (this.refs.get(p) ?? 1) - 1));
+    }
+    this.collect();
+  }
+
+  /**
+   * Waits (bounded) until every unheld path is removed: a container's orphaned children or an
+   * exec probe can keep its mount namespace (and so the mount point) alive a moment after it exited.
+   */
+  async sweep(timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.collect() && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Removes unheld paths, deepest first; returns true while some are still blocked by a mount. */
+  private collect(): boolean {
+    let blocked = false;
+    const idle = [...this.refs].filter(([, n]) => n === 0).map(([p]) => p).sort((a, b) => b.length - a.length);
+    for (const p of idle) {
+      if ([...this.refs.keys()].some((q) => q.startsWith(`${p}/`)) || mountedAnywhere(p)) {
+        blocked = true; // a child is still pending, or something is still mounted there
         continue;
       }
       this.refs.delete(p);
-      if (mountedAnywhere(p)) {
-        continue; // still a mount point somewhere else: leave it
-      }
       try {
         if (statSync(p).isDirectory()) {
           rmdirSync(p);
@@ -104,5 +124,16 @@ export class MountPoints {
         // not empty (something else wrote there) or already gone: leave it
       }
     }
+    if (blocked && !this.retry && this.retries < 50) {
+      this.retries++;
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.collect();
+      }, 200);
+      this.retry.unref();
+    } else if (!blocked) {
+      this.retries = 0;
+    }
+    return blocked;
   }
 }
