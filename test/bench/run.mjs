@@ -35,7 +35,9 @@ const { values: opt } = parseArgs({
     'scale-streaming': { type: 'string', default: '100' },
     'no-readme': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
-    'no-experiments': { type: 'boolean', default: false }
+    'no-experiments': { type: 'boolean', default: false },
+    // Re-renders the table, checks and README section from a saved bench-results/*.json.
+    render: { type: 'string' }
   }
 });
 const only = new Set(opt.only.split(','));
@@ -62,6 +64,11 @@ setTimeout(() => {
 }, HARD_LIMIT_MS).unref();
 
 async function main() {
+  if (opt.render) {
+    const results = JSON.parse(readFileSync(opt.render, 'utf8'));
+    results.checks = checks(results);
+    return report(results, path.relative(repoRoot, path.resolve(opt.render)));
+  }
   if (!existsSync(python)) {
     throw new Error(`kernel Python ${python} not found: run \`npm run setup\` or set SPARKGATE_PYTHON`);
   }
@@ -141,11 +148,15 @@ async function main() {
   results.checks = checks(results);
   const file = path.join(outDir, `${results.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2));
+  report(results, path.relative(repoRoot, file));
+}
+
+function report(results, file) {
   const text = table(results);
   const checkText = results.checks.map(c => `- ${c.status} ${c.name}: ${c.detail}`).join('\n');
-  console.log(`\n${describe(results)}\n\n${text}\n\nTargets:\n${checkText}\n\nraw figures: ${path.relative(repoRoot, file)}`);
+  console.log(`\n${describe(results)}\n\n${text}\n\nTargets:\n${checkText}\n\nraw figures: ${file}`);
   if (!opt['no-readme']) {
-    updateReadme(results, text, checkText, path.relative(repoRoot, file));
+    updateReadme(results, text, checkText, file);
   }
 }
 

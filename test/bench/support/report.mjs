@@ -31,7 +31,7 @@ export function table(results) {
     fmt(ratio(t.sparkgate && get(t.sparkgate), t.direct && get(t.direct)), digits),
     fmt(ratio(t.sparkgate && get(t.sparkgate), t.eg && get(t.eg)), digits)
   ];
-  const row = (label, get, digits = 2) => [label, ...['sparkgate', 'eg', 'kg', 'direct'].map(n => cell(n, get, digits)), ...ratios(get, digits)];
+  const row = (label, get, digits = 2) => [label, ...['sparkgate', 'eg', 'kg', 'direct'].map(n => cell(n, get, digits)), ...ratios(get, 2)];
   const rows = [
     row('latency p50, ms (execute `pass` → reply + idle)', r => r.latency?.p50, 3),
     row('latency p99, ms', r => r.latency?.p99, 3),
