@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { startComponent, type Component } from './component.js';
+import { ComponentStartError } from './errors.js';
 import { get } from './http.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import type { ClusterPki } from './pki.js';
-import { freePort } from './ports.js';
+import { freePorts } from './ports.js';
 
 /** Inputs of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
@@ -45,49 +46,67 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       await c.stop();
     }
   };
-  const start = async (name: string, args: string[], probe: () => Promise<boolean>): Promise<void> => {
-    log(`cluster: starting ${name}`);
-    started.push(
-      await startComponent({ name, command: binary, args: [name, ...args], logFile: path.join(logs, `${name}.log`), probe, timeoutMs })
-    );
+  /**
+   * Starts a component on `portCount` fresh free ports. Another process can grab a port between
+   * the pick and the bind; the component then exits with "address already in use" and is started
+   * again on new ports (at most 3 attempts) — infrastructure, not a test retry.
+   */
+  const start = async (
+    name: string,
+    portCount: number,
+    args: (ports: number[]) => string[],
+    probe: (ports: number[]) => () => Promise<boolean>
+  ): Promise<number[]> => {
+    for (let attempt = 1; ; attempt++) {
+      const ports = await freePorts(portCount);
+      log(`cluster: starting ${name} on port(s) ${ports.join(', ')}`);
+      const logFile = path.join(logs, `${name}.log`);
+      try {
+        started.push(await startComponent({ name, command: binary, args: [name, ...args(ports)], logFile, probe: probe(ports), timeoutMs }));
+        return ports;
+      } catch (err) {
+        if (attempt >= 3 || !(err instanceof ComponentStartError) || !err.logTail.includes('address already in use')) {
+          throw err;
+        }
+      }
+    }
   };
   try {
-    const [etcdPort, peerPort, apiPort, kcmPort, schedPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
-    const etcd = `http://127.0.0.1:${etcdPort}`;
-    const peer = `http://127.0.0.1:${peerPort}`;
-    await start(
+    const [etcdPort] = await start(
       'etcd',
-      [
+      2,
+      ([client, peer]) => [
         '--name=default',
-        `--data-dir=${path.join(dir, 'etcd')}`,
-        `--listen-client-urls=${etcd}`,
-        `--advertise-client-urls=${etcd}`,
-        `--listen-peer-urls=${peer}`,
-        `--initial-advertise-peer-urls=${peer}`,
-        `--initial-cluster=default=${peer}`,
+        // A fresh data dir per attempt: a member bootstrapped with other peer URLs would not start.
+        `--data-dir=${path.join(dir, `etcd-${client}`)}`,
+        `--listen-client-urls=http://127.0.0.1:${client}`,
+        `--advertise-client-urls=http://127.0.0.1:${client}`,
+        `--listen-peer-urls=http://127.0.0.1:${peer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+        `--initial-cluster=default=http://127.0.0.1:${peer}`,
         '--unsafe-no-fsync',
         '--log-level=warn'
       ],
-      async () => (await get(`${etcd}/health`)).body.includes('"health":"true"')
+      ([client]) => async () => (await get(`http://127.0.0.1:${client}/health`)).body.includes('"health":"true"')
     );
 
-    const server = `https://127.0.0.1:${apiPort}`;
     const admin = pki.clients.admin;
-    await start(
+    const [apiPort] = await start(
       'kube-apiserver',
-      [
+      1,
+      ([port]) => [
         '--advertise-address=127.0.0.1',
         '--bind-address=127.0.0.1',
-        `--secure-port=${apiPort}`,
+        `--secure-port=${port}`,
         `--cert-dir=${path.join(dir, 'apiserver')}`,
-        `--etcd-servers=${etcd}`,
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
         `--tls-cert-file=${pki.serverCert}`,
         `--tls-private-key-file=${pki.serverKey}`,
         `--client-ca-file=${pki.caCert}`,
         '--authorization-mode=Node,RBAC',
         '--allow-privileged=true',
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
-        `--service-account-issuer=${server}`,
+        `--service-account-issuer=https://127.0.0.1:${port}`,
         `--service-account-key-file=${pki.saPub}`,
         `--service-account-signing-key-file=${pki.saKey}`,
         // Endpoints validation forbids loopback addresses, so the `kubernetes` Service gets no
@@ -96,8 +115,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         '--profiling=false',
         '--v=1'
       ],
-      async () => (await get(`${server}/readyz`, { caFile: pki.caCert, certFile: admin.cert, keyFile: admin.key })).status === 200
+      ([port]) => async () =>
+        (await get(`https://127.0.0.1:${port}/readyz`, { caFile: pki.caCert, certFile: admin.cert, keyFile: admin.key })).status === 200
     );
+    const server = `https://127.0.0.1:${apiPort}`;
 
     const adminKubeconfig = writeKubeconfig(path.join(dir, 'admin.kubeconfig'), server, pki.caCert, { name: 'admin', ...admin });
     const kcmKubeconfig = writeKubeconfig(path.join(dir, 'controller-manager.kubeconfig'), server, pki.caCert, {
@@ -108,15 +129,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       name: 'system:kube-scheduler',
       ...pki.clients.scheduler
     });
-    const healthz = (port: number) => async () => (await get(`https://127.0.0.1:${port}/healthz`)).status === 200;
+    const healthz =
+      ([port]: number[]) =>
+      async (): Promise<boolean> =>
+        (await get(`https://127.0.0.1:${port}/healthz`)).status === 200;
     await start(
       'kube-controller-manager',
-      [
+      1,
+      ([port]) => [
         `--kubeconfig=${kcmKubeconfig}`,
         `--authentication-kubeconfig=${kcmKubeconfig}`,
         `--authorization-kubeconfig=${kcmKubeconfig}`,
         '--bind-address=127.0.0.1',
-        `--secure-port=${kcmPort}`,
+        `--secure-port=${port}`,
         `--cert-dir=${path.join(dir, 'controller-manager')}`,
         '--controllers=*',
         '--leader-elect=false',
@@ -128,20 +153,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--v=1'
       ],
-      healthz(kcmPort)
+      healthz
     );
     await start(
       'kube-scheduler',
-      [
+      1,
+      ([port]) => [
         `--kubeconfig=${schedKubeconfig}`,
         `--authentication-kubeconfig=${schedKubeconfig}`,
         `--authorization-kubeconfig=${schedKubeconfig}`,
         '--bind-address=127.0.0.1',
-        `--secure-port=${schedPort}`,
+        `--secure-port=${port}`,
         '--leader-elect=false',
         '--v=1'
       ],
-      healthz(schedPort)
+      healthz
     );
     return { server, apiPort, adminKubeconfig, components: started, stop };
   } catch (err) {
