@@ -13,7 +13,7 @@ import { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { createGateway } from './gateway.js';
-import { createZmqChannels } from './kernels/channels/zmqChannels.js';
+import { configureZmq, createZmqChannels } from './kernels/channels/zmqChannels.js';
 import { createLogger, type Logger } from './log.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
     }
   });
   const logger = createLogger({ level: config.logLevel, fields: { component: 'sparkgate' } });
+  // 4 sockets per kernel: room for thousands of kernels per gateway process.
+  configureZmq({ maxSockets: 16384 });
   const gateway = createGateway({
     config,
     backend: await createBackend(config, logger),

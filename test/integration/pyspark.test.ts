@@ -5,7 +5,7 @@ import { KernelSocket } from './support/kernelSocket.js';
 import { waitForNoProcesses } from './support/processes.js';
 
 // A JVM per kernel on 2 cores: SparkSession start takes ~10–20 s.
-jest.setTimeout(240_000);
+jest.setTimeout(420_000);
 
 let gw: TestGateway;
 let id: string;
@@ -44,7 +44,7 @@ describe('integration/pyspark', () => {
 
   it('should cancel a long Spark job on interrupt and run the next cell', async () => {
     const long = 'spark.range(0, 10**12, numPartitions=4).selectExpr("sum(id * id % 7)").collect()';
-    const running = ws.execute(long, 120_000);
+    const running = ws.execute(long, 240_000);
     // Interrupt once the job is really running in the JVM.
     await ws.waitFor(() => ws.received.some(m => m.header.msg_type === 'execute_input' && String(m.content.code).includes('10**12')), 10_000);
     const probe = await waitUntilJobRuns();
@@ -85,17 +85,17 @@ describe('integration/pyspark', () => {
   });
 });
 
-/** Polls the Spark UI REST API of this kernel (a bounded wait) until a job is running. */
+/** Polls the Spark UI REST API of this kernel (bounded: each call and the whole wait) until a job is running. */
 async function waitUntilJobRuns(): Promise<boolean> {
   const ui = gw.gateway.kernels.get({ user: 'local', tenant: 'default' }, id).launched?.sparkUi;
-  const deadline = Date.now() + 60_000;
+  const get = async (path: string): Promise<unknown> =>
+    (await fetch(`http://${ui}/api/v1${path}`, { signal: AbortSignal.timeout(5000) })).json();
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const jobs = await fetch(`http://${ui}/api/v1/applications`)
-      .then(r => r.json() as Promise<{ id: string }[]>)
-      .then(apps => fetch(`http://${ui}/api/v1/applications/${apps[0]?.id}/jobs?status=running`))
-      .then(r => r.json() as Promise<unknown[]>)
+    const jobs = await get('/applications')
+      .then(apps => get(`/applications/${(apps as { id: string }[])[0]?.id}/jobs?status=running`))
       .catch(() => []);
-    if (jobs.length > 0) {
+    if (Array.isArray(jobs) && jobs.length > 0) {
       return true;
     }
     await new Promise(resolve => setTimeout(resolve, 250));

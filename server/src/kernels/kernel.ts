@@ -194,6 +194,7 @@ export class Kernel {
         this._waiting.delete(msgId);
         resolve(null);
       }, timeoutMs);
+      timer.unref();
       this._waiting.set(msgId, reply => {
         clearTimeout(timer);
         resolve(reply);

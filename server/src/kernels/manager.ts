@@ -290,7 +290,9 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       return e;
     });
     const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
+    let replied = false;
+    let nextAsk = 0;
+    for (let attempt = 0; ; ) {
       if (signal.aborted) {
         throw signal.reason;
       }
@@ -298,11 +300,19 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
         const e = await exit;
         throw new KernelLaunchError(`kernel exited during start (code ${e.code ?? e.signal}): ${e.reason}`);
       }
-      const wait = Math.min(250 * 2 ** attempt, 2000);
-      const reply = await Promise.race([kernel.request('shell', 'kernel_info_request', {}, wait), exit.then(() => null)]);
-      if (reply && kernel.iopubSeenSince(started)) {
+      const iopubLive = kernel.iopubSeenSince(started);
+      if (replied && iopubLive) {
         return;
       }
+      if (Date.now() >= nextAsk) {
+        // Every request stays pending until the start deadline: a late reply still counts.
+        void kernel.request('shell', 'kernel_info_request', {}, this._o.config.kernels.startTimeoutMs).then(reply => {
+          replied ||= reply !== null;
+        });
+        nextAsk = Date.now() + Math.min(250 * 2 ** attempt++, 2000);
+      }
+      // Readiness has no single event (reply and iopub may come in either order): check often, briefly.
+      await Promise.race([new Promise(resolve => setTimeout(resolve, 20)), exit]);
     }
   }
 

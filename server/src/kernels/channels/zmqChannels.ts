@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { Dealer, Subscriber } from 'zeromq';
+import { context, Dealer, Subscriber } from 'zeromq';
 
 import { silentLogger } from '../../log.js';
 import type { Logger } from '../../log.js';
@@ -12,8 +12,17 @@ import { InvalidMessageError } from '../protocol/errors.js';
 import type { Channel, ConnectionInfo, RawMessage } from '../protocol/messages.js';
 import { deserializeWire, serializeWire } from '../protocol/wire.js';
 import { ChannelsClosedError } from './errors.js';
+import { fairTurn } from './fairness.js';
 import { SendQueue } from './sendQueue.js';
 import type { KernelChannels, KernelChannelsFactory, KernelChannelsOptions } from './types.js';
+
+/**
+ * Raises libzmq's socket limit (default 1023, i.e. ~255 kernels at 4 sockets each) before any
+ * socket exists. Call once from the composition root; the OS file-descriptor limit still applies.
+ */
+export function configureZmq(options: { maxSockets: number }): void {
+  context.maxSockets = Math.min(options.maxSockets, context.maxSocketsLimit);
+}
 
 /** Default bound of each socket's send queue. */
 export const DEFAULT_MAX_QUEUE = 1000;
@@ -104,6 +113,11 @@ class ZmqChannels implements KernelChannels {
       // The iterator ends (done) once the socket is closed.
       for await (const frames of socket) {
         this._handle(frames, channel);
+        // Only awaits when this turn's slice is used up (no cost for an isolated message).
+        const turn = fairTurn();
+        if (turn) {
+          await turn;
+        }
       }
     } catch (error) {
       if (!this._closed) {
