@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { context, Socket } from 'zeromq';
 import { loadConfig } from '../../../server/dist/config/load.js';
 import { createGateway } from '../../../server/dist/gateway.js';
-import { createZmqChannels } from '../../../server/dist/kernels/channels/zmqChannels.js';
+import { configureZmq, createZmqChannels } from '../../../server/dist/kernels/channels/zmqChannels.js';
 import { createLogger } from '../../../server/dist/log.js';
 import { MiniKernelBackend } from './backend.mjs';
 
@@ -25,10 +25,9 @@ const { values } = parseArgs({
   }
 });
 // Experiments for before/after figures (off by default: the gateway runs as shipped).
-// --zmq-max-sockets: libzmq's context allows 1023 sockets, i.e. 255 kernels at 4 sockets each.
-if (values['zmq-max-sockets']) {
-  context.maxSockets = Number(values['zmq-max-sockets']);
-}
+// As shipped, main.ts raises libzmq's socket limit (default 1023, i.e. 255 kernels at 4 sockets
+// each); --zmq-max-sockets overrides it for experiments.
+configureZmq({ maxSockets: values['zmq-max-sockets'] ? Number(values['zmq-max-sockets']) : 16384 });
 // --yield-every N: zeromq.js resolves receive() at once while a socket has queued messages,
 // so a `for await` receive loop drains a backlog in microtasks without ever returning to the
 // event loop. This makes every socket's iterator yield (setImmediate) after N messages: the

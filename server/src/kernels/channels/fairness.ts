@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 
 /** How long receive loops may run in one event-loop turn. */
-export const SLICE_MS = 4;
+export const SLICE_MS = 2;
 
 let sliceStart = 0;
 let armed = false;
