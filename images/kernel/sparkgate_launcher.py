@@ -124,23 +124,29 @@ class SparkStarter:
             raise RuntimeError("The SparkSession of this kernel has been stopped; restart the kernel.")
         return self.session
 
-    def cancel_jobs(self) -> None:
-        """Cancel running Spark jobs. Called from the SIGINT handler, i.e. on the main thread,
-        which may be blocked inside a py4j call: the call goes out on another thread (so its own
-        py4j connection) and we wait for it, so a late cancel cannot hit the next cell's jobs."""
+    def cancel_jobs(self) -> bool:
+        """Cancel running Spark jobs; True if jobs were running and the cancel went through.
+        Called from the SIGINT handler, i.e. on the main thread, which may be blocked inside a
+        py4j call: the calls go out on another thread (so their own py4j connection) and we wait
+        for them, so a late cancel cannot hit the next cell's jobs."""
         if not self.ready.is_set() or self.session is None or self._stopped:
-            return
+            return False
+        cancelled = []
 
         def cancel() -> None:
             try:
-                self.session.sparkContext.cancelAllJobs()
-                log.info("interrupt: cancelled running Spark jobs")
+                sc = self.session.sparkContext
+                if sc.statusTracker().getActiveJobsIds():
+                    sc.cancelAllJobs()
+                    cancelled.append(True)
+                    log.info("interrupt: cancelled running Spark jobs")
             except Exception as exc:  # noqa: BLE001
                 log.warning("interrupt: could not cancel Spark jobs: %s", exc)
 
         worker = threading.Thread(target=cancel, name="sparkgate-cancel", daemon=True)
         worker.start()
         worker.join(CANCEL_TIMEOUT_S)
+        return bool(cancelled)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Stop the session and end the JVM (idempotent, bounded: a stuck stop must not keep the
@@ -254,8 +260,11 @@ def _make_kernel_class(starter: Optional[SparkStarter]) -> type:
             self.saved_sigint_handler = signal.signal(signal.SIGINT, self._on_sigint)
 
         def _on_sigint(self, signum: int, frame: Any) -> None:
-            if starter is not None:
-                starter.cancel_jobs()
+            if starter is not None and starter.cancel_jobs():
+                # The cell is blocked in a Spark call that now fails with "job cancelled".
+                # Raising here instead would tear that call's py4j connection mid-reply and
+                # show the user a Py4JNetworkError rather than the cancellation.
+                return
             raise KeyboardInterrupt
 
         def do_shutdown(self, restart: bool) -> Any:

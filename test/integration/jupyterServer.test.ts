@@ -62,8 +62,8 @@ describe('integration/jupyter_server in gateway mode', () => {
     const kernelId = (created.body as { id: string }).id;
     const ws = await KernelSocket.open(js.wsUrl, kernelId, js.token);
     await ws.execute('x = 1');
-    const running = ws.execute('import time; time.sleep(60)', 30_000);
-    await ws.waitFor(() => ws.received.some(m => m.header.msg_type === 'execute_input' && (m.content.code as string).includes('sleep')), 10_000);
+    const running = ws.execute('import time; print("sleeping", flush=True); time.sleep(60)', 30_000);
+    await ws.waitFor(() => ws.received.some(m => m.header.msg_type === 'stream' && m.content.text === 'sleeping\n'), 10_000);
     expect((await api(js, 'POST', `/api/kernels/${kernelId}/interrupt`, {})).status).toBe(204);
     expect((await running).reply.content.ename).toBe('KeyboardInterrupt');
     expect((await api(js, 'POST', `/api/kernels/${kernelId}/restart`, {})).status).toBe(200);

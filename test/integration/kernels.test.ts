@@ -104,8 +104,9 @@ describe('integration/kernels', () => {
   it('should interrupt time.sleep(60) within 2 s and keep the kernel alive', async () => {
     const id = await startKernel();
     const ws = await KernelSocket.open(gw.wsUrl, id, gw.token);
-    const running = ws.execute('import time\ntime.sleep(60)', 20_000);
-    await ws.waitFor(() => ws.received.some(m => m.header.msg_type === 'execute_input'), 10_000, 'execute_input');
+    // Interrupt once the cell is really sleeping (as a user would), not while IPython sets it up.
+    const running = ws.execute('import time\nprint("sleeping", flush=True)\ntime.sleep(60)', 20_000);
+    await ws.waitFor(() => ws.received.some(m => m.header.msg_type === 'stream' && m.content.text === 'sleeping\n'), 10_000, 'sleeping');
     const asked = Date.now();
     expect((await api(gw, 'POST', `/api/kernels/${id}/interrupt`, {})).status).toBe(204);
     const run = await running;

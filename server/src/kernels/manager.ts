@@ -69,11 +69,11 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
   /** Starts a kernel and resolves once it answers kernel_info; a failed start leaves no record. */
   async start(request: StartKernelRequest & { sizing?: Sizing }): Promise<Kernel> {
     const adopted = this._adopt(request);
-    if (adopted) {
-      await adopted.ready;
-      return adopted;
+    if ('kernel' in adopted) {
+      await adopted.kernel.ready;
+      return adopted.kernel;
     }
-    const kernel = this._create(request, null);
+    const kernel = this._create({ ...request, ...(adopted.name ? { name: adopted.name } : {}) }, null);
     try {
       await kernel.ready;
     } catch (error) {
@@ -96,19 +96,20 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     return kernel;
   }
 
-  /** `POST /api/kernels` naming a cluster the caller launched: that kernel, not a new one. */
-  private _adopt(request: StartKernelRequest): Kernel | null {
+  /**
+   * `POST /api/kernels` naming a cluster (`<profile>--<id>`): the caller's running cluster, or —
+   * for someone else's or a finished one (a shared notebook) — the plain profile to start afresh.
+   */
+  private _adopt(request: StartKernelRequest): { kernel: Kernel } | { name: string | undefined } {
     const match = /^(.+)--([0-9a-f-]{36})$/.exec(request.name ?? '');
     if (!match) {
-      return null;
+      return { name: request.name };
     }
     const kernel = this._kernels.get(match[2] ?? '');
     if (kernel && owns(request.owner, kernel) && kernel.name === request.name) {
-      return kernel;
+      return { kernel };
     }
-    // Someone else's or a finished cluster (a shared notebook): start the same profile afresh.
-    request.name = match[1];
-    return null;
+    return { name: match[1] };
   }
 
   private _create(request: StartKernelRequest & { sizing?: Sizing }, nameOf: ((id: string) => string) | null): Kernel {
