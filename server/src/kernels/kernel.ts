@@ -231,17 +231,19 @@ export class Kernel {
 
   private _trackStatus(msg: RawMessage): void {
     this._lastIopub = Date.now();
-    let header;
+    // Hot path: most iopub messages are output. Only a header that can be a status is parsed.
+    if (!msg.header.includes('"status"')) {
+      return;
+    }
+    let state: unknown;
     try {
-      header = parseHeader(msg);
+      if (parseHeader(msg).msg_type !== 'status') {
+        return;
+      }
+      state = (JSON.parse(msg.content) as { execution_state?: unknown }).execution_state;
     } catch {
-      return;
+      return; // a malformed status must not keep the message from clients
     }
-    if (header.msg_type !== 'status') {
-      return;
-    }
-    // A status content is tiny; parsing it is cheap next to relaying.
-    const state = (JSON.parse(msg.content) as { execution_state?: unknown }).execution_state;
     if ((state === 'idle' || state === 'busy') && this._channels && (this._state === 'idle' || this._state === 'busy')) {
       this.setState(state);
     }
