@@ -143,9 +143,7 @@ class SparkStarter:
             except Exception as exc:  # noqa: BLE001
                 log.warning("interrupt: could not cancel Spark jobs: %s", exc)
 
-        worker = threading.Thread(target=cancel, name="sparkgate-cancel", daemon=True)
-        worker.start()
-        worker.join(CANCEL_TIMEOUT_S)
+        _run_bounded(cancel, "sparkgate-cancel", CANCEL_TIMEOUT_S)
         return bool(cancelled)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
@@ -163,10 +161,16 @@ class SparkStarter:
                 except Exception as exc:  # noqa: BLE001
                     log.warning("SparkSession.stop() failed: %s", exc)
 
-            worker = threading.Thread(target=stop, name="sparkgate-stop", daemon=True)
-            worker.start()
-            worker.join(timeout)
+            _run_bounded(stop, "sparkgate-stop", timeout)
         _stop_jvm(timeout)
+
+
+def _run_bounded(fn: Callable[[], None], name: str, timeout: float) -> None:
+    """Run a py4j call on its own thread (so its own py4j connection, even while the main thread
+    is blocked in another call) and wait at most `timeout` for it."""
+    worker = threading.Thread(target=fn, name=name, daemon=True)
+    worker.start()
+    worker.join(timeout)
 
 
 def _stop_jvm(timeout: float = 10.0) -> None:
