@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sparkgate kernel launcher: an IPython kernel that is also a Spark client-mode driver.
 
-    python sparkgate_launcher.py --connection-file PATH [--spark-conf PATH]
+    python sparkgate_launcher.py --connection-file PATH [--spark-conf PATH] [--conf K=V ...] [--ip IP]
 
 The same file runs a local kernel (a process of the gateway) and the driver pod on Kubernetes.
 
@@ -29,6 +29,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 from typing import Any, Callable, Dict, Optional
 
@@ -54,8 +55,12 @@ LOCAL_NETWORK_DEFAULTS = {
 }
 
 
-def load_spark_conf(path: str) -> Dict[str, str]:
-    """Read the JSON conf file and fill in defaults. Values are stringified (Spark conf is text)."""
+def load_spark_conf(path: str, overrides: Optional[list] = None) -> Dict[str, str]:
+    """Read the JSON conf file, apply KEY=VALUE overrides and fill in defaults.
+
+    Values are stringified (Spark conf is text). Overrides carry what only the pod knows at start
+    (its IP, the API server's address), which Kubernetes expands into the container's args.
+    """
     with open(path, encoding="utf-8") as f:
         raw = json.load(f)
     if not isinstance(raw, dict):
@@ -65,6 +70,11 @@ def load_spark_conf(path: str) -> Dict[str, str]:
         if value is None:
             continue
         conf[str(key)] = str(value).lower() if isinstance(value, bool) else str(value)
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--conf {item!r}: expected KEY=VALUE")
+        conf[key.strip()] = value
     if conf["spark.master"].startswith("local"):
         for key, value in LOCAL_NETWORK_DEFAULTS.items():
             conf.setdefault(key, value)
@@ -74,6 +84,26 @@ def load_spark_conf(path: str) -> Dict[str, str]:
         # non-loopback interface for its block manager and executor.
         os.environ.setdefault("SPARK_LOCAL_IP", conf["spark.driver.bindAddress"])
     return conf
+
+
+def rebind_connection_file(path: str, ip: str) -> str:
+    """The connection file with `ip` replaced, written to a private runtime directory.
+
+    On Kubernetes the file comes from a read-only Secret mount and the pod IP is known only at
+    start; ipykernel rewrites a connection file whose ip it changed, so it gets its own copy
+    (mode 0600, in a directory only this user can read).
+    """
+    with open(path, encoding="utf-8") as f:
+        info = json.load(f)
+    if not isinstance(info, dict):
+        raise ValueError(f"{path}: expected a JSON object")
+    info["ip"] = ip
+    runtime = tempfile.mkdtemp(prefix="sparkgate-kernel-", dir=os.environ.get("SPARKGATE_RUNTIME_DIR"))
+    copy = os.path.join(runtime, "connection.json")
+    fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(info, f)
+    return copy
 
 
 class SparkStarter:
@@ -299,6 +329,9 @@ def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--connection-file", required=True, help="Jupyter connection file (JSON)")
     parser.add_argument("--spark-conf", help="JSON object of Spark conf; omit for a kernel without Spark")
+    parser.add_argument("--ip", help="address to bind instead of the connection file's (a pod's own IP)")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="Spark conf set on top of --spark-conf (values the pod knows only at start)")
     args = parser.parse_args(argv)
 
     # Our lines at INFO, everyone else's (py4j, ipykernel) at WARNING; all to the real stderr.
@@ -315,16 +348,23 @@ def main(argv: Optional[list] = None) -> int:
     starter = None
     if args.spark_conf:
         try:
-            starter = SparkStarter(load_spark_conf(args.spark_conf))
+            starter = SparkStarter(load_spark_conf(args.spark_conf, args.conf))
         except (OSError, ValueError) as exc:
             log.error("cannot read Spark conf: %s", exc)
+            return 2
+    connection_file = os.path.abspath(args.connection_file)
+    if args.ip:
+        try:
+            connection_file = rebind_connection_file(connection_file, args.ip)
+        except (OSError, ValueError) as exc:
+            log.error("cannot read connection file: %s", exc)
             return 2
 
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance(
         kernel_class=_make_kernel_class(starter),
-        connection_file=os.path.abspath(args.connection_file),
+        connection_file=connection_file,
         # Output written straight to fd 1/2 (the JVM's log4j, native libs) goes to the kernel's
         # stderr, i.e. the gateway log, instead of showing up in whichever cell runs.
         capture_fd_output=False,

@@ -52,6 +52,9 @@ export class ServiceUnavailableError extends GatewayError {
   override readonly statusCode = 503;
 }
 
+/** 503: no node can run the kernel's pod now; the message is the scheduler's reason. */
+export class KernelUnschedulableError extends ServiceUnavailableError {}
+
 /** 504: the kernel did not become ready in time. */
 export class KernelStartTimeoutError extends GatewayError {
   override readonly statusCode = 504;

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
+import { KubernetesBackend } from './backends/kubernetes/backend.js';
 import { LocalBackend } from './backends/local/backend.js';
 import type { Backend } from './backends/types.js';
 import { parseArgs, USAGE } from './config/args.js';
@@ -34,7 +36,8 @@ async function main(): Promise<void> {
     defaults: {
       python: path.join(repoRoot, '.venv', 'bin', 'python'),
       launcher: path.join(repoRoot, 'images', 'kernel', 'sparkgate_launcher.py'),
-      workingDir: process.cwd()
+      workingDir: process.cwd(),
+      version: readVersion()
     }
   });
   const logger = createLogger({ level: config.logLevel, fields: { component: 'sparkgate' } });
@@ -68,8 +71,30 @@ async function createBackend(config: GatewayConfig, logger: Logger): Promise<Bac
         baseEnv: Object.fromEntries(KERNEL_ENV_ALLOWLIST.flatMap(k => (process.env[k] ? [[k, process.env[k]]] : []))),
         logger: logger.child({ component: 'backend.local' })
       });
-    case 'kubernetes':
-      throw new ConfigError('--backend kubernetes is not available in this build yet; use --backend local');
+    case 'kubernetes': {
+      const kubeConfig = new KubeConfig();
+      try {
+        if (config.kubernetes.kubeconfig) {
+          kubeConfig.loadFromFile(config.kubernetes.kubeconfig);
+        } else {
+          // In a pod: its service account; elsewhere $KUBECONFIG or ~/.kube/config.
+          kubeConfig.loadFromDefault();
+        }
+      } catch (error) {
+        throw new ConfigError(`cannot load the Kubernetes configuration: ${(error as Error).message}`);
+      }
+      if (!kubeConfig.getCurrentCluster()) {
+        throw new ConfigError('no Kubernetes cluster configured: set kubernetes.kubeconfig, KUBECONFIG, or run in a pod');
+      }
+      return new KubernetesBackend({
+        config: config.kubernetes,
+        kubeConfig,
+        core: kubeConfig.makeApiClient(CoreV1Api),
+        networking: kubeConfig.makeApiClient(NetworkingV1Api),
+        namespaceOf: tenant => config.tenants[tenant]?.namespace ?? tenant,
+        logger: logger.child({ component: 'backend.kubernetes' })
+      });
+    }
   }
 }
 

@@ -18,6 +18,17 @@ export interface LaunchRequest {
   /** Aborted when the launch is cancelled (shutdown during start, timeout). */
   signal: AbortSignal;
   onPhase?: (phase: LaunchPhase, detail?: string) => void;
+  /** The kernel's name as clients see it (`<profile>` or `<profile>--<id>`), recorded with the kernel. */
+  kernelName?: string;
+  /** Called when what `LaunchedKernel.status()` reports may have changed (executors came or went). */
+  onStatus?: () => void;
+}
+
+/** Executors and GPUs of a running cluster, where the backend can see them (pods). */
+export interface ClusterStatus {
+  executors: { ready: number; pending: number; pendingReason: string | null };
+  /** GPUs held by the driver and its running executors. */
+  gpus: number;
 }
 
 /** Why a kernel's process or pod ended. */
@@ -35,8 +46,15 @@ export interface LaunchedKernel {
   readonly exited: Promise<KernelExit>;
   /** Where Spark's UI of this kernel listens (host:port), when Spark is on. */
   readonly sparkUi: string | null;
-  /** Delivers an interrupt (SIGINT locally). */
+  /**
+   * How an interrupt reaches the kernel: `signal` = `interrupt()` delivers it (SIGINT locally);
+   * `message` = the manager sends `interrupt_request` on the control channel (pods). Default `signal`.
+   */
+  readonly interruptMode?: 'signal' | 'message';
+  /** Delivers an interrupt signal (only for `interruptMode: 'signal'`). */
   interrupt(): Promise<void>;
+  /** Executors and GPUs, when the backend sees them (null: executors are threads of the driver). */
+  status?(): ClusterStatus | null;
   /** Stops the kernel and everything it started: graceful first, forced after `graceMs`. Idempotent. */
   terminate(graceMs: number): Promise<void>;
   /** The tail of the kernel's log, for error messages. */

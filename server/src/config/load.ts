@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { CliFlags } from './args.js';
 import { ConfigError } from './errors.js';
 import { int, isObj, memoryMiB, nullableLimit, num, obj, str, type Obj } from './parse.js';
-import type { BackendName, GatewayConfig, Profile, Sizing, TenantConfig, UserConfig } from './types.js';
+import type { BackendName, GatewayConfig, KubernetesBackendConfig, Profile, Sizing, TenantConfig, Toleration, UserConfig } from './types.js';
 import { SINGLE_USER } from './types.js';
 
 export interface LoadConfigInput {
@@ -12,7 +12,7 @@ export interface LoadConfigInput {
   /** Reads the --config file (injected so tests need no files). */
   readFile: (path: string) => string;
   /** Paths the composition root knows (repo layout). */
-  defaults: { python: string; launcher: string; workingDir: string };
+  defaults: { python: string; launcher: string; workingDir: string; version?: string };
 }
 
 /** Profiles served when the config file defines none: Spark and plain Python, local sizing. */
@@ -90,6 +90,7 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
       launcher: str(local.launcher, 'local.launcher', input.defaults.launcher),
       workingDir: str(local.workingDir, 'local.workingDir', input.defaults.workingDir)
     },
+    kubernetes: parseKubernetes(obj(file.kubernetes, 'kubernetes'), input.defaults.version ?? 'latest'),
     kernels: {
       startTimeoutMs: num(kernels.startTimeoutSeconds, 'kernels.startTimeoutSeconds', 120, 1) * 1000,
       shutdownGraceMs: num(kernels.shutdownGraceSeconds, 'kernels.shutdownGraceSeconds', 5, 0) * 1000
@@ -241,6 +242,41 @@ function parseTenants(raw: unknown, profiles: Record<string, Profile>, singleUse
     };
   }
   return tenants;
+}
+
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+const DEFAULT_GPU_TOLERATIONS: Toleration[] = [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }];
+
+function parseKubernetes(k: Obj, version: string): KubernetesBackendConfig {
+  const pullPolicy = str(k.imagePullPolicy, 'kubernetes.imagePullPolicy', 'IfNotPresent');
+  if (!(PULL_POLICIES as readonly string[]).includes(pullPolicy)) {
+    throw new ConfigError(`kubernetes.imagePullPolicy must be one of ${PULL_POLICIES.join(', ')} (got '${pullPolicy}')`);
+  }
+  const runAsUser = int(k.runAsUser, 'kubernetes.runAsUser', 185);
+  if (runAsUser === 0) {
+    throw new ConfigError('kubernetes.runAsUser must not be 0: kernel and executor pods run as a non-root user');
+  }
+  const selector = obj(k.gpuNodeSelector, 'kubernetes.gpuNodeSelector');
+  for (const [key, value] of Object.entries(selector)) {
+    str(value, `kubernetes.gpuNodeSelector.${key}`);
+  }
+  const tolerations = k.gpuTolerations === undefined ? DEFAULT_GPU_TOLERATIONS : k.gpuTolerations;
+  if (!Array.isArray(tolerations) || !tolerations.every(isObj)) {
+    throw new ConfigError('kubernetes.gpuTolerations must be a list of tolerations ({key, operator, value, effect})');
+  }
+  return {
+    kubeconfig: k.kubeconfig === undefined ? null : str(k.kubeconfig, 'kubernetes.kubeconfig'),
+    driverImage: str(k.driverImage, 'kubernetes.driverImage', `sparkgate/driver:${version}`),
+    executorImage: str(k.executorImage, 'kubernetes.executorImage', `sparkgate/executor:${version}`),
+    imagePullPolicy: pullPolicy as KubernetesBackendConfig['imagePullPolicy'],
+    kernelServiceAccount: str(k.kernelServiceAccount, 'kubernetes.kernelServiceAccount', 'sparkgate-kernel'),
+    executorServiceAccount: str(k.executorServiceAccount, 'kubernetes.executorServiceAccount', 'sparkgate-executor'),
+    runAsUser,
+    gpuDiscoveryScript: str(k.gpuDiscoveryScript, 'kubernetes.gpuDiscoveryScript', '/opt/sparkgate/bin/gpu-discovery.sh'),
+    gpuNodeSelector: selector as Record<string, string>,
+    gpuTolerations: tolerations as Toleration[],
+    sparkMaster: k.sparkMaster === undefined ? null : str(k.sparkMaster, 'kubernetes.sparkMaster')
+  };
 }
 
 export function sha256(text: string): Buffer {

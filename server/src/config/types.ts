@@ -67,6 +67,37 @@ export interface LocalBackendConfig {
   workingDir: string;
 }
 
+/** Kubernetes backend: images, identities and placement of kernel pods (README "Deploying"). */
+export interface KubernetesBackendConfig {
+  /** Kubeconfig file; unset = in-cluster service account, else $KUBECONFIG / ~/.kube/config. */
+  kubeconfig: string | null;
+  /** Image of driver pods (the kernel); `sparkgate/driver:<version>`. */
+  driverImage: string;
+  /** Image of executor pods Spark creates; `sparkgate/executor:<version>`. */
+  executorImage: string;
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** Service account of driver pods (may manage pods/services/configmaps/PVCs of its namespace). */
+  kernelServiceAccount: string;
+  /** Service account of executor pods (no API access). */
+  executorServiceAccount: string;
+  /** Non-root uid/gid every kernel and executor container runs as. */
+  runAsUser: number;
+  /** Spark GPU discovery script, as a path inside the executor image. */
+  gpuDiscoveryScript: string;
+  /** Placement of pods that ask for GPUs (driver or executors). */
+  gpuNodeSelector: Readonly<Record<string, string>>;
+  gpuTolerations: readonly Toleration[];
+  /** Spark master URL the driver uses; `null` = the API server from KUBERNETES_SERVICE_HOST/PORT in the pod. */
+  sparkMaster: string | null;
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+}
+
 export interface KernelTimings {
   /** How long a kernel may take to answer kernel_info after launch. */
   startTimeoutMs: number;
@@ -96,6 +127,7 @@ export interface GatewayConfig {
   profiles: Readonly<Record<string, Profile>>;
   defaultProfile: string;
   local: LocalBackendConfig;
+  kubernetes: KubernetesBackendConfig;
   kernels: KernelTimings;
   input: LimitsOfInput;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';

@@ -166,6 +166,14 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     if (!kernel.launched || kernel.state === 'dead' || kernel.state === 'starting' || kernel.state === 'restarting') {
       throw new ConflictError(`kernel ${id} is ${kernel.state}; it can be interrupted once it is idle or busy`);
     }
+    if (kernel.launched.interruptMode === 'message') {
+      // Pods get no signals from the gateway: ipykernel turns this into SIGINT inside the pod.
+      const reply = await kernel.request('control', 'interrupt_request', {}, 10_000);
+      if (reply === null) {
+        throw new ConflictError(`kernel ${id} did not answer the interrupt request within 10 s`);
+      }
+      return;
+    }
     await kernel.launched.interrupt();
   }
 
@@ -248,7 +256,9 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
         key: randomBytes(32).toString('hex'),
         env: this._env.get(kernel.id) ?? {},
         signal: abort.signal,
-        onPhase: (phase, detail) => kernel.setPhase(phase, detail ?? null)
+        onPhase: (phase, detail) => kernel.setPhase(phase, detail ?? null),
+        kernelName: kernel.name,
+        onStatus: () => this.emit('changed', kernel)
       });
       kernel.launched = launched;
       kernel.bindChannels(

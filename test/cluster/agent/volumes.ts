@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { V1Container, V1KeyToPath, V1Pod, V1ProjectedVolumeSource, V1Volume } from '@kubernetes/client-node';
 import { fieldValue, resourceValue, type KeyReader, type RuntimeFacts } from './env.js';
@@ -90,6 +90,13 @@ async function projected(dir: string, src: V1ProjectedVolumeSource, ctx: Ctx): P
   }
 }
 
+async function chownTree(dir: string, gid: number): Promise<void> {
+  await chown(dir, 0, gid);
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    await chown(path.join(entry.parentPath, entry.name), 0, gid);
+  }
+}
+
 /**
  * Materializes one pod volume under `root/<name>` and returns the host path to bind. Secrets,
  * ConfigMaps, downward API and projected tokens are written once at start (no refresh: test pods
@@ -116,6 +123,12 @@ export async function materializeVolume(root: string, v: V1Volume, ctx: Ctx): Pr
     await projected(dir, v.projected, ctx);
   } else {
     throw new VolumeError(`volume "${v.name}": unsupported type (supported: emptyDir, secret, configMap, downwardAPI, projected, hostPath)`);
+  }
+  const fsGroup = ctx.pod.spec?.securityContext?.fsGroup;
+  if (fsGroup !== undefined) {
+    // Like the kubelet: the volume belongs to the pod's fsGroup, so a non-root container can read
+    // a Secret mounted with mode 0440.
+    await chownTree(dir, fsGroup);
   }
   return dir;
 }

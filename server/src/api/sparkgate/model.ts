@@ -26,6 +26,7 @@ export interface ClusterModel {
 export function clusterModel(kernel: Kernel, job: JobProgress | null): ClusterModel {
   const state = clusterState(kernel);
   const up = state === 'ready' || state === 'busy';
+  const status = kernel.launched?.status?.() ?? null;
   return {
     id: kernel.id,
     kernelName: kernel.name,
@@ -38,9 +39,14 @@ export function clusterModel(kernel: Kernel, job: JobProgress | null): ClusterMo
     createdAt: kernel.createdAt.toISOString(),
     kernelId: kernel.id,
     driver: { state: kernel.state, reason: kernel.reason, gpus: up ? kernel.sizing.driver.gpus : 0 },
-    // The local backend runs executors as threads of the driver: nothing to count separately.
-    executors: { ready: 0, pending: 0, desired: 0, pendingReason: null },
-    gpus: { held: up ? kernel.sizing.driver.gpus : 0 },
+    // Pods are counted by the backend; the local backend runs executors as threads of the driver.
+    executors: {
+      ready: status?.executors.ready ?? 0,
+      pending: status?.executors.pending ?? 0,
+      desired: status ? (kernel.sizing.executors.count ?? kernel.sizing.executors.min ?? 0) : 0,
+      pendingReason: status?.executors.pendingReason ?? null
+    },
+    gpus: { held: status ? status.gpus : up ? kernel.sizing.driver.gpus : 0 },
     sparkUi: kernel.profile.spark ? `ui/${kernel.id}/` : null,
     job: state === 'busy' ? job : null
   };

@@ -96,6 +96,8 @@ export class LocalBackend implements Backend {
       connection,
       exited,
       sparkUi: request.profile.spark ? `127.0.0.1:${ui}` : null,
+      interruptMode: 'signal',
+      status: () => null,
       interrupt: async () => {
         // Only the kernel process: the JVM ignores SIGINT and the kernel cancels Spark jobs itself.
         process.kill(pid, 'SIGINT');

@@ -1,0 +1,278 @@
+import { randomBytes } from 'node:crypto';
+import { ApiException, type CoreV1Api, type KubeConfig, type NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { KubernetesBackendConfig } from '../../config/types.js';
+import {
+  GatewayError,
+  KernelLaunchError,
+  KernelUnschedulableError,
+  LimitExceededError,
+  ServiceUnavailableError
+} from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { DRIVER_PORTS } from '../../spark/kubernetesConf.js';
+import type { Backend, ClusterStatus, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
+import { buildDriverObjects, driverPodName } from './objects.js';
+import { driverState, executorStatus, podGpus, type DriverState } from './podStatus.js';
+import { PodWatch } from './podWatch.js';
+
+export interface KubernetesBackendOptions {
+  config: KubernetesBackendConfig;
+  kubeConfig: KubeConfig;
+  core: CoreV1Api;
+  networking: NetworkingV1Api;
+  /** The namespace of a tenant's kernels. */
+  namespaceOf: (tenant: string) => string;
+  logger: Logger;
+}
+
+/**
+ * Runs each kernel as a Spark client-mode driver pod in its tenant's namespace (DESIGN.md,
+ * Kernel lifecycle). Pod state comes from one informer per namespace, never from polling.
+ */
+export class KubernetesBackend implements Backend {
+  readonly name = 'kubernetes' as const;
+
+  constructor(private readonly _o: KubernetesBackendOptions) {
+    this._pods = new PodWatch(_o.kubeConfig, _o.core, _o.logger.child({ component: 'podWatch' }));
+  }
+
+  async launch(request: LaunchRequest): Promise<LaunchedKernel> {
+    const o = this._o;
+    const namespace = o.namespaceOf(request.owner.tenant);
+    await this._pods.watch(namespace).catch((error: unknown) => {
+      throw apiError(error, `watch pods in namespace ${namespace}`);
+    });
+    const objects = buildDriverObjects({
+      kernelId: request.kernelId,
+      podName: driverPodName(request.kernelId, randomSuffix()),
+      namespace,
+      user: request.owner.user,
+      tenant: request.owner.tenant,
+      profile: request.profile.id,
+      kernelName: request.kernelName ?? request.profile.id,
+      spark: request.profile.spark,
+      sizing: request.sizing,
+      key: request.key,
+      env: request.env,
+      config: o.config
+    });
+    const name = objects.pod.metadata!.name!;
+    const logger = o.logger.child({ kernel: request.kernelId, pod: `${namespace}/${name}` });
+
+    request.onPhase?.('scheduling');
+    const pod = await o.core.createNamespacedPod({ namespace, body: objects.pod }).catch((error: unknown) => {
+      throw apiError(error, `create the driver pod in namespace ${namespace}`);
+    });
+    const uid = pod.metadata?.uid ?? '';
+    const deletePod = (graceSeconds: number) =>
+      o.core
+        .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: graceSeconds, body: { preconditions: { uid } } })
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          if (!(error instanceof ApiException && (error.code === 404 || error.code === 409))) {
+            logger.warn('could not delete driver pod', { error: String(error) });
+          }
+        });
+
+    try {
+      await Promise.all([
+        o.core.createNamespacedSecret({ namespace, body: objects.secret(pod) }),
+        o.core.createNamespacedService({ namespace, body: objects.service(pod) }),
+        o.networking.createNamespacedNetworkPolicy({ namespace, body: objects.networkPolicy(pod) })
+      ]).catch((error: unknown) => {
+        throw apiError(error, `create the kernel's Secret, Service and NetworkPolicy in namespace ${namespace}`);
+      });
+      const podIP = await this._awaitRunning(namespace, name, uid, request);
+      logger.info('driver pod running', { podIP });
+      return this._launched(namespace, name, uid, podIP, objects.connection, request, deletePod, logger);
+    } catch (error) {
+      await deletePod(0);
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this._pods.dispose();
+  }
+
+  /** Follows the driver pod through scheduling and image pull until its container runs. */
+  private _awaitRunning(namespace: string, name: string, uid: string, request: LaunchRequest): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      let last: DriverState['kind'] | null = null;
+      const check = (pod: V1Pod, deleted: boolean): void => {
+        if (pod.metadata?.uid !== uid) {
+          return;
+        }
+        if (deleted) {
+          return done(new KernelLaunchError(`driver pod ${namespace}/${name} was deleted before the kernel started`));
+        }
+        const state = driverState(pod);
+        if (state.kind !== last) {
+          last = state.kind;
+          if (state.kind === 'scheduled') {
+            request.onPhase?.('pulling', `on node ${state.node}`);
+          }
+        }
+        switch (state.kind) {
+          case 'unschedulable':
+            return done(new KernelUnschedulableError(`the driver pod cannot be scheduled: ${state.message}`));
+          case 'image-error':
+            return done(new KernelLaunchError(`the driver image cannot be pulled (${request.profile.id}): ${state.message}`));
+          case 'ended':
+            return done(new KernelLaunchError(`the driver pod ended during start (exit ${state.code ?? '?'}): ${state.message}`));
+          case 'running':
+            request.onPhase?.('starting');
+            return done(null, state.podIP);
+          default:
+            return undefined;
+        }
+      };
+      const onAbort = () => done(request.signal.reason instanceof Error ? request.signal.reason : new KernelLaunchError('launch cancelled'));
+      const done = (error: Error | null, podIP?: string): void => {
+        this._pods.off('pod', check);
+        request.signal.removeEventListener('abort', onAbort);
+        if (error) {
+          reject(error);
+        } else {
+          resolve(podIP ?? '');
+        }
+      };
+      this._pods.on('pod', check);
+      request.signal.addEventListener('abort', onAbort, { once: true });
+      if (request.signal.aborted) {
+        return onAbort();
+      }
+      const cached = this._pods.pod(namespace, name);
+      if (cached) {
+        check(cached, false);
+      }
+    });
+  }
+
+  private _launched(
+    namespace: string,
+    name: string,
+    uid: string,
+    podIP: string,
+    connection: ReturnType<typeof buildDriverObjects>['connection'],
+    request: LaunchRequest,
+    deletePod: (graceSeconds: number) => Promise<void>,
+    logger: Logger
+  ): LaunchedKernel {
+    const pods = this._pods;
+    let resolveExit!: (exit: KernelExit) => void;
+    const exited = new Promise<KernelExit>(resolve => (resolveExit = resolve));
+    let gone = false;
+    const follow = (pod: V1Pod, deleted: boolean): void => {
+      const labels = pod.metadata?.labels ?? {};
+      if (labels['sparkgate.io/kernel-id'] !== request.kernelId) {
+        return;
+      }
+      if (pod.metadata?.uid === uid) {
+        const state = driverState(pod);
+        if (deleted || state.kind === 'ended') {
+          gone = true;
+          pods.off('pod', follow);
+          logger.info('driver pod ended', { deleted, state: state.kind });
+          resolveExit({
+            code: state.kind === 'ended' ? state.code : null,
+            signal: null,
+            reason: state.kind === 'ended' ? state.message : `driver pod ${namespace}/${name} was deleted`
+          });
+          return;
+        }
+      }
+      request.onStatus?.();
+    };
+    pods.on('pod', follow);
+    const driverGpus = request.sizing.driver.gpus;
+    let terminating: Promise<void> | undefined;
+    return {
+      connection: { ...connection, ip: podIP },
+      exited,
+      sparkUi: request.profile.spark ? `${podIP}:${DRIVER_PORTS.ui}` : null,
+      interruptMode: 'message',
+      interrupt: async () => undefined,
+      status: (): ClusterStatus => {
+        const executors = executorStatus(pods.list(namespace, 'executor', request.kernelId), uid);
+        return {
+          executors: { ready: executors.ready, pending: executors.pending, pendingReason: executors.pendingReason },
+          gpus: (gone ? 0 : driverGpus) + executors.gpus
+        };
+      },
+      terminate: graceMs =>
+        (terminating ??= (async () => {
+          if (!gone) {
+            await deletePod(Math.ceil(graceMs / 1000));
+          }
+          // The pod is gone once the informer says so (the kubelet has stopped its containers).
+          const deadline = new Promise<void>(resolve => setTimeout(resolve, graceMs + 30_000).unref());
+          await Promise.race([exited.then(() => undefined), deadline]);
+        })()),
+      logTail: async (lines: number) => {
+        try {
+          return await this._o.core.readNamespacedPodLog({ name, namespace, container: 'kernel', tailLines: lines });
+        } catch {
+          const pod = pods.pod(namespace, name);
+          return pod ? describePod(pod) : `driver pod ${namespace}/${name} is gone`;
+        }
+      }
+    };
+  }
+
+  private readonly _pods: PodWatch;
+}
+
+/** A short description of a pod for error messages when its log cannot be read. */
+function describePod(pod: V1Pod): string {
+  const state = driverState(pod);
+  const gpus = podGpus(pod);
+  return `pod ${pod.metadata?.namespace}/${pod.metadata?.name} on ${pod.spec?.nodeName ?? '(no node)'}: ${state.kind}${
+    'message' in state ? ` — ${state.message}` : ''
+  }${gpus ? ` (${gpus} GPU)` : ''}`;
+}
+
+/** Maps a Kubernetes API failure to the gateway error a user can act on. */
+export function apiError(error: unknown, doing: string): GatewayError {
+  if (error instanceof GatewayError) {
+    return error;
+  }
+  if (error instanceof ApiException) {
+    const message = apiMessage(error);
+    if (error.code === 403 && /exceeded quota/i.test(message)) {
+      return new LimitExceededError(`the namespace's ResourceQuota refuses this kernel: ${message}`);
+    }
+    if (error.code === 404 && /namespaces? "?[^"]*"? not found/i.test(message)) {
+      return new ServiceUnavailableError(`cannot ${doing}: ${message}; the platform team must create it (images/deploy/tenant.yaml)`);
+    }
+    if (error.code === 401 || error.code === 403) {
+      return new ServiceUnavailableError(`the gateway may not ${doing}: ${message}; check its RBAC (images/deploy/gateway.yaml)`);
+    }
+    return new ServiceUnavailableError(`could not ${doing}: Kubernetes API answered ${error.code}: ${message}`);
+  }
+  return new ServiceUnavailableError(`could not ${doing}: Kubernetes API unreachable: ${(error as Error).message}`);
+}
+
+function apiMessage(error: ApiException<unknown>): string {
+  const body = error.body;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body) as { message?: unknown };
+      if (typeof parsed.message === 'string') {
+        return parsed.message;
+      }
+    } catch {
+      return body.slice(0, 500);
+    }
+  }
+  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') {
+    return (body as { message: string }).message;
+  }
+  return error.message.slice(0, 500);
+}
+
+function randomSuffix(): string {
+  // 5 chars of [a-z0-9]: a new pod name per (re)start of the same kernel id.
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(5)].map(b => alphabet[b % alphabet.length]).join('');
+}

@@ -1,0 +1,283 @@
+import type { V1NetworkPolicy, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
+import type { ConnectionInfo } from '../../kernels/protocol/messages.js';
+import { buildKubernetesSparkConf, DRIVER_PORTS } from '../../spark/kubernetesConf.js';
+
+/** Labels and annotations of everything sparkgate creates: the gateway's table lives in them. */
+export const LABELS = {
+  name: 'app.kubernetes.io/name',
+  managedBy: 'app.kubernetes.io/managed-by',
+  component: 'app.kubernetes.io/component',
+  kernelId: 'sparkgate.io/kernel-id'
+} as const;
+
+export const ANNOTATIONS = {
+  user: 'sparkgate.io/user',
+  tenant: 'sparkgate.io/tenant',
+  profile: 'sparkgate.io/profile',
+  kernelName: 'sparkgate.io/kernel-name',
+  sizing: 'sparkgate.io/sizing'
+} as const;
+
+/** Selects every pod sparkgate manages (drivers and the executors Spark creates for them). */
+export const MANAGED_SELECTOR = `${LABELS.managedBy}=sparkgate`;
+
+/** Jupyter ports of a kernel pod (fixed: every pod has its own IP). */
+export const KERNEL_PORTS = {
+  shell: 52700,
+  iopub: 52701,
+  stdin: 52702,
+  control: 52703,
+  hb: 52704
+} as const;
+
+/** Where the kernel's Secret (connection file, Spark conf, executor template) is mounted. */
+export const KERNEL_FILES_DIR = '/etc/sparkgate/kernel';
+const WORK_DIR = '/opt/spark/work-dir';
+
+export interface DriverObjectsInput {
+  kernelId: string;
+  /** Pod name; also the Secret's, the Service's and the executors' name prefix. */
+  podName: string;
+  namespace: string;
+  user: string;
+  tenant: string;
+  profile: string;
+  kernelName: string;
+  spark: boolean;
+  sizing: Sizing;
+  key: string;
+  /** Validated `KERNEL_*` variables from the client. */
+  env: Readonly<Record<string, string>>;
+  config: KubernetesBackendConfig;
+}
+
+export interface DriverObjects {
+  pod: V1Pod;
+  /** Created once the pod exists (its ownerReference needs the pod's uid). */
+  secret: (owner: V1Pod) => V1Secret;
+  service: (owner: V1Pod) => V1Service;
+  networkPolicy: (owner: V1Pod) => V1NetworkPolicy;
+  connection: Omit<ConnectionInfo, 'ip'>;
+}
+
+/**
+ * Everything a kernel is on Kubernetes: the driver pod, its Secret (the connection key never goes
+ * into env, args or annotations), a headless Service and a NetworkPolicy letting only the kernel's
+ * own pods reach its Spark ports. The Secret, Service and policy are owned by the pod, so deleting
+ * the pod removes them; executors are owned by it too (`spark.kubernetes.driver.pod.name`).
+ * Pure: names, key and config come in as arguments.
+ */
+export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
+  const c = input.config;
+  const labels = {
+    [LABELS.name]: 'sparkgate',
+    [LABELS.managedBy]: 'sparkgate',
+    [LABELS.kernelId]: input.kernelId
+  };
+  const driverLabels = { ...labels, [LABELS.component]: 'driver' };
+  const connection: Omit<ConnectionInfo, 'ip'> = {
+    transport: 'tcp',
+    shell_port: KERNEL_PORTS.shell,
+    iopub_port: KERNEL_PORTS.iopub,
+    stdin_port: KERNEL_PORTS.stdin,
+    control_port: KERNEL_PORTS.control,
+    hb_port: KERNEL_PORTS.hb,
+    key: input.key,
+    signature_scheme: 'hmac-sha256',
+    kernel_name: input.profile
+  };
+  const gpuPlacement = (gpus: number) =>
+    gpus > 0 ? { nodeSelector: { ...c.gpuNodeSelector }, tolerations: c.gpuTolerations.map(t => ({ ...t })) } : {};
+  const podSecurity = {
+    runAsNonRoot: true,
+    runAsUser: c.runAsUser,
+    runAsGroup: c.runAsUser,
+    fsGroup: c.runAsUser,
+    seccompProfile: { type: 'RuntimeDefault' }
+  };
+  const containerSecurity = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+
+  const args = ['kernel', '--connection-file', `${KERNEL_FILES_DIR}/connection.json`, '--ip', '$(SPARKGATE_POD_IP)'];
+  if (input.spark) {
+    args.push(
+      '--spark-conf',
+      `${KERNEL_FILES_DIR}/spark-conf.json`,
+      '--conf',
+      `spark.master=${c.sparkMaster ?? 'k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)'}`,
+      '--conf',
+      'spark.driver.host=$(SPARKGATE_POD_IP)',
+      '--conf',
+      'spark.driver.bindAddress=$(SPARKGATE_POD_IP)'
+    );
+  }
+  const d = input.sizing.driver;
+  const memory = `${d.memoryMiB + driverOverheadMiB(d.memoryMiB)}Mi`;
+  const resources = {
+    requests: { cpu: String(d.cores), memory, ...(d.gpus > 0 ? { 'nvidia.com/gpu': String(d.gpus) } : {}) },
+    limits: { memory, ...(d.gpus > 0 ? { 'nvidia.com/gpu': String(d.gpus) } : {}) }
+  };
+  const kernelEnv = Object.entries(input.env).map(([name, value]) => ({ name, value }));
+  const pod: V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: input.podName,
+      namespace: input.namespace,
+      labels: driverLabels,
+      annotations: {
+        [ANNOTATIONS.user]: input.user,
+        [ANNOTATIONS.tenant]: input.tenant,
+        [ANNOTATIONS.profile]: input.profile,
+        [ANNOTATIONS.kernelName]: input.kernelName,
+        [ANNOTATIONS.sizing]: JSON.stringify(input.sizing)
+      }
+    },
+    spec: {
+      serviceAccountName: c.kernelServiceAccount,
+      automountServiceAccountToken: input.spark,
+      // The gateway restarts kernels itself (same id, new pod); a crashed kernel stays dead.
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 20,
+      enableServiceLinks: false,
+      securityContext: podSecurity,
+      ...gpuPlacement(d.gpus),
+      containers: [
+        {
+          name: 'kernel',
+          image: c.driverImage,
+          imagePullPolicy: c.imagePullPolicy,
+          args,
+          workingDir: WORK_DIR,
+          env: [
+            ...kernelEnv,
+            { name: 'SPARKGATE_KERNEL_ID', value: input.kernelId },
+            { name: 'SPARKGATE_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            // Spark binds its UI and block manager to this address instead of all interfaces.
+            { name: 'SPARK_LOCAL_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+            { name: 'HOME', value: WORK_DIR }
+          ],
+          ports: [
+            ...Object.entries(KERNEL_PORTS).map(([name, port]) => ({ name: `k-${name}`, containerPort: port })),
+            { name: 'spark-driver', containerPort: DRIVER_PORTS.driver },
+            { name: 'spark-bm', containerPort: DRIVER_PORTS.blockManager },
+            { name: 'spark-ui', containerPort: DRIVER_PORTS.ui }
+          ],
+          // Ready once the kernel listens; Spark waits for this before creating executors.
+          readinessProbe: { tcpSocket: { port: KERNEL_PORTS.shell }, periodSeconds: 2 },
+          resources,
+          securityContext: containerSecurity,
+          volumeMounts: [
+            { name: 'kernel', mountPath: KERNEL_FILES_DIR, readOnly: true },
+            { name: 'work', mountPath: WORK_DIR }
+          ]
+        }
+      ],
+      volumes: [
+        { name: 'kernel', secret: { secretName: input.podName, defaultMode: 0o440 } },
+        { name: 'work', emptyDir: {} }
+      ]
+    }
+  };
+
+  const ownedBy = (owner: V1Pod) => ({
+    name: input.podName,
+    namespace: input.namespace,
+    labels: { ...labels, [LABELS.component]: 'kernel' },
+    ownerReferences: [
+      { apiVersion: 'v1', kind: 'Pod', name: owner.metadata?.name ?? input.podName, uid: owner.metadata?.uid ?? '', blockOwnerDeletion: true }
+    ]
+  });
+  const executorLabels = { ...labels, [LABELS.component]: 'executor' };
+  const executorTemplate = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { labels: executorLabels },
+    spec: {
+      serviceAccountName: c.executorServiceAccount,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: podSecurity,
+      ...gpuPlacement(input.sizing.executors.gpus),
+      containers: [{ name: 'spark-kubernetes-executor', securityContext: containerSecurity }]
+    }
+  };
+  const sparkConf = input.spark
+    ? buildKubernetesSparkConf({
+        kernelId: input.kernelId,
+        user: input.user,
+        namespace: input.namespace,
+        podName: input.podName,
+        sizing: input.sizing,
+        executorImage: c.executorImage,
+        imagePullPolicy: c.imagePullPolicy,
+        executorServiceAccount: c.executorServiceAccount,
+        gpuDiscoveryScript: c.gpuDiscoveryScript,
+        executorTemplateFile: `${KERNEL_FILES_DIR}/executor-template.json`,
+        executorLabels
+      })
+    : null;
+
+  return {
+    pod,
+    connection,
+    secret: owner => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: ownedBy(owner),
+      type: 'Opaque',
+      stringData: {
+        'connection.json': JSON.stringify({ ...connection, ip: '0.0.0.0' }),
+        ...(sparkConf
+          ? { 'spark-conf.json': JSON.stringify(sparkConf), 'executor-template.json': JSON.stringify(executorTemplate) }
+          : {})
+      }
+    }),
+    service: owner => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: ownedBy(owner),
+      spec: {
+        clusterIP: 'None',
+        // Executors may dial the driver before it is Ready.
+        publishNotReadyAddresses: true,
+        selector: driverLabels,
+        ports: [
+          { name: 'spark-driver', port: DRIVER_PORTS.driver },
+          { name: 'spark-bm', port: DRIVER_PORTS.blockManager },
+          { name: 'spark-ui', port: DRIVER_PORTS.ui }
+        ]
+      }
+    }),
+    networkPolicy: owner => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { ...ownedBy(owner), name: `${input.podName}-own` },
+      spec: {
+        // The driver and its executors accept Spark traffic only from pods of the same kernel;
+        // the tenant's namespace policy admits the gateway to the kernel ports.
+        podSelector: { matchLabels: { [LABELS.kernelId]: input.kernelId } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [{ podSelector: { matchLabels: { [LABELS.kernelId]: input.kernelId } } }],
+            ports: [
+              { protocol: 'TCP', port: DRIVER_PORTS.driver },
+              { protocol: 'TCP', port: DRIVER_PORTS.blockManager }
+            ]
+          }
+        ]
+      }
+    })
+  };
+}
+
+/** Room in the driver pod beyond the JVM heap: Python, IPython and the JVM's own overhead. */
+export function driverOverheadMiB(memoryMiB: number): number {
+  return Math.max(512, Math.ceil(memoryMiB * 0.4));
+}
+
+/** A DNS-1123 pod name for a kernel's driver: `sg-<first 8 of the id>-<suffix>` (new suffix per restart). */
+export function driverPodName(kernelId: string, suffix: string): string {
+  return `sg-${kernelId.slice(0, 8)}-${suffix}`;
+}

@@ -1,0 +1,95 @@
+import type { V1Pod } from '@kubernetes/client-node';
+
+/** Where a driver pod stands, as the launch sees it. */
+export type DriverState =
+  | { kind: 'pending' }
+  /** The scheduler found no node: `message` is its reason ("0/3 nodes are available: …"). */
+  | { kind: 'unschedulable'; message: string }
+  | { kind: 'scheduled'; node: string }
+  /** The image cannot be pulled (or the name is invalid): retrying will not help the user. */
+  | { kind: 'image-error'; message: string }
+  | { kind: 'running'; podIP: string }
+  | { kind: 'ended'; code: number | null; message: string };
+
+const IMAGE_ERRORS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+
+/** Pure: the launch-relevant state of a driver pod. */
+export function driverState(pod: V1Pod): DriverState {
+  const status = pod.status ?? {};
+  const container = status.containerStatuses?.[0];
+  const terminated = container?.state?.terminated;
+  if (terminated || status.phase === 'Failed' || status.phase === 'Succeeded') {
+    const parts = [terminated?.reason, terminated?.message, status.reason, status.message].filter(Boolean);
+    return {
+      kind: 'ended',
+      code: terminated?.exitCode ?? null,
+      message: parts.length > 0 ? [...new Set(parts)].join(': ') : `pod ${status.phase ?? 'ended'}`
+    };
+  }
+  const waiting = container?.state?.waiting;
+  if (waiting?.reason && IMAGE_ERRORS.has(waiting.reason)) {
+    return { kind: 'image-error', message: `${waiting.reason}: ${waiting.message ?? pod.spec?.containers[0]?.image ?? ''}`.trim() };
+  }
+  if (container?.state?.running && status.podIP) {
+    return { kind: 'running', podIP: status.podIP };
+  }
+  const scheduled = status.conditions?.find(c => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return { kind: 'unschedulable', message: scheduled.message ?? 'no node can run this pod' };
+  }
+  if (pod.spec?.nodeName) {
+    return { kind: 'scheduled', node: pod.spec.nodeName };
+  }
+  return { kind: 'pending' };
+}
+
+/** Executors of one driver, as the panel and the notebook widget show them. */
+export interface ExecutorStatus {
+  ready: number;
+  pending: number;
+  /** Why the first pending executor waits (scheduler message or container reason), if known. */
+  pendingReason: string | null;
+  /** GPUs held by running executors. */
+  gpus: number;
+}
+
+/** Pure: counts of a driver's executor pods (owned by `driverUid`; older drivers' executors do not count). */
+export function executorStatus(executors: readonly V1Pod[], driverUid: string): ExecutorStatus {
+  let ready = 0;
+  let pending = 0;
+  let gpus = 0;
+  let pendingReason: string | null = null;
+  for (const pod of executors) {
+    if (!pod.metadata?.ownerReferences?.some(o => o.uid === driverUid) || pod.metadata.deletionTimestamp) {
+      continue;
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Running') {
+      ready++;
+      gpus += podGpus(pod);
+    } else if (phase === 'Pending' || phase === undefined) {
+      pending++;
+      pendingReason ??= waitReason(pod);
+    }
+  }
+  return { ready, pending, pendingReason, gpus };
+}
+
+function waitReason(pod: V1Pod): string | null {
+  const scheduled = pod.status?.conditions?.find(c => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.message) {
+    return scheduled.message;
+  }
+  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  return waiting?.reason ? [waiting.reason, waiting.message].filter(Boolean).join(': ') : null;
+}
+
+/** `nvidia.com/gpu` a pod asks for (limits, else requests), summed over containers. */
+export function podGpus(pod: V1Pod): number {
+  let total = 0;
+  for (const c of pod.spec?.containers ?? []) {
+    const value = c.resources?.limits?.['nvidia.com/gpu'] ?? c.resources?.requests?.['nvidia.com/gpu'];
+    total += value === undefined ? 0 : Number(value) || 0;
+  }
+  return total;
+}

@@ -1,0 +1,108 @@
+import type { Sizing } from '../config/types.js';
+
+/** Fixed ports of a driver pod: each pod has its own IP, so they never collide (NetworkPolicy names them). */
+export const DRIVER_PORTS = {
+  driver: 7078,
+  blockManager: 7079,
+  ui: 4040
+} as const;
+
+export interface KubernetesSparkConfInput {
+  kernelId: string;
+  user: string;
+  namespace: string;
+  /** The driver pod's name: executors get an ownerReference to it and are named after it. */
+  podName: string;
+  sizing: Sizing;
+  executorImage: string;
+  imagePullPolicy: string;
+  executorServiceAccount: string;
+  gpuDiscoveryScript: string;
+  /** Path of the executor pod template inside the driver pod. */
+  executorTemplateFile: string;
+  /** Labels every executor pod carries (kernel id, managed-by…), so the gateway's informer sees them. */
+  executorLabels: Readonly<Record<string, string>>;
+}
+
+/**
+ * Spark configuration of a client-mode driver in a pod (reference: spark-on-kubernetes.md §1).
+ * What only the pod knows at start (its IP, the API server address) is added by the pod's args.
+ * Pure: everything comes in as arguments.
+ */
+export function buildKubernetesSparkConf(input: KubernetesSparkConfInput): Record<string, string> {
+  const { sizing } = input;
+  const e = sizing.executors;
+  const conf: Record<string, string> = {
+    'spark.submit.deployMode': 'client',
+    'spark.app.name': `sparkgate-${input.user}-${input.kernelId.slice(0, 8)}`,
+    'spark.kubernetes.namespace': input.namespace,
+    'spark.kubernetes.driver.pod.name': input.podName,
+    'spark.kubernetes.executor.podNamePrefix': input.podName,
+    'spark.kubernetes.container.image': input.executorImage,
+    'spark.kubernetes.container.image.pullPolicy': input.imagePullPolicy,
+    'spark.kubernetes.executor.podTemplateFile': input.executorTemplateFile,
+    'spark.kubernetes.authenticate.executor.serviceAccountName': input.executorServiceAccount,
+    'spark.kubernetes.executor.deleteOnTermination': 'true',
+    // GPU executors can take long to start; do not drop them as missing too early.
+    'spark.kubernetes.executor.missingPodDetectDelta': '60s',
+    'spark.driver.port': String(DRIVER_PORTS.driver),
+    'spark.driver.blockManager.port': String(DRIVER_PORTS.blockManager),
+    'spark.blockManager.port': String(DRIVER_PORTS.blockManager),
+    'spark.ui.port': String(DRIVER_PORTS.ui),
+    // A taken port must fail loudly: the Service and NetworkPolicy name these ports.
+    'spark.port.maxRetries': '0',
+    'spark.driver.memory': `${sizing.driver.memoryMiB}m`,
+    'spark.driver.cores': String(Math.max(1, Math.ceil(sizing.driver.cores))),
+    'spark.executor.cores': String(e.cores),
+    'spark.executor.memory': `${e.memoryMiB}m`,
+    // Client mode sizes executors as JVM apps (10% overhead) unless told: Python workers need more.
+    'spark.executor.memoryOverhead': `${executorOverheadMiB(e.memoryMiB)}m`,
+    'spark.executorEnv.SPARKGATE_KERNEL_ID': input.kernelId
+  };
+  for (const [key, value] of Object.entries(input.executorLabels)) {
+    conf[`spark.kubernetes.executor.label.${key}`] = value;
+  }
+  if (e.count !== undefined) {
+    conf['spark.executor.instances'] = String(e.count);
+    conf['spark.dynamicAllocation.enabled'] = 'false';
+  } else {
+    const min = e.min ?? 0;
+    Object.assign(conf, {
+      'spark.dynamicAllocation.enabled': 'true',
+      // No external shuffle service on Kubernetes: keep executors that hold shuffle data.
+      'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
+      // …but not forever: idle GPU executors are expensive.
+      'spark.dynamicAllocation.shuffleTracking.timeout': '30min',
+      'spark.dynamicAllocation.executorIdleTimeout': '120s',
+      'spark.dynamicAllocation.minExecutors': String(min),
+      'spark.dynamicAllocation.initialExecutors': String(min),
+      'spark.dynamicAllocation.maxExecutors': String(e.max ?? min)
+    });
+  }
+  if (e.gpus > 0) {
+    Object.assign(conf, {
+      'spark.executor.resource.gpu.amount': String(e.gpus),
+      'spark.executor.resource.gpu.vendor': 'nvidia.com',
+      'spark.executor.resource.gpu.discoveryScript': input.gpuDiscoveryScript,
+      'spark.task.resource.gpu.amount': taskGpuAmount(e.gpus, e.cores)
+    });
+  }
+  return conf;
+}
+
+/** Executor memory overhead for PySpark: 40% of the heap (Spark's non-JVM factor), at least 384 MiB. */
+export function executorOverheadMiB(memoryMiB: number): number {
+  return Math.max(384, Math.ceil(memoryMiB * 0.4));
+}
+
+/**
+ * GPU share of one task so that every core of an executor can run a task: whole GPUs when there
+ * are at least as many GPUs as cores, else 1/n with n tasks sharing a GPU.
+ */
+export function taskGpuAmount(gpus: number, cores: number): string {
+  if (gpus >= cores) {
+    return String(Math.floor(gpus / cores));
+  }
+  const share = Math.ceil(cores / gpus);
+  return String(Math.floor((1 / share) * 10000) / 10000);
+}
