@@ -6,3 +6,18 @@ export { createPod, gpuPod, markedGpuPod, markedPod, readLog, shellPod, GPU_TOLE
 export { describePod, waitFor, waitForNodeReady, waitForPod, waitForPodDone, waitForPodReady, type WaitOptions } from './wait.js';
 export type { ImageEntrypoints, NodeSpec, PodRecord } from '../agent/types.js';
 export { GPU_TAINT } from '../agent/nodes.js';
+export {
+  applyGateway,
+  applyGatewayRole,
+  applyManifests,
+  applyTenant,
+  parseManifests,
+  renderManifest,
+  tenantVars,
+  DEPLOY_DIR,
+  FIELD_MANAGER,
+  GATEWAY_MANIFEST,
+  TENANT_MANIFEST,
+  type GatewayOptions,
+  type TenantOptions
+} from './apply.js';
