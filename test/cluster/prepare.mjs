@@ -1,11 +1,48 @@
 #!/usr/bin/env node
 // Cluster tier preparation (run by server/scripts/test.mjs before jest): build the pinned control
-// plane into the cache when it is missing. Idempotent and quick when the cache is warm.
+// plane into the cache when it is missing, and let pods reach the project's Python. Idempotent and
+// quick when the cache is warm.
+import { constants } from 'node:fs';
+import { chmod, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureK8sBinary } from './k8sbin/build.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * Kernel and executor pods run as uid 185 (non-root, as in the images) but execute this checkout's
+ * files and its .venv Python, which may live under a directory only root may enter (pyenv in
+ * /root, mode 0700). Grant other users *search* (o+x) on such ancestors — not listing or reading —
+ * as an image build would lay the files out for its non-root user.
+ */
+async function letPodsTraverse(target) {
+  const changed = [];
+  let dir = path.dirname(await realpath(target));
+  for (;;) {
+    const info = await stat(dir);
+    if (!(info.mode & constants.S_IXOTH)) {
+      await chmod(dir, info.mode | constants.S_IXOTH);
+      changed.push(dir);
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) {
+      return changed;
+    }
+    dir = parent;
+  }
+}
 
 try {
   const bin = await ensureK8sBinary();
   console.log(`sparkgate: control plane binary ready: ${bin}`);
+  const python = process.env.SPARKGATE_PYTHON ?? path.join(root, '.venv', 'bin', 'python');
+  for (const target of [python, path.join(root, 'images', 'bin', 'entrypoint.sh')]) {
+    const changed = await letPodsTraverse(target);
+    if (changed.length > 0) {
+      console.log(`sparkgate: pods run as uid 185; allowed other users to traverse ${changed.join(', ')} (chmod o+x) to reach ${target}`);
+    }
+  }
 } catch (err) {
   console.error(`sparkgate: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

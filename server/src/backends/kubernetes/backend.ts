@@ -82,7 +82,14 @@ export class KubernetesBackend implements Backend {
       ]).catch((error: unknown) => {
         throw apiError(error, `create the kernel's Secret, Service and NetworkPolicy in namespace ${namespace}`);
       });
-      const podIP = await this._awaitRunning(namespace, name, uid, request);
+      const podIP = await this._awaitRunning(namespace, name, uid, request).catch(async (error: unknown) => {
+        // A kernel that died while starting says why in its log (where the cluster can serve it).
+        if (error instanceof KernelLaunchError) {
+          const log = await o.core.readNamespacedPodLog({ name, namespace, container: 'kernel', tailLines: 15 }).catch(() => '');
+          throw log ? new KernelLaunchError(`${error.message}\n${log.trimEnd()}`) : error;
+        }
+        throw error;
+      });
       logger.info('driver pod running', { podIP });
       return this._launched(namespace, name, uid, podIP, objects.connection, request, deletePod, logger);
     } catch (error) {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from '@jest/globals';
+import type { Sizing } from '../../../../server/src/config/types.js';
+import { buildKubernetesSparkConf, executorOverheadMiB, taskGpuAmount } from '../../../../server/src/spark/kubernetesConf.js';
+
+const base = {
+  kernelId: '0123abcd-0000-4000-8000-000000000000',
+  user: 'alice',
+  namespace: 'tenant-a',
+  podName: 'sg-0123abcd-x1y2z',
+  executorImage: 'sparkgate/executor:1.0',
+  imagePullPolicy: 'IfNotPresent',
+  executorServiceAccount: 'sparkgate-executor',
+  gpuDiscoveryScript: '/opt/sparkgate/bin/gpu-discovery.sh',
+  executorTemplateFile: '/etc/sparkgate/kernel/executor-template.json',
+  executorLabels: { 'sparkgate.io/kernel-id': '0123abcd-0000-4000-8000-000000000000' }
+};
+const sizing = (executors: Sizing['executors']): Sizing => ({ driver: { cores: 1, memoryMiB: 2048, gpus: 0 }, executors });
+
+describe('buildKubernetesSparkConf', () => {
+  it('should make a client-mode driver whose executors belong to its pod, on fixed ports', () => {
+    const conf = buildKubernetesSparkConf({ ...base, sizing: sizing({ count: 2, cores: 4, memoryMiB: 4096, gpus: 0 }) });
+    expect(conf).toMatchObject({
+      'spark.submit.deployMode': 'client',
+      'spark.kubernetes.namespace': 'tenant-a',
+      'spark.kubernetes.driver.pod.name': 'sg-0123abcd-x1y2z',
+      'spark.kubernetes.executor.podNamePrefix': 'sg-0123abcd-x1y2z',
+      'spark.kubernetes.container.image': 'sparkgate/executor:1.0',
+      'spark.kubernetes.authenticate.executor.serviceAccountName': 'sparkgate-executor',
+      'spark.kubernetes.executor.label.sparkgate.io/kernel-id': base.kernelId,
+      'spark.driver.port': '7078',
+      'spark.driver.blockManager.port': '7079',
+      'spark.ui.port': '4040',
+      'spark.driver.memory': '2048m',
+      'spark.executor.instances': '2',
+      'spark.executor.cores': '4',
+      'spark.executor.memory': '4096m',
+      'spark.executor.memoryOverhead': '1639m',
+      'spark.dynamicAllocation.enabled': 'false'
+    });
+    // Nothing about GPUs unless asked, and no master: the pod adds it from its own environment.
+    expect(Object.keys(conf).filter(k => k.includes('resource.gpu'))).toEqual([]);
+    expect(conf['spark.master']).toBeUndefined();
+  });
+
+  it('should turn min/max into dynamic allocation with shuffle tracking', () => {
+    const conf = buildKubernetesSparkConf({ ...base, sizing: sizing({ min: 1, max: 6, cores: 2, memoryMiB: 2048, gpus: 0 }) });
+    expect(conf).toMatchObject({
+      'spark.dynamicAllocation.enabled': 'true',
+      'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
+      'spark.dynamicAllocation.minExecutors': '1',
+      'spark.dynamicAllocation.initialExecutors': '1',
+      'spark.dynamicAllocation.maxExecutors': '6'
+    });
+    expect(conf['spark.executor.instances']).toBeUndefined();
+  });
+
+  it('should ask for nvidia.com GPUs with the discovery script and share them among task slots', () => {
+    const conf = buildKubernetesSparkConf({ ...base, sizing: sizing({ count: 2, cores: 4, memoryMiB: 4096, gpus: 1 }) });
+    expect(conf).toMatchObject({
+      'spark.executor.resource.gpu.amount': '1',
+      'spark.executor.resource.gpu.vendor': 'nvidia.com',
+      'spark.executor.resource.gpu.discoveryScript': '/opt/sparkgate/bin/gpu-discovery.sh',
+      'spark.task.resource.gpu.amount': '0.25'
+    });
+  });
+});
+
+describe('taskGpuAmount / executorOverheadMiB', () => {
+  it('should let every core run a task', () => {
+    expect(taskGpuAmount(1, 1)).toBe('1');
+    expect(taskGpuAmount(2, 1)).toBe('2');
+    expect(taskGpuAmount(1, 2)).toBe('0.5');
+    expect(taskGpuAmount(1, 3)).toBe('0.3333');
+    expect(taskGpuAmount(2, 3)).toBe('0.5');
+  });
+
+  it('should give Python at least 384 MiB beside the heap', () => {
+    expect(executorOverheadMiB(512)).toBe(384);
+    expect(executorOverheadMiB(10_000)).toBe(4000);
+  });
+});
