@@ -1,0 +1,134 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { buildDriverObjects, driverPodName } from '../../../../server/src/backends/kubernetes/objects.js';
+import { driverState, executorStatus } from '../../../../server/src/backends/kubernetes/podStatus.js';
+import type { KubernetesBackendConfig, Sizing } from '../../../../server/src/config/types.js';
+
+const config: KubernetesBackendConfig = {
+  kubeconfig: null,
+  driverImage: 'sparkgate/driver:1.0',
+  executorImage: 'sparkgate/executor:1.0',
+  imagePullPolicy: 'IfNotPresent',
+  kernelServiceAccount: 'sparkgate-kernel',
+  executorServiceAccount: 'sparkgate-executor',
+  runAsUser: 185,
+  gpuDiscoveryScript: '/opt/sparkgate/bin/gpu-discovery.sh',
+  gpuNodeSelector: { 'nvidia.com/gpu.present': 'true' },
+  gpuTolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+  sparkMaster: null
+};
+const KEY = 'f'.repeat(64);
+const ID = '0123abcd-0000-4000-8000-000000000000';
+const sizing = (driverGpus: number, executorGpus: number): Sizing => ({
+  driver: { cores: 2, memoryMiB: 4096, gpus: driverGpus },
+  executors: { count: 2, cores: 4, memoryMiB: 8192, gpus: executorGpus }
+});
+const build = (s: Sizing, spark = true) =>
+  buildDriverObjects({
+    kernelId: ID,
+    podName: driverPodName(ID, 'x1y2z'),
+    namespace: 'tenant-a',
+    user: 'alice',
+    tenant: 'a',
+    profile: 'gpu',
+    kernelName: `gpu--${ID}`,
+    spark,
+    sizing: s,
+    key: KEY,
+    env: { KERNEL_USERNAME: 'alice' },
+    config
+  });
+const owner: V1Pod = { metadata: { name: 'sg-0123abcd-x1y2z', uid: 'uid-1' } };
+
+describe('buildDriverObjects', () => {
+  it('should make a non-root driver pod that carries its kernel in labels and annotations, never the key', () => {
+    const { pod } = build(sizing(1, 1));
+    expect(pod.metadata?.name).toBe('sg-0123abcd-x1y2z');
+    expect(pod.metadata?.labels).toEqual({
+      'app.kubernetes.io/name': 'sparkgate',
+      'app.kubernetes.io/managed-by': 'sparkgate',
+      'app.kubernetes.io/component': 'driver',
+      'sparkgate.io/kernel-id': ID
+    });
+    expect(pod.metadata?.annotations).toMatchObject({ 'sparkgate.io/user': 'alice', 'sparkgate.io/tenant': 'a', 'sparkgate.io/kernel-name': `gpu--${ID}` });
+    expect(pod.spec?.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 185, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.spec?.containers[0]?.securityContext).toEqual({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(JSON.stringify(pod)).not.toContain(KEY);
+    expect(pod.spec?.restartPolicy).toBe('Never');
+  });
+
+  it('should request the driver GPUs and place GPU pods on GPU nodes', () => {
+    const { pod } = build(sizing(2, 0));
+    const c = pod.spec!.containers[0]!;
+    expect(c.resources?.limits).toMatchObject({ 'nvidia.com/gpu': '2', memory: `${4096 + 1639}Mi` });
+    expect(c.resources?.requests).toMatchObject({ cpu: '2', 'nvidia.com/gpu': '2' });
+    expect(pod.spec?.tolerations).toEqual(config.gpuTolerations);
+    expect(pod.spec?.nodeSelector).toEqual(config.gpuNodeSelector);
+    const cpuOnly = build(sizing(0, 0)).pod;
+    expect(cpuOnly.spec?.tolerations).toBeUndefined();
+    expect(cpuOnly.spec?.containers[0]?.resources?.limits?.['nvidia.com/gpu']).toBeUndefined();
+  });
+
+  it('should give the pod what only it knows at start through Kubernetes env expansion', () => {
+    const args = build(sizing(0, 0)).pod.spec!.containers[0]!.args!;
+    expect(args.slice(0, 5)).toEqual(['kernel', '--connection-file', '/etc/sparkgate/kernel/connection.json', '--ip', '$(SPARKGATE_POD_IP)']);
+    expect(args).toContain('spark.master=k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)');
+    expect(args).toContain('spark.driver.host=$(SPARKGATE_POD_IP)');
+    const plain = build(sizing(0, 0), false).pod;
+    expect(plain.spec?.containers[0]?.args).not.toContain('--spark-conf');
+    expect(plain.spec?.automountServiceAccountToken).toBe(false);
+  });
+
+  it('should put the key, the Spark conf and the executor template in a Secret owned by the pod', () => {
+    const secret = build(sizing(0, 1)).secret(owner);
+    expect(secret.metadata?.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'sg-0123abcd-x1y2z', uid: 'uid-1', blockOwnerDeletion: true }]);
+    const connection = JSON.parse(secret.stringData!['connection.json']!);
+    expect(connection).toMatchObject({ key: KEY, shell_port: 52700, iopub_port: 52701, signature_scheme: 'hmac-sha256' });
+    const conf = JSON.parse(secret.stringData!['spark-conf.json']!);
+    expect(conf['spark.kubernetes.driver.pod.name']).toBe('sg-0123abcd-x1y2z');
+    const template = JSON.parse(secret.stringData!['executor-template.json']!);
+    expect(template.spec).toMatchObject({ serviceAccountName: 'sparkgate-executor', automountServiceAccountToken: false });
+    expect(template.spec.tolerations).toEqual(config.gpuTolerations);
+    expect(template.metadata.labels['app.kubernetes.io/component']).toBe('executor');
+  });
+
+  it("should let only the kernel's own pods reach its Spark ports", () => {
+    const { networkPolicy, service } = build(sizing(0, 0));
+    const policy = networkPolicy(owner);
+    expect(policy.spec?.podSelector).toEqual({ matchLabels: { 'sparkgate.io/kernel-id': ID } });
+    expect(policy.spec?.ingress?.[0]?.from).toEqual([{ podSelector: { matchLabels: { 'sparkgate.io/kernel-id': ID } } }]);
+    expect(service(owner).spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+  });
+});
+
+describe('driverState / executorStatus', () => {
+  it("should report the scheduler's reason for an unschedulable pod", () => {
+    const pod: V1Pod = {
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' }] }
+    };
+    expect(driverState(pod)).toEqual({ kind: 'unschedulable', message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' });
+  });
+
+  it('should tell image pull failures, running and ended pods apart', () => {
+    const waiting = (reason: string): V1Pod => ({ spec: { nodeName: 'n', containers: [] }, status: { containerStatuses: [{ name: 'k', image: 'i', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, message: 'not found' } } }] } });
+    expect(driverState(waiting('ImagePullBackOff')).kind).toBe('image-error');
+    expect(driverState(waiting('ContainerCreating'))).toEqual({ kind: 'scheduled', node: 'n' });
+    const running: V1Pod = { status: { podIP: '10.1.2.3', containerStatuses: [{ name: 'k', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } };
+    expect(driverState(running)).toEqual({ kind: 'running', podIP: '10.1.2.3' });
+    const ended: V1Pod = { status: { phase: 'Failed', containerStatuses: [{ name: 'k', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] } };
+    expect(driverState(ended)).toEqual({ kind: 'ended', code: 137, message: 'OOMKilled' });
+  });
+
+  it("should count only the current driver's executors, with the first pending one's reason", () => {
+    const exec = (uid: string, phase: string, gpus = 1, message?: string): V1Pod => ({
+      metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'd', uid }] },
+      spec: { containers: [{ name: 'e', resources: { limits: { 'nvidia.com/gpu': String(gpus) } } }] },
+      status: { phase, ...(message ? { conditions: [{ type: 'PodScheduled', status: 'False', message }] } : {}) }
+    });
+    const status = executorStatus(
+      [exec('now', 'Running'), exec('now', 'Running', 2), exec('now', 'Pending', 1, '0/2 nodes are available: 1 Insufficient nvidia.com/gpu'), exec('old', 'Running'), exec('now', 'Failed')],
+      'now'
+    );
+    expect(status).toEqual({ ready: 2, pending: 1, pendingReason: '0/2 nodes are available: 1 Insufficient nvidia.com/gpu', gpus: 3 });
+  });
+});
