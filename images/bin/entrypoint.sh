@@ -18,6 +18,21 @@ export SPARK_HOME
 export PYSPARK_PYTHON="${PYSPARK_PYTHON:-$SPARKGATE_PYTHON}"
 export PYSPARK_DRIVER_PYTHON="${PYSPARK_DRIVER_PYTHON:-$SPARKGATE_PYTHON}"
 
+# A uid without a passwd entry (OpenShift-style random uids, or a runAsUser the image does not
+# know) breaks Hadoop's login inside Spark ("invalid null input: name") and makes the JVM's
+# user.home "?". As Spark's own images do, give it an entry through nss_wrapper.
+if ! id -un >/dev/null 2>&1; then
+  for lib in /usr/lib/x86_64-linux-gnu/libnss_wrapper.so /usr/lib/aarch64-linux-gnu/libnss_wrapper.so /usr/lib64/libnss_wrapper.so; do
+    if [ -f "$lib" ]; then
+      passwd_file="$(mktemp)"
+      cat /etc/passwd >"$passwd_file"
+      echo "spark:x:$(id -u):$(id -g):sparkgate:${HOME:-/tmp}:/bin/false" >>"$passwd_file"
+      export LD_PRELOAD="$lib" NSS_WRAPPER_PASSWD="$passwd_file" NSS_WRAPPER_GROUP=/etc/group
+      break
+    fi
+  done
+fi
+
 java_bin() {
   if [ -n "${JAVA_HOME:-}" ]; then
     echo "$JAVA_HOME/bin/java"

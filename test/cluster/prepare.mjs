@@ -2,7 +2,8 @@
 // Cluster tier preparation (run by server/scripts/test.mjs before jest): build the pinned control
 // plane into the cache when it is missing, and let pods reach the project's Python. Idempotent and
 // quick when the cache is warm.
-import { constants } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { constants, existsSync } from 'node:fs';
 import { chmod, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,23 @@ async function letPodsTraverse(target) {
   }
 }
 
+/** libnss_wrapper: the images' entrypoint gives a uid without a passwd entry one (Spark needs a user name). */
+function ensureNssWrapper() {
+  const libs = ['/usr/lib/x86_64-linux-gnu/libnss_wrapper.so', '/usr/lib/aarch64-linux-gnu/libnss_wrapper.so', '/usr/lib64/libnss_wrapper.so'];
+  if (libs.some(lib => existsSync(lib))) {
+    return;
+  }
+  console.log('sparkgate: installing libnss-wrapper with apt-get (pods run as uid 185, which has no passwd entry here)…');
+  const [cmd, ...pre] = process.getuid?.() === 0 ? ['apt-get'] : ['sudo', '-n', 'apt-get'];
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = args => spawnSync(cmd, [...pre, ...args], { env, stdio: 'inherit' }).status === 0;
+  if (!(run(['install', '-y', '--no-install-recommends', 'libnss-wrapper']) || (run(['update']) && run(['install', '-y', '--no-install-recommends', 'libnss-wrapper'])))) {
+    throw new Error('cannot install libnss-wrapper (apt-get install -y libnss-wrapper failed); install it for the cluster tests');
+  }
+}
+
 try {
+  ensureNssWrapper();
   const bin = await ensureK8sBinary();
   console.log(`sparkgate: control plane binary ready: ${bin}`);
   const python = process.env.SPARKGATE_PYTHON ?? path.join(root, '.venv', 'bin', 'python');

@@ -7,6 +7,9 @@ export const DRIVER_PORTS = {
   ui: 4040
 } as const;
 
+/** Working directory (and HOME) of a driver pod: a writable emptyDir. */
+export const DRIVER_WORK_DIR = '/opt/spark/work-dir';
+
 export interface KubernetesSparkConfInput {
   kernelId: string;
   user: string;
@@ -57,7 +60,10 @@ export function buildKubernetesSparkConf(input: KubernetesSparkConfInput): Recor
     'spark.executor.memory': `${e.memoryMiB}m`,
     // Client mode sizes executors as JVM apps (10% overhead) unless told: Python workers need more.
     'spark.executor.memoryOverhead': `${executorOverheadMiB(e.memoryMiB)}m`,
-    'spark.executorEnv.SPARKGATE_KERNEL_ID': input.kernelId
+    'spark.executorEnv.SPARKGATE_KERNEL_ID': input.kernelId,
+    // spark-submit's Ivy cache defaults to the JVM's user.home, which is "?" for a uid without a
+    // passwd entry (OpenShift-style random uids): keep it in the writable work dir.
+    'spark.jars.ivy': `${DRIVER_WORK_DIR}/.ivy2`
   };
   for (const [key, value] of Object.entries(input.executorLabels)) {
     conf[`spark.kubernetes.executor.label.${key}`] = value;

@@ -1,7 +1,7 @@
 import type { V1NetworkPolicy, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
 import type { ConnectionInfo } from '../../kernels/protocol/messages.js';
-import { buildKubernetesSparkConf, DRIVER_PORTS } from '../../spark/kubernetesConf.js';
+import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR } from '../../spark/kubernetesConf.js';
 
 /** Labels and annotations of everything sparkgate creates: the gateway's table lives in them. */
 export const LABELS = {
@@ -33,7 +33,7 @@ export const KERNEL_PORTS = {
 
 /** Where the kernel's Secret (connection file, Spark conf, executor template) is mounted. */
 export const KERNEL_FILES_DIR = '/etc/sparkgate/kernel';
-const WORK_DIR = '/opt/spark/work-dir';
+const WORK_DIR = DRIVER_WORK_DIR;
 
 export interface DriverObjectsInput {
   kernelId: string;
