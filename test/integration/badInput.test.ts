@@ -53,6 +53,12 @@ describe('integration/bad input', () => {
     await stillServing();
   });
 
+  it('should answer Kubernetes probes on /healthz without a token, telling nothing else', async () => {
+    const response = await fetch(`${gw.url}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
   it('should accept the token as a query parameter', async () => {
     const response = await fetch(`${gw.url}/api/kernels?token=${gw.token}`);
     expect(response.status).toBe(200);

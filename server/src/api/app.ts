@@ -27,6 +27,10 @@ export function createApp(options: AppOptions): Express {
   app.set('query parser', 'simple');
 
   const api = Router();
+  // Kubernetes probes carry no token: a liveness answer that says nothing about kernels or users.
+  api.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   api.use(requestLog(options.logger.child({ component: 'http' })));
   api.use(requireAuth(options.auth));
   // Parse every body as JSON whatever its Content-Type: clumsy clients get a clear 400, not a silent {}.

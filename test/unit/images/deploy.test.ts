@@ -71,7 +71,7 @@ describe('images/deploy', () => {
     const c = spec?.containers[0];
     expect(c?.args).toEqual(['--backend', 'kubernetes', '--config', '/etc/sparkgate/config.yaml', '--host', '0.0.0.0', '--port', '8889']);
     expect(c?.ports?.[0]?.containerPort).toBe(8889);
-    expect(c?.readinessProbe?.httpGet?.path).toBe('/api');
+    expect(c?.readinessProbe?.httpGet?.path).toBe('/healthz');
     expect(c?.volumeMounts?.find((m) => m.mountPath === '/etc/sparkgate')).toMatchObject({ name: 'config', readOnly: true });
     expect(spec?.volumes?.find((v) => v.name === 'config')?.secret?.secretName).toBe('sparkgate-config');
     const secret = gateway.find((d) => d.kind === 'Secret') as { stringData?: Record<string, string> } | undefined;
