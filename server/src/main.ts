@@ -50,6 +50,11 @@ async function main(): Promise<void> {
     logger,
     version: readVersion()
   });
+  // Pods outlive the gateway: take over the kernels an earlier gateway process left running.
+  const adopted = await gateway.kernels.adoptRunning();
+  if (adopted > 0) {
+    logger.info('adopted running kernels', { count: adopted });
+  }
   const address = await gateway.listen();
   logger.info('sparkgate listening', { url: `http://${address.address}:${address.port}${config.basePath}`, backend: config.backend });
 

@@ -251,6 +251,20 @@ for ns in ("tenant-b", "tenant-a"):
     expect((await call(BOB, 'DELETE', `/api/kernels/${bobKernel}`)).status).toBe(204);
   }, 400_000);
 
+  it('should find a running kernel again after a gateway restart, with its variables', async () => {
+    expect((await execute(ALICE, aliceKernel, 'x = 41')).reply.content.status).toBe('ok');
+    await gw.stop();
+    // The pods outlive the gateway process; a new one rebuilds its table from the cluster alone.
+    expect((await podsOf('tenant-a', aliceKernel, 'driver')).filter(p => !p.metadata?.deletionTimestamp)).toHaveLength(1);
+    gw = await startK8sGateway(cluster, CONFIG, { 'tenant-a': { gpuQuota: 16 }, 'tenant-b': { gpuQuota: 2 } });
+    const listed = await call(ALICE, 'GET', '/api/kernels');
+    expect(listed.body.map((k: { id: string }) => k.id)).toEqual([aliceKernel]);
+    expect((await call(BOB, 'GET', '/api/kernels')).body).toEqual([]);
+    expect((await execute(ALICE, aliceKernel, 'x + 1')).result).toBe('42');
+    const cluster2 = await call(ALICE, 'GET', `/api/clusters/${aliceKernel}`);
+    expect(cluster2.body).toMatchObject({ state: 'ready', executors: { ready: 2 }, gpus: { held: 3 } });
+  }, 120_000);
+
   it('should remove driver, executors, Secret and Service within 30 s of deleting the kernel', async () => {
     expect((await podsOf('tenant-a', aliceKernel)).length).toBeGreaterThanOrEqual(3);
     expect((await call(ALICE, 'DELETE', `/api/kernels/${aliceKernel}`)).status).toBe(204);

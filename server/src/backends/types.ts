@@ -61,10 +61,28 @@ export interface LaunchedKernel {
   logTail(lines: number): Promise<string>;
 }
 
+/** A kernel an earlier gateway process started, found again in the cluster. */
+export interface DiscoveredKernel {
+  kernelId: string;
+  owner: Identity;
+  profileId: string;
+  kernelName: string;
+  sizing: Sizing;
+  /** Takes the kernel over: from now on `onStatus` hears of its executors. */
+  adopt(onStatus: () => void): LaunchedKernel;
+}
+
 /** Where kernels run: local processes or Kubernetes pods. */
 export interface Backend {
   readonly name: 'local' | 'kubernetes';
+  /**
+   * True when kernels outlive the gateway process (pods): stopping the gateway leaves them running
+   * and the next gateway adopts them through `discover`.
+   */
+  readonly kernelsOutliveGateway?: boolean;
   launch(request: LaunchRequest): Promise<LaunchedKernel>;
+  /** Running kernels of these namespaces, rebuilt from the cluster alone (labels, annotations, Secrets). */
+  discover?(namespaces: readonly string[]): Promise<DiscoveredKernel[]>;
   /** Stops watching/allocating; does not stop kernels (the manager does). */
   dispose(): Promise<void>;
 }

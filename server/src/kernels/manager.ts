@@ -202,9 +202,24 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     await this._shutdown(kernel);
   }
 
-  /** Shuts every kernel down (gateway stop). */
+  /**
+   * Gateway stop: shuts every kernel down — except, on a backend whose kernels outlive the
+   * gateway, running ones, which are only let go (the next gateway adopts them).
+   */
   async dispose(): Promise<void> {
-    await Promise.all([...this._kernels.values()].map(k => this._shutdown(k)));
+    const keep = this._o.backend.kernelsOutliveGateway === true;
+    await Promise.all(
+      [...this._kernels.values()].map(async kernel => {
+        if (keep && kernel.launched && !this._stopping.has(kernel.id) && !this._busy.has(kernel.id)) {
+          kernel.launched = null;
+          kernel.unbindChannels();
+          kernel.closeClients(1001, 'gateway restarting; reconnect');
+          this._forget(kernel);
+          return;
+        }
+        await this._shutdown(kernel);
+      })
+    );
   }
 
   private async _shutdown(kernel: Kernel): Promise<void> {
@@ -260,20 +275,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
         kernelName: kernel.name,
         onStatus: () => this.emit('changed', kernel)
       });
-      kernel.launched = launched;
-      kernel.bindChannels(
-        this._o.channels({
-          connection: launched.connection,
-          onMessage: msg => kernel.fromKernel(msg),
-          onInvalid: reason => this._logger.warn('invalid message from kernel dropped', { kernel: kernel.id, reason }),
-          logger: this._logger.child({ kernel: kernel.id })
-        })
-      );
-      await this._awaitReady(kernel, launched, abort.signal);
-      kernel.setPhase(kernel.profile.spark ? 'kernel-ready' : 'spark-ready', null);
-      kernel.setState('idle');
-      kernel.flushHeld();
-      this._watchExit(kernel, launched);
+      await this._connect(kernel, launched, abort.signal);
     } catch (error) {
       const cause = abort.signal.aborted && abort.signal.reason instanceof GatewayError ? abort.signal.reason : error;
       kernel.launched = null;
@@ -288,6 +290,72 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       clearTimeout(timer);
       this._abort.delete(kernel.id);
     }
+  }
+
+  /** Binds ZeroMQ to a running kernel and waits until it answers; then it is idle. */
+  private async _connect(kernel: Kernel, launched: LaunchedKernel, signal: AbortSignal): Promise<void> {
+    kernel.launched = launched;
+    kernel.bindChannels(
+      this._o.channels({
+        connection: launched.connection,
+        onMessage: msg => kernel.fromKernel(msg),
+        onInvalid: reason => this._logger.warn('invalid message from kernel dropped', { kernel: kernel.id, reason }),
+        logger: this._logger.child({ kernel: kernel.id })
+      })
+    );
+    await this._awaitReady(kernel, launched, signal);
+    kernel.setPhase(kernel.profile.spark ? 'kernel-ready' : 'spark-ready', null);
+    kernel.setState('idle');
+    kernel.flushHeld();
+    this._watchExit(kernel, launched);
+  }
+
+  /**
+   * Takes over the kernels an earlier gateway process left running (pods outlive it), so users find
+   * their clusters — and their variables — after a gateway restart. Returns how many were adopted.
+   */
+  async adoptRunning(): Promise<number> {
+    if (!this._o.backend.discover) {
+      return 0;
+    }
+    const namespaces = Object.values(this._o.config.tenants).map(t => t.namespace);
+    let adopted = 0;
+    for (const found of await this._o.backend.discover(namespaces)) {
+      const profile = this._o.config.profiles[found.profileId];
+      if (!profile || !this._o.config.tenants[found.owner.tenant] || this._kernels.has(found.kernelId)) {
+        this._logger.warn('running kernel left alone: its profile or tenant is no longer configured', {
+          kernel: found.kernelId,
+          profile: found.profileId,
+          tenant: found.owner.tenant
+        });
+        continue;
+      }
+      const kernel = new Kernel({
+        id: found.kernelId,
+        name: found.kernelName,
+        profile,
+        sizing: found.sizing,
+        owner: found.owner,
+        logger: this._logger.child({ kernel: found.kernelId }),
+        onChange: k => this.emit('changed', k),
+        ...(this._o.now ? { now: this._o.now } : {})
+      });
+      this._kernels.set(kernel.id, kernel);
+      this._env.set(kernel.id, {});
+      this.emit('changed', kernel);
+      const launched = found.adopt(() => this.emit('changed', kernel));
+      const timeout = AbortSignal.timeout(this._o.config.kernels.startTimeoutMs);
+      kernel.ready = this._connect(kernel, launched, timeout).then(
+        () => this._logger.info('kernel adopted', { kernel: kernel.id, user: kernel.owner.user }),
+        (error: unknown) => {
+          // Left listed as dead with the reason: the user may restart or shut it down.
+          kernel.unbindChannels();
+          kernel.setState('dead', `kernel did not answer after a gateway restart: ${(error as Error).message}`);
+        }
+      );
+      adopted++;
+    }
+    return adopted;
   }
 
   /**

@@ -107,6 +107,7 @@ export async function startK8sGateway(cluster: Cluster, yaml: string, tenants: R
     logger,
     version: 'test'
   });
+  await gateway.kernels.adoptRunning();
   const address = await gateway.listen();
   const url = `http://127.0.0.1:${address.port}`;
   return { gateway, url, wsUrl: url.replace(/^http/, 'ws'), stop: () => gateway.stop() };

@@ -10,8 +10,9 @@ import {
 } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { DRIVER_PORTS } from '../../spark/kubernetesConf.js';
-import type { Backend, ClusterStatus, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
-import { buildDriverObjects, driverPodName } from './objects.js';
+import type { Sizing } from '../../config/types.js';
+import type { Backend, ClusterStatus, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
+import { ANNOTATIONS, buildDriverObjects, driverPodName, LABELS } from './objects.js';
 import { driverState, executorStatus, podGpus, type DriverState } from './podStatus.js';
 import { PodWatch } from './podWatch.js';
 
@@ -31,6 +32,7 @@ export interface KubernetesBackendOptions {
  */
 export class KubernetesBackend implements Backend {
   readonly name = 'kubernetes' as const;
+  readonly kernelsOutliveGateway = true;
 
   constructor(private readonly _o: KubernetesBackendOptions) {
     this._pods = new PodWatch(_o.kubeConfig, _o.core, _o.logger.child({ component: 'podWatch' }));
@@ -64,15 +66,7 @@ export class KubernetesBackend implements Backend {
       throw apiError(error, `create the driver pod in namespace ${namespace}`);
     });
     const uid = pod.metadata?.uid ?? '';
-    const deletePod = (graceSeconds: number) =>
-      o.core
-        .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: graceSeconds, body: { preconditions: { uid } } })
-        .then(() => undefined)
-        .catch((error: unknown) => {
-          if (!(error instanceof ApiException && (error.code === 404 || error.code === 409))) {
-            logger.warn('could not delete driver pod', { error: String(error) });
-          }
-        });
+    const deletePod = this._deleter(namespace, name, uid, logger);
 
     try {
       await Promise.all([
@@ -91,15 +85,80 @@ export class KubernetesBackend implements Backend {
         throw error;
       });
       logger.info('driver pod running', { podIP });
-      return this._launched(namespace, name, uid, podIP, objects.connection, request, deletePod, logger);
+      const kernel = { kernelId: request.kernelId, spark: request.profile.spark, driverGpus: request.sizing.driver.gpus, onStatus: request.onStatus };
+      return this._launched(namespace, name, uid, podIP, objects.connection, kernel, deletePod, logger);
     } catch (error) {
       await deletePod(0);
       throw error;
     }
   }
 
+  /**
+   * Driver pods of an earlier gateway process, with what the gateway needs from their labels,
+   * annotations and Secret. Pods that never got running (a launch the old gateway did not finish)
+   * or already ended are deleted: nobody would ever clean them up.
+   */
+  async discover(namespaces: readonly string[]): Promise<DiscoveredKernel[]> {
+    const found: DiscoveredKernel[] = [];
+    for (const namespace of new Set(namespaces)) {
+      await this._pods.watch(namespace).catch((error: unknown) => {
+        throw apiError(error, `watch pods in namespace ${namespace}`);
+      });
+      for (const pod of this._pods.list(namespace, 'driver')) {
+        const name = pod.metadata?.name ?? '';
+        const uid = pod.metadata?.uid ?? '';
+        const logger = this._o.logger.child({ pod: `${namespace}/${name}` });
+        if (pod.metadata?.deletionTimestamp) {
+          continue;
+        }
+        const state = driverState(pod);
+        const record = readRecord(pod);
+        if (state.kind !== 'running' || !record) {
+          logger.warn('deleting a driver pod no gateway can take over', { state: state.kind, readable: record !== null });
+          await this._deleter(namespace, name, uid, logger)(0);
+          continue;
+        }
+        const secret = await this._o.core.readNamespacedSecret({ name, namespace }).catch(() => null);
+        const connection = parseConnection(secret?.data?.['connection.json']);
+        if (!connection) {
+          logger.warn('driver pod has no readable connection Secret; deleting it');
+          await this._deleter(namespace, name, uid, logger)(0);
+          continue;
+        }
+        found.push({
+          ...record,
+          adopt: onStatus =>
+            this._launched(
+              namespace,
+              name,
+              uid,
+              state.podIP,
+              connection,
+              { kernelId: record.kernelId, spark: record.spark, driverGpus: record.sizing.driver.gpus, onStatus },
+              this._deleter(namespace, name, uid, logger),
+              logger
+            )
+        });
+      }
+    }
+    return found;
+  }
+
   async dispose(): Promise<void> {
     await this._pods.dispose();
+  }
+
+  /** Deletes one driver pod (by uid, so never a successor with the same name). */
+  private _deleter(namespace: string, name: string, uid: string, logger: Logger): (graceSeconds: number) => Promise<void> {
+    return graceSeconds =>
+      this._o.core
+        .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: graceSeconds, body: { preconditions: { uid } } })
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          if (!(error instanceof ApiException && (error.code === 404 || error.code === 409))) {
+            logger.warn('could not delete driver pod', { error: String(error) });
+          }
+        });
   }
 
   /** Follows the driver pod through scheduling and image pull until its container runs. */
@@ -162,7 +221,7 @@ export class KubernetesBackend implements Backend {
     uid: string,
     podIP: string,
     connection: ReturnType<typeof buildDriverObjects>['connection'],
-    request: LaunchRequest,
+    kernel: { kernelId: string; spark: boolean; driverGpus: number; onStatus: (() => void) | undefined },
     deletePod: (graceSeconds: number) => Promise<void>,
     logger: Logger
   ): LaunchedKernel {
@@ -172,7 +231,7 @@ export class KubernetesBackend implements Backend {
     let gone = false;
     const follow = (pod: V1Pod, deleted: boolean): void => {
       const labels = pod.metadata?.labels ?? {};
-      if (labels['sparkgate.io/kernel-id'] !== request.kernelId) {
+      if (labels[LABELS.kernelId] !== kernel.kernelId) {
         return;
       }
       if (pod.metadata?.uid === uid) {
@@ -189,19 +248,19 @@ export class KubernetesBackend implements Backend {
           return;
         }
       }
-      request.onStatus?.();
+      kernel.onStatus?.();
     };
     pods.on('pod', follow);
-    const driverGpus = request.sizing.driver.gpus;
+    const driverGpus = kernel.driverGpus;
     let terminating: Promise<void> | undefined;
     return {
       connection: { ...connection, ip: podIP },
       exited,
-      sparkUi: request.profile.spark ? `${podIP}:${DRIVER_PORTS.ui}` : null,
+      sparkUi: kernel.spark ? `${podIP}:${DRIVER_PORTS.ui}` : null,
       interruptMode: 'message',
       interrupt: async () => undefined,
       status: (): ClusterStatus => {
-        const executors = executorStatus(pods.list(namespace, 'executor', request.kernelId), uid);
+        const executors = executorStatus(pods.list(namespace, 'executor', kernel.kernelId), uid);
         return {
           executors: { ready: executors.ready, pending: executors.pending, pendingReason: executors.pendingReason },
           gpus: (gone ? 0 : driverGpus) + executors.gpus
@@ -228,6 +287,48 @@ export class KubernetesBackend implements Backend {
   }
 
   private readonly _pods: PodWatch;
+}
+
+/** What a driver pod's labels and annotations say about its kernel; null when they are not sparkgate's. */
+function readRecord(pod: V1Pod): Omit<DiscoveredKernel, 'adopt'> & { spark: boolean } | null {
+  const a = pod.metadata?.annotations ?? {};
+  const kernelId = pod.metadata?.labels?.[LABELS.kernelId];
+  const user = a[ANNOTATIONS.user];
+  const tenant = a[ANNOTATIONS.tenant];
+  const profileId = a[ANNOTATIONS.profile];
+  if (!kernelId || !user || !tenant || !profileId) {
+    return null;
+  }
+  let sizing: Sizing;
+  try {
+    sizing = JSON.parse(a[ANNOTATIONS.sizing] ?? '') as Sizing;
+  } catch {
+    return null;
+  }
+  if (typeof sizing?.driver?.gpus !== 'number' || typeof sizing.executors?.cores !== 'number') {
+    return null;
+  }
+  return {
+    kernelId,
+    owner: { user, tenant },
+    profileId,
+    kernelName: a[ANNOTATIONS.kernelName] ?? profileId,
+    sizing,
+    spark: pod.spec?.containers[0]?.args?.includes('--spark-conf') ?? false
+  };
+}
+
+function parseConnection(base64: string | undefined): ReturnType<typeof buildDriverObjects>['connection'] | null {
+  try {
+    const info = JSON.parse(Buffer.from(base64 ?? '', 'base64').toString('utf8')) as Record<string, unknown>;
+    if (typeof info.key !== 'string' || typeof info.shell_port !== 'number') {
+      return null;
+    }
+    const { ip: _ip, ...connection } = info;
+    return connection as unknown as ReturnType<typeof buildDriverObjects>['connection'];
+  } catch {
+    return null;
+  }
 }
 
 /** A short description of a pod for error messages when its log cannot be read. */
