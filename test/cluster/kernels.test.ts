@@ -213,6 +213,28 @@ for h, a in sorted(gpus):
     expect(cluster.body.gpus.held).toBe(3);
   }, 500_000);
 
+  it("should serve the driver pod's Spark UI and cancel a running Spark job on interrupt", async () => {
+    const headers = { Authorization: `token ${ALICE}` };
+    const apps = (await (await fetch(`${gw.url}/ui/${aliceKernel}/api/v1/applications`, { headers })).json()) as { id: string; name: string }[];
+    expect(apps[0]?.name).toBe(`sparkgate-alice-${aliceKernel.slice(0, 8)}`);
+    const runningJobs = async () =>
+      ((await (await fetch(`${gw.url}/ui/${aliceKernel}/api/v1/applications/${apps[0]!.id}/jobs?status=running`, { headers })).json()) as unknown[]).length;
+    const socket = await KernelSocket.open(gw.wsUrl, aliceKernel, ALICE);
+    try {
+      // Long enough to be interrupted mid-job on the executors; nothing ANSI mode would fail fast on.
+      const running = socket.execute('spark.range(0, 10**12, numPartitions=4).selectExpr("sum(id % 7)").collect()', 240_000);
+      expect(await settle(async () => (await runningJobs()) > 0, true, 120_000)).toBe(true);
+      expect((await call(ALICE, 'POST', `/api/kernels/${aliceKernel}/interrupt`, {})).status).toBe(204);
+      const run = await running;
+      expect(run.reply.content.status).toBe('error');
+      expect(['KeyboardInterrupt', 'Py4JJavaError', 'SparkException', 'IllegalStateException']).toContain(run.reply.content.ename);
+      expect(await settle(runningJobs, 0, 30_000)).toBe(0);
+      expect((await socket.execute('spark.range(10).count()', 120_000)).result).toBe('10');
+    } finally {
+      socket.close();
+    }
+  }, 400_000);
+
   it("should keep tenant b away from tenant a's kernel, and b's driver away from a's pods", async () => {
     expect((await call(BOB, 'GET', `/api/kernels/${aliceKernel}`)).status).toBe(404);
     expect((await call(BOB, 'DELETE', `/api/kernels/${aliceKernel}`)).status).toBe(404);
