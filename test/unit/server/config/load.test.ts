@@ -84,6 +84,29 @@ profiles:
       expect(() => load(yaml)).toThrow(message);
     });
 
+    it('should default the Kubernetes section to the versioned images, non-root pods and tainted GPU nodes', () => {
+      const k = load(null, { defaults: { ...defaults, version: '1.2.3' } }).kubernetes;
+      expect(k).toMatchObject({
+        kubeconfig: null,
+        driverImage: 'sparkgate/driver:1.2.3',
+        executorImage: 'sparkgate/executor:1.2.3',
+        kernelServiceAccount: 'sparkgate-kernel',
+        executorServiceAccount: 'sparkgate-executor',
+        runAsUser: 185,
+        sparkMaster: null
+      });
+      expect(k.gpuTolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+      const custom = load('kubernetes: {driverImage: r/d:9, gpuNodeSelector: {pool: gpu}, gpuTolerations: []}').kubernetes;
+      expect(custom).toMatchObject({ driverImage: 'r/d:9', gpuNodeSelector: { pool: 'gpu' }, gpuTolerations: [] });
+    });
+
+    it('should refuse root pods and unknown pull policies, naming the setting', () => {
+      expect(() => load('kubernetes: {runAsUser: 0}')).toThrow(/kubernetes.runAsUser must not be 0/);
+      expect(() => load('kubernetes: {imagePullPolicy: Sometimes}')).toThrow(/kubernetes.imagePullPolicy must be one of Always, IfNotPresent, Never/);
+      expect(() => load('kubernetes: {gpuNodeSelector: {pool: 3}}')).toThrow(/kubernetes.gpuNodeSelector.pool must be a non-empty string/);
+      expect(() => load('kubernetes: {gpuTolerations: nope}')).toThrow(/kubernetes.gpuTolerations must be a list/);
+    });
+
     it('should freeze the result', () => {
       const config = load(null);
       expect(Object.isFrozen(config)).toBe(true);
