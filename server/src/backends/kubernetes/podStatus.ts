@@ -11,6 +11,7 @@ export type DriverState =
   | { kind: 'running'; podIP: string }
   | { kind: 'ended'; code: number | null; message: string };
 
+const TRANSIENT_WAITING = new Set(['ContainerCreating', 'PodInitializing']);
 const IMAGE_ERRORS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
 /** Pure: the launch-relevant state of a driver pod. */
@@ -81,7 +82,11 @@ function waitReason(pod: V1Pod): string | null {
     return scheduled.message;
   }
   const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
-  return waiting?.reason ? [waiting.reason, waiting.message].filter(Boolean).join(': ') : null;
+  if (!waiting?.reason) {
+    return null;
+  }
+  // Starting up is not a problem worth details (a volume that appears a moment later, say).
+  return TRANSIENT_WAITING.has(waiting.reason) ? waiting.reason : [waiting.reason, waiting.message].filter(Boolean).join(': ');
 }
 
 /** `nvidia.com/gpu` a pod asks for (limits, else requests), summed over containers. */
