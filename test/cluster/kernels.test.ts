@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { startCluster, type Cluster } from './harness/index.js';
-import { KUBERNETES_SECTION, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
+import { KUBERNETES_SECTION, settle, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
 
 const ALICE = 'alice-token-0123456789abcdef';
 const BOB = 'bob-token-0123456789abcdef';
@@ -44,17 +44,6 @@ ${KUBERNETES_SECTION}`;
 /** Asserts an HTTP status, showing the gateway's message when it differs. */
 function expectStatus(res: { status: number; body: unknown }, status: number): void {
   expect({ status: res.status, body: res.status === status ? 'ok' : res.body }).toEqual({ status, body: 'ok' });
-}
-
-/** Reads `probe` every 500 ms until it equals `want` or `timeoutMs` passes; returns the last value. */
-async function settle<T>(probe: () => Promise<T>, want: T, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (JSON.stringify(value) !== JSON.stringify(want) && Date.now() < deadline) {
-    await new Promise(resolve => setTimeout(resolve, 500));
-    value = await probe();
-  }
-  return value;
 }
 
 describe('cluster/kubernetes backend', () => {

@@ -10,7 +10,7 @@ import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { io, type Socket } from 'socket.io-client';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { startCluster, type Cluster } from './harness/index.js';
-import { KUBERNETES_SECTION, repoRoot, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
+import { KUBERNETES_SECTION, repoRoot, settle, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
 
 const TOKEN = 'dana-token-0123456789abcdef';
 const KERNEL_ID = 'sparkgate.io/kernel-id';
@@ -40,17 +40,6 @@ interface ClusterEvent {
   executors: { ready: number; pending: number; desired: number; pendingReason: string | null };
   gpus: { held: number };
   sparkUi: string | null;
-}
-
-/** Reads `probe` every 500 ms until it equals `want` or `timeoutMs` passes; returns the last value. */
-async function settle<T>(probe: () => Promise<T>, want: T, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await probe();
-  while (JSON.stringify(value) !== JSON.stringify(want) && Date.now() < deadline) {
-    await new Promise(resolve => setTimeout(resolve, 500));
-    value = await probe();
-  }
-  return value;
 }
 
 /** Resolves once `predicate` holds (checked every 250 ms); rejects naming `what` after `timeoutMs`. */

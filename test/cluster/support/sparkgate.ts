@@ -122,3 +122,14 @@ kubernetes:
   runAsUser: 185
   gpuDiscoveryScript: ${GPU_DISCOVERY}
 `;
+
+/** Reads `probe` every 500 ms until it equals `want` or `timeoutMs` passes; returns the last value. */
+export async function settle<T>(probe: () => Promise<T>, want: T, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await probe();
+  while (JSON.stringify(value) !== JSON.stringify(want) && Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, 500));
+    value = await probe();
+  }
+  return value;
+}
