@@ -128,7 +128,7 @@ describe('cluster/deploy manifests', () => {
       capabilities: { drop: ['ALL'] }
     });
     expect(pod?.containers[0]?.ports?.[0]?.containerPort).toBe(8889);
-    expect(pod?.containers[0]?.readinessProbe?.httpGet?.path).toBe('/api');
+    expect(pod?.containers[0]?.readinessProbe?.httpGet?.path).toBe('/healthz');
     const svc = await core.readNamespacedService({ name: 'sparkgate-gateway', namespace: 'sparkgate' });
     expect(svc.spec?.type).toBe('ClusterIP');
     expect(svc.spec?.ports?.[0]?.port).toBe(8889);
