@@ -6,6 +6,7 @@
  *   node test/bench/run.mjs [--targets direct,sparkgate,eg,kg] [--only latency,throughput,start,scale]
  *                           [--n 2000] [--warmup 200] [--plain-starts 10] [--spark-starts 3]
  *                           [--scale-kernels 1000] [--scale-streaming 100] [--no-readme] [--cpu-prof]
+ *                           [--baseline GIT-REF]   (also runs the gateway as it was at GIT-REF: before/after)
  *
  * Everything listens on 127.0.0.1; every process started here is killed on exit, error or SIGINT.
  */
@@ -13,12 +14,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildBaseline } from './support/baseline.mjs';
 import { ensurePeerEnv } from './support/envs.mjs';
 import { benchSparkConf, MINI_KERNEL, startGateway } from './support/gateways.mjs';
 import { killAllNow, stopAll } from './support/procs.mjs';
 import { checks, describe, machine, table } from './support/report.mjs';
 import { runScale, startScaleHost } from './support/scale.mjs';
-import { directTarget, gatewayTarget, largeOutput, medianOf, relay, smallMessages, starts } from './support/scenarios.mjs';
+import { directTarget, gatewayTarget, largeOutput, medianRun, relay, smallMessages, startsRoundRobin } from './support/scenarios.mjs';
 import { summarize } from './support/stats.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,13 +37,17 @@ const { values: opt } = parseArgs({
     'scale-streaming': { type: 'string', default: '100' },
     'no-readme': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
-    'no-experiments': { type: 'boolean', default: false },
+    // A git revision of the gateway to run beside the working tree's (before/after figures).
+    baseline: { type: 'string' },
     // Re-renders the table, checks and README section from a saved bench-results/*.json.
     render: { type: 'string' }
   }
 });
 const only = new Set(opt.only.split(','));
 const wanted = opt.targets.split(',');
+if (opt.baseline && !wanted.includes('baseline')) {
+  wanted.splice(wanted.includes('sparkgate') ? wanted.indexOf('sparkgate') + 1 : wanted.length, 0, 'baseline');
+}
 const python = process.env.SPARKGATE_PYTHON ?? path.join(repoRoot, '.venv', 'bin', 'python');
 const launcher = path.join(repoRoot, 'images', 'kernel', 'sparkgate_launcher.py');
 const basePython = process.env.SPARKGATE_BENCH_BASE_PYTHON ?? 'python3';
@@ -82,6 +88,15 @@ async function main() {
   for (const peer of ['eg', 'kg'].filter(p => wanted.includes(p))) {
     peerBins[peer] = ensurePeerEnv({ cacheDir, peer, repoRoot, basePython, log });
   }
+  let baselineDist = null;
+  if (wanted.includes('baseline')) {
+    if (!opt.baseline) {
+      throw new Error('target baseline needs --baseline GIT-REF');
+    }
+    const built = buildBaseline({ repoRoot, ref: opt.baseline, cacheDir, log });
+    baselineDist = built.dist;
+    results.baseline = { ref: opt.baseline, sha: built.sha };
+  }
   const cpuProfDir = opt['cpu-prof'] ? path.join(outDir, 'cpu-prof') : null;
   const gateways = {};
   const targets = {};
@@ -93,7 +108,7 @@ async function main() {
           targets[name] = directTarget({ python, launcher, sparkConf: benchSparkConf, miniKernel: MINI_KERNEL });
         } else {
           log(`starting ${name}`);
-          gateways[name] = await startGateway(name, { repoRoot, python, launcher, peerBins, cpuProfDir });
+          gateways[name] = await startGateway(name, { repoRoot, python, launcher, peerBins, cpuProfDir, serverDist: name === 'baseline' ? baselineDist : null });
           targets[name] = gatewayTarget(gateways[name]);
         }
       } catch (error) {
@@ -104,18 +119,19 @@ async function main() {
       await latencyAndThroughput(results, targets, gateways);
     }
     if (only.has('relay')) {
-      await relayThroughput(results, targets, gateways);
+      await relayThroughput(results, targets, gateways, baselineDist);
     }
     if (only.has('start')) {
-      for (const [name, target] of Object.entries(targets)) {
-        const r = results.targets[name];
-        try {
-          r.startPlain = await starts(target, 'python3', { count: Number(opt['plain-starts']), log });
-          if (Number(opt['spark-starts']) > 0) {
-            r.startSpark = await starts(target, 'pyspark', { count: Number(opt['spark-starts']), log });
+      for (const [spec, key, count] of [['python3', 'startPlain', Number(opt['plain-starts'])], ['pyspark', 'startSpark', Number(opt['spark-starts'])]]) {
+        if (count <= 0) {
+          continue;
+        }
+        const byTarget = await startsRoundRobin(targets, spec, { count, log });
+        for (const [name, r] of Object.entries(byTarget)) {
+          results.targets[name][key] = r;
+          if (r.error) {
+            log(`${name}: ${r.failures} of ${count} ${spec} starts failed; first: ${r.error}\n${gateways[name]?.log().slice(-2000) ?? ''}`);
           }
-        } catch (error) {
-          fail(results, name, error, gateways[name]);
         }
       }
     }
@@ -134,13 +150,13 @@ async function main() {
       results.scale = { kernels: scaleOpts.kernels, connected: 0, firstError: error.message };
       log(`scale failed: ${error.stack}`);
     }
-    // Same scenario with the two candidate fixes (see scale/host.mjs) for before/after figures.
-    if (!opt['no-experiments']) {
+    // The same scenario with the baseline build, for before/after figures.
+    if (baselineDist) {
       try {
-        results.scaleExperiment = await runScale({ ...scaleOpts, zmqMaxSockets: 8192, yieldEvery: 8 });
-        log('scale, candidate fixes', JSON.stringify(results.scaleExperiment));
+        results.scaleBaseline = await runScale({ ...scaleOpts, serverDist: baselineDist });
+        log('scale, baseline', JSON.stringify(results.scaleBaseline));
       } catch (error) {
-        results.scaleExperiment = { kernels: scaleOpts.kernels, connected: 0, firstError: error.message };
+        results.scaleBaseline = { kernels: scaleOpts.kernels, connected: 0, firstError: error.message };
       }
     }
   }
@@ -201,15 +217,18 @@ async function latencyAndThroughput(results, targets, gateways) {
       }
     }
     if (only.has('throughput')) {
+      // Round-robin like the latency samples: repeat r of every target, then repeat r + 1.
+      const small = await roundRobin(names, 1, name => smallMessages(kernels[name]), results, gateways);
+      const large = await roundRobin(names, Number(opt['large-repeats']), name => largeOutput(kernels[name]), results, gateways);
       for (const name of names) {
         const r = results.targets[name];
-        try {
-          r.small = await medianOf(1, () => smallMessages(kernels[name]));
+        if (small[name]) {
+          r.small = small[name];
           log(`${name} 50k prints: ${r.small.msgsPerSec.toFixed(0)} msgs/s, complete ${r.small.allComplete}`);
-          r.large = await medianOf(Number(opt['large-repeats']), () => largeOutput(kernels[name]));
-          log(`${name} 20 MiB: ${r.large.mibPerSec.toFixed(1)} MiB/s, complete ${r.large.allComplete}`);
-        } catch (error) {
-          fail(results, name, error, gateways[name]);
+        }
+        if (large[name]) {
+          r.large = large[name];
+          log(`${name} 20 MiB: ${r.large.mibPerSec.toFixed(1)} MiB/s (runs: ${r.large.allSeconds.map(x => (20 / x).toFixed(1)).join(', ')}), complete ${r.large.allComplete}`);
         }
       }
     }
@@ -221,32 +240,59 @@ async function latencyAndThroughput(results, targets, gateways) {
 }
 
 /**
- * 50,000 numbered stream messages from the minimal kernel, median of 3. EG and KG run it through
- * a `mini` kernelspec; sparkgate's CLI always starts the project launcher, so for sparkgate this
- * uses the same gateway code (createGateway, zmq channels, websocket bridge) in scale/host.mjs
- * with the minimal-kernel backend.
+ * `repeats` runs of `run(name)` for each of `names`, round-robin; the median run per target (see
+ * `medianRun`). A target whose run throws is reported and left out of the later rounds.
  */
-async function relayThroughput(results, targets, gateways) {
-  for (const [name, target] of Object.entries(targets)) {
-    let host = null;
-    const r = results.targets[name];
-    try {
-      let t = target;
-      if (name === 'sparkgate') {
-        host = await startScaleHost({ python });
-        t = gatewayTarget(host, { mini: 'python3' });
-      }
-      const kernel = await t.open('mini');
+async function roundRobin(names, repeats, run, results, gateways) {
+  const runs = Object.fromEntries(names.map(name => [name, []]));
+  const failed = new Set();
+  for (let i = 0; i < repeats; i++) {
+    for (const name of names.filter(n => !failed.has(n))) {
       try {
-        r.relay = await medianOf(3, () => relay(kernel));
-        log(`${name} relay 50k: ${r.relay.msgsPerSec.toFixed(0)} msgs/s, complete ${r.relay.allComplete}`);
-      } finally {
-        await kernel.close();
+        runs[name].push(await run(name));
+      } catch (error) {
+        failed.add(name);
+        fail(results, name, error, gateways[name]);
       }
-    } catch (error) {
-      fail(results, name, error, gateways[name]);
-    } finally {
-      await host?.stop();
+    }
+  }
+  return Object.fromEntries(names.filter(n => !failed.has(n)).map(name => [name, medianRun(runs[name])]));
+}
+
+/**
+ * 50,000 numbered stream messages from the minimal kernel, median of 3, round-robin across the
+ * targets. EG and KG run it through a `mini` kernelspec; sparkgate's CLI always starts the
+ * project launcher, so for sparkgate (and the baseline) this uses the same gateway code
+ * (createGateway, zmq channels, websocket bridge) in scale/host.mjs with the minimal-kernel backend.
+ */
+async function relayThroughput(results, targets, gateways, baselineDist) {
+  const hosts = [];
+  const kernels = {};
+  try {
+    for (const [name, target] of Object.entries(targets)) {
+      try {
+        let t = target;
+        if (name === 'sparkgate' || name === 'baseline') {
+          const host = await startScaleHost({ python, serverDist: name === 'baseline' ? baselineDist : null });
+          hosts.push(host);
+          t = gatewayTarget(host, { mini: 'python3' });
+        }
+        kernels[name] = await t.open('mini');
+      } catch (error) {
+        fail(results, name, error, gateways[name]);
+      }
+    }
+    const done = await roundRobin(Object.keys(kernels), 3, name => relay(kernels[name]), results, gateways);
+    for (const [name, r] of Object.entries(done)) {
+      results.targets[name].relay = r;
+      log(`${name} relay 50k: ${r.msgsPerSec.toFixed(0)} msgs/s (runs: ${r.allSeconds.map(x => (50_000 / x).toFixed(0)).join(', ')}), complete ${r.allComplete}`);
+    }
+  } finally {
+    for (const kernel of Object.values(kernels)) {
+      await kernel.close().catch(() => undefined);
+    }
+    for (const host of hosts) {
+      await host.stop();
     }
   }
 }

@@ -5,14 +5,13 @@
  * the figures are the gateway's alone, not the clients'.
  *
  *   node --expose-gc test/bench/scale/host.mjs --python PY [--capacity 100] [--zmq-max-sockets N]
+ *        [--server-dist DIR]   (a baseline build, see support/baseline.mjs; default server/dist)
  */
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { context, Socket } from 'zeromq';
-import { loadConfig } from '../../../server/dist/config/load.js';
-import { createGateway } from '../../../server/dist/gateway.js';
-import { configureZmq, createZmqChannels } from '../../../server/dist/kernels/channels/zmqChannels.js';
-import { createLogger } from '../../../server/dist/log.js';
+import { context } from 'zeromq';
 import { MiniKernelBackend } from './backend.mjs';
 
 const { values } = parseArgs({
@@ -20,38 +19,19 @@ const { values } = parseArgs({
     python: { type: 'string' },
     capacity: { type: 'string', default: '100' },
     'zmq-max-sockets': { type: 'string' },
-    'yield-every': { type: 'string' },
+    'server-dist': { type: 'string' },
     token: { type: 'string', default: 'bench-token' }
   }
 });
-// Experiments for before/after figures (off by default: the gateway runs as shipped).
+const dist = values['server-dist'] ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'server', 'dist');
+const load = file => import(pathToFileURL(path.join(dist, file)).href);
+const { loadConfig } = await load('config/load.js');
+const { createGateway } = await load('gateway.js');
+const { configureZmq, createZmqChannels } = await load('kernels/channels/zmqChannels.js');
+const { createLogger } = await load('log.js');
 // As shipped, main.ts raises libzmq's socket limit (default 1023, i.e. 255 kernels at 4 sockets
 // each); --zmq-max-sockets overrides it for experiments.
 configureZmq({ maxSockets: values['zmq-max-sockets'] ? Number(values['zmq-max-sockets']) : 16384 });
-// --yield-every N: zeromq.js resolves receive() at once while a socket has queued messages,
-// so a `for await` receive loop drains a backlog in microtasks without ever returning to the
-// event loop. This makes every socket's iterator yield (setImmediate) after N messages: the
-// candidate fix for ZmqChannels._receive, tried here without touching product code.
-if (values['yield-every']) {
-  const every = Number(values['yield-every']);
-  const original = Socket.prototype[Symbol.asyncIterator];
-  Socket.prototype[Symbol.asyncIterator] = function () {
-    const it = original.call(this);
-    let n = 0;
-    return {
-      next: async () => {
-        if (++n % every === 0) {
-          await new Promise(resolve => setImmediate(resolve));
-        }
-        return it.next();
-      },
-      return: async value => (it.return ? it.return(value) : { done: true, value }),
-      [Symbol.asyncIterator]() {
-        return this;
-      }
-    };
-  };
-}
 const config = loadConfig({
   flags: { host: '127.0.0.1', port: 0 },
   env: { SPARKGATE_TOKEN: values.token, SPARKGATE_PYTHON: values.python },

@@ -80,6 +80,8 @@ class Kernel:
         if channel == "hb":
             self.sockets["hb"].send_multipart(frames)
             return
+        if DELIM not in frames or len(frames) < frames.index(DELIM) + 6:
+            return  # malformed (seen once in a scale run): drop it, as ipykernel does, not the 100 kernels here
         at = frames.index(DELIM)
         idents, sig, parts = frames[:at], frames[at + 1], frames[at + 2:at + 6]
         if not hmac.compare_digest(sig, self.sign(parts)):

@@ -49,16 +49,18 @@ function baseEnv(extra) {
 }
 
 /**
- * Starts one gateway. `which`: 'sparkgate' | 'eg' | 'kg'. Returns { name, url, wsUrl, token, stop }.
+ * Starts one gateway. `which`: 'sparkgate' | 'baseline' (sparkgate built from `serverDist`, see
+ * baseline.mjs) | 'eg' | 'kg'. Returns { name, url, wsUrl, token, stop }.
  */
-export async function startGateway(which, { repoRoot, python, launcher, peerBins, cpuProfDir = null }) {
+export async function startGateway(which, { repoRoot, python, launcher, peerBins, cpuProfDir = null, serverDist = null }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let entry;
   let scratch = null;
-  if (which === 'sparkgate') {
-    const node = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), path.join(repoRoot, 'server', 'dist', 'main.js')];
-    entry = start('sparkgate', process.execPath, [...node, '--host', '127.0.0.1', '--port', String(port), '--backend', 'local'], {
+  if (which === 'sparkgate' || which === 'baseline') {
+    const main = path.join(serverDist ?? path.join(repoRoot, 'server', 'dist'), 'main.js');
+    const node = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), main];
+    entry = start(which, process.execPath, [...node, '--host', '127.0.0.1', '--port', String(port), '--backend', 'local'], {
       cwd: repoRoot,
       env: baseEnv({ SPARKGATE_TOKEN: TOKEN, SPARKGATE_PYTHON: python, SPARKGATE_LOG_LEVEL: 'warn' })
     });

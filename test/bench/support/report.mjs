@@ -21,17 +21,22 @@ export function machine(python) {
   };
 }
 
-const NAMES = { sparkgate: 'sparkgate', eg: 'Enterprise Gateway 3.3.0', kg: 'Kernel Gateway 3.0.1', direct: 'direct ZeroMQ (no gateway)' };
+const NAMES = { sparkgate: 'sparkgate', baseline: 'sparkgate before (the --baseline revision)', eg: 'Enterprise Gateway 3.3.0', kg: 'Kernel Gateway 3.0.1', direct: 'direct ZeroMQ (no gateway)' };
 
-/** Rows of [metric, sparkgate, EG, KG, direct, sg÷direct, sg÷EG]. */
+/**
+ * Rows of [metric, sparkgate, EG, KG, direct, sg÷direct, sg÷EG]; with a baseline (--baseline),
+ * its column follows sparkgate's and a last column gives sparkgate ÷ baseline.
+ */
 export function table(results) {
   const t = results.targets;
+  const before = t.baseline ? ['baseline'] : [];
   const cell = (name, get, digits = 2) => fmt(t[name] ? get(t[name]) : null, digits);
   const ratios = (get, digits = 2) => [
     fmt(ratio(t.sparkgate && get(t.sparkgate), t.direct && get(t.direct)), digits),
-    fmt(ratio(t.sparkgate && get(t.sparkgate), t.eg && get(t.eg)), digits)
+    fmt(ratio(t.sparkgate && get(t.sparkgate), t.eg && get(t.eg)), digits),
+    ...before.map(b => fmt(ratio(t.sparkgate && get(t.sparkgate), get(t[b])), digits))
   ];
-  const row = (label, get, digits = 2) => [label, ...['sparkgate', 'eg', 'kg', 'direct'].map(n => cell(n, get, digits)), ...ratios(get, 2)];
+  const row = (label, get, digits = 2) => [label, ...['sparkgate', ...before, 'eg', 'kg', 'direct'].map(n => cell(n, get, digits)), ...ratios(get, 2)];
   const rows = [
     row('latency p50, ms (execute `pass` → reply + idle)', r => r.latency?.p50, 3),
     row('latency p99, ms', r => r.latency?.p99, 3),
@@ -42,13 +47,29 @@ export function table(results) {
     row('start pyspark: POST → first idle, p50 ms', r => r.startSpark?.idleMs.p50, 0),
     row('start pyspark: POST → `spark.range(1).count()` answered, p50 ms', r => r.startSpark?.sparkMs?.p50, 0)
   ];
-  const head = ['metric', 'sparkgate', 'EG', 'KG', 'direct ZMQ', 'sparkgate ÷ direct', 'sparkgate ÷ EG'];
+  const sha = results.baseline?.sha.slice(0, 7);
+  const head = [
+    'metric',
+    'sparkgate',
+    ...before.map(() => `sparkgate before (${sha})`),
+    'EG',
+    'KG',
+    'direct ZMQ',
+    'sparkgate ÷ direct',
+    'sparkgate ÷ EG',
+    ...before.map(() => 'sparkgate ÷ before')
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)];
   const notes = [];
   for (const [name, r] of Object.entries(t)) {
     for (const key of ['small', 'large', 'relay']) {
       if (r[key] && !r[key].allComplete) {
         notes.push(`${name} ${key}: output incomplete or out of order (${r[key].messages} stream messages${r[key].idle === false ? ', final idle never arrived' : ''})`);
+      }
+    }
+    for (const key of ['startPlain', 'startSpark']) {
+      if (r[key]?.failures) {
+        notes.push(`${name} ${key === 'startPlain' ? 'python3' : 'pyspark'} start: ${r[key].failures} failed (timed over the others: ${r[key].idleMs.n}); first: ${r[key].error}`);
       }
     }
     if (r.error) {
@@ -60,7 +81,7 @@ export function table(results) {
   }
   for (const [s, title] of [
     [results.scale, 'scale (one gateway process, minimal kernels), as shipped'],
-    [results.scaleExperiment, 'scale, with candidate fixes (zmq maxSockets 8192, receive loop yields every 8 messages)']
+    [results.scaleBaseline, `scale, sparkgate before (${results.baseline?.sha.slice(0, 7)})`]
   ]) {
     if (!s) {
       continue;

@@ -15,9 +15,9 @@ const hostScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..',
  * Forks the scale gateway (scale/host.mjs: sparkgate's createGateway with minimal kernels).
  * Resolves with { port, url, wsUrl, token, ask(cmd), stop() } once it listens.
  */
-export async function startScaleHost({ python, zmqMaxSockets = null, yieldEvery = null, cpuProfDir = null }) {
+export async function startScaleHost({ python, zmqMaxSockets = null, serverDist = null, cpuProfDir = null }) {
   const token = 'bench-token';
-  const args = ['--python', python, '--token', token, ...(zmqMaxSockets ? ['--zmq-max-sockets', String(zmqMaxSockets)] : []), ...(yieldEvery ? ['--yield-every', String(yieldEvery)] : [])];
+  const args = ['--python', python, '--token', token, ...(zmqMaxSockets ? ['--zmq-max-sockets', String(zmqMaxSockets)] : []), ...(serverDist ? ['--server-dist', serverDist] : [])];
   const child = fork(hostScript, args, { execArgv: ['--expose-gc', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
   let seq = 0;
   const waiting = new Map();
@@ -68,11 +68,11 @@ export async function startScaleHost({ python, zmqMaxSockets = null, yieldEvery 
   }
 }
 
-export async function runScale({ python, kernels = 1000, streaming = 100, streamCount = 1000, streamBytes = 100, zmqMaxSockets = null, yieldEvery = null, cpuProfDir = null, log = () => {} }) {
-  const host = await startScaleHost({ python, zmqMaxSockets, yieldEvery, cpuProfDir });
+export async function runScale({ python, kernels = 1000, streaming = 100, streamCount = 1000, streamBytes = 100, zmqMaxSockets = null, serverDist = null, cpuProfDir = null, log = () => {} }) {
+  const host = await startScaleHost({ python, zmqMaxSockets, serverDist, cpuProfDir });
   const { ask, token } = host;
   const clients = [];
-  const result = { kernels, streaming, streamCount, streamBytes, zmqMaxSockets, yieldEvery };
+  const result = { kernels, streaming, streamCount, streamBytes, zmqMaxSockets, serverDist };
   try {
     result.zmqMaxSocketsEffective = host.zmqMaxSockets;
     const base = host.url;

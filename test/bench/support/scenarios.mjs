@@ -114,39 +114,72 @@ export async function largeOutput(kernel, { mib = 20 } = {}) {
   };
 }
 
-/** `repeats` runs of `fn`; the run with the median time is kept, all times listed. */
-export async function medianOf(repeats, fn) {
-  const runs = [];
-  for (let i = 0; i < repeats; i++) {
-    runs.push(await fn());
-  }
+/** The run with the median time of `runs`, with all times listed and whether all were complete. */
+export function medianRun(runs) {
   const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
   return { ...sorted[Math.floor((sorted.length - 1) / 2)], allSeconds: runs.map(r => r.seconds), allComplete: runs.every(r => r.complete) };
 }
 
-/** POST → first idle, `count` times; for pyspark also until `spark.range(1).count()` answers. */
-export async function starts(target, spec, { count, log }) {
-  const idle = [];
-  const spark = [];
-  for (let i = 0; i < count; i++) {
-    const kernel = await target.open(spec);
-    try {
-      idle.push(kernel.startMs);
-      if (spec === 'pyspark') {
-        const entry = await kernel.client.execute(SPARK_CHECK, { timeoutMs: 180_000 });
-        if (entry.reply.content.status !== 'ok') {
-          throw new Error(`${target.name}: ${SPARK_CHECK} failed: ${JSON.stringify(entry.reply.content).slice(0, 500)}`);
-        }
-        spark.push(performance.now() - kernel.t0);
-      }
-    } finally {
-      await kernel.close();
+/** One start: POST → first idle; for pyspark also until `spark.range(1).count()` answers. Milliseconds. */
+export async function startOnce(target, spec) {
+  const kernel = await target.open(spec);
+  try {
+    if (spec !== 'pyspark') {
+      return { idleMs: kernel.startMs, sparkMs: null };
     }
-    log?.(`  ${target.name} ${spec} start ${i + 1}/${count}: ${Math.round(idle.at(-1))} ms${spark.length ? `, spark ${Math.round(spark.at(-1))} ms` : ''}`);
+    const entry = await kernel.client.execute(SPARK_CHECK, { timeoutMs: 180_000 });
+    if (entry.reply.content.status !== 'ok') {
+      throw new Error(`${target.name}: ${SPARK_CHECK} failed: ${JSON.stringify(entry.reply.content).slice(0, 500)}`);
+    }
+    return { idleMs: kernel.startMs, sparkMs: performance.now() - kernel.t0 };
+  } finally {
+    await kernel.close();
   }
-  return { idleMs: summarize(idle), sparkMs: spark.length ? summarize(spark) : null };
 }
 
+/** A target is left out of the later rounds after this many failed starts. */
+const MAX_START_FAILURES = 2;
+
+/**
+ * `count` starts of `spec` on every target, taken round-robin (one start per target per round)
+ * like the latency samples, so drift of the shared machine hits all targets alike. A failed
+ * start is counted and reported (`failures`, first `error`), not timed; after
+ * `MAX_START_FAILURES` the target is dropped from the later rounds.
+ */
+export async function startsRoundRobin(targets, spec, { count, log }) {
+  const acc = Object.fromEntries(Object.keys(targets).map(name => [name, { idle: [], spark: [], failures: 0, error: null }]));
+  for (let i = 0; i < count; i++) {
+    for (const [name, target] of Object.entries(targets)) {
+      const a = acc[name];
+      if (a.failures >= MAX_START_FAILURES) {
+        continue;
+      }
+      try {
+        const r = await startOnce(target, spec);
+        a.idle.push(r.idleMs);
+        if (r.sparkMs !== null) {
+          a.spark.push(r.sparkMs);
+        }
+        log?.(`  ${name} ${spec} start ${i + 1}/${count}: ${Math.round(r.idleMs)} ms${r.sparkMs !== null ? `, spark ${Math.round(r.sparkMs)} ms` : ''}`);
+      } catch (error) {
+        a.failures++;
+        a.error ??= error;
+        log?.(`  ${name} ${spec} start ${i + 1}/${count} failed: ${error.message.split('\n')[0]}`);
+      }
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(acc).map(([name, a]) => [
+      name,
+      {
+        idleMs: summarize(a.idle),
+        sparkMs: a.spark.length ? summarize(a.spark) : null,
+        failures: a.failures,
+        error: a.error ? a.error.message.split('\n')[0].slice(0, 300) : null
+      }
+    ])
+  );
+}
 
 /**
  * Relay-bound throughput: the minimal kernel publishes `count` numbered lines as fast as Python
