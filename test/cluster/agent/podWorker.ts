@@ -315,6 +315,10 @@ export class PodWorker {
       throw err;
     });
     this.procs.set(c.name, proc);
+    if (this.stopping) {
+      // The pod was deleted while its process was starting: it must not outlive the pod.
+      proc.signal('SIGKILL');
+    }
     this.emit('Normal', 'Started', `Started container ${c.name}`);
     st.state = { kind: 'running', startedAt };
     st.ready = c.readinessProbe ? false : undefined;
