@@ -165,8 +165,13 @@ export class Kernel {
   fromKernel(msg: RawMessage): void {
     this._touch();
     if (msg.channel === 'iopub') {
-      this._trackStatus(msg);
-      this._deliver(msg, this._clients);
+      // Clients first: a status change notifies listeners (status streams) that may take longer
+      // than the relay itself, and nothing can run between the two to observe the order.
+      try {
+        this._deliver(msg, this._clients);
+      } finally {
+        this._trackStatus(msg);
+      }
       return;
     }
     const parent = safeParent(msg);
