@@ -8,7 +8,7 @@ import { statusOf } from '../../errors.js';
 import type { Kernel } from '../../kernels/kernel.js';
 import type { KernelManager } from '../../kernels/manager.js';
 import { V1_PROTOCOL, type WsProtocol } from '../../kernels/protocol/messages.js';
-import { deserializeWs } from '../../kernels/protocol/websocket.js';
+import { deserializeWs, isTextFrame } from '../../kernels/protocol/websocket.js';
 import type { KernelClient } from '../../kernels/types.js';
 import type { Logger } from '../../log.js';
 import { assertKernelId } from '../rest/validate.js';
@@ -84,7 +84,7 @@ function connect(ws: WebSocket, kernel: Kernel, sessionId: string | null, option
         ws.close(TRY_AGAIN_LATER, 'client too slow: output backlog over limit');
         return;
       }
-      ws.send(data);
+      ws.send(data, { binary: !isTextFrame(data) });
     },
     close: (code, reason) => ws.close(code, reason)
   };

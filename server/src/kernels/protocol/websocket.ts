@@ -17,6 +17,7 @@ import { fail } from './wsFrame.js';
 import type { DecodedFrame, FrameLimits } from './wsFrame.js';
 
 export { jupyterDate, makeMessage, PROTOCOL_VERSION } from './make.js';
+export { isTextFrame } from './wsFrame.js';
 export type { MakeMessageOptions } from './make.js';
 
 /** Default max bytes of one client frame (ipywidgets uploads travel as buffers, so not tiny). */
@@ -26,6 +27,7 @@ export const DEFAULT_MAX_BUFFERS = 1024;
 
 /**
  * Encodes a message for a websocket client: a text frame (legacy without buffers) or a binary frame.
+ * A text frame is a string, or UTF-8 bytes for which `isTextFrame` is true (large relayed output).
  */
 export function serializeWs(msg: RawMessage, protocol: WsProtocol): string | Buffer {
   switch (protocol) {

@@ -1,5 +1,8 @@
 /** Pieces shared by the websocket framings (`wsLegacy.ts`, `wsV1.ts`); not part of the public API. */
+import { isUtf8 } from 'node:buffer';
 import { InvalidMessageError } from './errors.js';
+import type { RawMessage } from './messages.js';
+import { wireContent } from './wire.js';
 
 /** Size bounds applied before anything is allocated or parsed. */
 export interface FrameLimits {
@@ -56,4 +59,27 @@ export function checkOffsets(offsets: readonly number[], tableEnd: number, byteL
     }
     previous = offset;
   }
+}
+
+/**
+ * The content bytes of a (large) message relayed from a kernel, when they may be copied into a
+ * frame as they are: valid UTF-8, so the frame carries exactly the bytes that encoding
+ * `msg.content` would give. Undefined otherwise (encode the text instead).
+ */
+export function relayedContent(msg: RawMessage): Buffer | undefined {
+  const bytes = wireContent(msg);
+  return bytes !== undefined && isUtf8(bytes) ? bytes : undefined;
+}
+
+const textFrames = new WeakSet<Buffer>();
+
+/** Marks `frame`, UTF-8 bytes, to be sent as a websocket *text* frame (not binary). */
+export function asTextFrame(frame: Buffer): Buffer {
+  textFrames.add(frame);
+  return frame;
+}
+
+/** Whether `data` must go out as a text frame: a string, or bytes marked by `asTextFrame`. */
+export function isTextFrame(data: string | Buffer): boolean {
+  return typeof data === 'string' || textFrames.has(data);
 }

@@ -6,22 +6,23 @@
  *   where n = 1 + number of buffers and offsets count from the start of the frame.
  */
 import type { RawMessage } from './messages.js';
-import { checkOffsets, checkSize, fail, parseJson } from './wsFrame.js';
+import { asTextFrame, checkOffsets, checkSize, fail, parseJson, relayedContent } from './wsFrame.js';
 import type { DecodedFrame, FrameLimits } from './wsFrame.js';
 import { isJsonObject } from './validate.js';
 
 /**
  * Encodes by string concatenation of the raw JSON parts, so relayed content is never re-serialized.
- * Buffers force a binary frame.
+ * Large relayed content is spliced in as the bytes that arrived (a text frame given as a Buffer
+ * marked by `asTextFrame`). Buffers force a binary frame.
  */
 export function encodeLegacy(msg: RawMessage): string | Buffer {
-  const json =
-    `{"channel":${JSON.stringify(msg.channel)},"header":${msg.header},"parent_header":${msg.parentHeader}` +
-    `,"metadata":${msg.metadata},"content":${msg.content}}`;
+  const head = `{"channel":${JSON.stringify(msg.channel)},"header":${msg.header},"parent_header":${msg.parentHeader},"metadata":${msg.metadata},"content":`;
+  const bytes = relayedContent(msg);
   if (msg.buffers.length === 0) {
-    return json;
+    return bytes ? asTextFrame(Buffer.concat([Buffer.from(head, 'utf8'), bytes, CLOSE])) : `${head}${msg.content}}`;
   }
-  const parts: Buffer[] = [Buffer.from(json, 'utf8'), ...msg.buffers];
+  const json = bytes ? Buffer.concat([Buffer.from(head, 'utf8'), bytes, CLOSE]) : Buffer.from(`${head}${msg.content}}`, 'utf8');
+  const parts: Buffer[] = [json, ...msg.buffers];
   const table = Buffer.alloc(4 * (parts.length + 1));
   table.writeUInt32BE(parts.length, 0);
   let offset = table.length;
@@ -31,6 +32,8 @@ export function encodeLegacy(msg: RawMessage): string | Buffer {
   }
   return Buffer.concat([table, ...parts]);
 }
+
+const CLOSE = Buffer.from('}', 'ascii');
 
 /** Decodes a legacy text or binary frame into its (unvalidated) parts. */
 export function decodeLegacy(data: string | Buffer, limits: FrameLimits): DecodedFrame {

@@ -6,16 +6,18 @@
  * (the last offset is the frame length). Offsets count from the start of the frame.
  */
 import type { RawMessage } from './messages.js';
-import { checkOffsets, checkSize, fail, parseJson } from './wsFrame.js';
+import { checkOffsets, checkSize, fail, parseJson, relayedContent } from './wsFrame.js';
 import type { DecodedFrame, FrameLimits } from './wsFrame.js';
 
 /** Offsets without buffers: channel start + ends of channel, header, parent_header, metadata, content. */
 const MIN_OFFSETS = 6;
 
-/** Encodes the raw parts as one binary frame, without re-serializing them. */
+/** Encodes the raw parts as one binary frame, without re-serializing them (nor decoding relayed content). */
 export function encodeV1(msg: RawMessage): Buffer {
   const parts: Buffer[] = [
-    ...[msg.channel, msg.header, msg.parentHeader, msg.metadata, msg.content].map(text => Buffer.from(text, 'utf8')),
+    ...[msg.channel, msg.header, msg.parentHeader, msg.metadata].map(text => Buffer.from(text, 'utf8')),
+    // Relayed content goes out as the bytes that arrived (the same bytes, without a decode).
+    relayedContent(msg) ?? Buffer.from(msg.content, 'utf8'),
     ...msg.buffers
   ];
   const count = parts.length + 1;
