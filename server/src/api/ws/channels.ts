@@ -60,7 +60,7 @@ export function attachKernelWebsockets(options: KernelWebsocketOptions): WebSock
       assertKernelId(id);
       const kernel = options.kernels.get(identity, id);
       wss.handleUpgrade(req, socket, head, ws => {
-        connect(ws, kernel, url.searchParams.get('session_id'), options, logger);
+        connect(ws, socket, kernel, url.searchParams.get('session_id'), options, logger);
       });
     } catch (error) {
       refuse(socket, statusOf(error), (error as Error).message);
@@ -69,9 +69,28 @@ export function attachKernelWebsockets(options: KernelWebsocketOptions): WebSock
   return wss;
 }
 
-function connect(ws: WebSocket, kernel: Kernel, sessionId: string | null, options: KernelWebsocketOptions, logger: Logger): void {
+function connect(
+  ws: WebSocket,
+  socket: Duplex,
+  kernel: Kernel,
+  sessionId: string | null,
+  options: KernelWebsocketOptions,
+  logger: Logger
+): void {
   const protocol: WsProtocol = ws.protocol === V1_PROTOCOL ? V1_PROTOCOL : '';
   const maxBuffered = options.maxBufferedBytes ?? 256 * 1024 * 1024;
+  // The first frame delivered in a tick is written at once (latency); the ones that follow it in
+  // the same tick (a backlog drained by the kernel's receive loops) are corked and go out in one
+  // write (writev) when the tick's microtasks are done, instead of one syscall each.
+  let inTick = false;
+  let corked = false;
+  const endTick = (): void => {
+    inTick = false;
+    if (corked) {
+      corked = false;
+      socket.uncork();
+    }
+  };
   const client: KernelClient = {
     sessionId,
     protocol,
@@ -83,6 +102,13 @@ function connect(ws: WebSocket, kernel: Kernel, sessionId: string | null, option
         logger.warn('websocket client too slow; disconnecting', { kernel: kernel.id, buffered: ws.bufferedAmount });
         ws.close(TRY_AGAIN_LATER, 'client too slow: output backlog over limit');
         return;
+      }
+      if (!inTick) {
+        inTick = true;
+        process.nextTick(endTick);
+      } else if (!corked) {
+        corked = true;
+        socket.cork();
       }
       ws.send(data, { binary: !isTextFrame(data) });
     },
