@@ -185,7 +185,7 @@ function fail(results, name, error, gw) {
  * One python3 kernel per target, all open at once. Latency samples are taken round-robin across
  * the targets (one request each per round), so drift of this shared 2-core machine (CPU steal,
  * frequency, other work) lands on every target alike instead of on whichever ran last.
- * Throughput then runs target by target.
+ * Throughput then runs round-robin too.
  */
 async function latencyAndThroughput(results, targets, gateways) {
   const kernels = {};
@@ -203,7 +203,9 @@ async function latencyAndThroughput(results, targets, gateways) {
       const warmup = Number(opt.warmup);
       const samples = Object.fromEntries(names.map(name => [name, new Float64Array(n)]));
       for (let i = -warmup; i < n; i++) {
-        for (const name of names) {
+        // Rotated each round, so no target always follows the same one.
+        const k = ((i % names.length) + names.length) % names.length;
+        for (const name of [...names.slice(k), ...names.slice(0, k)]) {
           const t = performance.now();
           await kernels[name].client.execute('pass', { timeoutMs: 30_000 });
           if (i >= 0) {

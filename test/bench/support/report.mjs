@@ -64,7 +64,9 @@ export function table(results) {
   for (const [name, r] of Object.entries(t)) {
     for (const key of ['small', 'large', 'relay']) {
       if (r[key] && !r[key].allComplete) {
-        notes.push(`${name} ${key}: output incomplete or out of order (${r[key].messages} stream messages${r[key].idle === false ? ', final idle never arrived' : ''})`);
+        const d = r[key].damage;
+        const damage = d ? `, ${d.missing} lines missing, ${d.outOfOrder} out of order, first bad line #${d.firstBad?.at} ${JSON.stringify(d.firstBad?.line)} where ${d.firstBad?.expected} was due` : '';
+        notes.push(`${name} ${key}: output incomplete or out of order (${r[key].messages} stream messages${r[key].idle === false ? ', final idle never arrived' : ''}${damage})`);
       }
     }
     for (const key of ['startPlain', 'startSpark']) {

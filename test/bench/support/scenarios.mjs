@@ -91,8 +91,29 @@ export async function smallMessages(kernel, { lines = 50_000 } = {}) {
     msgsPerSec: entry.streams / seconds,
     complete: entry.idle && text === expected,
     idle: entry.idle,
-    reply: entry.reply.content.status
+    reply: entry.reply.content.status,
+    ...(text === expected ? {} : { damage: lineDamage(text, lines) })
   };
+}
+
+/** What is wrong with `text` against "0\n1\n…": lines missing, lines out of order, first bad line. */
+export function lineDamage(text, lines) {
+  const seen = new Uint8Array(lines);
+  let outOfOrder = 0;
+  let previous = -1;
+  let firstBad = null;
+  for (const [at, line] of text.split('\n').slice(0, -1).entries()) {
+    const n = /^\d+$/.test(line) ? Number(line) : NaN;
+    if (!(n >= 0 && n < lines) || n !== previous + 1) {
+      firstBad ??= { at, line: line.slice(0, 40), expected: previous + 1 };
+    }
+    if (n >= 0 && n < lines) {
+      outOfOrder += n < previous ? 1 : 0;
+      seen[n] = 1;
+      previous = n;
+    }
+  }
+  return { missing: lines - seen.reduce((a, b) => a + b, 0), outOfOrder, firstBad };
 }
 
 /** `mib` MiB of output in 1 MiB writes; checks the byte count and content. */
