@@ -30,6 +30,15 @@ export const DEFAULT_MAX_QUEUE = 1000;
 type RequestChannel = Exclude<Channel, 'iopub'>;
 
 /**
+ * Channels are connected right after launch, before the kernel listens; libzmq then retries every
+ * `reconnectInterval` (default 100 ms), which delayed the first kernel_info and the iopub
+ * subscription by up to 100 ms per start. 10 ms, constant (no back-off: a back-off would be as
+ * slow by the time a ~0.5 s kernel start ends). A refused connect on loopback or a pod network
+ * costs one SYN/RST; the channels are closed when the kernel exits or the start fails.
+ */
+const RECONNECT = { reconnectInterval: 10, reconnectMaxInterval: 0 } as const;
+
+/**
  * Connects to a kernel's shell, control, stdin and iopub ports.
  *
  * #### Notes
@@ -58,7 +67,7 @@ class ZmqChannels implements KernelChannels {
     // input_request to the identity that sent the execute_request on shell.
     const routingId = options.routingId ?? randomUUID();
     const dealer = (port: number): Dealer => {
-      const socket = new Dealer({ routingId, linger: 0, ipv6 });
+      const socket = new Dealer({ routingId, linger: 0, ipv6, ...RECONNECT });
       socket.connect(endpoint(connection, port));
       return socket;
     };
@@ -67,7 +76,7 @@ class ZmqChannels implements KernelChannels {
       control: dealer(connection.control_port),
       stdin: dealer(connection.stdin_port)
     };
-    this._iopub = new Subscriber({ linger: 0, ipv6 });
+    this._iopub = new Subscriber({ linger: 0, ipv6, ...RECONNECT });
     this._iopub.subscribe();
     this._iopub.connect(endpoint(connection, connection.iopub_port));
     const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
