@@ -323,7 +323,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     for (const found of await this._o.backend.discover(namespaces)) {
       const profile = this._o.config.profiles[found.profileId];
       if (!profile || !this._o.config.tenants[found.owner.tenant] || this._kernels.has(found.kernelId)) {
-        this._logger.warn('running kernel left alone: its profile or tenant is no longer configured', {
+        this._logger.warn('running kernel left alone: already known, or its profile or tenant is no longer configured', {
           kernel: found.kernelId,
           profile: found.profileId,
           tenant: found.owner.tenant
