@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Router } from 'express';
+import type { Express, Router } from 'express';
 import { createApp } from './api/app.js';
 import { sparkgateRouter } from './api/sparkgate/routes.js';
 import { sparkUiRouter } from './api/sparkgate/sparkUi.js';
@@ -47,11 +47,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
     config,
     logger: logger.child({ component: 'kernels' })
   });
-  const server = createServer();
+  // One owner per request path: express must be the server's only 'request' listener when
+  // socket.io attaches; engine.io then answers its own path and hands every other request on.
+  // (express added after socket.io answered /socket.io/ polling requests too, and the second
+  // answer crashed the process with ERR_HTTP_HEADERS_SENT; issue 10.)
+  let app: Express | undefined;
+  const server = createServer((req, res) => app?.(req, res));
   const socketPath = `${config.basePath}/socket.io`;
   const status = attachStatusStream({ server, kernels, auth, path: socketPath, logger: logger.child({ component: 'status' }) });
   const routers: Router[] = [sparkgateRouter(kernels, config, status.jobs), sparkUiRouter(kernels, config.basePath)];
-  server.on('request', createApp({ kernels, auth, config, logger, version: deps.version, routers }));
+  app = createApp({ kernels, auth, config, logger, version: deps.version, routers });
   // Kernel requests can legitimately wait for a slow launch; keep sockets open meanwhile.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
