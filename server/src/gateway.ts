@@ -52,14 +52,22 @@ export function createGateway(deps: GatewayDeps): Gateway {
   // (express added after socket.io answered /socket.io/ polling requests too, and the second
   // answer crashed the process with ERR_HTTP_HEADERS_SENT; issue 10.)
   let app: Express | undefined;
-  const server = createServer((req, res) => app?.(req, res));
+  // A client that declares a body and never sends it must not hold a socket forever (408). These
+  // time the *request* only: a response that waits for a slow launch is not cut short.
+  const requestTimeout = config.input.requestTimeoutMs;
+  const server = createServer(
+    {
+      requestTimeout,
+      headersTimeout: Math.min(20_000, requestTimeout),
+      // How often expired requests are swept (node's default, 30 s, would double the timeout).
+      connectionsCheckingInterval: Math.min(5000, Math.max(250, requestTimeout / 4))
+    },
+    (req, res) => app?.(req, res)
+  );
   const socketPath = `${config.basePath}/socket.io`;
   const status = attachStatusStream({ server, kernels, auth, path: socketPath, logger: logger.child({ component: 'status' }) });
   const routers: Router[] = [sparkgateRouter(kernels, config, status.jobs), sparkUiRouter(kernels, config.basePath)];
   app = createApp({ kernels, auth, config, logger, version: deps.version, routers });
-  // Kernel requests can legitimately wait for a slow launch; keep sockets open meanwhile.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
   const wss = attachKernelWebsockets({
     server,
     kernels,

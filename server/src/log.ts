@@ -46,8 +46,21 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export const silentLogger: Logger = createLogger({ level: 'silent' });
 
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) {
-    return { name: value.name, message: value.message };
+  return value instanceof Error ? serializeError(value, 0) : value;
+}
+
+/** An error as a log field: name, message, stack and its cause chain (bounded), so 5xx can be traced. */
+function serializeError(error: Error, depth: number): Record<string, unknown> {
+  const fields: Record<string, unknown> = { name: error.name, message: error.message };
+  if (error.stack) {
+    fields.stack = error.stack;
   }
-  return value;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') {
+    fields.code = code;
+  }
+  if (error.cause !== undefined) {
+    fields.cause = error.cause instanceof Error && depth < 5 ? serializeError(error.cause, depth + 1) : String(error.cause);
+  }
+  return fields;
 }

@@ -48,7 +48,7 @@ describe('integration/bad input', () => {
     ] as const) {
       const response = await fetch(gw.url + route, { method, headers });
       expect([route, response.status]).toEqual([route, 401]);
-      expect(await response.json()).toEqual({ reason: 'Unauthorized', message: expect.stringMatching(/token/) });
+      expect(await response.json()).toEqual({ reason: 'AuthenticationFailed', message: expect.stringMatching(/token/) });
     }
     await stillServing();
   });
@@ -69,7 +69,7 @@ describe('integration/bad input', () => {
       for (const [method, suffix] of [['GET', ''], ['DELETE', ''], ['POST', '/interrupt'], ['POST', '/restart']] as const) {
         const { status, body } = await api(gw, method, `/api/kernels/${id}${suffix}`, method === 'POST' ? {} : undefined);
         expect([id.slice(0, 20), method, suffix, status]).toEqual([id.slice(0, 20), method, suffix, 404]);
-        expect(body).toEqual({ reason: 'Not Found', message: expect.stringMatching(/does not exist/) });
+        expect(body).toEqual({ reason: 'NotFound', message: expect.stringMatching(/does not exist/) });
       }
     }
     await stillServing();
@@ -87,7 +87,7 @@ describe('integration/bad input', () => {
     expect(malformed.status).toBe(400);
     expect((malformed.body as { message: string }).message).toMatch(/not valid JSON/);
     const wrong = await api(gw, 'POST', '/api/kernels', { name: 'python3', env: { KERNEL_X: 42 } });
-    expect(wrong).toEqual({ status: 400, body: { reason: 'Bad Request', message: 'env.KERNEL_X must be a string' } });
+    expect(wrong).toEqual({ status: 400, body: { reason: 'InvalidInput', message: 'env.KERNEL_X must be a string' } });
     await stillServing();
   });
 
@@ -102,7 +102,7 @@ describe('integration/bad input', () => {
   it('should answer 404 to unknown routes in the same shape', async () => {
     const { status, body } = await api(gw, 'GET', '/api/nothing-here');
     expect(status).toBe(404);
-    expect(body).toEqual({ reason: 'Not Found', message: 'no route GET /api/nothing-here' });
+    expect(body).toEqual({ reason: 'NotFound', message: 'no route GET /api/nothing-here' });
   });
 
   it('should refuse websocket upgrades without a token, for unknown kernels and unknown paths', async () => {

@@ -6,6 +6,8 @@ import { KernelSocket } from './support/kernelSocket.js';
 jest.setTimeout(120_000);
 
 const yaml = `
+# The API's tenancy is what is tested here; local kernels share one OS user (README, Security).
+local: {usersTrustEachOther: true}
 users:
   - {name: alice, tenant: team-a, token: alice-token-123}
   - {name: bob, tenant: team-b, token: bob-token-456}
@@ -38,7 +40,7 @@ describe('integration/ownership', () => {
       for (const [method, suffix] of [['GET', ''], ['POST', '/interrupt'], ['POST', '/restart'], ['DELETE', '']] as const) {
         const { status, body } = await api(other, method, `/api/kernels/${aliceKernel}${suffix}`, method === 'POST' ? {} : undefined);
         expect([method, suffix, status]).toEqual([method, suffix, 404]);
-        expect(body).toEqual({ reason: 'Not Found', message: `kernel ${aliceKernel} does not exist` });
+        expect(body).toEqual({ reason: 'NotFound', message: `kernel ${aliceKernel} does not exist` });
       }
       await expect(KernelSocket.open(gw.wsUrl, aliceKernel, token)).rejects.toMatchObject({ status: 404 });
       // Still alice's, still alive.

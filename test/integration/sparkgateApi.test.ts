@@ -9,6 +9,8 @@ import { api, startGateway, type TestGateway } from './support/gateway.js';
 jest.setTimeout(120_000);
 
 const yaml = `
+# The API's tenancy is what is tested here; local kernels share one OS user (README, Security).
+local: {usersTrustEachOther: true}
 users:
   - {name: alice, tenant: team-a, token: alice-token-123}
   - {name: bob, tenant: team-b, token: bob-token-456}

@@ -1,6 +1,5 @@
-import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { NotFoundError, statusOf } from '../errors.js';
+import { describeError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** The JSON error body of every route: Jupyter's `{reason, message}` (GatewayClient shows `message`). */
@@ -9,19 +8,18 @@ export interface ErrorBody {
   message: string;
 }
 
-/** Maps any error to its status and `{reason, message}`; logs only 5xx. */
+/** Answers any error as its status and `{reason, message}` (`describeError`); logs only 5xx, with the stack. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    const status = statusOf(error);
-    const message = messageOf(error, status);
+    const { status, reason, message } = describeError(error);
     if (status >= 500) {
       logger.error('request failed', { method: req.method, path: req.path, status, error });
     }
-    const body: ErrorBody = { reason: STATUS_CODES[status] ?? 'Error', message };
+    const body: ErrorBody = { reason, message };
     res.status(status).json(body);
   };
 }
@@ -30,21 +28,3 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new NotFoundError(`no route ${req.method} ${req.path}`));
 };
-
-function messageOf(error: unknown, status: number): string {
-  const e = error as { type?: unknown; message?: unknown; limit?: unknown };
-  // body-parser's errors carry a `type`; turn them into messages that say what to change.
-  switch (e?.type) {
-    case 'entity.too.large':
-      return `request body is larger than the ${String(e.limit)} byte limit; send a smaller body`;
-    case 'entity.parse.failed':
-      return `request body is not valid JSON: ${String(e.message)}`;
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return 'request body must be UTF-8 JSON';
-  }
-  if (status >= 500 && !(error instanceof Error && error.name !== 'Error')) {
-    return 'internal error; see the gateway log';
-  }
-  return error instanceof Error ? error.message : String(error);
-}

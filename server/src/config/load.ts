@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { CliFlags } from './args.js';
 import { ConfigError } from './errors.js';
-import { int, isObj, memoryMiB, nullableLimit, num, obj, str, type Obj } from './parse.js';
+import { bool, int, isObj, memoryMiB, nullableLimit, num, obj, str, type Obj } from './parse.js';
 import type { BackendName, GatewayConfig, KubernetesBackendConfig, Profile, Sizing, TenantConfig, Toleration, UserConfig } from './types.js';
 import { SINGLE_USER } from './types.js';
 
@@ -88,7 +88,8 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
     local: {
       python: env.SPARKGATE_PYTHON ?? str(local.python, 'local.python', input.defaults.python),
       launcher: str(local.launcher, 'local.launcher', input.defaults.launcher),
-      workingDir: str(local.workingDir, 'local.workingDir', input.defaults.workingDir)
+      workingDir: str(local.workingDir, 'local.workingDir', input.defaults.workingDir),
+      usersTrustEachOther: bool(local.usersTrustEachOther, 'local.usersTrustEachOther', false)
     },
     kubernetes: parseKubernetes(obj(file.kubernetes, 'kubernetes'), input.defaults.version ?? 'latest'),
     kernels: {
@@ -98,12 +99,24 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
     input: {
       maxBodyBytes: int(limits.maxBodyBytes, 'limits.maxBodyBytes', 1024 * 1024, 1024),
       maxWsMessageBytes: int(limits.maxWsMessageBytes, 'limits.maxWsMessageBytes', 64 * 1024 * 1024, 1024),
-      maxKernelsPerUser: int(limits.maxKernelsPerUser, 'limits.maxKernelsPerUser', 0)
+      // A PySpark kernel holds ~540 MiB and a JVM: one user must not be able to take a host down.
+      maxKernelsPerUser: int(limits.maxKernelsPerUser, 'limits.maxKernelsPerUser', DEFAULT_MAX_KERNELS_PER_USER),
+      requestTimeoutMs: num(limits.requestTimeoutSeconds, 'limits.requestTimeoutSeconds', 30, 1) * 1000
     },
     logLevel: logLevel as GatewayConfig['logLevel']
   };
+  if (config.backend === 'local' && users.length > 1 && !config.local.usersTrustEachOther) {
+    throw new ConfigError(
+      `the local backend runs every kernel as the gateway's own OS user, so each of the ${users.length} users could read ` +
+        "the others' kernel keys and the gateway's tokens: use --backend kubernetes for several users, " +
+        'or configure one user (local.usersTrustEachOther: true only if they all trust each other)'
+    );
+  }
   return deepFreeze(config);
 }
+
+/** Kernels one user may hold at once unless `limits.maxKernelsPerUser` says otherwise. */
+export const DEFAULT_MAX_KERNELS_PER_USER = 10;
 
 function readYaml(readFile: (p: string) => string, path: string): Obj {
   let text: string;
@@ -133,7 +146,7 @@ function parseProfiles(raw: unknown): Record<string, Profile> {
     profiles[id] = {
       id,
       displayName: str(p.displayName, `${path}.displayName`, id),
-      spark: p.spark === undefined ? true : p.spark === true,
+      spark: bool(p.spark, `${path}.spark`, true),
       sizing: parseSizing(p, path)
     };
   }

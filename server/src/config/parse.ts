@@ -27,6 +27,16 @@ export function str(x: unknown, path: string, fallback?: string): string {
   return x;
 }
 
+export function bool(x: unknown, path: string, fallback: boolean): boolean {
+  if (x === undefined) {
+    return fallback;
+  }
+  if (typeof x !== 'boolean') {
+    throw new ConfigError(`${path} must be true or false (got ${JSON.stringify(x)})`);
+  }
+  return x;
+}
+
 export function int(x: unknown, path: string, fallback: number, min = 0): number {
   if (x === undefined) {
     return fallback;

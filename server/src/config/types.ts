@@ -65,6 +65,12 @@ export interface LocalBackendConfig {
   launcher: string;
   /** Working directory of kernels when the client does not send one. */
   workingDir: string;
+  /**
+   * Local kernels all run as the gateway's OS user, so any kernel can read every other kernel's
+   * key and the gateway's config: several users are refused unless the operator says they trust
+   * each other (tests, a team sharing one machine).
+   */
+  usersTrustEachOther: boolean;
 }
 
 /** Kubernetes backend: images, identities and placement of kernel pods (README "Deploying"). */
@@ -112,6 +118,8 @@ export interface LimitsOfInput {
   maxWsMessageBytes: number;
   /** Max kernels per user (0 = unlimited). */
   maxKernelsPerUser: number;
+  /** Time a client has to send a whole request (headers and body); slow or stalled clients get 408. */
+  requestTimeoutMs: number;
 }
 
 export interface GatewayConfig {

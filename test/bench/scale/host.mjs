@@ -33,9 +33,10 @@ const { createLogger } = await load('log.js');
 // each); --zmq-max-sockets overrides it for experiments.
 configureZmq({ maxSockets: values['zmq-max-sockets'] ? Number(values['zmq-max-sockets']) : 16384 });
 const config = loadConfig({
-  flags: { host: '127.0.0.1', port: 0 },
+  flags: { host: '127.0.0.1', port: 0, config: 'scale.yaml' },
   env: { SPARKGATE_TOKEN: values.token, SPARKGATE_PYTHON: values.python },
-  readFile: () => '',
+  // One user holds every kernel here: lift the per-user default (10).
+  readFile: () => 'limits: {maxKernelsPerUser: 0}\n',
   defaults: { python: values.python, launcher: '/nonexistent', workingDir: process.cwd() }
 });
 const backend = new MiniKernelBackend({ python: values.python, capacity: Number(values.capacity) });

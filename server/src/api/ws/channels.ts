@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { identify } from '../../auth/middleware.js';
-import { statusOf } from '../../errors.js';
+import { describeError, InputError, NotFoundError } from '../../errors.js';
 import type { Kernel } from '../../kernels/kernel.js';
 import type { KernelManager } from '../../kernels/manager.js';
 import { V1_PROTOCOL, type WsProtocol } from '../../kernels/protocol/messages.js';
@@ -46,14 +46,20 @@ export function attachKernelWebsockets(options: KernelWebsocketOptions): WebSock
   const pattern = new RegExp(`^${escape(options.basePath)}/api/kernels/([^/]+)/channels$`);
 
   options.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://gateway.invalid');
+    } catch {
+      refuse(socket, describeError(new InputError('the request URL cannot be parsed')));
+      return;
+    }
     if (options.passThrough?.(url.pathname)) {
       return;
     }
     try {
       const match = pattern.exec(url.pathname);
       if (!match) {
-        throw Object.assign(new Error(`no websocket at ${url.pathname}; kernels are at /api/kernels/{id}/channels`), { status: 404 });
+        throw new NotFoundError(`no websocket at ${url.pathname}; kernels are at /api/kernels/{id}/channels`);
       }
       const identity = identify(options.auth, req);
       const id = decodeURIComponent(match[1] ?? '');
@@ -63,7 +69,7 @@ export function attachKernelWebsockets(options: KernelWebsocketOptions): WebSock
         connect(ws, socket, kernel, url.searchParams.get('session_id'), options, logger);
       });
     } catch (error) {
-      refuse(socket, statusOf(error), (error as Error).message);
+      refuse(socket, describeError(error));
     }
   });
   return wss;
@@ -134,8 +140,8 @@ function connect(
   ws.on('error', error => logger.debug('websocket error', { kernel: kernel.id, error }));
 }
 
-function refuse(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ reason: STATUS_CODES[status] ?? 'Error', message });
+function refuse(socket: Duplex, { status, reason, message }: { status: number; reason: string; message: string }): void {
+  const body = JSON.stringify({ reason, message });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`

@@ -36,12 +36,34 @@ describe('config/load', () => {
       expect(config.port).toBe(0);
     });
 
+    it('should refuse several users on the local backend, where kernels share one OS user (issue 10)', () => {
+      const twoUsers = 'users:\n  - {name: a, tenant: t, token: ta}\n  - {name: b, tenant: t, token: tb}\ntenants:\n  t: {}\n';
+      expect(() => load(twoUsers)).toThrow(
+        /the local backend runs every kernel as the gateway's own OS user, so each of the 2 users could read the others' kernel keys and the gateway's tokens: use --backend kubernetes for several users/
+      );
+      expect(load(`${twoUsers}local: {usersTrustEachOther: true}\n`).users).toHaveLength(2);
+      expect(load(twoUsers, { flags: { config: 'gw.yaml', backend: 'kubernetes' } }).users).toHaveLength(2);
+      expect(() => load('local: {usersTrustEachOther: "yes"}\n')).toThrow('local.usersTrustEachOther must be true or false (got "yes")');
+    });
+
+    it('should protect the service by default: kernels per user and request timeouts (issue 10)', () => {
+      const config = load(null);
+      expect(config.input.maxKernelsPerUser).toBe(10);
+      expect(config.input.requestTimeoutMs).toBe(30_000);
+      expect(load('limits: {maxKernelsPerUser: 0, requestTimeoutSeconds: 5}\n').input).toMatchObject({ maxKernelsPerUser: 0, requestTimeoutMs: 5000 });
+    });
+
+    it('should refuse a profile whose spark flag is not a boolean', () => {
+      expect(() => load('profiles:\n  p: {spark: "yes"}\n')).toThrow('profiles.p.spark must be true or false (got "yes")');
+    });
+
     it('should refuse to start without a token in single-user mode', () => {
       expect(() => load(null, { env: {} })).toThrow(/SPARKGATE_TOKEN is not set/);
     });
 
     it('should parse users, tenants, limits and profiles with memory units', () => {
       const config = load(`
+backend: kubernetes
 users:
   - {name: alice, tenant: team-a, token: a-token}
   - {name: bob, tenant: team-b, tokenSha256: ${sha256('b-token').toString('hex')}}
