@@ -14,6 +14,7 @@ import { parseArgs, USAGE } from './config/args.js';
 import { ConfigError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
+import { installCrashGuard } from './crashGuard.js';
 import { createGateway } from './gateway.js';
 import { configureZmq, createZmqChannels } from './kernels/channels/zmqChannels.js';
 import { createLogger, type Logger } from './log.js';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
     logger,
     version: readVersion()
   });
+  // Nothing uncaught ends the gateway silently (crashGuard.ts says what happens instead).
+  installCrashGuard({ source: process, logger, stop: () => gateway.stop(), exit: code => process.exit(code) });
   // Pods outlive the gateway: take over the kernels an earlier gateway process left running.
   const adopted = await gateway.kernels.adoptRunning();
   if (adopted > 0) {

@@ -1,0 +1,56 @@
+/**
+ * What the gateway does about errors nobody caught, so none ends it silently.
+ *
+ * - An unhandled promise rejection is a missed `catch` on some path (a late reply, a closed
+ *   socket): it is logged with its stack and the gateway keeps serving.
+ * - An uncaught exception leaves the process in a state nobody can vouch for (Node's own advice
+ *   is not to resume): it is logged with its stack, then the gateway stops the way SIGTERM stops
+ *   it — local kernels are shut down, pods are let go for the next gateway to adopt — and exits
+ *   with code 1, so its supervisor (systemd, Kubernetes) restarts it. No kernel is left unowned.
+ */
+import type { Logger } from './log.js';
+
+/** The part of `process` the guard listens to (an EventEmitter in tests). */
+export interface CrashSource {
+  on(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;
+  on(event: 'uncaughtException', listener: (error: Error, origin: string) => void): unknown;
+}
+
+export interface CrashGuardOptions {
+  source: CrashSource;
+  logger: Logger;
+  /** Stops the gateway gracefully (idempotent). */
+  stop: () => Promise<void>;
+  exit: (code: number) => void;
+  /** Longest wait for `stop` before exiting anyway. */
+  graceMs?: number;
+}
+
+/** Installs the handlers; see the module comment for the policy. */
+export function installCrashGuard(options: CrashGuardOptions): void {
+  const { logger } = options;
+  let exiting = false;
+  options.source.on('unhandledRejection', reason => {
+    logger.error('unhandled promise rejection; still serving', { error: reason });
+  });
+  options.source.on('uncaughtException', (error, origin) => {
+    logger.error('uncaught exception; stopping so that the supervisor restarts the gateway', { error, origin });
+    if (exiting) {
+      return;
+    }
+    exiting = true;
+    const timer = setTimeout(() => options.exit(1), options.graceMs ?? 30_000);
+    timer.unref?.();
+    void options.stop().then(
+      () => {
+        clearTimeout(timer);
+        options.exit(1);
+      },
+      (stopError: unknown) => {
+        logger.error('stop after an uncaught exception failed', { error: stopError });
+        clearTimeout(timer);
+        options.exit(1);
+      }
+    );
+  });
+}
