@@ -405,6 +405,12 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
       kernel.unbindChannels();
       kernel.setState('dead', `kernel process ended (${exit.code ?? exit.signal}): ${exit.reason.split('\n').slice(-3).join(' ')}`);
       kernel.broadcastStatus('dead');
+      // Clean up what the dead kernel leaves at once (its JVM and key directory locally; the ended
+      // pod and the Secret, Service and policy it owns on Kubernetes); it stays listed as dead.
+      launched.terminate(0).then(
+        () => this._logger.info('dead kernel cleaned up', { kernel: kernel.id }),
+        (error: unknown) => this._logger.warn('could not clean up a dead kernel', { kernel: kernel.id, error })
+      );
     });
   }
 
