@@ -12,7 +12,7 @@ import { KubernetesBackend } from '../../../server/src/backends/kubernetes/backe
 import { loadConfig } from '../../../server/src/config/load.js';
 import { createGateway, type Gateway } from '../../../server/src/gateway.js';
 import { createZmqChannels } from '../../../server/src/kernels/channels/zmqChannels.js';
-import { createLogger } from '../../../server/src/log.js';
+import { createLogger, type Logger } from '../../../server/src/log.js';
 import { applyManifests, applyTenant, GATEWAY_MANIFEST, parseManifests, type Cluster, type ClusterOptions } from '../harness/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -79,8 +79,16 @@ export interface K8sGateway {
   stop(): Promise<void>;
 }
 
-/** Sets up tenants (manifests applied) and starts a gateway with the Kubernetes backend on 127.0.0.1. */
-export async function startK8sGateway(cluster: Cluster, yaml: string, tenants: Record<string, { gpuQuota?: number }>): Promise<K8sGateway> {
+/**
+ * Sets up tenants (manifests applied) and starts a gateway with the Kubernetes backend on 127.0.0.1.
+ * `options.logger` receives the gateway's log (default: silent unless SPARKGATE_TEST_LOG is set).
+ */
+export async function startK8sGateway(
+  cluster: Cluster,
+  yaml: string,
+  tenants: Record<string, { gpuQuota?: number }>,
+  options: { logger?: Logger } = {}
+): Promise<K8sGateway> {
   await applyGatewayIdentity(cluster);
   for (const [namespace, quota] of Object.entries(tenants)) {
     await applyTenant(cluster, { namespace, withGatewayRole: false, ...quota });
@@ -92,7 +100,7 @@ export async function startK8sGateway(cluster: Cluster, yaml: string, tenants: R
     defaults: { python, launcher: '', workingDir: repoRoot, version: 'test' }
   });
   const kubeConfig = await gatewayKubeConfig(cluster);
-  const logger = createLogger({ level: process.env.SPARKGATE_TEST_LOG ? 'debug' : 'silent' });
+  const logger = options.logger ?? createLogger({ level: process.env.SPARKGATE_TEST_LOG ? 'debug' : 'silent' });
   const gateway = createGateway({
     config,
     backend: new KubernetesBackend({

@@ -14,7 +14,7 @@ import type { Sizing } from '../../config/types.js';
 import type { Backend, ClusterStatus, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
 import { ANNOTATIONS, buildDriverObjects, driverPodName, LABELS } from './objects.js';
 import { driverState, executorStatus, podGpus, type DriverState } from './podStatus.js';
-import { PodWatch } from './podWatch.js';
+import { listWatchInformers, PodWatch, type PodWatchOptions } from './podWatch.js';
 
 export interface KubernetesBackendOptions {
   config: KubernetesBackendConfig;
@@ -24,6 +24,8 @@ export interface KubernetesBackendOptions {
   /** The namespace of a tenant's kernels. */
   namespaceOf: (tenant: string) => string;
   logger: Logger;
+  /** Overrides for the pod watch (informer factory, restart back-off, clock); tests use them. */
+  podWatch?: Partial<Omit<PodWatchOptions, 'logger'>>;
 }
 
 /**
@@ -35,15 +37,19 @@ export class KubernetesBackend implements Backend {
   readonly kernelsOutliveGateway = true;
 
   constructor(private readonly _o: KubernetesBackendOptions) {
-    this._pods = new PodWatch(_o.kubeConfig, _o.core, _o.logger.child({ component: 'podWatch' }));
+    this._pods = new PodWatch({
+      informerFactory: listWatchInformers(_o.kubeConfig, _o.core),
+      ..._o.podWatch,
+      logger: _o.logger.child({ component: 'podWatch' })
+    });
   }
 
   async launch(request: LaunchRequest): Promise<LaunchedKernel> {
     const o = this._o;
     const namespace = o.namespaceOf(request.owner.tenant);
-    await this._pods.watch(namespace).catch((error: unknown) => {
-      throw apiError(error, `watch pods in namespace ${namespace}`);
-    });
+    // Rejects at once, naming the namespace and the cause, when its watch cannot be established:
+    // without the watch the launch could only wait for the start timeout.
+    await this._pods.watch(namespace);
     const objects = buildDriverObjects({
       kernelId: request.kernelId,
       podName: driverPodName(request.kernelId, randomSuffix()),
@@ -101,9 +107,11 @@ export class KubernetesBackend implements Backend {
   async discover(namespaces: readonly string[]): Promise<DiscoveredKernel[]> {
     const found: DiscoveredKernel[] = [];
     for (const namespace of new Set(namespaces)) {
-      await this._pods.watch(namespace).catch((error: unknown) => {
-        throw apiError(error, `watch pods in namespace ${namespace}`);
-      });
+      // One tenant's broken namespace must not keep the gateway from serving the others: the pod
+      // watch has logged why, keeps retrying, and fails launches there with the same message.
+      if (!(await this._pods.watch(namespace).then(() => true, () => false))) {
+        continue;
+      }
       for (const pod of this._pods.list(namespace, 'driver')) {
         const name = pod.metadata?.name ?? '';
         const uid = pod.metadata?.uid ?? '';

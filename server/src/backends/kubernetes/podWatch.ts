@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { type CoreV1Api, type KubeConfig, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
+import { ApiException, type CoreV1Api, type KubeConfig, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
+import { ServiceUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { Backoff, type BackoffOptions, defaultDelay } from '../../util/retry.js';
 import { LABELS, MANAGED_SELECTOR } from './objects.js';
 
 export interface PodWatchEvents {
@@ -9,56 +11,110 @@ export interface PodWatchEvents {
 }
 
 /**
+ * The part of an informer PodWatch uses; the k8s client's `ListWatch<V1Pod>` is one. Like
+ * `ListWatch`, `start()` resolves once its list and watch are up, or after it emitted `error`.
+ */
+export interface PodInformer {
+  on(verb: 'add' | 'update' | 'delete', cb: (pod: V1Pod) => void): void;
+  on(verb: 'error', cb: (error?: unknown) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  get(name: string, namespace?: string): V1Pod | undefined;
+  list(namespace?: string): readonly V1Pod[];
+}
+
+/** Options of {@link PodWatch}. */
+export interface PodWatchOptions {
+  /** Makes the (not yet started) informer of one namespace; see {@link listWatchInformers}. */
+  informerFactory: (namespace: string) => PodInformer;
+  logger: Logger;
+  /** Restart back-off (with `random` and `delay` for tests). Default 1 s doubling to 30 s, jittered. */
+  backoff?: BackoffOptions;
+  /** Milliseconds clock. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** How the watch of one namespace stands. */
+export interface NamespaceWatchState {
+  /** `starting`: first list pending; `ready`: cache filled and watching; `failed`: last attempt failed, retrying. */
+  state: 'starting' | 'ready' | 'failed';
+  /** Why the last attempt failed (`failed` only). */
+  error: ServiceUnavailableError | null;
+  /** Failed attempts in a row. */
+  failures: number;
+  /** When `state` was entered (clock of the options): for `failed`, failing since. */
+  since: number;
+}
+
+/** Informers over the Kubernetes API: list + watch of sparkgate's pods in one namespace. */
+export function listWatchInformers(kc: KubeConfig, core: CoreV1Api): (namespace: string) => PodInformer {
+  const watch = new Watch(kc);
+  return namespace =>
+    new ListWatch<V1Pod>(
+      `/api/v1/namespaces/${namespace}/pods`,
+      watch,
+      () => core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
+      false,
+      MANAGED_SELECTOR
+    );
+}
+
+/**
  * One informer (list + watch) per tenant namespace, selecting the pods sparkgate manages: drivers
  * and the executors Spark creates for them. Everything the backend knows about pods comes from
  * here, so the API server sees one watch per namespace however many kernels sit idle.
+ *
+ * A namespace whose watch cannot be established (missing namespace, missing RoleBinding, API
+ * down) is logged once as an error, retried with back-off, and `watch()` rejects for it with the
+ * cause, so only that tenant's launches fail and every other namespace keeps working.
  */
 export class PodWatch extends EventEmitter<PodWatchEvents> {
-  constructor(
-    private readonly _kc: KubeConfig,
-    private readonly _core: CoreV1Api,
-    private readonly _logger: Logger
-  ) {
+  constructor(options: PodWatchOptions) {
     super();
     this.setMaxListeners(0);
+    this._o = options;
+    this._now = options.now ?? Date.now;
   }
 
-  /** Starts watching `namespace` (once) and resolves when its first list is in the cache. */
+  /**
+   * Starts watching `namespace` (once) and resolves when its first list is in the cache; rejects
+   * with a {@link ServiceUnavailableError} naming the namespace and cause when it cannot be.
+   * In a failed namespace a call tries again at once (at most once per initial back-off delay),
+   * so a namespace the platform team just fixed works on the next launch.
+   */
   watch(namespace: string): Promise<void> {
-    let entry = this._informers.get(namespace);
-    if (!entry) {
-      const informer = new ListWatch<V1Pod>(
-        `/api/v1/namespaces/${namespace}/pods`,
-        new Watch(this._kc),
-        () => this._core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
-        false,
-        MANAGED_SELECTOR
-      );
-      informer.on('add', pod => this.emit('pod', pod, false));
-      informer.on('update', pod => this.emit('pod', pod, false));
-      informer.on('delete', pod => this.emit('pod', pod, true));
-      informer.on('error', (error: unknown) => {
-        if (this._stopped) {
-          return;
-        }
-        // ListWatch stops on errors (API server restart, expired resourceVersion): re-list after a pause.
-        this._logger.warn('pod watch failed; restarting', { namespace, error: String(error) });
-        setTimeout(() => void informer.start().catch(() => undefined), 1000).unref();
-      });
-      entry = { informer, started: informer.start() };
-      entry.started.catch(() => this._informers.delete(namespace));
-      this._informers.set(namespace, entry);
+    if (this._stopped) {
+      return Promise.reject(new ServiceUnavailableError(`cannot watch pods in namespace ${namespace}: the gateway is stopping`));
     }
-    return entry.started;
+    const entry = this._entries.get(namespace) ?? this._add(namespace);
+    switch (entry.state) {
+      case 'ready':
+        return Promise.resolve();
+      case 'starting':
+        return this._attempt(entry);
+      case 'failed':
+        // Launches alone must not hammer a broken namespace: within the first delay, the last answer stands.
+        if (!entry.attempt && entry.error && this._now() - entry.failedAt < this._retryFloorMs) {
+          return Promise.reject(entry.error);
+        }
+        return this._attempt(entry);
+    }
   }
 
+  /** How the watch of `namespace` stands; `undefined` when it was never asked for. */
+  state(namespace: string): NamespaceWatchState | undefined {
+    const entry = this._entries.get(namespace);
+    return entry && { state: entry.state, error: entry.error, failures: entry.failures, since: entry.since };
+  }
+
+  /** A managed pod from the cache of `namespace`'s informer. */
   pod(namespace: string, name: string): V1Pod | undefined {
-    return this._informers.get(namespace)?.informer.get(name, namespace);
+    return this._entries.get(namespace)?.informer.get(name, namespace);
   }
 
   /** Managed pods of a namespace with the given component label (`driver` or `executor`). */
   list(namespace: string, component: 'driver' | 'executor', kernelId?: string): V1Pod[] {
-    const informer = this._informers.get(namespace)?.informer;
+    const informer = this._entries.get(namespace)?.informer;
     if (!informer) {
       return [];
     }
@@ -69,10 +125,215 @@ export class PodWatch extends EventEmitter<PodWatchEvents> {
 
   async dispose(): Promise<void> {
     this._stopped = true;
-    await Promise.all([...this._informers.values()].map(e => e.informer.stop().catch(() => undefined)));
-    this._informers.clear();
+    const entries = [...this._entries.values()];
+    this._entries.clear();
+    for (const entry of entries) {
+      entry.retry?.abort();
+    }
+    await Promise.all(entries.map(e => e.informer.stop().catch(() => undefined)));
   }
 
-  private readonly _informers = new Map<string, { informer: ListWatch<V1Pod>; started: Promise<void> }>();
+  private _add(namespace: string): Entry {
+    const informer = this._o.informerFactory(namespace);
+    const entry: Entry = {
+      namespace,
+      informer,
+      backoff: new Backoff(this._o.backoff),
+      state: 'starting',
+      error: null,
+      failures: 0,
+      since: this._now(),
+      failedAt: 0,
+      starting: false,
+      attempt: null,
+      attemptError: undefined,
+      retry: null
+    };
+    informer.on('add', pod => this.emit('pod', pod, false));
+    informer.on('update', pod => this.emit('pod', pod, false));
+    informer.on('delete', pod => this.emit('pod', pod, true));
+    informer.on('error', (error?: unknown) => {
+      if (this._stopped || this._entries.get(namespace) !== entry) {
+        return;
+      }
+      if (entry.starting) {
+        // ListWatch reports a failed list or watch request here, and start() still resolves.
+        entry.attemptError ??= error ?? new Error('unknown error');
+        return;
+      }
+      // A running watch ended with an error (API server restart, connection reset, RBAC revoked);
+      // ListWatch does not retry those itself. The cache stays until the restart re-lists.
+      const inMs = this._scheduleRetry(entry);
+      this._o.logger.warn('pod watch broke; restarting', { namespace, error: reasonOf(error), retryInMs: inMs });
+    });
+    this._entries.set(namespace, entry);
+    return entry;
+  }
+
+  /** One start of the informer (shared by concurrent callers); settles the entry's state. */
+  private _attempt(entry: Entry): Promise<void> {
+    if (entry.attempt) {
+      return entry.attempt;
+    }
+    entry.retry?.abort();
+    entry.retry = null;
+    entry.attemptError = undefined;
+    // Set before start() runs: an informer may emit its error before its first await.
+    entry.starting = true;
+    const run = async (): Promise<void> => {
+      try {
+        await entry.informer.start();
+      } catch (error) {
+        entry.attemptError ??= error;
+      }
+      entry.starting = false;
+      entry.attempt = null;
+      if (this._stopped || this._entries.get(entry.namespace) !== entry) {
+        throw new ServiceUnavailableError(`cannot watch pods in namespace ${entry.namespace}: the gateway is stopping`);
+      }
+      if (entry.attemptError === undefined) {
+        return this._succeeded(entry);
+      }
+      throw this._failed(entry, entry.attemptError);
+    };
+    entry.attempt = run();
+    return entry.attempt;
+  }
+
+  private _succeeded(entry: Entry): void {
+    if (entry.state === 'failed') {
+      this._o.logger.info('pod watch established', { namespace: entry.namespace, afterFailedAttempts: entry.failures });
+    }
+    entry.backoff.reset();
+    entry.state = 'ready';
+    entry.error = null;
+    entry.failures = 0;
+    entry.since = this._now();
+  }
+
+  private _failed(entry: Entry, cause: unknown): ServiceUnavailableError {
+    const error = watchFailure(entry.namespace, cause);
+    const first = entry.state !== 'failed' || entry.error?.message !== error.message;
+    if (entry.state !== 'failed') {
+      entry.since = this._now();
+    }
+    entry.state = 'failed';
+    entry.error = error;
+    entry.failures++;
+    entry.failedAt = this._now();
+    const inMs = this._scheduleRetry(entry);
+    // One error line per new cause, not one per retry: a broken namespace may stay broken for days.
+    const fields = { namespace: entry.namespace, failures: entry.failures, retryInMs: inMs };
+    if (first) {
+      this._o.logger.error(error.message, fields);
+    } else {
+      this._o.logger.debug('pod watch still failing', fields);
+    }
+    return error;
+  }
+
+  /** Starts the informer again after the next back-off delay; returns that delay. */
+  private _scheduleRetry(entry: Entry): number {
+    entry.retry?.abort();
+    const controller = new AbortController();
+    entry.retry = controller;
+    const ms = entry.backoff.next();
+    (this._o.backoff?.delay ?? defaultDelay)(ms, controller.signal).then(
+      () => {
+        if (entry.retry === controller && !this._stopped) {
+          entry.retry = null;
+          this._attempt(entry).catch(() => undefined);
+        }
+      },
+      () => undefined
+    );
+    return ms;
+  }
+
+  private get _retryFloorMs(): number {
+    return this._o.backoff?.initialMs ?? 1000;
+  }
+
+  private readonly _o: PodWatchOptions;
+  private readonly _now: () => number;
+  private readonly _entries = new Map<string, Entry>();
   private _stopped = false;
+}
+
+interface Entry {
+  namespace: string;
+  informer: PodInformer;
+  backoff: Backoff;
+  state: NamespaceWatchState['state'];
+  error: ServiceUnavailableError | null;
+  failures: number;
+  since: number;
+  /** When the last attempt failed. */
+  failedAt: number;
+  /** True while the informer's start() runs. */
+  starting: boolean;
+  /** The informer start in flight, if any. */
+  attempt: Promise<void> | null;
+  /** The first error the informer emitted during the attempt in flight. */
+  attemptError: unknown;
+  /** Aborts the pending delayed restart. */
+  retry: AbortController | null;
+}
+
+/**
+ * What a failed list or watch of a namespace's pods means for an operator: a 503 (the gateway's
+ * deployment, not the user, is at fault) naming the namespace, the API server's reason and the fix.
+ */
+export function watchFailure(namespace: string, error: unknown): ServiceUnavailableError {
+  const cannot = `cannot watch pods in namespace ${namespace}`;
+  const code = statusCodeOf(error);
+  const reason = reasonOf(error);
+  const options = { cause: error };
+  switch (code) {
+    case 403:
+      // With the gateway bound only by RoleBindings, a namespace that does not exist answers 403 too.
+      return new ServiceUnavailableError(
+        `${cannot}: forbidden: ${reason}; the namespace may not exist or may lack the gateway's RoleBinding (apply images/deploy/tenant.yaml for it)`,
+        options
+      );
+    case 401:
+      return new ServiceUnavailableError(`${cannot}: unauthorized: ${reason}; check the gateway's service account token or kubeconfig`, options);
+    case 404:
+      return new ServiceUnavailableError(`${cannot}: not found: ${reason}; the platform team must create it (images/deploy/tenant.yaml)`, options);
+    case undefined:
+      return new ServiceUnavailableError(`${cannot}: Kubernetes API unreachable: ${reason}`, options);
+    default:
+      return new ServiceUnavailableError(`${cannot}: Kubernetes API answered ${code}: ${reason}`, options);
+  }
+}
+
+/** The HTTP status of a failed list (`ApiException.code`) or watch request (`statusCode`). */
+function statusCodeOf(error: unknown): number | undefined {
+  if (error instanceof ApiException) {
+    return error.code;
+  }
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof statusCode === 'number' ? statusCode : undefined;
+}
+
+/** The API server's own words (its Status `message`), else the error's message. */
+function reasonOf(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body: unknown = error.body;
+    const parsed = typeof body === 'string' ? parseJson(body) : body;
+    const message = (parsed as { message?: unknown } | null)?.message;
+    if (typeof message === 'string') {
+      return message;
+    }
+    return typeof body === 'string' && body ? body.slice(0, 500) : `HTTP ${error.code}`;
+  }
+  return error instanceof Error ? error.message.slice(0, 500) : String(error);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
