@@ -276,6 +276,40 @@ for ns in ("tenant-b", "tenant-a"):
     expect(cluster2.body).toMatchObject({ state: 'ready', executors: { ready: 2 }, gpus: { held: 3 } });
   }, 120_000);
 
+  it('should clean up a driver whose kernel exited, without anyone deleting it, and restart it under the same id (issue 10)', async () => {
+    const started = await call(BOB, 'POST', '/api/kernels', { name: 'small' });
+    expectStatus(started, 201);
+    const id = started.body.id as string;
+    const selector = `${KERNEL_ID}=${id}`;
+    const owned = async () =>
+      [
+        ...(await core.listNamespacedPod({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `pod/${o.metadata?.name}`),
+        ...(await core.listNamespacedSecret({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `secret/${o.metadata?.name}`),
+        ...(await core.listNamespacedService({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `service/${o.metadata?.name}`),
+        ...(await cluster.kubeConfig.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: 'tenant-b', labelSelector: selector })).items.map(
+          o => `networkpolicy/${o.metadata?.name}`
+        )
+      ];
+    expect((await owned()).length).toBeGreaterThanOrEqual(4);
+
+    // The driver container's main process exits, as a crash would end it.
+    const socket = await KernelSocket.open(gw.wsUrl, id, BOB);
+    socket.send('shell', 'execute_request', { code: 'import os; os._exit(3)', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+    await socket.waitFor(() => socket.received.some(m => m.header.msg_type === 'status' && m.content.execution_state === 'dead'), 60_000, 'dead status');
+    socket.close();
+    const model = await call(BOB, 'GET', `/api/kernels/${id}`);
+    expect(model.body).toMatchObject({ id, execution_state: 'dead', reason: expect.stringMatching(/^kernel process ended \(3\)/) });
+    // Pod, Secret, Service and NetworkPolicy go while the kernel stays listed as dead.
+    expect(await settle(owned, [], 30_000)).toEqual([]);
+    expect((await call(BOB, 'GET', '/api/kernels')).body.map((k: { id: string }) => k.id)).toContain(id);
+
+    const restarted = await call(BOB, 'POST', `/api/kernels/${id}/restart`);
+    expectStatus(restarted, 200);
+    expect((await execute(BOB, id, '6*7')).result).toBe('42');
+    expect((await call(BOB, 'DELETE', `/api/kernels/${id}`)).status).toBe(204);
+    expect(await settle(owned, [], 30_000)).toEqual([]);
+  }, 300_000);
+
   it('should remove driver, executors, Secret and Service within 30 s of deleting the kernel', async () => {
     expect((await podsOf('tenant-a', aliceKernel)).length).toBeGreaterThanOrEqual(3);
     expect((await call(ALICE, 'DELETE', `/api/kernels/${aliceKernel}`)).status).toBe(204);

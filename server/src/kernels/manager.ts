@@ -5,6 +5,7 @@ import type { Backend, LaunchedKernel } from '../backends/types.js';
 import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
 import { ConflictError, GatewayError, KernelLaunchError, KernelStartTimeoutError, LimitExceededError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { Backoff } from '../util/retry.js';
 import type { KernelChannelsFactory } from './channels/types.js';
 import { Kernel } from './kernel.js';
 import { addUsage, assertWithinLimits, NO_USAGE, totalsOf, type Usage } from './sizing.js';
@@ -371,7 +372,9 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     const started = Date.now();
     let replied = false;
     let nextAsk = 0;
-    for (let attempt = 0; ; ) {
+    // Re-asks back off (250 ms doubling to 2 s) with the gateway's one retry policy.
+    const reAsk = new Backoff({ initialMs: 250, maxMs: 2000, jitter: 0.25 });
+    for (;;) {
       if (signal.aborted) {
         throw signal.reason;
       }
@@ -388,7 +391,7 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
         void kernel.request('shell', 'kernel_info_request', {}, this._o.config.kernels.startTimeoutMs).then(reply => {
           replied ||= reply !== null;
         });
-        nextAsk = Date.now() + Math.min(250 * 2 ** attempt++, 2000);
+        nextAsk = Date.now() + reAsk.next();
       }
       // Readiness has no single event (reply and iopub may come in either order): check often, briefly.
       await Promise.race([new Promise(resolve => setTimeout(resolve, 20)), exit]);

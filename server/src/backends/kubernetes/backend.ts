@@ -5,7 +5,7 @@ import {
   GatewayError,
   KernelLaunchError,
   KernelUnschedulableError,
-  LimitExceededError,
+  QuotaExceededError,
   ServiceUnavailableError
 } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -237,6 +237,8 @@ export class KubernetesBackend implements Backend {
     let resolveExit!: (exit: KernelExit) => void;
     const exited = new Promise<KernelExit>(resolve => (resolveExit = resolve));
     let gone = false;
+    // An ended pod still exists (and owns its Secret, Service and policy) until it is deleted.
+    let podDeleted = false;
     const follow = (pod: V1Pod, deleted: boolean): void => {
       const labels = pod.metadata?.labels ?? {};
       if (labels[LABELS.kernelId] !== kernel.kernelId) {
@@ -246,6 +248,7 @@ export class KubernetesBackend implements Backend {
         const state = driverState(pod);
         if (deleted || state.kind === 'ended') {
           gone = true;
+          podDeleted = deleted;
           pods.off('pod', follow);
           logger.info('driver pod ended', { deleted, state: state.kind });
           resolveExit({
@@ -276,7 +279,7 @@ export class KubernetesBackend implements Backend {
       },
       terminate: graceMs =>
         (terminating ??= (async () => {
-          if (!gone) {
+          if (!podDeleted) {
             await deletePod(Math.ceil(graceMs / 1000));
           }
           // The pod is gone once the informer says so (the kubelet has stopped its containers).
@@ -356,7 +359,7 @@ export function apiError(error: unknown, doing: string): GatewayError {
   if (error instanceof ApiException) {
     const message = apiMessage(error);
     if (error.code === 403 && /exceeded quota/i.test(message)) {
-      return new LimitExceededError(`the namespace's ResourceQuota refuses this kernel: ${message}`);
+      return new QuotaExceededError(`the namespace's ResourceQuota refuses this kernel: ${message}`);
     }
     if (error.code === 404 && /namespaces? "?[^"]*"? not found/i.test(message)) {
       return new ServiceUnavailableError(`cannot ${doing}: ${message}; the platform team must create it (images/deploy/tenant.yaml)`);
