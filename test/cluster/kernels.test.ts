@@ -135,7 +135,9 @@ describe('cluster/kubernetes backend', () => {
     const service = await core.readNamespacedService({ name: pod.metadata!.name!, namespace: 'tenant-a' });
     expect(service.spec?.clusterIP).toBe('None');
     const policies = await cluster.kubeConfig.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: 'tenant-a' });
-    expect(policies.items.map(p => p.metadata?.name)).toContain(`${pod.metadata!.name}-own`);
+    const own = policies.items.find(p => p.metadata?.name === `${pod.metadata!.name}-own`);
+    // Only the kernel's own pods may reach its Spark ports (the API server stored the `from`; issue 10).
+    expect(own?.spec?.ingress?.[0]?._from).toEqual([{ podSelector: { matchLabels: { [KERNEL_ID]: aliceKernel } } }]);
 
     const run = await execute(ALICE, aliceKernel, '1+1');
     expect(run.result).toBe('2');

@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePorts } from '../../server/src/backends/local/ports.js';
 import { api, python, repoRoot, startGateway, type TestGateway } from '../integration/support/gateway.js';
 

@@ -121,7 +121,7 @@ describe('integration/one owner per request path (issue 10)', () => {
     const statuses: string[] = [];
     for (const route of routes) {
       for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD']) {
-        for (const headers of [{}, { Authorization: `token ${gw.token}` }, { Authorization: 'token wrong' }]) {
+        for (const headers of [{}, { Authorization: `token ${gw.token}` }, { Authorization: 'token wrong' }] as Record<string, string>[]) {
           const response = await fetch(gw.url + route, {
             method,
             headers,

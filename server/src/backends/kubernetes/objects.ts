@@ -260,7 +260,10 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
         policyTypes: ['Ingress'],
         ingress: [
           {
-            from: [{ podSelector: { matchLabels: { [LABELS.kernelId]: input.kernelId } } }],
+            // The client's model names this field `_from` (`from` is a keyword in its generator)
+            // and serializes only known names: a plain `from` was dropped, which left the ports
+            // open to every pod (issue 10).
+            _from: [{ podSelector: { matchLabels: { [LABELS.kernelId]: input.kernelId } } }],
             ports: [
               { protocol: 'TCP', port: DRIVER_PORTS.driver },
               { protocol: 'TCP', port: DRIVER_PORTS.blockManager }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+// Not exported from the package root; it is what the API clients run on every request body.
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { buildDriverObjects, driverPodName } from '../../../../server/src/backends/kubernetes/objects.js';
 import { driverState, executorStatus } from '../../../../server/src/backends/kubernetes/podStatus.js';
 import type { KubernetesBackendConfig, Sizing } from '../../../../server/src/config/types.js';
@@ -96,7 +98,10 @@ describe('buildDriverObjects', () => {
     const { networkPolicy, service } = build(sizing(0, 0));
     const policy = networkPolicy(owner);
     expect(policy.spec?.podSelector).toEqual({ matchLabels: { 'sparkgate.io/kernel-id': ID } });
-    expect(policy.spec?.ingress?.[0]?.from).toEqual([{ podSelector: { matchLabels: { 'sparkgate.io/kernel-id': ID } } }]);
+    expect(policy.spec?.ingress?.[0]?._from).toEqual([{ podSelector: { matchLabels: { 'sparkgate.io/kernel-id': ID } } }]);
+    // What goes to the API server: the client serializes only the fields its model knows.
+    const wire = ObjectSerializer.serialize(policy, 'V1NetworkPolicy', '') as { spec: { ingress: { from?: unknown }[] } };
+    expect(wire.spec.ingress[0]?.from).toEqual([{ podSelector: { matchLabels: { 'sparkgate.io/kernel-id': ID } } }]);
     expect(service(owner).spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
   });
 });
