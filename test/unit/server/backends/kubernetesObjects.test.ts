@@ -106,6 +106,27 @@ describe('buildDriverObjects', () => {
   });
 });
 
+describe('buildDriverObjects through the client serializer', () => {
+  /** The object with the client's renamed fields under their API names (`_from` → `from`). */
+  const apiNames = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(apiNames)
+      : x !== null && typeof x === 'object'
+        ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k === '_from' ? 'from' : k, apiNames(v)]))
+        : x;
+
+  it.each([
+    ['pod', 'V1Pod'],
+    ['secret', 'V1Secret'],
+    ['service', 'V1Service'],
+    ['networkPolicy', 'V1NetworkPolicy']
+  ] as const)('should send every field of the %s to the API server (none dropped by the models; issue 10)', (which, type) => {
+    const objects = build(sizing(1, 1));
+    const object = which === 'pod' ? objects.pod : objects[which](owner);
+    expect(ObjectSerializer.serialize(object, type, '')).toEqual(apiNames(JSON.parse(JSON.stringify(object))));
+  });
+});
+
 describe('driverState / executorStatus', () => {
   it("should report the scheduler's reason for an unschedulable pod", () => {
     const pod: V1Pod = {
