@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Install what is missing, idempotently: run first by `npm start` and `npm test`, so a fresh
 // clone on a fresh machine needs only Node, Python and Java. Plain Node, no npm dependencies
-// (it runs before `npm install`). Each step is skipped when a stamp says its inputs are unchanged:
-//   npm packages     node_modules/.sparkgate-stamp      (package-lock.json + package.json files)
+// (it runs before `npm ci`). It never writes a tracked file. Each step is skipped when a stamp
+// says its inputs are unchanged:
+//   npm packages     node_modules/.sparkgate-stamp      (package-lock.json + package.json files; npm ci)
 //   Python venv      .venv/.sparkgate-stamp             (requirements files + Python version)
 //   server build     node_modules/.sparkgate-build-server      (sources' paths/sizes/mtimes)
 //   extension build  node_modules/.sparkgate-build-extension
@@ -22,24 +23,55 @@ const python = checkPython();
 checkJava();
 
 // --- npm packages --------------------------------------------------------------------------
+// Always `npm ci`: it installs exactly package-lock.json and never writes a tracked file. When the
+// lock is out of step with a package.json, setup stops and says so instead of running `npm install`
+// (which would rewrite the lock and leave every fresh clone with a dirty tree; issue 11, item 4).
 const nodeModules = path.join(root, 'node_modules');
 const npmStampFile = path.join(nodeModules, '.sparkgate-stamp');
+const manifests = ['package.json', 'server/package.json', 'extension/package.json'];
 const npmInputs = () =>
-  sha256(...['package-lock.json', 'package.json', 'server/package.json', 'extension/package.json'].map((f) => fileHash(path.join(root, f))));
+  sha256(fileHash(path.join(root, 'package-lock.json')), ...manifests.map((f) => installFields(path.join(root, f))));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const npmQuiet = ['--no-audit', '--no-fund', '--loglevel=error'];
 
 if (!existsSync(nodeModules) || readStamp(npmStampFile) !== npmInputs()) {
   didWork = true;
-  const fresh = !existsSync(nodeModules) && existsSync(path.join(root, 'package-lock.json'));
-  say(`installing npm packages (${fresh ? 'npm ci' : 'npm install'})…`);
-  if (!fresh || capture(npm, ['ci', ...npmQuiet], { cwd: root }).status !== 0) {
-    // npm ci refuses a lock that is out of step with a package.json; install then fixes the lock.
-    if (fresh) say('npm ci failed (package-lock.json out of step with package.json?); running npm install instead…');
-    step(npm, ['install', ...npmQuiet], { what: 'npm install' });
+  if (!existsSync(path.join(root, 'package-lock.json'))) {
+    fail('package-lock.json is missing: run `npm install` once and commit package-lock.json.');
   }
+  say('installing npm packages (npm ci)…');
+  const ci = capture(npm, ['ci', ...npmQuiet], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+  if (ci.status !== 0) failNpmCi(ci);
   ensureNativeModules();
-  writeStamp(npmStampFile, npmInputs()); // after install: `npm install` may rewrite the lock
+  writeStamp(npmStampFile, npmInputs());
+}
+
+/**
+ * What of a package.json decides the install: everything but the scripts that are not install
+ * lifecycle scripts, so adding an `npm run` script does not wipe and reinstall node_modules.
+ */
+function installFields(file) {
+  if (!existsSync(file)) return 'missing';
+  const pkg = JSON.parse(readFileSync(file, 'utf8'));
+  const lifecycle = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare'];
+  pkg.scripts = Object.fromEntries(Object.entries(pkg.scripts ?? {}).filter(([k]) => lifecycle.includes(k)));
+  return sha256(JSON.stringify(pkg));
+}
+
+/** One line that says what to run; npm's own error lines first when it is not the lock's fault. */
+function failNpmCi(r) {
+  const out = `${r.stdout}${r.stderr}`;
+  const problems = out.split('\n').map((l) => l.replace(/^npm error\s*/, '').trim()).filter((l) => /^(Missing|Invalid): /.test(l));
+  if (/can only install packages when your package\.json and package-lock\.json/.test(out)) {
+    const more = problems.length > 1 ? ` and ${problems.length - 1} more` : '';
+    fail(
+      `npm ci refused: package-lock.json is out of step with package.json (${problems[0] ?? 'see npm ci'}${more}); ` +
+        'run `npm install` and commit package-lock.json.'
+    );
+  }
+  const tail = out.trimEnd().split('\n').slice(-20).join('\n');
+  if (tail) console.error(tail);
+  fail(`npm ci failed (${r.error ? r.error.message : `exit ${r.status}`}); fix the error above and run \`npm run setup\` again.`);
 }
 
 /**
