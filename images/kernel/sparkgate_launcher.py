@@ -35,6 +35,15 @@ from typing import Any, Callable, Dict, Optional
 
 log = logging.getLogger("sparkgate.launcher")
 
+# Send high-water mark of the kernel's iopub PUB socket: 0 = no limit. At the default (1,000
+# messages per subscriber) a PUB socket silently drops whatever a subscriber that is behind would
+# receive next, so a gateway busy for a moment lost lines of a long print (issue 10, item 9).
+# Memory stays bounded: the gateway's SUB socket keeps a finite receive HWM, so when it is behind
+# ZeroMQ stops reading the TCP connection and the backlog waits here, in the kernel's own process
+# (within its pod's memory limit, never the shared gateway's); it is at most the output the cell
+# produced that the gateway has not read yet, and is freed when the subscriber disconnects.
+IOPUB_SNDHWM = 0
+
 # How long interrupt waits for cancelAllJobs and shutdown waits for SparkSession.stop().
 CANCEL_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 20.0
@@ -309,6 +318,26 @@ def _make_kernel_class(starter: Optional[SparkStarter]) -> type:
     return SparkgateKernel
 
 
+def _make_app_class() -> type:
+    import zmq
+    from ipykernel.kernelapp import IPKernelApp
+
+    class SparkgateKernelApp(IPKernelApp):
+        """IPKernelApp whose iopub PUB socket never drops output (IOPUB_SNDHWM)."""
+
+        iopub_hwm_set = False
+
+        def _bind_socket(self, s: Any, port: Any) -> Any:
+            # Set before bind, i.e. before any subscriber's pipe exists (and before the iopub
+            # thread owns the socket: zmq sockets are not thread-safe).
+            if s.socket_type == zmq.PUB:
+                s.setsockopt(zmq.SNDHWM, IOPUB_SNDHWM)
+                self.iopub_hwm_set = True
+            return super()._bind_socket(s, port)
+
+    return SparkgateKernelApp
+
+
 def _watch_parent(parent_pid: int) -> None:
     """ipykernel's own parent poller only notices reparenting to pid 1; under a subreaper
     (containers, systemd --user) the orphan gets another parent. Exit when ours changes."""
@@ -360,9 +389,7 @@ def main(argv: Optional[list] = None) -> int:
             log.error("cannot read connection file: %s", exc)
             return 2
 
-    from ipykernel.kernelapp import IPKernelApp
-
-    app = IPKernelApp.instance(
+    app = _make_app_class().instance(
         kernel_class=_make_kernel_class(starter),
         connection_file=connection_file,
         # Output written straight to fd 1/2 (the JVM's log4j, native libs) goes to the kernel's
@@ -371,6 +398,8 @@ def main(argv: Optional[list] = None) -> int:
     )
     app.initialize([])  # our own flags are not ipykernel's; configure through the constructor
     log.info("kernel listening on %s (pid %d)", app.ip, os.getpid())
+    if not app.iopub_hwm_set:  # an ipykernel that no longer binds through _bind_socket
+        log.warning("iopub send high-water mark not applied; output may be dropped under load")
 
     parent = int(os.environ.get("JPY_PARENT_PID") or 0)
     if parent > 1 and os.getppid() == parent:

@@ -74,6 +74,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     auth,
     basePath: config.basePath,
     maxMessageBytes: config.input.maxWsMessageBytes,
+    maxBacklogBytes: config.input.maxWsBacklogBytes,
     logger: logger.child({ component: 'ws' }),
     passThrough: path => path.startsWith(`${socketPath}/`)
   });

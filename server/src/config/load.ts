@@ -99,6 +99,8 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
     input: {
       maxBodyBytes: int(limits.maxBodyBytes, 'limits.maxBodyBytes', 1024 * 1024, 1024),
       maxWsMessageBytes: int(limits.maxWsMessageBytes, 'limits.maxWsMessageBytes', 64 * 1024 * 1024, 1024),
+      // At least 1 MiB: below that one ordinary burst of output would close a client that keeps up.
+      maxWsBacklogBytes: int(limits.maxWsBacklogBytes, 'limits.maxWsBacklogBytes', 32 * 1024 * 1024, 1024 * 1024),
       // A PySpark kernel holds ~540 MiB and a JVM: one user must not be able to take a host down.
       maxKernelsPerUser: int(limits.maxKernelsPerUser, 'limits.maxKernelsPerUser', DEFAULT_MAX_KERNELS_PER_USER),
       requestTimeoutMs: num(limits.requestTimeoutSeconds, 'limits.requestTimeoutSeconds', 30, 1) * 1000

@@ -116,6 +116,11 @@ export interface LimitsOfInput {
   maxBodyBytes: number;
   /** Max websocket message, bytes. */
   maxWsMessageBytes: number;
+  /**
+   * Max output waiting, unwritten, for one kernel websocket client, bytes; a client with more is
+   * closed with 1013 so that a stalled reader cannot grow the gateway's memory (issue 10, item 6).
+   */
+  maxWsBacklogBytes: number;
   /** Max kernels per user (0 = unlimited). */
   maxKernelsPerUser: number;
   /** Time a client has to send a whole request (headers and body); slow or stalled clients get 408. */

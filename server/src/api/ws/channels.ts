@@ -20,11 +20,21 @@ export interface KernelWebsocketOptions {
   basePath: string;
   maxMessageBytes: number;
   logger: Logger;
-  /** A slow client is disconnected once this much output is queued for it (bytes). */
-  maxBufferedBytes?: number;
+  /**
+   * Bytes of output that may wait, unwritten, for one client (default `DEFAULT_MAX_BACKLOG_BYTES`);
+   * a client with more is closed with 1013 (config `limits.maxWsBacklogBytes`).
+   */
+  maxBacklogBytes?: number;
   /** Upgrade paths handled by someone else (socket.io); left alone here. */
   passThrough?: (path: string) => boolean;
 }
+
+/**
+ * Default bound of one client's output backlog: 32 MiB, a few seconds of output for a browser
+ * that keeps up at all, and small enough that a handful of stalled clients cannot exhaust the
+ * gateway (issue 10, item 6: two paused clients took its RSS from 155 MiB to 940 MiB).
+ */
+export const DEFAULT_MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
 
 /** Websocket close codes used for client errors (RFC 6455). */
 const INVALID_PAYLOAD = 1007;
@@ -84,7 +94,7 @@ function connect(
   logger: Logger
 ): void {
   const protocol: WsProtocol = ws.protocol === V1_PROTOCOL ? V1_PROTOCOL : '';
-  const maxBuffered = options.maxBufferedBytes ?? 256 * 1024 * 1024;
+  const maxBacklog = options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
   // The first frame delivered in a tick is written at once (latency); the ones that follow it in
   // the same tick (a backlog drained by the kernel's receive loops) are corked and go out in one
   // write (writev) when the tick's microtasks are done, instead of one syscall each.
@@ -104,12 +114,26 @@ function connect(
       if (ws.readyState !== WebSocket.OPEN) {
         return;
       }
-      if (ws.bufferedAmount > maxBuffered) {
-        logger.warn('websocket client too slow; disconnecting', { kernel: kernel.id, buffered: ws.bufferedAmount });
-        ws.close(TRY_AGAIN_LATER, 'client too slow: output backlog over limit');
-        return;
-      }
       if (!inTick) {
+        // Checked once per tick, before this tick's frames are added: what is still queued then
+        // was sent in earlier ticks and the client has not read it. bufferedAmount is the
+        // net.Socket's writableLength (bytes Node holds for this connection, corked ones
+        // included) plus ws's own queue; the kernel's socket buffer is not ours to count.
+        // A client's backlog so stays under the limit plus one tick's output (the receive loops
+        // yield every SLICE_MS), and one large frame still reaches a client that keeps up.
+        const backlog = ws.bufferedAmount;
+        if (backlog > maxBacklog) {
+          logger.warn('websocket client too slow; closing it', {
+            kernel: kernel.id,
+            backlogBytes: backlog,
+            socketQueuedBytes: socket.writableLength,
+            maxBacklogBytes: maxBacklog
+          });
+          // The close frame goes out behind the backlog (the client learns why once it reads
+          // again); ws destroys the socket if no answer comes within its 30 s close timeout.
+          ws.close(TRY_AGAIN_LATER, `output backlog over ${mib(maxBacklog)} MiB: client too slow; reconnect to resume`);
+          return;
+        }
         inTick = true;
         process.nextTick(endTick);
       } else if (!corked) {
@@ -154,6 +178,10 @@ function toBuffer(data: RawData): Buffer {
 
 function truncate(text: string, bytes: number): string {
   return Buffer.byteLength(text) <= bytes ? text : Buffer.from(text).subarray(0, bytes - 3).toString('utf8') + '...';
+}
+
+function mib(bytes: number): string {
+  return String(Math.round((bytes / (1024 * 1024)) * 10) / 10);
 }
 
 function escape(text: string): string {

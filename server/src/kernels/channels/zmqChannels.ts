@@ -27,6 +27,18 @@ export function configureZmq(options: { maxSockets: number }): void {
 /** Default bound of each socket's send queue. */
 export const DEFAULT_MAX_QUEUE = 1000;
 
+/**
+ * Receive high-water mark of the iopub SUB socket, in messages (libzmq's default, made explicit).
+ *
+ * #### Notes
+ * A full SUB queue never drops: libzmq stops reading the kernel's TCP connection until the
+ * receive loop catches up, so a gateway that is behind pushes back and the kernel's PUB socket
+ * queues instead — with no send limit there (the kernel launcher sets its iopub SNDHWM to 0, as a
+ * PUB at its limit drops silently; issue 10, item 9). Kept finite so that a starved gateway holds
+ * at most this many messages per kernel, and the backlog waits in the kernel's process.
+ */
+export const IOPUB_RECEIVE_HWM = 1000;
+
 type RequestChannel = Exclude<Channel, 'iopub'>;
 
 /**
@@ -76,7 +88,7 @@ class ZmqChannels implements KernelChannels {
       control: dealer(connection.control_port),
       stdin: dealer(connection.stdin_port)
     };
-    this._iopub = new Subscriber({ linger: 0, ipv6, ...RECONNECT });
+    this._iopub = new Subscriber({ linger: 0, ipv6, receiveHighWaterMark: IOPUB_RECEIVE_HWM, ...RECONNECT });
     this._iopub.subscribe();
     this._iopub.connect(endpoint(connection, connection.iopub_port));
     const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
