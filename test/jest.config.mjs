@@ -30,6 +30,7 @@ export default {
   projects: [
     tier('unit'),
     tier('integration', { slowTestThreshold: 30 }),
+    tier('fuzz', { slowTestThreshold: 60 }),
     tier('cluster', { slowTestThreshold: 60 }),
     tier('e2e', { slowTestThreshold: 60 })
   ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs the test tiers in order (unit → integration → cluster → e2e), or the ones named on the
+// Runs the test tiers in order (unit → integration → fuzz → cluster → e2e), or the ones named on the
 // command line. Type-checks first so a type error fails fast. Assumes setup.mjs has run.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const ALL = ['unit', 'integration', 'cluster', 'e2e'];
+const ALL = ['unit', 'integration', 'fuzz', 'cluster', 'e2e'];
 const asked = process.argv.slice(2);
 const tiers = asked.length > 0 ? asked : ALL;
 for (const t of tiers) {
