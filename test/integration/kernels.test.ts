@@ -126,7 +126,8 @@ describe('integration/kernels', () => {
     const { status, body } = await api(gw, 'POST', `/api/kernels/${id}/restart`, {});
     expect(status).toBe(200);
     expect(body).toMatchObject({ id, execution_state: 'idle' });
-    expect(ws.received.some(m => m.header.msg_type === 'status' && m.content.execution_state === 'restarting')).toBe(true);
+    // A requested restart sends no `restarting`: clients read it as an auto-restart (issue 11, item 2).
+    expect(ws.received.some(m => m.header.msg_type === 'status' && m.content.execution_state === 'restarting')).toBe(false);
     const run = await ws.execute('x');
     expect(run.reply.content.status).toBe('error');
     expect(run.reply.content.ename).toBe('NameError');

@@ -185,9 +185,18 @@ export class Kernel {
 
   /**
    * Sends a request from the gateway's own session and resolves with the reply, or null when
-   * `timeoutMs` passes first.
+   * `timeoutMs` passes first. With `untilIdle`, it also waits (within the same `timeoutMs`) for
+   * the kernel's iopub `idle` for the request, so that clients get it before the caller unbinds
+   * the channels (a restart: jupyter_server's clients see busy and idle around the
+   * `shutdown_request`, issue 11, item 2).
    */
-  async request(channel: 'shell' | 'control', msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<RawMessage | null> {
+  async request(
+    channel: 'shell' | 'control',
+    msgType: string,
+    content: Record<string, unknown>,
+    timeoutMs: number,
+    options: { untilIdle?: boolean } = {}
+  ): Promise<RawMessage | null> {
     const channels = this._channels;
     if (!channels) {
       return null;
@@ -205,12 +214,43 @@ export class Kernel {
         resolve(reply);
       });
     });
+    // Registered before sending: iopub and the reply travel on different sockets, either may come first.
+    const idle = options.untilIdle
+      ? new Promise<void>(resolve => {
+          const timer = setTimeout(() => {
+            this._idleWaiting.delete(msgId);
+            resolve();
+          }, timeoutMs);
+          timer.unref();
+          this._idleWaiting.set(msgId, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        })
+      : undefined;
     await channels.send(msg).catch(() => undefined);
-    return reply;
+    const answer = await reply;
+    if (answer !== null) {
+      await idle;
+    }
+    return answer;
   }
 
-  /** Broadcasts a gateway-made iopub status (restarting, dead) to every client. */
-  broadcastStatus(state: ExecutionState): void {
+  /**
+   * Broadcasts a gateway-made iopub status to every client: `dead`, for a kernel that ended by
+   * itself or whose restart failed (jupyter_server's `on_restart_failed`).
+   *
+   * #### Notes
+   * `restarting` is deliberately not offered. On iopub it means "the server auto-restarted a kernel
+   * that died": jupyter_server sends it only from the `KernelRestarter`'s restart callback
+   * (`services/kernels/connection/channels.py` 854–857, fired by `jupyter_client/restarter.py`
+   * 142), JupyterLab's `KernelConnection` turns it into `autorestarting` and the notebook shows
+   * "The kernel appears to have died. It will restart automatically." A restart the user asked
+   * for sends no status of its own; clients see the kernel's busy/idle around `shutdown_request`,
+   * then the new kernel's around `kernel_info_request` (issue 11, item 2). The gateway never
+   * auto-restarts a dead kernel, so it never has a reason to send `restarting`.
+   */
+  broadcastStatus(state: 'dead'): void {
     const msg = makeMessage({
       channel: 'iopub',
       msgType: 'status',
@@ -249,6 +289,13 @@ export class Kernel {
     } catch {
       return; // a malformed status must not keep the message from clients
     }
+    if (state === 'idle' && this._idleWaiting.size > 0) {
+      const parentId = safeParent(msg)?.msg_id;
+      if (parentId !== undefined) {
+        this._idleWaiting.get(parentId)?.();
+        this._idleWaiting.delete(parentId);
+      }
+    }
     if ((state === 'idle' || state === 'busy') && this._channels && (this._state === 'idle' || this._state === 'busy')) {
       this.setState(state);
     }
@@ -284,6 +331,8 @@ export class Kernel {
   private readonly _clients = new Set<KernelClient>();
   private readonly _held: RawMessage[] = [];
   private readonly _waiting = new Map<string, (reply: RawMessage) => void>();
+  /** Requests (by msg_id) whose iopub `idle` someone awaits (`request(…, { untilIdle })`). */
+  private readonly _idleWaiting = new Map<string, () => void>();
   private readonly _logger: Logger;
   private readonly _now: () => Date;
   private readonly _onChange: ((kernel: Kernel) => void) | undefined;

@@ -188,7 +188,8 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     try {
       kernel.setState('restarting');
       kernel.setPhase('requested', null);
-      kernel.broadcastStatus('restarting');
+      // No iopub status here: clients read `restarting` as an auto-restart after a crash (see
+      // `Kernel.broadcastStatus`); jupyter_server sends none for a requested restart.
       await this._stopProcess(kernel);
       kernel.ready = this._launch(kernel);
       await kernel.ready;
@@ -252,7 +253,8 @@ export class KernelManager extends EventEmitter<KernelManagerEvents> {
     }
     const grace = this._o.config.kernels.shutdownGraceMs;
     // Politely first, so the kernel stops its SparkSession; then the backend makes sure.
-    await kernel.request('control', 'shutdown_request', { restart: false }, Math.min(grace, 2000));
+    // Until idle, not just the reply: the kernel's idle for it reaches clients before the channels close.
+    await kernel.request('control', 'shutdown_request', { restart: false }, Math.min(grace, 2000), { untilIdle: true });
     kernel.unbindChannels();
     await launched.terminate(grace);
   }

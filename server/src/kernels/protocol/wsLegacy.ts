@@ -1,9 +1,19 @@
 /**
  * The legacy ('' subprotocol) websocket framing of jupyter_server
  * (`services/kernels/connection/base.py` `serialize_binary_message` / `deserialize_binary_message`):
- * - text frame: JSON `{"channel", "header", "parent_header", "metadata", "content"}`;
+ * - text frame: JSON `{"header", "msg_id", "msg_type", "parent_header", "metadata", "content", "buffers": [], "channel"}`;
  * - binary frame, when there are buffers: `[uint32 BE n][n × uint32 BE offset][message JSON][buffers…]`
- *   where n = 1 + number of buffers and offsets count from the start of the frame.
+ *   where n = 1 + number of buffers, offsets count from the start of the frame, and the message
+ *   JSON has the same keys but `buffers`.
+ *
+ * The keys are exactly those jupyter_server's kernel websocket sends: jupyter_client's
+ * `Session.deserialize` copies `msg_id` and `msg_type` from the header to the top level
+ * (`jupyter_client/session.py` 1080–1081), `ZMQChannelsWebsocketConnection._reserialize_reply`
+ * adds `channel` and dumps the dict (`connection/channels.py` 598–621), and
+ * `serialize_binary_message` pops `buffers` (`connection/base.py` 41). Clients read the
+ * top-level copies: Enterprise Gateway's client and jupyter_server's gateway relay
+ * (`gateway/connections.py` `_get_message_summary`) fail with `KeyError: 'msg_type'` without
+ * them (issue 11, item 1).
  */
 import type { RawMessage } from './messages.js';
 import { asTextFrame, checkOffsets, checkSize, fail, parseJson, relayedContent } from './wsFrame.js';
@@ -13,15 +23,19 @@ import { isJsonObject } from './validate.js';
 /**
  * Encodes by string concatenation of the raw JSON parts, so relayed content is never re-serialized.
  * Large relayed content is spliced in as the bytes that arrived (a text frame given as a Buffer
- * marked by `asTextFrame`). Buffers force a binary frame.
+ * marked by `asTextFrame`). Buffers force a binary frame. Only the (small) header is parsed, for
+ * its `msg_id` and `msg_type`.
  */
 export function encodeLegacy(msg: RawMessage): string | Buffer {
-  const head = `{"channel":${JSON.stringify(msg.channel)},"header":${msg.header},"parent_header":${msg.parentHeader},"metadata":${msg.metadata},"content":`;
+  const head = `{"header":${msg.header},${topLevelIds(msg.header)},"parent_header":${msg.parentHeader},"metadata":${msg.metadata},"content":`;
+  const channel = `"channel":${JSON.stringify(msg.channel)}}`;
   const bytes = relayedContent(msg);
   if (msg.buffers.length === 0) {
-    return bytes ? asTextFrame(Buffer.concat([Buffer.from(head, 'utf8'), bytes, CLOSE])) : `${head}${msg.content}}`;
+    const tail = `,"buffers":[],${channel}`;
+    return bytes ? asTextFrame(Buffer.concat([Buffer.from(head, 'utf8'), bytes, Buffer.from(tail, 'utf8')])) : `${head}${msg.content}${tail}`;
   }
-  const json = bytes ? Buffer.concat([Buffer.from(head, 'utf8'), bytes, CLOSE]) : Buffer.from(`${head}${msg.content}}`, 'utf8');
+  const tail = `,${channel}`;
+  const json = bytes ? Buffer.concat([Buffer.from(head, 'utf8'), bytes, Buffer.from(tail, 'utf8')]) : Buffer.from(`${head}${msg.content}${tail}`, 'utf8');
   const parts: Buffer[] = [json, ...msg.buffers];
   const table = Buffer.alloc(4 * (parts.length + 1));
   table.writeUInt32BE(parts.length, 0);
@@ -33,7 +47,35 @@ export function encodeLegacy(msg: RawMessage): string | Buffer {
   return Buffer.concat([table, ...parts]);
 }
 
-const CLOSE = Buffer.from('}', 'ascii');
+/**
+ * `"msg_id":…,"msg_type":…` copied from the header JSON. A header that is not a JSON object, or
+ * lacks either field as a string, gives `null` there (jupyter_server drops such a message as
+ * malformed; the gateway relays it as it came, with the keys present).
+ */
+function topLevelIds(header: string): string {
+  // Fast path (~5× cheaper than JSON.parse of a header): jupyter_client, ipykernel and the
+  // gateway itself write `msg_id` then `msg_type` first. Anchored at the opening brace, both are
+  // top-level keys, and their values are JSON string literals without escapes, spliced as they are.
+  const leading = LEADING_IDS.exec(header);
+  if (leading) {
+    return `"msg_id":${leading[1]},"msg_type":${leading[2]}`;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(header);
+  } catch {
+    parsed = null;
+  }
+  const fields = isJsonObject(parsed) ? parsed : {};
+  return `"msg_id":${idField(fields['msg_id'])},"msg_type":${idField(fields['msg_type'])}`;
+}
+
+// msg_id, then msg_type, each a JSON string without escapes (nor the control characters JSON forbids).
+const LEADING_IDS = /^\{[ \t\n\r]*"msg_id"[ \t\n\r]*:[ \t\n\r]*("[^"\\\u0000-\u001f]*")[ \t\n\r]*,[ \t\n\r]*"msg_type"[ \t\n\r]*:[ \t\n\r]*("[^"\\\u0000-\u001f]*")[ \t\n\r]*[,}]/;
+
+function idField(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : 'null';
+}
 
 /** Decodes a legacy text or binary frame into its (unvalidated) parts. */
 export function decodeLegacy(data: string | Buffer, limits: FrameLimits): DecodedFrame {

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 
 import type { RawMessage } from '../../../../../server/src/kernels/protocol/messages.js';
 import { V1_PROTOCOL } from '../../../../../server/src/kernels/protocol/messages.js';
-import { deserializeWs, serializeWs } from '../../../../../server/src/kernels/protocol/websocket.js';
+import { deserializeWs, isTextFrame, serializeWs } from '../../../../../server/src/kernels/protocol/websocket.js';
+import { deserializeWire, LAZY_CONTENT_BYTES, serializeWire } from '../../../../../server/src/kernels/protocol/wire.js';
 
 // A complete, compact header: JSON.stringify(JSON.parse(HEADER)) === HEADER.
 const HEADER =
@@ -10,9 +11,12 @@ const HEADER =
 
 // Byte vectors derived with Python from jupyter_server `services/kernels/connection/base.py`:
 // `serialize_binary_message` (legacy) and `serialize_msg_to_ws_v1` (v1).
+// The message dict as jupyter_server's `_reserialize_reply` has it (header, msg_id, msg_type,
+// parent_header, metadata, content, buffers, channel), dumped with compact separators.
 const LEGACY_IOPUB_WITH_BUFFERS =
-  '0000000300000010000000690000006c7b226368616e6e656c223a22696f707562222c22686561646572223a7b226d73675f6964223a2261227d2c' +
-  '22706172656e745f686561646572223a7b7d2c226d65746164617461223a7b7d2c22636f6e74656e74223a7b7d7d01020361626364';
+  '0000000300000010000000aa000000ad7b22686561646572223a7b226d73675f6964223a2261222c226d73675f74797065223a22646973706c61795f' +
+  '64617461227d2c226d73675f6964223a2261222c226d73675f74797065223a22646973706c61795f64617461222c22706172656e745f6865616465' +
+  '72223a7b7d2c226d65746164617461223a7b7d2c22636f6e74656e74223a7b7d2c226368616e6e656c223a22696f707562227d01020361626364';
 const V1_IOPUB_WITH_BUFFERS =
   '080000000000000048000000000000004d000000000000005b000000000000005d000000000000005f00000000000000660000000000000069000000' +
   '000000006d00000000000000696f7075627b226d73675f6964223a2261227d7b7d7b7d7b2278223a317d01020361626364';
@@ -47,12 +51,53 @@ describe('kernels/protocol/websocket', () => {
       const content = '{ "text" : "hi\\n" }';
       const frame = serializeWs(message({ channel: 'iopub', content }), '');
       expect(frame).toBe(
-        `{"channel":"iopub","header":${HEADER},"parent_header":{},"metadata":{},"content":{ "text" : "hi\\n" }}`
+        `{"header":${HEADER},"msg_id":"m1","msg_type":"execute_request","parent_header":{},"metadata":{},"content":{ "text" : "hi\\n" },"buffers":[],"channel":"iopub"}`
       );
     });
 
+    // Issue 11, item 1: Enterprise Gateway's client and jupyter_server's gateway relay read the
+    // top-level msg_type (KeyError: 'msg_type' without it).
+    it("should send exactly the keys of jupyter_server's kernel websocket, msg_id and msg_type copied from the header", () => {
+      const frame = JSON.parse(serializeWs(message({ channel: 'iopub', parentHeader: HEADER }), '') as string) as Record<string, unknown>;
+      expect(Object.keys(frame)).toEqual(['header', 'msg_id', 'msg_type', 'parent_header', 'metadata', 'content', 'buffers', 'channel']);
+      expect(frame).toMatchObject({ msg_id: 'm1', msg_type: 'execute_request', buffers: [], channel: 'iopub' });
+    });
+
+    it('should splice large relayed content as the bytes that arrived, with the same keys', () => {
+      const text = 'x'.repeat(LAZY_CONTENT_BYTES);
+      const wire = deserializeWire(serializeWire(message({ channel: 'iopub', content: JSON.stringify({ name: 'stdout', text }) }), 'k'), 'k', 'iopub');
+      const frame = serializeWs(wire, '');
+      expect(Buffer.isBuffer(frame) && isTextFrame(frame)).toBe(true);
+      const parsed = JSON.parse(frame.toString()) as Record<string, unknown>;
+      expect(Object.keys(parsed)).toEqual(['header', 'msg_id', 'msg_type', 'parent_header', 'metadata', 'content', 'buffers', 'channel']);
+      expect(parsed).toMatchObject({ msg_id: 'm1', msg_type: 'execute_request', content: { name: 'stdout', text } });
+    });
+
+    it.each([
+      ['compact, ids first', '{"msg_id":"m","msg_type":"stream","session":"s"}'],
+      ["Python's separators", '{"msg_id": "m", "msg_type": "stream", "session": "s"}'],
+      ['another key order', '{"session":"s","msg_type":"stream","msg_id":"m"}'],
+      ['escapes in the ids', '{"msg_id":"m\\"1\\u00e9","msg_type":"str\\u0065am"}'],
+      ['an id that only looks first', '{"msg_idx":"no","msg_id":"m","msg_type":"stream"}']
+    ])('should copy msg_id and msg_type from a header written with %s', (_case, header) => {
+      const expected = JSON.parse(header) as { msg_id: string; msg_type: string };
+      const frame = JSON.parse(serializeWs(message({ header }), '') as string) as Record<string, unknown>;
+      expect([frame.msg_id, frame.msg_type]).toEqual([expected.msg_id, expected.msg_type]);
+      expect(frame.header).toEqual(expected);
+    });
+
+    it('should give null top-level ids when the header lacks them, and keep the header as it came', () => {
+      const frame = JSON.parse(serializeWs(message({ header: '{"msg_id":7}' }), '') as string) as Record<string, unknown>;
+      expect(frame).toMatchObject({ header: { msg_id: 7 }, msg_id: null, msg_type: null });
+    });
+
     it('should write a binary frame byte-exact with jupyter_server when there are buffers', () => {
-      const msg = message({ channel: 'iopub', header: '{"msg_id":"a"}', content: '{}', buffers: [Buffer.from([1, 2, 3]), Buffer.from('abcd')] });
+      const msg = message({
+        channel: 'iopub',
+        header: '{"msg_id":"a","msg_type":"display_data"}',
+        content: '{}',
+        buffers: [Buffer.from([1, 2, 3]), Buffer.from('abcd')]
+      });
       const frame = serializeWs(msg, '');
       expect(Buffer.isBuffer(frame)).toBe(true);
       expect(hex(frame)).toBe(LEGACY_IOPUB_WITH_BUFFERS);

@@ -1,0 +1,114 @@
+/**
+ * A real JupyterLab in gateway mode against a test gateway, and Debian's Chromium driven by
+ * playwright-core, for browser tests: free ports on 127.0.0.1 only, no network, own process group.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { freePorts } from '../../../server/src/backends/local/ports.js';
+import { python, type TestGateway } from '../../integration/support/gateway.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export interface Lab {
+  url: string;
+  token: string;
+  /** Where notebooks live (the server's root_dir). */
+  rootDir: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `python -m jupyterlab` with its config, settings and runtime under `dir`. */
+export async function startLab(gateway: Pick<TestGateway, 'url' | 'token'>, dir: string, token: string): Promise<Lab> {
+  const [port] = await freePorts(1);
+  const configDir = path.join(dir, 'config');
+  const rootDir = path.join(dir, 'notebooks');
+  mkdirSync(configDir, { recursive: true });
+  mkdirSync(rootDir, { recursive: true });
+  // No "get notified about official Jupyter news?" toast covering the notebook.
+  const settings = path.join(dir, 'settings', '@jupyterlab', 'apputils-extension');
+  mkdirSync(settings, { recursive: true });
+  await writeFile(path.join(settings, 'notification.jupyterlab-settings'), JSON.stringify({ fetchNews: 'false' }));
+  const py = JSON.stringify;
+  await writeFile(
+    path.join(configDir, 'jupyter_server_config.py'),
+    [
+      `c.ServerApp.ip = '127.0.0.1'`,
+      `c.ServerApp.port = ${port}`,
+      `c.ServerApp.port_retries = 0`,
+      `c.ServerApp.open_browser = False`,
+      `c.ServerApp.root_dir = ${py(rootDir)}`,
+      `c.IdentityProvider.token = ${py(token)}`,
+      `c.GatewayClient.url = ${py(gateway.url)}`,
+      `c.GatewayClient.auth_token = ${py(gateway.token)}`,
+      `c.GatewayClient.request_timeout = 120.0`,
+      // No network: no news or update checks.
+      `c.LabApp.news_url = None`,
+      `c.LabApp.check_for_updates_class = 'jupyterlab.handlers.announcements.NeverCheckForUpdate'`,
+      `c.LabApp.user_settings_dir = ${py(path.join(dir, 'settings'))}`,
+      `c.LabApp.workspaces_dir = ${py(path.join(dir, 'workspaces'))}`,
+      // The sparkgate-lab extension (when installed) reaches the gateway here.
+      `c.ServerProxy.servers = {'sparkgate': {'port': ${new URL(gateway.url).port}, 'absolute_url': False,`,
+      `    'launcher_entry': {'enabled': False},`,
+      `    'request_headers_override': {'Authorization': ${py(`token ${gateway.token}`)}}}}`,
+      ''
+    ].join('\n')
+  );
+  const child: ChildProcess = spawn(python, ['-m', 'jupyterlab', ...(process.getuid?.() === 0 ? ['--allow-root'] : [])], {
+    cwd: rootDir,
+    env: { ...process.env, JUPYTER_CONFIG_DIR: configDir, JUPYTER_RUNTIME_DIR: path.join(dir, 'runtime'), JUPYTER_PLATFORM_DIRS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true // own process group: stop() reaps anything it spawned
+  });
+  let log = '';
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise(resolve => child.once('exit', resolve));
+      process.kill(-child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      throw new Error(`jupyterlab exited (${child.exitCode}):\n${log.slice(-3000)}`);
+    }
+    const ok = await fetch(`${url}/lab/api/settings`, { headers: { Authorization: `token ${token}` } }).then(r => r.ok, () => false);
+    if (ok) {
+      break;
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`jupyterlab did not answer within 90 s:\n${log.slice(-3000)}`);
+    }
+    await new Promise(resolve => setTimeout(resolve, 250));
+  }
+  return { url, token, rootDir, output: () => log, stop };
+}
+
+/** Headless Debian Chromium with a throw-away profile under `dir`, without background network. */
+export function launchChromium(dir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync'
+    ],
+    viewport: { width: 1280, height: 800 }
+  });
+}
