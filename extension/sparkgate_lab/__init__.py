@@ -1,4 +1,8 @@
-"""sparkgate-lab: the prebuilt JupyterLab extension of sparkgate (Spark sidebar panel, notebook status)."""
+"""sparkgate-lab: the prebuilt JupyterLab extension of sparkgate (Spark sidebar panel, notebook status).
+
+Also ships `sparkgate_lab.gateway_connection.SparkgateGatewayConnection`, a gateway-mode kernel websocket
+relay for jupyter_server that carries binary frames and messages over 10 MiB (imported only when configured).
+"""
 
 try:
     from ._version import __version__

@@ -15,6 +15,9 @@ The same file runs a local kernel (a process of the gateway) and the driver pod 
   the kernel stays alive. The JVM ignores SIGINT (pyspark starts it with SIG_IGN).
 - shutdown_request, SIGTERM or the parent gateway going away: the SparkSession is stopped and
   the JVM exits with us (it also exits on its own when its stdin pipe from us closes).
+- stdout/stderr: one flush of more than STREAM_CHUNK_BYTES is published as several `stream`
+  messages of at most that size each (split after a newline where one is in reach, never inside a
+  character), so a huge print crosses relays that cap a websocket message at 10 MiB (issue 11).
 
 Logs go to stderr (the gateway's log); the connection key is never logged.
 Python 3.9+; needs only the packages pinned in requirements.txt.
@@ -31,7 +34,7 @@ import signal
 import sys
 import tempfile
 import threading
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 log = logging.getLogger("sparkgate.launcher")
 
@@ -47,6 +50,100 @@ IOPUB_SNDHWM = 0
 # How long interrupt waits for cancelAllJobs and shutdown waits for SparkSession.stop().
 CANCEL_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 20.0
+
+# Largest `stream` message the kernel publishes (its text, as UTF-8 and as JSON-escaped). tornado's
+# websocket client, which jupyter_server's gateway relay uses unconfigured, closes the connection on
+# a message over 10 MiB ("Lost connection to Gateway"; the output is lost again on each reconnect),
+# so one 30 MB print hung its cell. 8 MiB leaves room for the message's header and framing.
+STREAM_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+def split_stream_text(text: str, limit: int = STREAM_CHUNK_BYTES) -> List[str]:
+    """`text` cut into pieces whose UTF-8 and JSON-string sizes are at most `limit` bytes each.
+
+    Pieces end after the last newline that fits, else at the last character boundary that fits;
+    ''.join(pieces) == text. Text that fits is returned whole (one piece), at no cost below limit/6
+    characters (the most a character costs in JSON is 6 bytes, \\u001f)."""
+    if len(text) * 6 <= limit:
+        return [text]
+    try:
+        if _json_size(text) <= limit:
+            return [text]
+        return _split_stream_text(text, max(limit, 6))
+    except Exception as exc:  # noqa: BLE001 - never lose output over a split
+        log.warning("could not split a %d-character stream output: %s", len(text), exc)
+        return [text]
+
+
+def _json_size(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", "surrogatepass")) - 2
+
+
+def _split_stream_text(text: str, limit: int) -> List[str]:
+    data = text.encode("utf-8", "surrogatepass")  # surrogatepass: lone surrogates round-trip
+    pieces: List[str] = []
+    pos = 0
+    while pos < len(data):
+        end = _cut(data, pos, pos + limit)
+        piece = data[pos:end].decode("utf-8", "surrogatepass")
+        size = _json_size(piece)
+        while size > limit:  # JSON escapes (newlines, quotes, controls) made it too big: shrink
+            # Strictly smaller each time, and any one character fits (<= 6 bytes), so this ends.
+            end = _cut(data, pos, pos + min(end - pos - 1, (end - pos) * limit // size))
+            piece = data[pos:end].decode("utf-8", "surrogatepass")
+            size = _json_size(piece)
+        pieces.append(piece)
+        pos = end
+    return pieces
+
+
+def _cut(data: bytes, pos: int, end: int) -> int:
+    """Where a piece starting at `pos` and ending at or before `end` ends: after the last newline in
+    reach, else at the last character boundary (one whole character at least)."""
+    if end >= len(data):
+        return len(data)
+    end = max(end, pos + 1)
+    newline = data.rfind(b"\n", pos, end)  # 0x0A never occurs inside a UTF-8 sequence
+    if newline >= pos:
+        return newline + 1
+    cut = end
+    while cut > pos and (data[cut] & 0xC0) == 0x80:  # a continuation byte: back off
+        cut -= 1
+    if cut == pos:  # less room than one character: take that character whole
+        cut = pos + 1
+        while cut < len(data) and (data[cut] & 0xC0) == 0x80:
+            cut += 1
+    return cut
+
+
+def _make_outstream_class() -> type:
+    from ipykernel.iostream import OutStream
+
+    class ChunkedOutStream(OutStream):
+        """ipykernel's OutStream publishing at most STREAM_CHUNK_BYTES per `stream` message."""
+
+        def _flush_buffers(self):  # type: ignore[no-untyped-def]
+            # OutStream._flush sends one `stream` message per (parent, data) this yields.
+            for parent, data in super()._flush_buffers():
+                for piece in split_stream_text(data):
+                    yield parent, piece
+
+    return ChunkedOutStream
+
+
+_outstream_class: Optional[type] = None
+
+
+def __getattr__(name: str) -> Any:
+    # `ChunkedOutStream` is a module attribute for IPKernelApp.outstream_class (a dotted name), made
+    # on first access so that importing this file (--help, tests) does not import ipykernel.
+    global _outstream_class
+    if name == "ChunkedOutStream":
+        if _outstream_class is None:
+            _outstream_class = _make_outstream_class()
+        return _outstream_class
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Defaults for anything the gateway's conf leaves out. Networking (spark.driver.host,
 # spark.driver.bindAddress, spark.ui.port, ...) comes from the gateway; the loopback fallback
@@ -395,6 +492,8 @@ def main(argv: Optional[list] = None) -> int:
         # Output written straight to fd 1/2 (the JVM's log4j, native libs) goes to the kernel's
         # stderr, i.e. the gateway log, instead of showing up in whichever cell runs.
         capture_fd_output=False,
+        # A huge print is published as several `stream` messages (STREAM_CHUNK_BYTES).
+        outstream_class=f"{__name__}.ChunkedOutStream",
     )
     app.initialize([])  # our own flags are not ipykernel's; configure through the constructor
     log.info("kernel listening on %s (pid %d)", app.ip, os.getpid())

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePorts } from '../../server/src/backends/local/ports.js';
 import { api, python, repoRoot, startGateway, type TestGateway } from '../integration/support/gateway.js';
+import { gatewayConnectionConfig } from './support/gatewayRelay.js';
 
 jest.setTimeout(600_000);
 
@@ -107,6 +108,8 @@ async function startLab(gateway: TestGateway, dir: string): Promise<Lab> {
       `c.GatewayClient.url = ${py(gateway.url)}`,
       `c.GatewayClient.auth_token = ${py(gateway.token)}`,
       `c.GatewayClient.request_timeout = 120.0`,
+      // sparkgate's gateway relay, as `npm start` configures it (issue 11, item 3).
+      ...gatewayConnectionConfig(),
       // No network: no news or update checks.
       `c.LabApp.news_url = None`,
       `c.LabApp.check_for_updates_class = 'jupyterlab.handlers.announcements.NeverCheckForUpdate'`,
