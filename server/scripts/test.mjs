@@ -33,6 +33,9 @@ function run(cmd, args) {
 }
 
 run('npx', ['tsc', '-p', 'server/tsconfig.json', '--noEmit']);
+// Test files too: swc only strips their types, so nothing else would check them.
+run('npx', ['tsc', '-p', 'test/tsconfig.json']);
+run('npx', ['tsc', '-p', 'test/unit/extension/tsconfig.json']);
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 /** True when the tier's folder holds at least one *.test.ts file. */
 function hasTests(dir) {
