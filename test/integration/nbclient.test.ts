@@ -162,11 +162,9 @@ describe('integration/nbclient through the gateway', () => {
   });
 
   // Found with this test: jupyter_server 2.21's GatewayKernelClient sends header.date as a number
-  // (datetime.timestamp()), not the ISO 8601 string of the messaging spec, and sparkgate closes its
-  // websocket (1007, "header.date must be a string"), so stock clients cannot run a cell. The driver
-  // sends strings; this keeps the stock behaviour checked. When the gateway accepts numeric dates,
-  // this starts failing: make it a plain `it` and drop the driver's date fix.
-  it.failing('should execute a notebook with jupyter_server\u2019s stock numeric header.date', async () => {
+  // (datetime.timestamp()), not the ISO 8601 string of the messaging spec; the gateway used to close
+  // its websocket (1007, "header.date must be a string"). It now turns such dates into strings.
+  it('should execute a notebook with jupyter_server\u2019s stock numeric header.date', async () => {
     const file = path.join(tmp, 'stock-dates.ipynb');
     const nb = {
       nbformat: 4,

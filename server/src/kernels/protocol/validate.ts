@@ -58,9 +58,22 @@ export function withHeaderDefaults(header: JsonObject, defaults: HeaderDefaults)
   return {
     ...header,
     username: header['username'] ?? defaults.username,
-    date: header['date'] ?? defaults.date,
+    date: isoDate(header['date']) ?? defaults.date,
     version: header['version'] ?? defaults.version
   };
+}
+
+/**
+ * The header's date as the messaging spec has it (ISO 8601). jupyter_server 2.21's
+ * GatewayKernelClient sends `datetime.timestamp()`, seconds since the epoch, as a number; such a
+ * date is turned into the string the kernel expects rather than refused.
+ */
+function isoDate(value: unknown): unknown {
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    const date = new Date(value * 1000);
+    return Number.isNaN(date.getTime()) ? value : date.toISOString();
+  }
+  return value;
 }
 
 /** A short description of a value's JSON type for error messages (never the value: it may be large). */

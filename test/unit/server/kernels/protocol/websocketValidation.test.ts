@@ -63,6 +63,11 @@ describe('kernels/protocol/websocket validation', () => {
       expectInvalid(() => deserializeWs(frame, ''), W + error);
     });
 
+    it("should turn jupyter_server's numeric header.date (epoch seconds) into the spec's ISO string", () => {
+      const msg = deserializeWs(legacy({ header: { ...HEADER, date: 1764676800.25 } }), '');
+      expect(JSON.parse(msg.header).date).toBe('2025-12-02T12:00:00.250Z');
+    });
+
     it('should reject a text frame over the size limit', () => {
       const frame = legacy({});
       expectInvalid(
