@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 
-/** Logs each response: info below 400, warn for 4xx, error for 5xx. Never logs headers or query (tokens). */
+/** Logs each response: debug below 400 (not to drown the log), warn for 4xx, error for 5xx. Never logs headers or query (tokens). */
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();

@@ -108,7 +108,7 @@ export class Kernel {
     this._onChange?.(this);
   }
 
-  /** Connects the kernel's ZeroMQ channels (after launch or restart) and flushes held messages. */
+  /** Connects the kernel's ZeroMQ channels (after launch or restart); `flushHeld()` then sends what clients sent meanwhile. */
   bindChannels(channels: KernelChannels): void {
     this._channels?.close();
     this._channels = channels;

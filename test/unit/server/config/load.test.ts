@@ -50,6 +50,8 @@ describe('config/load', () => {
       const config = load(null);
       expect(config.input.maxKernelsPerUser).toBe(10);
       expect(config.input.requestTimeoutMs).toBe(30_000);
+      expect(config.input.maxWsBacklogBytes).toBe(32 * 1024 * 1024);
+      expect(() => load('limits: {maxWsBacklogBytes: 1000}\n')).toThrow('limits.maxWsBacklogBytes must be an integer ≥ 1048576 (got 1000)');
       expect(load('limits: {maxKernelsPerUser: 0, requestTimeoutSeconds: 5}\n').input).toMatchObject({ maxKernelsPerUser: 0, requestTimeoutMs: 5000 });
     });
 
