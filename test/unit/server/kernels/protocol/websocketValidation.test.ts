@@ -1,4 +1,4 @@
-import { describe, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 
 import type { RawMessage } from '../../../../../server/src/kernels/protocol/messages.js';
 import { V1_PROTOCOL } from '../../../../../server/src/kernels/protocol/messages.js';
