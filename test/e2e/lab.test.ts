@@ -11,19 +11,16 @@
  * Screenshots of every step land in test-artifacts/e2e/ (git-ignored).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { freePorts } from '../../server/src/backends/local/ports.js';
-import { api, python, repoRoot, startGateway, type TestGateway } from '../integration/support/gateway.js';
-import { gatewayConnectionConfig } from './support/gatewayRelay.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { api, repoRoot, startGateway, type TestGateway } from '../integration/support/gateway.js';
+import { launchChromium, startLab, type Lab } from './support/lab.js';
 
 jest.setTimeout(600_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'e2e');
 const LAB_TOKEN = 'e2e-lab-token-0123456789';
 const GATEWAY_TOKEN = 'e2e-gateway-token-0123456789';
@@ -57,12 +54,6 @@ const SPARK_CELL = [
   'print("RESULT", total, rows[0]["s"])'
 ].join('\n');
 
-interface Lab {
-  url: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
 let gw: TestGateway;
 let lab: Lab;
 let context: BrowserContext;
@@ -86,106 +77,13 @@ async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function startLab(gateway: TestGateway, dir: string): Promise<Lab> {
-  const [port] = await freePorts(1);
-  const configDir = path.join(dir, 'config');
-  const rootDir = path.join(dir, 'notebooks');
-  mkdirSync(configDir, { recursive: true });
-  mkdirSync(rootDir, { recursive: true });
-  // No "get notified about official Jupyter news?" toast covering the notebook.
-  mkdirSync(path.join(dir, 'settings', '@jupyterlab', 'apputils-extension'), { recursive: true });
-  await writeFile(path.join(dir, 'settings', '@jupyterlab', 'apputils-extension', 'notification.jupyterlab-settings'), JSON.stringify({ fetchNews: 'false' }));
-  const py = JSON.stringify;
-  await writeFile(
-    path.join(configDir, 'jupyter_server_config.py'),
-    [
-      `c.ServerApp.ip = '127.0.0.1'`,
-      `c.ServerApp.port = ${port}`,
-      `c.ServerApp.port_retries = 0`,
-      `c.ServerApp.open_browser = False`,
-      `c.ServerApp.root_dir = ${py(rootDir)}`,
-      `c.IdentityProvider.token = ${py(LAB_TOKEN)}`,
-      `c.GatewayClient.url = ${py(gateway.url)}`,
-      `c.GatewayClient.auth_token = ${py(gateway.token)}`,
-      `c.GatewayClient.request_timeout = 120.0`,
-      // sparkgate's gateway relay, as `npm start` configures it (issue 11, item 3).
-      ...gatewayConnectionConfig(),
-      // No network: no news or update checks.
-      `c.LabApp.news_url = None`,
-      `c.LabApp.check_for_updates_class = 'jupyterlab.handlers.announcements.NeverCheckForUpdate'`,
-      `c.LabApp.user_settings_dir = ${py(path.join(dir, 'settings'))}`,
-      `c.LabApp.workspaces_dir = ${py(path.join(dir, 'workspaces'))}`,
-      `c.ServerProxy.servers = {'sparkgate': {'port': ${new URL(gateway.url).port}, 'absolute_url': False,`,
-      `    'launcher_entry': {'enabled': False},`,
-      `    'request_headers_override': {'Authorization': ${py(`token ${gateway.token}`)}}}}`,
-      ''
-    ].join('\n')
-  );
-  const child: ChildProcess = spawn(python, ['-m', 'jupyterlab', ...(process.getuid?.() === 0 ? ['--allow-root'] : [])], {
-    cwd: rootDir,
-    env: {
-      ...process.env,
-      JUPYTER_CONFIG_DIR: configDir,
-      JUPYTER_RUNTIME_DIR: path.join(dir, 'runtime'),
-      JUPYTER_PLATFORM_DIRS: '1'
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true // own process group: stop() reaps anything it spawned
-  });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise(resolve => child.once('exit', resolve));
-      process.kill(-child.pid!, 'SIGTERM');
-      const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`jupyterlab exited (${child.exitCode}):\n${log.slice(-3000)}`);
-    }
-    const ok = await fetch(`${url}/lab/api/settings`, { headers: { Authorization: `token ${LAB_TOKEN}` } }).then(r => r.ok, () => false);
-    if (ok) {
-      break;
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`jupyterlab did not answer within 90 s:\n${log.slice(-3000)}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
-  return { url, output: () => log, stop };
-}
-
 beforeAll(async () => {
   await rm(ARTIFACTS, { recursive: true, force: true });
   mkdirSync(ARTIFACTS, { recursive: true });
   tmp = await mkdtemp(path.join(tmpdir(), 'sparkgate-e2e-'));
   gw = await step('start gateway', () => startGateway({ yaml, token: GATEWAY_TOKEN }));
-  lab = await step('start jupyterlab', () => startLab(gw, tmp));
-  context = await step('start chromium', () =>
-    chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync'
-      ],
-      viewport: { width: 1440, height: 900 }
-    })
-  );
+  lab = await step('start jupyterlab', () => startLab(gw, tmp, LAB_TOKEN));
+  context = await step('start chromium', () => launchChromium(tmp, { width: 1440, height: 900 }));
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(60_000);
   page.on('pageerror', err => console.warn(`browser page error: ${err.message}`));

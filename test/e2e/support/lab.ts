@@ -9,6 +9,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { freePorts } from '../../../server/src/backends/local/ports.js';
 import { python, type TestGateway } from '../../integration/support/gateway.js';
+import { gatewayConnectionConfig } from './gatewayRelay.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -21,8 +22,15 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-/** Starts `python -m jupyterlab` with its config, settings and runtime under `dir`. */
-export async function startLab(gateway: Pick<TestGateway, 'url' | 'token'>, dir: string, token: string): Promise<Lab> {
+export interface LabOptions {
+  /** sparkgate's gateway relay, as `npm start` configures it (default); false = stock jupyter_server's. */
+  sparkgateRelay?: boolean;
+  /** More config lines (Python). */
+  extraConfig?: string[];
+}
+
+/** Starts `python -m jupyterlab` with its config, settings and runtime under `dir`; resolves once it answers. */
+export async function startLab(gateway: Pick<TestGateway, 'url' | 'token'>, dir: string, token: string, options: LabOptions = {}): Promise<Lab> {
   const [port] = await freePorts(1);
   const configDir = path.join(dir, 'config');
   const rootDir = path.join(dir, 'notebooks');
@@ -45,6 +53,7 @@ export async function startLab(gateway: Pick<TestGateway, 'url' | 'token'>, dir:
       `c.GatewayClient.url = ${py(gateway.url)}`,
       `c.GatewayClient.auth_token = ${py(gateway.token)}`,
       `c.GatewayClient.request_timeout = 120.0`,
+      ...(options.sparkgateRelay === false ? [] : gatewayConnectionConfig()),
       // No network: no news or update checks.
       `c.LabApp.news_url = None`,
       `c.LabApp.check_for_updates_class = 'jupyterlab.handlers.announcements.NeverCheckForUpdate'`,
@@ -54,6 +63,7 @@ export async function startLab(gateway: Pick<TestGateway, 'url' | 'token'>, dir:
       `c.ServerProxy.servers = {'sparkgate': {'port': ${new URL(gateway.url).port}, 'absolute_url': False,`,
       `    'launcher_entry': {'enabled': False},`,
       `    'request_headers_override': {'Authorization': ${py(`token ${gateway.token}`)}}}}`,
+      ...(options.extraConfig ?? []),
       ''
     ].join('\n')
   );
@@ -95,7 +105,7 @@ export async function startLab(gateway: Pick<TestGateway, 'url' | 'token'>, dir:
 }
 
 /** Headless Debian Chromium with a throw-away profile under `dir`, without background network. */
-export function launchChromium(dir: string): Promise<BrowserContext> {
+export function launchChromium(dir: string, viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
   return chromium.launchPersistentContext(path.join(dir, 'chromium-profile'), {
     executablePath: CHROMIUM,
     headless: true,
@@ -109,6 +119,6 @@ export function launchChromium(dir: string): Promise<BrowserContext> {
       '--disable-component-update',
       '--disable-sync'
     ],
-    viewport: { width: 1280, height: 800 }
+    viewport
   });
 }
