@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { io, type Socket } from 'socket.io-client';
 import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
+import { api } from './support/gateway.js';
 
 jest.setTimeout(120_000);
 
@@ -15,13 +16,9 @@ const sockets: Socket[] = [];
 
 beforeAll(async () => {
   gw = await spawnGateway();
-  const started = await fetch(`${gw.url}/api/kernels`, {
-    method: 'POST',
-    headers: { Authorization: `token ${gw.token}` },
-    body: JSON.stringify({ name: 'python3' })
-  });
+  const started = await api(gw, 'POST', '/api/kernels', { name: 'python3' });
   expect(started.status).toBe(201);
-  kernelId = ((await started.json()) as { id: string }).id;
+  kernelId = (started.body as { id: string }).id;
 });
 afterAll(async () => {
   sockets.forEach(s => s.close());

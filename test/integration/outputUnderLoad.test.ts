@@ -12,6 +12,7 @@ import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
+import { api } from './support/gateway.js';
 import { OutputReader } from './support/outputReader.js';
 
 const LINES = 200_000;
@@ -27,13 +28,9 @@ const readers: OutputReader[] = [];
 
 beforeAll(async () => {
   gw = await spawnGateway();
-  const started = await fetch(`${gw.url}/api/kernels`, {
-    method: 'POST',
-    headers: { Authorization: `token ${gw.token}` },
-    body: JSON.stringify({ name: 'python3' })
-  });
+  const started = await api(gw, 'POST', '/api/kernels', { name: 'python3' });
   expect(started.status).toBe(201);
-  kernelId = ((await started.json()) as { id: string }).id;
+  kernelId = (started.body as { id: string }).id;
 });
 
 afterAll(async () => {

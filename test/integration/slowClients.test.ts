@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
+import { api } from './support/gateway.js';
 import { memoryOf, OutputReader } from './support/outputReader.js';
 
 /**
@@ -44,13 +45,9 @@ const readers: OutputReader[] = [];
 
 beforeAll(async () => {
   gw = await spawnGateway();
-  const started = await fetch(`${gw.url}/api/kernels`, {
-    method: 'POST',
-    headers: { Authorization: `token ${gw.token}` },
-    body: JSON.stringify({ name: 'python3' })
-  });
+  const started = await api(gw, 'POST', '/api/kernels', { name: 'python3' });
   expect(started.status).toBe(201);
-  kernelId = ((await started.json()) as { id: string }).id;
+  kernelId = (started.body as { id: string }).id;
 });
 
 afterAll(async () => {
