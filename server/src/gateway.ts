@@ -10,7 +10,7 @@ import { Authenticator } from './auth/authenticator.js';
 import type { Backend } from './backends/types.js';
 import type { GatewayConfig } from './config/types.js';
 import { SINGLE_USER } from './config/types.js';
-import type { KernelChannelsFactory } from './kernels/channels/types.js';
+import type { KernelChannelsFactory } from './channels/types.js';
 import { KernelManager } from './kernels/manager.js';
 import type { Logger } from './log.js';
 

@@ -16,7 +16,7 @@ import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { installCrashGuard } from './crashGuard.js';
 import { createGateway } from './gateway.js';
-import { configureZmq, createZmqChannels } from './kernels/channels/zmqChannels.js';
+import { configureZmq, createZmqChannels } from './channels/zmqChannels.js';
 import { createLogger, type Logger } from './log.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -12,10 +12,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Reply, Router, XPublisher } from 'zeromq';
 import type { Socket } from 'zeromq';
 
-import { makeMessage } from '../../server/src/kernels/protocol/make.js';
-import type { Channel, ConnectionInfo, ExecutionState, RawMessage } from '../../server/src/kernels/protocol/messages.js';
-import { deserializeWire, parseContent, parseHeader, serializeWire } from '../../server/src/kernels/protocol/wire.js';
-import type { WireMessage } from '../../server/src/kernels/protocol/wire.js';
+import { makeMessage } from '../../server/src/protocol/make.js';
+import type { Channel, ConnectionInfo, ExecutionState, RawMessage } from '../../server/src/protocol/messages.js';
+import { deserializeWire, parseContent, parseHeader, serializeWire } from '../../server/src/protocol/wire.js';
+import type { WireMessage } from '../../server/src/protocol/wire.js';
 
 /** What an execute_request produces. */
 export interface ExecuteOutcome {

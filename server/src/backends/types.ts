@@ -1,6 +1,6 @@
 import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
-import type { ConnectionInfo } from '../kernels/protocol/messages.js';
+import type { ConnectionInfo } from '../protocol/messages.js';
 
 /** Launch phases shown to users while a kernel comes up. */
 export type LaunchPhase = 'requested' | 'scheduling' | 'pulling' | 'starting' | 'kernel-ready' | 'spark-ready';

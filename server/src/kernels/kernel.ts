@@ -3,11 +3,11 @@ import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { LaunchedKernel, LaunchPhase } from '../backends/types.js';
-import type { KernelChannels } from './channels/types.js';
-import type { ExecutionState, RawMessage, WsProtocol } from './protocol/messages.js';
-import { V1_PROTOCOL } from './protocol/messages.js';
-import { jupyterDate, makeMessage, serializeWs } from './protocol/websocket.js';
-import { parseHeader, parseParentHeader } from './protocol/wire.js';
+import type { KernelChannels } from '../channels/types.js';
+import type { ExecutionState, RawMessage, WsProtocol } from '../protocol/messages.js';
+import { V1_PROTOCOL } from '../protocol/messages.js';
+import { jupyterDate, makeMessage, serializeWs } from '../protocol/websocket.js';
+import { parseHeader, parseParentHeader } from '../protocol/wire.js';
 import type { KernelClient, KernelModel } from './types.js';
 
 /** Messages a client sends while the kernel (re)starts are held, up to this many. */

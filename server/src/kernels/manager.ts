@@ -6,7 +6,7 @@ import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
 import { ConflictError, GatewayError, KernelLaunchError, KernelStartTimeoutError, LimitExceededError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Backoff } from '../util/retry.js';
-import type { KernelChannelsFactory } from './channels/types.js';
+import type { KernelChannelsFactory } from '../channels/types.js';
 import { Kernel } from './kernel.js';
 import { addUsage, assertWithinLimits, NO_USAGE, totalsOf, type Usage } from './sizing.js';
 import type { StartKernelRequest } from './types.js';

@@ -1,5 +1,5 @@
 import type { Identity } from '../auth/types.js';
-import type { ExecutionState, WsProtocol } from './protocol/messages.js';
+import type { ExecutionState, WsProtocol } from '../protocol/messages.js';
 
 /** A kernel as jupyter_server's GatewayClient parses it (`last_activity` with microseconds + Z). */
 export interface KernelModel {

@@ -27,7 +27,7 @@ const dist = values['server-dist'] ?? path.join(path.dirname(fileURLToPath(impor
 const load = file => import(pathToFileURL(path.join(dist, file)).href);
 const { loadConfig } = await load('config/load.js');
 const { createGateway } = await load('gateway.js');
-const { configureZmq, createZmqChannels } = await load('kernels/channels/zmqChannels.js');
+const { configureZmq, createZmqChannels } = await load('channels/zmqChannels.js');
 const { createLogger } = await load('log.js');
 // As shipped, main.ts raises libzmq's socket limit (default 1023, i.e. 255 kernels at 4 sockets
 // each); --zmq-max-sockets overrides it for experiments.

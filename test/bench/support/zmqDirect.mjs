@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Dealer, Subscriber } from 'zeromq';
-import { deserializeWire, serializeWire } from '../../../server/dist/kernels/protocol/wire.js';
+import { deserializeWire, serializeWire } from '../../../server/dist/protocol/wire.js';
 import { freePort, start, stop } from './procs.mjs';
 import { executeContent, Tracker } from './tracker.mjs';
 

@@ -11,7 +11,7 @@ import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node'
 import { KubernetesBackend } from '../../../server/src/backends/kubernetes/backend.js';
 import { loadConfig } from '../../../server/src/config/load.js';
 import { createGateway, type Gateway } from '../../../server/src/gateway.js';
-import { createZmqChannels } from '../../../server/src/kernels/channels/zmqChannels.js';
+import { createZmqChannels } from '../../../server/src/channels/zmqChannels.js';
 import { createLogger, type Logger } from '../../../server/src/log.js';
 import { applyManifests, applyTenant, GATEWAY_MANIFEST, parseManifests, type Cluster, type ClusterOptions } from '../harness/index.js';
 

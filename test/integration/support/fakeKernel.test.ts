@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Dealer, Request, Subscriber } from 'zeromq';
 
-import { makeMessage } from '../../../server/src/kernels/protocol/make.js';
-import type { RawMessage } from '../../../server/src/kernels/protocol/messages.js';
-import { deserializeWire, parseContent, parseHeader, serializeWire } from '../../../server/src/kernels/protocol/wire.js';
+import { makeMessage } from '../../../server/src/protocol/make.js';
+import type { RawMessage } from '../../../server/src/protocol/messages.js';
+import { deserializeWire, parseContent, parseHeader, serializeWire } from '../../../server/src/protocol/wire.js';
 import { FakeKernel } from '../../support/fakeKernel.js';
 
 // Talks to the fake kernel with bare zeromq sockets, independent of the gateway's channels.

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { LocalBackend } from '../../../server/src/backends/local/backend.js';
 import { loadConfig } from '../../../server/src/config/load.js';
 import { createGateway, type Gateway } from '../../../server/src/gateway.js';
-import { createZmqChannels } from '../../../server/src/kernels/channels/zmqChannels.js';
+import { createZmqChannels } from '../../../server/src/channels/zmqChannels.js';
 import { createLogger } from '../../../server/src/log.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -1,6 +1,6 @@
 import type { V1NetworkPolicy, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
-import type { ConnectionInfo } from '../../kernels/protocol/messages.js';
+import type { ConnectionInfo } from '../../protocol/messages.js';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR } from '../../spark/kubernetesConf.js';
 
 /** Labels and annotations of everything sparkgate creates: the gateway's table lives in them. */

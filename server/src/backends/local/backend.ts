@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { ConnectionInfo } from '../../kernels/protocol/messages.js';
+import type { ConnectionInfo } from '../../protocol/messages.js';
 import { buildLocalSparkConf } from '../../spark/localConf.js';
 import type { Backend, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
 import { freePorts } from './ports.js';

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 
 import { context, Dealer, Subscriber } from 'zeromq';
 
-import { silentLogger } from '../../log.js';
-import type { Logger } from '../../log.js';
+import { silentLogger } from '../log.js';
+import type { Logger } from '../log.js';
 import { InvalidMessageError } from '../protocol/errors.js';
 import type { Channel, ConnectionInfo, RawMessage } from '../protocol/messages.js';
 import { deserializeWire, serializeWire } from '../protocol/wire.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { performance } from 'node:perf_hooks';
-import { fairTurn, SLICE_MS } from '../../../../server/src/kernels/channels/fairness.js';
+import { fairTurn, SLICE_MS } from '../../../../server/src/channels/fairness.js';
 
-describe('kernels/channels/fairness', () => {
+describe('channels/fairness', () => {
   describe('#fairTurn()', () => {
     it('should let a short burst run and make a long one yield to the event loop', async () => {
       // Start from a fresh turn (any earlier slice has been closed by its setImmediate).

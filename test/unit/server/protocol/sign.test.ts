@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { sign, verify } from '../../../../../server/src/kernels/protocol/sign.js';
+import { sign, verify } from '../../../../server/src/protocol/sign.js';
 
 const KEY = 'sparkgate-test-key';
 const HEADER =
@@ -9,7 +9,7 @@ const PARTS = [HEADER, '{}', '{}', '{}'];
 // Computed once with Python: h = hmac.new(key, digestmod=hashlib.sha256); h.update(part) for each part.
 const PYTHON_SIGNATURE = '8dbf6fc134584b1c778330c6c980cf36dfb69fd25c995e4a902b62308bdcf2ad';
 
-describe('kernels/protocol/sign', () => {
+describe('protocol/sign', () => {
   describe('#sign()', () => {
     it('should match the signature Python hmac computes over the four parts', () => {
       expect(sign(KEY, PARTS)).toBe(PYTHON_SIGNATURE);

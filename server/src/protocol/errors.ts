@@ -1,4 +1,4 @@
-import { InputError } from '../../errors.js';
+import { InputError } from '../errors.js';
 
 /**
  * A Jupyter message that could not be decoded or failed validation (400). The message says which

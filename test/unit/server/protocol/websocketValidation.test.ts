@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
-import type { RawMessage } from '../../../../../server/src/kernels/protocol/messages.js';
-import { V1_PROTOCOL } from '../../../../../server/src/kernels/protocol/messages.js';
-import { deserializeWs, serializeWs } from '../../../../../server/src/kernels/protocol/websocket.js';
+import type { RawMessage } from '../../../../server/src/protocol/messages.js';
+import { V1_PROTOCOL } from '../../../../server/src/protocol/messages.js';
+import { deserializeWs, serializeWs } from '../../../../server/src/protocol/websocket.js';
 import { expectInvalid } from './helpers.js';
 
 const HEADER = { msg_id: 'm1', msg_type: 'execute_request', session: 's1' };
@@ -37,7 +37,7 @@ const legacyWithWord = (index: number, value: number): Buffer => {
 
 const W = 'websocket message: ';
 
-describe('kernels/protocol/websocket validation', () => {
+describe('protocol/websocket validation', () => {
   describe('#deserializeWs() message parts', () => {
     it.each<[string, string, string]>([
       ['invalid JSON', '{"channel":', 'text frame is not valid JSON'],

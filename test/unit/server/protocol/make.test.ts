@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { jupyterDate, makeMessage } from '../../../../../server/src/kernels/protocol/make.js';
-import { parseHeader } from '../../../../../server/src/kernels/protocol/wire.js';
+import { jupyterDate, makeMessage } from '../../../../server/src/protocol/make.js';
+import { parseHeader } from '../../../../server/src/protocol/wire.js';
 
 const DATE = new Date('2026-01-02T03:04:05.000Z');
 
-describe('kernels/protocol/make', () => {
+describe('protocol/make', () => {
   describe('#jupyterDate()', () => {
     it('should always write six fractional digits and Z', () => {
       expect(jupyterDate(DATE)).toBe('2026-01-02T03:04:05.000000Z');

@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
 
-import { InvalidMessageError } from '../../../../../server/src/kernels/protocol/errors.js';
+import { InvalidMessageError } from '../../../../server/src/protocol/errors.js';
 
 /** Asserts that `fn` throws an `InvalidMessageError` with exactly `message` (ignoring `cause`). */
 export function expectInvalid(fn: () => unknown, message: string): void {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { ChannelsClosedError, QueueFullError } from '../../../../../server/src/kernels/channels/errors.js';
-import { SendQueue } from '../../../../../server/src/kernels/channels/sendQueue.js';
+import { ChannelsClosedError, QueueFullError } from '../../../../server/src/channels/errors.js';
+import { SendQueue } from '../../../../server/src/channels/sendQueue.js';
 
 /** A controllable `send`: each call stays pending until the test settles it. */
 function fakeSocket() {
@@ -28,7 +28,7 @@ const settle = async (): Promise<void> => {
   }
 };
 
-describe('kernels/channels/sendQueue', () => {
+describe('channels/sendQueue', () => {
   it('should send in FIFO order with a single send in flight', async () => {
     const socket = fakeSocket();
     const queue = new SendQueue({ name: 'shell', maxQueue: 10, send: socket.send });

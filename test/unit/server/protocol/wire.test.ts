@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { InvalidMessageError, InvalidSignatureError } from '../../../../../server/src/kernels/protocol/errors.js';
-import type { RawMessage } from '../../../../../server/src/kernels/protocol/messages.js';
+import { InvalidMessageError, InvalidSignatureError } from '../../../../server/src/protocol/errors.js';
+import type { RawMessage } from '../../../../server/src/protocol/messages.js';
 import {
   DELIMITER,
   deserializeWire,
@@ -9,7 +9,7 @@ import {
   parseHeader,
   parseParentHeader,
   serializeWire
-} from '../../../../../server/src/kernels/protocol/wire.js';
+} from '../../../../server/src/protocol/wire.js';
 import { expectInvalid } from './helpers.js';
 
 const KEY = 'sparkgate-test-key';
@@ -29,7 +29,7 @@ const message = (overrides: Partial<RawMessage> = {}): RawMessage => ({
 });
 const text = (frames: Buffer[]): string[] => frames.map(f => f.toString('utf8'));
 
-describe('kernels/protocol/wire', () => {
+describe('protocol/wire', () => {
   describe('#serializeWire()', () => {
     it('should lay out delimiter, Python-compatible signature, the four parts and buffers', () => {
       const frames = serializeWire(message({ buffers: [Buffer.from([1, 2])] }), KEY);

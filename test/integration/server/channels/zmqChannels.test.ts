@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 
-import { ChannelsClosedError, QueueFullError } from '../../../../../server/src/kernels/channels/errors.js';
-import type { KernelChannels, KernelChannelsOptions } from '../../../../../server/src/kernels/channels/types.js';
-import { createZmqChannels } from '../../../../../server/src/kernels/channels/zmqChannels.js';
-import { InvalidMessageError } from '../../../../../server/src/kernels/protocol/errors.js';
-import { makeMessage } from '../../../../../server/src/kernels/protocol/make.js';
-import type { Channel, RawMessage } from '../../../../../server/src/kernels/protocol/messages.js';
-import { parseContent, parseHeader, parseParentHeader } from '../../../../../server/src/kernels/protocol/wire.js';
-import { FakeKernel } from '../../../../support/fakeKernel.js';
+import { ChannelsClosedError, QueueFullError } from '../../../../server/src/channels/errors.js';
+import type { KernelChannels, KernelChannelsOptions } from '../../../../server/src/channels/types.js';
+import { createZmqChannels } from '../../../../server/src/channels/zmqChannels.js';
+import { InvalidMessageError } from '../../../../server/src/protocol/errors.js';
+import { makeMessage } from '../../../../server/src/protocol/make.js';
+import type { Channel, RawMessage } from '../../../../server/src/protocol/messages.js';
+import { parseContent, parseHeader, parseParentHeader } from '../../../../server/src/protocol/wire.js';
+import { FakeKernel } from '../../../support/fakeKernel.js';
 
 /** Collects what the channels deliver and lets tests await it (no sleeps). */
 class Inbox {
@@ -58,7 +58,7 @@ const msgId = (msg: RawMessage): string => parseHeader(msg).msg_id;
 const isChildOf = (parent: RawMessage, channel: Channel, msgType: string) => (msg: RawMessage) =>
   msg.channel === channel && parseHeader(msg).msg_type === msgType && parseParentHeader(msg)?.msg_id === msgId(parent);
 
-describe('kernels/channels/zmqChannels', () => {
+describe('channels/zmqChannels', () => {
   let kernel: FakeKernel;
   let inbox: Inbox;
   let channels: KernelChannels;

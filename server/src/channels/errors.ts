@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../../errors.js';
+import { ServiceUnavailableError } from '../errors.js';
 
 /**
  * A socket's send queue is at its bound (503): the kernel is not reading, or is unreachable.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 
-import type { RawMessage } from '../../../../../server/src/kernels/protocol/messages.js';
-import { V1_PROTOCOL } from '../../../../../server/src/kernels/protocol/messages.js';
-import { deserializeWs, isTextFrame, serializeWs } from '../../../../../server/src/kernels/protocol/websocket.js';
-import { deserializeWire, LAZY_CONTENT_BYTES, serializeWire } from '../../../../../server/src/kernels/protocol/wire.js';
+import type { RawMessage } from '../../../../server/src/protocol/messages.js';
+import { V1_PROTOCOL } from '../../../../server/src/protocol/messages.js';
+import { deserializeWs, isTextFrame, serializeWs } from '../../../../server/src/protocol/websocket.js';
+import { deserializeWire, LAZY_CONTENT_BYTES, serializeWire } from '../../../../server/src/protocol/wire.js';
 
 // A complete, compact header: JSON.stringify(JSON.parse(HEADER)) === HEADER.
 const HEADER =
@@ -45,7 +45,7 @@ const message = (overrides: Partial<RawMessage> = {}): RawMessage => ({
   ...overrides
 });
 
-describe('kernels/protocol/websocket', () => {
+describe('protocol/websocket', () => {
   describe('#serializeWs() legacy', () => {
     it('should splice the raw parts into a text frame without re-serializing them', () => {
       const content = '{ "text" : "hi\\n" }';
