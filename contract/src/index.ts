@@ -1,2 +1,10 @@
-// Filled in by issue 12 item 5: the server ↔ extension contract.
-export {};
+/**
+ * What the sparkgate gateway and its JupyterLab extension say to each other, defined once: the
+ * cluster model, the `/status` socket.io events, the sizing a launch sends and its totals.
+ */
+
+export type { ClusterModel, ClusterState, JobProgress, LaunchPhase, LaunchRequest } from './cluster.js';
+export { STATUS_NAMESPACE } from './events.js';
+export type { ClientToServerEvents, ClusterRemoved, ServerToClientEvents } from './events.js';
+export { maxExecutors, totalsOf, totalsWith } from './sizing.js';
+export type { ExecutorSizing, Resources, Sizing } from './sizing.js';

@@ -3,25 +3,13 @@
  * Deeper modules receive slices of it; only `main.ts` reads the environment.
  */
 
-/** Compute asked for one JVM (the driver or one executor). Memory in MiB. */
-export interface Resources {
-  cores: number;
-  memoryMiB: number;
-  gpus: number;
-}
+import type { Sizing } from '@sparkgate/contract';
 
-/** Executors: a fixed `count`, or dynamic allocation between `min` and `max`. */
-export interface ExecutorSizing extends Resources {
-  count?: number;
-  min?: number;
-  max?: number;
-}
-
-/** The shape of a Spark cluster: one driver (the kernel) plus executors. */
-export interface Sizing {
-  driver: Resources;
-  executors: ExecutorSizing;
-}
+/**
+ * Sizing (one JVM's `Resources`, `ExecutorSizing`, a cluster's `Sizing`) is what the extension
+ * sends to launch, so it is defined once in the server↔extension contract.
+ */
+export type { ExecutorSizing, Resources, Sizing } from '@sparkgate/contract';
 
 /** An admin-defined launch profile; each profile is also a kernelspec. */
 export interface Profile {

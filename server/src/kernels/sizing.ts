@@ -1,29 +1,14 @@
-import type { Limits, Profile, Sizing } from '../config/types.js';
+import { totalsOf, type Resources, type Sizing } from '@sparkgate/contract';
+import type { Limits, Profile } from '../config/types.js';
 import { InputError, LimitExceededError } from '../errors.js';
 
 /** Totals a sizing claims against its tenant's limits. */
-export interface Usage {
-  gpus: number;
-  cores: number;
-  memoryMiB: number;
-}
+export type Usage = Resources;
 
 export const NO_USAGE: Usage = Object.freeze({ gpus: 0, cores: 0, memoryMiB: 0 });
 
-/** Executors a sizing may run at most: the fixed count or the dynamic-allocation maximum. */
-export function maxExecutors(sizing: Sizing): number {
-  return sizing.executors.count ?? sizing.executors.max ?? 0;
-}
-
-/** What a cluster of this shape holds at most: driver plus the largest executor set. */
-export function totalsOf(sizing: Sizing): Usage {
-  const n = maxExecutors(sizing);
-  return {
-    gpus: sizing.driver.gpus + n * sizing.executors.gpus,
-    cores: sizing.driver.cores + n * sizing.executors.cores,
-    memoryMiB: sizing.driver.memoryMiB + n * sizing.executors.memoryMiB
-  };
-}
+// One implementation of the totals for the gateway and the extension's panel (the contract).
+export { maxExecutors, totalsOf } from '@sparkgate/contract';
 
 export function addUsage(a: Usage, b: Usage): Usage {
   return { gpus: a.gpus + b.gpus, cores: a.cores + b.cores, memoryMiB: a.memoryMiB + b.memoryMiB };

@@ -1,26 +1,8 @@
-import type { Sizing } from '../../config/types.js';
+import type { ClusterModel, JobProgress } from '@sparkgate/contract';
 import type { Kernel } from '../../kernels/kernel.js';
-import type { JobProgress } from '../../spark/restClient.js';
 
-/** A cluster as the sidebar panel and the notebook widget see it. */
-export interface ClusterModel {
-  id: string;
-  kernelName: string;
-  profile: string;
-  displayName: string;
-  sizing: Sizing;
-  state: 'requested' | 'launching' | 'ready' | 'busy' | 'failed' | 'dead';
-  phase: Kernel['phase'];
-  reason: string | null;
-  createdAt: string;
-  kernelId: string;
-  driver: { state: string; reason: string | null; gpus: number };
-  executors: { ready: number; pending: number; desired: number; pendingReason: string | null };
-  gpus: { held: number };
-  /** Spark UI path relative to the gateway root, e.g. `ui/<id>/`. */
-  sparkUi: string | null;
-  job: JobProgress | null;
-}
+/** A cluster as the sidebar panel and the notebook widget see it (defined once, in the contract). */
+export type { ClusterModel } from '@sparkgate/contract';
 
 /** Pure: the cluster view of a kernel (executor figures come from the backend when it has them). */
 export function clusterModel(kernel: Kernel, job: JobProgress | null): ClusterModel {

@@ -1,0 +1,51 @@
+/**
+ * A cluster as the gateway reports it (REST `sparkgate/api/clusters` and the `/status` events)
+ * and as the extension's panel and notebook widget show it. One cluster is one kernel: the Spark
+ * driver, plus its executors.
+ */
+
+import type { Sizing } from './sizing.js';
+
+/** Lifecycle of a cluster as a whole. */
+export type ClusterState = 'requested' | 'launching' | 'ready' | 'busy' | 'failed' | 'dead';
+
+/** Where a launch is, in order. */
+export type LaunchPhase = 'requested' | 'scheduling' | 'pulling' | 'starting' | 'kernel-ready' | 'spark-ready';
+
+/** The Spark job a cluster is running now. */
+export interface JobProgress {
+  id: number;
+  name: string;
+  stages: { done: number; total: number };
+  tasks: { done: number; running: number; total: number };
+}
+
+/** One cluster. */
+export interface ClusterModel {
+  id: string;
+  /** Kernelspec name that attaches a notebook to this cluster: `<profile kernelspec>--<cluster id>`. */
+  kernelName: string;
+  profile: string;
+  displayName: string;
+  sizing: Sizing;
+  state: ClusterState;
+  phase: LaunchPhase | null;
+  reason: string | null;
+  /** ISO 8601. */
+  createdAt: string;
+  /** The Jupyter kernel id, which is the cluster id. */
+  kernelId: string;
+  driver: { state: string; reason: string | null; gpus: number };
+  executors: { ready: number; pending: number; desired: number; pendingReason: string | null };
+  gpus: { held: number };
+  /** Spark UI path relative to the gateway root, e.g. `ui/<id>/`; `null` without Spark. */
+  sparkUi: string | null;
+  /** Only while the cluster is busy. */
+  job: JobProgress | null;
+}
+
+/** `POST sparkgate/api/clusters` body: a profile and, optionally, a sizing overriding its defaults. */
+export interface LaunchRequest {
+  profile: string;
+  sizing?: Sizing;
+}
