@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { stopGroup } from '../../src/util/processGroup.mjs';
 
 /** `preferred` on host if it is free, else any free port the OS hands out. */
 export async function pickPort(host, preferred) {
@@ -87,15 +88,6 @@ export function descendants(pid) {
   return out;
 }
 
-export function signalGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function alive(child) {
   return child.exitCode === null && child.signalCode === null;
 }
@@ -114,18 +106,15 @@ export function exited(child, ms) {
 
 /**
  * Stop a child started with `detached: true` (its own process group): SIGTERM the group, wait
- * up to `graceMs`, then SIGKILL the group. Finally SIGKILL every descendant seen on the way that
- * is still there (kernels the child started in their own groups, their JVMs).
+ * up to `graceMs` for it to go, then SIGKILL the group. Finally SIGKILL every descendant seen on
+ * the way that is still there (kernels the child started in their own groups, their JVMs).
  */
 export async function stopTree(child, graceMs) {
   if (!child?.pid) return;
   const seen = descendants(child.pid);
-  signalGroup(child.pid, 'SIGTERM');
-  if (!(await exited(child, graceMs))) {
-    seen.push(...descendants(child.pid));
-    signalGroup(child.pid, 'SIGKILL');
-    await exited(child, 2000);
-  }
+  // Taken again before SIGKILL: once the group dies, its orphans no longer descend from it.
+  await stopGroup(child.pid, { graceMs, killWaitMs: 2000, onKill: () => seen.push(...descendants(child.pid)) });
+  await exited(child, 2000);
   for (const { pid, start } of seen) {
     if (procStat(pid)?.start !== start) continue; // gone, or the pid now belongs to someone else
     try {

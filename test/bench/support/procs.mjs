@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { signalGroup, stopGroup } from '../../../server/src/util/processGroup.mjs';
 
 const live = new Set();
 
@@ -34,15 +35,9 @@ export async function stop(entry, graceMs = 5000) {
   if (!entry || entry.exited) {
     return;
   }
-  killGroup(entry.child.pid, 'SIGTERM');
-  const done = await Promise.race([entry.exit.then(() => true), sleep(graceMs).then(() => false)]);
-  if (!done) {
-    killGroup(entry.child.pid, 'SIGKILL');
-    await Promise.race([entry.exit, sleep(2000)]);
-  }
-  // Kernels a gateway started lead their own groups; they are the gateway's to stop, but
-  // sweep our own group once more in case a child lingered.
-  killGroup(entry.child.pid, 'SIGKILL');
+  // Kernels a gateway started lead their own groups; they are the gateway's to stop.
+  await stopGroup(entry.child.pid, { graceMs, killWaitMs: 2000 });
+  await Promise.race([entry.exit, sleep(2000)]);
 }
 
 /** Kills every registered process group (exit, error, SIGINT). */
@@ -53,15 +48,7 @@ export async function stopAll(graceMs = 3000) {
 /** Synchronous last resort for `process.on('exit')`. */
 export function killAllNow() {
   for (const entry of live) {
-    killGroup(entry.child.pid, 'SIGKILL');
-  }
-}
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
+    signalGroup(entry.child.pid, 'SIGKILL');
   }
 }
 

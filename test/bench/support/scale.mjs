@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JupyterWs } from './jupyterWs.mjs';
+import { signalGroup } from '../../../server/src/util/processGroup.mjs';
 import { mapLimit } from './procs.mjs';
 
 const hostScript = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'scale', 'host.mjs');
@@ -53,9 +54,7 @@ export async function startScaleHost({ python, zmqMaxSockets = null, serverDist 
       new Promise(r => setTimeout(() => r(false), 90_000))
     ]);
     if (!exited) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {}
+      signalGroup(child.pid, 'SIGKILL');
     }
   };
   try {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { signalGroup } from '../../../server/src/util/processGroup.js';
 import type { Mount } from './volumes.js';
 
 /** How one container process is started. */
@@ -117,11 +118,7 @@ export async function startProcess(spec: ProcessSpec): Promise<ContainerProcess>
       if (done || pid <= 0) {
         return;
       }
-      try {
-        process.kill(-pid, sig);
-      } catch {
-        // group already gone
-      }
+      signalGroup(pid, sig); // false when the group is already gone
     }
   };
 }

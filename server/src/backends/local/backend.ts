@@ -7,8 +7,8 @@ import type { Logger } from '../../log.js';
 import type { ConnectionInfo } from '../../protocol/messages.js';
 import { buildLocalSparkConf } from '../../spark/localConf.js';
 import type { Backend, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
+import { stopGroup } from '../../util/processGroup.js';
 import { freePorts } from './ports.js';
-import { killGroup, waitForGroupExit } from './processGroup.js';
 
 export interface LocalBackendOptions {
   python: string;
@@ -104,12 +104,10 @@ export class LocalBackend implements Backend {
       },
       terminate: graceMs =>
         (terminating ??= (async () => {
-          killGroup(pid, 'SIGTERM');
-          if (!(await waitForGroupExit(pid, graceMs))) {
-            logger.warn('kernel did not stop in time; killing its process group', { graceMs });
-            killGroup(pid, 'SIGKILL');
-            await waitForGroupExit(pid, 5000);
-          }
+          await stopGroup(pid, {
+            graceMs,
+            onKill: () => logger.warn('kernel did not stop in time; killing its process group', { graceMs })
+          });
           await exited;
           await rm(dir, { recursive: true, force: true });
         })()),
