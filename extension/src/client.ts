@@ -68,8 +68,9 @@ export class SparkgateClient {
   }
 
   /**
-   * Reserves a cluster with a sizing. The kernel (and so the driver) starts when jupyter_server
-   * starts a kernel of the returned `kernelName`.
+   * Starts a cluster with a sizing: the gateway answers at once and launches the driver in the
+   * background (its phases arrive as `cluster` events). A notebook attaches to the cluster by
+   * starting a kernel of the returned `kernelName`.
    */
   async launch(request: ILaunchRequest): Promise<IClusterModel> {
     const body = await this._request('POST', ['clusters'], 201, request);

@@ -1,11 +1,13 @@
 /**
- * Launch = reserve a cluster with a sizing, then open a notebook on its kernelspec.
+ * Launch = start a cluster with a sizing, then open a notebook on its kernelspec.
  *
  * #### Notes
- * jupyter_server in gateway mode attaches notebooks only to kernels it started itself, so the
- * extension cannot start the kernel on the gateway directly. It reserves the cluster
- * (`POST api/clusters` → `kernelName`), refreshes kernelspecs so Jupyter knows that name, and
- * opens a notebook with it; the gateway launches the driver when jupyter_server starts the kernel.
+ * jupyter_server in gateway mode attaches notebooks only to kernels it started itself, so a
+ * notebook cannot simply join the kernel the gateway runs. `POST api/clusters` starts the cluster
+ * at once (its driver launches in the background; phases arrive as `cluster` events) and answers
+ * its `kernelName` (`<kernelspec>--<cluster id>`); the extension refreshes kernelspecs so Jupyter
+ * knows that name and opens a notebook with it. When jupyter_server then starts a kernel of that
+ * name, the gateway hands it the running cluster instead of starting another.
  */
 
 import type { JupyterFrontEnd } from '@jupyterlab/application';
@@ -33,7 +35,7 @@ export interface ILaunchResult {
 }
 
 /**
- * Reserves a cluster and opens a new notebook on it, recording the shape in the notebook's
+ * Starts a cluster and opens a new notebook on it, recording the shape in the notebook's
  * metadata so whoever opens it later can relaunch the same shape.
  *
  * @throws SparkgateError when the gateway refuses the sizing (400/403/404) or is unreachable.
@@ -41,10 +43,10 @@ export interface ILaunchResult {
 export async function launchCluster(options: ILaunchOptions): Promise<ILaunchResult> {
   const { app, client, store, profile, sizing } = options;
   const cluster = await client.launch({ profile, sizing });
-  console.debug(`sparkgate: reserved cluster ${cluster.id} as kernelspec ${cluster.kernelName}`);
+  console.debug(`sparkgate: launched cluster ${cluster.id} as kernelspec ${cluster.kernelName}`);
   store.upsert([cluster]);
 
-  // The reservation adds a kernelspec on the gateway; Jupyter must see it before opening with it.
+  // The launch adds a kernelspec on the gateway; Jupyter must see it before opening with it.
   await app.serviceManager.kernelspecs.refreshSpecs();
   const widget: unknown = await app.commands.execute('notebook:create-new', { kernelName: cluster.kernelName });
   if (!(widget instanceof NotebookPanel)) {

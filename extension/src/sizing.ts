@@ -2,11 +2,16 @@
  * Pure sizing logic for the Spark panel: form drafts, totals, and live validation against the
  * tenant's limits and current usage.
  *
- * The rules mirror the gateway's (`server/src/kernels/sizing.ts`) so the panel predicts its
- * answer; the gateway stays the authority and its 400/403 message is shown if they ever differ.
+ * The field rules mirror the gateway's (`server/src/kernels/sizing.ts`) so the panel predicts its
+ * answer; the totals are the gateway's own function (`@sparkgate/contract`). The gateway stays the
+ * authority and its 400/403 message is shown if they ever differ.
  */
 
+import { totalsOf, totalsWith } from '@sparkgate/contract';
+
 import type { ILimits, IProfile, IResources, ISizing } from './api';
+
+export { totalsOf } from '@sparkgate/contract';
 
 /** Every input of the sizing form. */
 export type SizingField =
@@ -109,29 +114,6 @@ export function sizingFromDraft(draft: ISizingDraft, profile: IProfile | undefin
     executors = { ...base, count: e.count };
   }
   return { driver: { ...draft.driver }, executors };
-}
-
-/** Executors the sizing may run at most. */
-export function maxExecutorsOf(sizing: ISizing): number {
-  return sizing.executors.count ?? sizing.executors.max ?? 0;
-}
-
-/** What a sizing holds with `n` executors. */
-export function totalsWith(sizing: ISizing, n: number): IResources {
-  if (n === 0) {
-    // Executor fields are unused (and may be blank in the form) when none run.
-    return { ...sizing.driver };
-  }
-  return {
-    gpus: sizing.driver.gpus + n * sizing.executors.gpus,
-    cores: sizing.driver.cores + n * sizing.executors.cores,
-    memoryMiB: sizing.driver.memoryMiB + n * sizing.executors.memoryMiB
-  };
-}
-
-/** What a sizing holds at most: the same totals the gateway checks against limits. */
-export function totalsOf(sizing: ISizing): IResources {
-  return totalsWith(sizing, maxExecutorsOf(sizing));
 }
 
 /** Limit minus usage, per resource; `null` when unlimited. Never negative. */

@@ -197,7 +197,7 @@ export function clusterForKernel(
 }
 
 /**
- * Whether a kernelspec name is a reserved cluster's (`<profile kernelspec>--<cluster id>`),
+ * Whether a kernelspec name is a cluster's (`<profile kernelspec>--<cluster id>`),
  * e.g. `pyspark-gpu--a1b2c3` or `pyspark--0f8e…-…` (a UUID).
  */
 export function isClusterKernelName(name: string | null | undefined): boolean {

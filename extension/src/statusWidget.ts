@@ -73,7 +73,7 @@ export class SparkStatus extends Widget {
       return;
     }
     if (looksLikeCluster) {
-      // Reserved, but the gateway has not reported the kernel yet.
+      // Named like a cluster, but live status has not reported that cluster (yet).
       this._show('pending');
       replaceChildren(this.node, h('span', { className: 'sg-Chip sg-mod-pending', text: 'Spark: starting…' }));
       return;

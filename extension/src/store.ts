@@ -10,7 +10,7 @@ import type { ISignal } from '@lumino/signaling';
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 
-import type { ClientToServerEvents, IClusterModel, ILaunchProgress, ServerToClientEvents } from './api';
+import type { ClientToServerEvents, IClusterModel, ServerToClientEvents } from './api';
 import { clusterForKernel } from './status';
 import { statusSocketTarget } from './urls';
 import { isClusterModel } from './validate';
@@ -45,11 +45,6 @@ export class ClusterStore implements IDisposable {
     return this._connectionChanged;
   }
 
-  /** Emitted for each `launch:progress` event. */
-  get launchProgress(): ISignal<this, ILaunchProgress> {
-    return this._launchProgress;
-  }
-
   /** Current connection state. */
   get connection(): ConnectionState {
     return this._connection;
@@ -70,11 +65,6 @@ export class ClusterStore implements IDisposable {
     return [...this._clusters.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
-  /** The last progress message of a launch, if any. */
-  progressOf(id: string): ILaunchProgress | undefined {
-    return this._progress.get(id);
-  }
-
   /** A cluster by id. */
   get(id: string): IClusterModel | undefined {
     return this._clusters.get(id);
@@ -85,7 +75,7 @@ export class ClusterStore implements IDisposable {
     return clusterForKernel(this._clusters.values(), kernelId);
   }
 
-  /** The cluster reserved under kernelspec `kernelName`. */
+  /** The cluster a notebook attaches to with kernelspec `kernelName`. */
   forKernelName(kernelName: string | null | undefined): IClusterModel | undefined {
     if (!kernelName) {
       return undefined;
@@ -165,22 +155,8 @@ export class ClusterStore implements IDisposable {
     });
     socket.on('cluster:removed', payload => {
       if (payload && typeof payload.id === 'string') {
-        this._progress.delete(payload.id);
         this.remove(payload.id);
       }
-    });
-    socket.on('launch:progress', p => {
-      if (!p || typeof p.id !== 'string' || typeof p.phase !== 'string') {
-        return;
-      }
-      this._progress.set(p.id, p);
-      const c = this._clusters.get(p.id);
-      // Progress can arrive before the matching `cluster` event; keep the phase current either way.
-      if (c && c.phase !== p.phase) {
-        this._clusters.set(p.id, { ...c, phase: p.phase });
-        this._changed.emit();
-      }
-      this._launchProgress.emit(p);
     });
   }
 
@@ -212,14 +188,12 @@ export class ClusterStore implements IDisposable {
   private _socketFactory: (settings: ServerConnection.ISettings) => StatusSocket;
   private _socket: StatusSocket | null = null;
   private _clusters = new Map<string, IClusterModel>();
-  private _progress = new Map<string, ILaunchProgress>();
   private _connection: ConnectionState = 'connecting';
   private _connectionError: string | null = null;
   private _hasSnapshot = false;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
   private _connectionChanged = new Signal<this, ConnectionState>(this);
-  private _launchProgress = new Signal<this, ILaunchProgress>(this);
 }
 
 /** A namespace for ClusterStore statics. */

@@ -6,6 +6,8 @@
  * `ServerConnection.ISettings.baseUrl` (never `PageConfig.getBaseUrl()`, STYLE.md §14).
  */
 
+import { STATUS_NAMESPACE } from '@sparkgate/contract';
+
 import type { IClusterModel } from './api';
 
 /** Path segment jupyter-server-proxy serves the gateway under. */
@@ -43,7 +45,7 @@ export interface ISocketTarget {
 export function statusSocketTarget(baseUrl: string): ISocketTarget {
   const u = new URL(baseUrl);
   const basePath = u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`;
-  return { url: `${u.origin}/status`, path: `${basePath}${SPARKGATE_PREFIX}socket.io` };
+  return { url: `${u.origin}${STATUS_NAMESPACE}`, path: `${basePath}${SPARKGATE_PREFIX}socket.io` };
 }
 
 /** Absolute Spark UI link for a cluster, or `null` while it has none. */

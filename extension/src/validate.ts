@@ -62,7 +62,7 @@ export function assertSizing(x: unknown, path = 'sizing'): asserts x is ISizing 
 /** Asserts a cluster model (REST or socket.io). */
 export function assertClusterModel(x: unknown): asserts x is IClusterModel {
   const o = Private.record(x, 'cluster');
-  for (const k of ['id', 'kernelName', 'profile', 'displayName', 'state', 'createdAt']) {
+  for (const k of ['id', 'kernelName', 'profile', 'displayName', 'state', 'createdAt', 'kernelId']) {
     Private.string(o[k], `cluster.${k}`);
   }
   Private.record(o.driver, 'cluster.driver');

@@ -135,7 +135,7 @@ export class SparkPanel extends Panel {
   private _renderClusters(): void {
     this._list.render(this._store.clusters, Date.now());
     const launching = this._launchingId ? (this._store.get(this._launchingId) ?? null) : null;
-    this._progress.render(launching, launching ? this._store.progressOf(launching.id) : undefined);
+    this._progress.render(launching);
   }
 
   private _renderHeader(): void {
@@ -181,7 +181,7 @@ export class SparkPanel extends Panel {
       this._renderClusters();
       if (!notebook) {
         this._form.setMessage(
-          `Cluster reserved as kernel '${cluster.kernelName}', but no notebook opened; pick that kernel in a notebook.`,
+          `Cluster launched as kernel '${cluster.kernelName}', but no notebook opened; pick that kernel in a notebook.`,
           'info'
         );
       }

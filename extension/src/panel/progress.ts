@@ -5,7 +5,7 @@
 
 import { Widget } from '@lumino/widgets';
 
-import type { IClusterModel, ILaunchProgress } from '../api';
+import type { IClusterModel } from '../api';
 import { h, replaceChildren } from '../dom';
 import { launchSteps } from '../status';
 
@@ -18,7 +18,7 @@ export class LaunchProgressView extends Widget {
   }
 
   /** Shows a cluster's launch; `null` hides the view. */
-  render(cluster: IClusterModel | null, progress: ILaunchProgress | undefined): void {
+  render(cluster: IClusterModel | null): void {
     if (!cluster) {
       this.hide();
       return;
@@ -34,7 +34,6 @@ export class LaunchProgressView extends Widget {
         { className: 'sg-LaunchProgress-steps' },
         ...steps.map(s => h('li', { className: `sg-LaunchProgress-step sg-mod-${s.status}`, text: s.label }))
       ),
-      progress?.message && !failed ? h('div', { className: 'sg-LaunchProgress-message', text: progress.message }) : null,
       failed
         ? h('div', {
             className: 'sg-LaunchProgress-reason',

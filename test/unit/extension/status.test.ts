@@ -124,7 +124,8 @@ describe('extension/status', () => {
       const b = cluster({ id: 'b', kernelId: 'k-b' });
       expect(clusterForKernel([a, b], 'k-b')).toBe(b);
       expect(clusterForKernel([a, b], 'k-c')).toBeUndefined();
-      expect(clusterForKernel([cluster({ kernelId: null })], null)).toBeUndefined();
+      expect(clusterForKernel([cluster()], null)).toBeUndefined();
+      expect(clusterForKernel([cluster({ kernelId: '' })], '')).toBeUndefined();
     });
   });
 

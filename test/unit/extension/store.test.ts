@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { ClusterStore } from '../../../extension/src/store.js';
 import type { ConnectionState, StatusSocket } from '../../../extension/src/store.js';
+import type { IClusterModel } from '../../../extension/src/api.js';
 import { cluster } from './fixtures.js';
 
 /** A stand-in for the socket.io client: records handlers, lets the test fire server events. */
@@ -68,15 +69,27 @@ describe('extension/store', () => {
       expect(store.get('a')).toBeUndefined();
     });
 
-    it('should apply launch:progress phases and emit launchProgress', () => {
+    it('should follow launch phases through cluster events, the only progress the gateway sends', () => {
       const { store, socket } = makeStore();
       socket.fire('cluster', cluster({ id: 'a', state: 'launching', phase: 'requested' }));
-      const seen: string[] = [];
-      store.launchProgress.connect((_, p) => seen.push(p.phase));
-      socket.fire('launch:progress', { id: 'a', phase: 'pulling', message: 'pulling image' });
-      expect(seen).toEqual(['pulling']);
-      expect(store.get('a')?.phase).toBe('pulling');
-      expect(store.progressOf('a')?.message).toBe('pulling image');
+      const phases: (string | null | undefined)[] = [];
+      store.changed.connect(() => phases.push(store.get('a')?.phase));
+      socket.fire('cluster', cluster({ id: 'a', state: 'launching', phase: 'pulling' }));
+      socket.fire('cluster', cluster({ id: 'a', state: 'ready', phase: 'spark-ready' }));
+      expect(phases).toEqual(['pulling', 'spark-ready']);
+      expect(store.get('a')?.state).toBe('ready');
+    });
+
+    it('should listen only for events the gateway emits (the contract event map)', () => {
+      // Type-checked by test/unit/extension/tsconfig.json, never called: an event the contract
+      // lacks (the old `launch:progress`, never emitted by the gateway) must not compile.
+      const listen = (socket: StatusSocket): void => {
+        socket.on('cluster', (c: IClusterModel) => void c.phase);
+        socket.on('cluster:removed', payload => void payload.id);
+        // @ts-expect-error the gateway has no `launch:progress` event
+        socket.on('launch:progress', () => undefined);
+      };
+      expect(typeof listen).toBe('function');
     });
 
     it('should report unreachable once on repeated connect errors, then connected', () => {
