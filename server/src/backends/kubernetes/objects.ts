@@ -1,26 +1,7 @@
-import type { V1NetworkPolicy, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
-import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
-import type { ConnectionInfo } from '../../protocol/messages.js';
+import type { V1Pod } from '@kubernetes/client-node';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR } from '../../spark/kubernetesConf.js';
-
-/** Labels and annotations of everything sparkgate creates: the gateway's table lives in them. */
-export const LABELS = {
-  name: 'app.kubernetes.io/name',
-  managedBy: 'app.kubernetes.io/managed-by',
-  component: 'app.kubernetes.io/component',
-  kernelId: 'sparkgate.io/kernel-id'
-} as const;
-
-export const ANNOTATIONS = {
-  user: 'sparkgate.io/user',
-  tenant: 'sparkgate.io/tenant',
-  profile: 'sparkgate.io/profile',
-  kernelName: 'sparkgate.io/kernel-name',
-  sizing: 'sparkgate.io/sizing'
-} as const;
-
-/** Selects every pod sparkgate manages (drivers and the executors Spark creates for them). */
-export const MANAGED_SELECTOR = `${LABELS.managedBy}=sparkgate`;
+import { ANNOTATIONS, LABELS, MANAGER, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
+import type { DriverObjects, DriverObjectsInput, KernelConnection } from './types.js';
 
 /** Jupyter ports of a kernel pod (fixed: every pod has its own IP). */
 export const KERNEL_PORTS = {
@@ -35,32 +16,6 @@ export const KERNEL_PORTS = {
 export const KERNEL_FILES_DIR = '/etc/sparkgate/kernel';
 const WORK_DIR = DRIVER_WORK_DIR;
 
-export interface DriverObjectsInput {
-  kernelId: string;
-  /** Pod name; also the Secret's, the Service's and the executors' name prefix. */
-  podName: string;
-  namespace: string;
-  user: string;
-  tenant: string;
-  profile: string;
-  kernelName: string;
-  spark: boolean;
-  sizing: Sizing;
-  key: string;
-  /** Validated `KERNEL_*` variables from the client. */
-  env: Readonly<Record<string, string>>;
-  config: KubernetesBackendConfig;
-}
-
-export interface DriverObjects {
-  pod: V1Pod;
-  /** Created once the pod exists (its ownerReference needs the pod's uid). */
-  secret: (owner: V1Pod) => V1Secret;
-  service: (owner: V1Pod) => V1Service;
-  networkPolicy: (owner: V1Pod) => V1NetworkPolicy;
-  connection: Omit<ConnectionInfo, 'ip'>;
-}
-
 /**
  * Everything a kernel is on Kubernetes: the driver pod, its Secret (the connection key never goes
  * into env, args or annotations), a headless Service and a NetworkPolicy letting only the kernel's
@@ -71,12 +26,12 @@ export interface DriverObjects {
 export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
   const c = input.config;
   const labels = {
-    [LABELS.name]: 'sparkgate',
-    [LABELS.managedBy]: 'sparkgate',
+    [LABELS.name]: MANAGER,
+    [LABELS.managedBy]: MANAGER,
     [LABELS.kernelId]: input.kernelId
   };
   const driverLabels = { ...labels, [LABELS.component]: 'driver' };
-  const connection: Omit<ConnectionInfo, 'ip'> = {
+  const connection: KernelConnection = {
     transport: 'tcp',
     shell_port: KERNEL_PORTS.shell,
     iopub_port: KERNEL_PORTS.iopub,
@@ -98,11 +53,11 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
   };
   const containerSecurity = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
 
-  const args = ['kernel', '--connection-file', `${KERNEL_FILES_DIR}/connection.json`, '--ip', '$(SPARKGATE_POD_IP)'];
+  const args = ['kernel', '--connection-file', `${KERNEL_FILES_DIR}/${SECRET_FILES.connection}`, '--ip', '$(SPARKGATE_POD_IP)'];
   if (input.spark) {
     args.push(
-      '--spark-conf',
-      `${KERNEL_FILES_DIR}/spark-conf.json`,
+      SPARK_CONF_ARG,
+      `${KERNEL_FILES_DIR}/${SECRET_FILES.sparkConf}`,
       '--conf',
       `spark.master=${c.sparkMaster ?? 'k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)'}`,
       '--conf',
@@ -213,7 +168,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
         imagePullPolicy: c.imagePullPolicy,
         executorServiceAccount: c.executorServiceAccount,
         gpuDiscoveryScript: c.gpuDiscoveryScript,
-        executorTemplateFile: `${KERNEL_FILES_DIR}/executor-template.json`,
+        executorTemplateFile: `${KERNEL_FILES_DIR}/${SECRET_FILES.executorTemplate}`,
         executorLabels
       })
     : null;
@@ -227,9 +182,9 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       metadata: ownedBy(owner),
       type: 'Opaque',
       stringData: {
-        'connection.json': JSON.stringify({ ...connection, ip: '0.0.0.0' }),
+        [SECRET_FILES.connection]: JSON.stringify({ ...connection, ip: '0.0.0.0' }),
         ...(sparkConf
-          ? { 'spark-conf.json': JSON.stringify(sparkConf), 'executor-template.json': JSON.stringify(executorTemplate) }
+          ? { [SECRET_FILES.sparkConf]: JSON.stringify(sparkConf), [SECRET_FILES.executorTemplate]: JSON.stringify(executorTemplate) }
           : {})
       }
     }),

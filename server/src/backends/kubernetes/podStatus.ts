@@ -98,3 +98,12 @@ export function podGpus(pod: V1Pod): number {
   }
   return total;
 }
+
+/** A short description of a pod for error messages when its log cannot be read. */
+export function describePod(pod: V1Pod): string {
+  const state = driverState(pod);
+  const gpus = podGpus(pod);
+  return `pod ${pod.metadata?.namespace}/${pod.metadata?.name} on ${pod.spec?.nodeName ?? '(no node)'}: ${state.kind}${
+    'message' in state ? ` — ${state.message}` : ''
+  }${gpus ? ` (${gpus} GPU)` : ''}`;
+}

@@ -1,62 +1,22 @@
 import { EventEmitter } from 'node:events';
-import { ApiException, type CoreV1Api, type KubeConfig, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { ServiceUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { Backoff, type BackoffOptions, defaultDelay } from '../../util/retry.js';
-import { LABELS, MANAGED_SELECTOR } from './objects.js';
-
-export interface PodWatchEvents {
-  /** A managed pod was added, changed or deleted (`deleted` true) in a watched namespace. */
-  pod: [pod: V1Pod, deleted: boolean];
-}
-
-/**
- * The part of an informer PodWatch uses; the k8s client's `ListWatch<V1Pod>` is one. Like
- * `ListWatch`, `start()` resolves once its list and watch are up, or after it emitted `error`.
- */
-export interface PodInformer {
-  on(verb: 'add' | 'update' | 'delete', cb: (pod: V1Pod) => void): void;
-  on(verb: 'error', cb: (error?: unknown) => void): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  get(name: string, namespace?: string): V1Pod | undefined;
-  list(namespace?: string): readonly V1Pod[];
-}
+import { abortable } from './abort.js';
+import { apiReason, watchFailure } from './apiErrors.js';
+import { LABELS } from './labels.js';
+import type { NamespaceWatchState, PodInformer, PodSource, PodWatchEvents } from './types.js';
 
 /** Options of {@link PodWatch}. */
 export interface PodWatchOptions {
-  /** Makes the (not yet started) informer of one namespace; see {@link listWatchInformers}. */
+  /** Makes the (not yet started) informer of one namespace; see `listWatchInformers` (informers.ts). */
   informerFactory: (namespace: string) => PodInformer;
   logger: Logger;
-  /** Restart back-off (with `random` and `delay` for tests). Default 1 s doubling to 30 s, jittered. */
+  /** Restart back-off, with its `random` and `delay` function for tests. Default 1 s doubling to 30 s, jittered. */
   backoff?: BackoffOptions;
   /** Milliseconds clock. Default `Date.now`. */
   now?: () => number;
-}
-
-/** How the watch of one namespace stands. */
-export interface NamespaceWatchState {
-  /** `starting`: first list pending; `ready`: cache filled and watching; `failed`: last attempt failed, retrying. */
-  state: 'starting' | 'ready' | 'failed';
-  /** Why the last attempt failed (`failed` only). */
-  error: ServiceUnavailableError | null;
-  /** Failed attempts in a row. */
-  failures: number;
-  /** When `state` was entered (clock of the options): for `failed`, failing since. */
-  since: number;
-}
-
-/** Informers over the Kubernetes API: list + watch of sparkgate's pods in one namespace. */
-export function listWatchInformers(kc: KubeConfig, core: CoreV1Api): (namespace: string) => PodInformer {
-  const watch = new Watch(kc);
-  return namespace =>
-    new ListWatch<V1Pod>(
-      `/api/v1/namespaces/${namespace}/pods`,
-      watch,
-      () => core.listNamespacedPod({ namespace, labelSelector: MANAGED_SELECTOR }),
-      false,
-      MANAGED_SELECTOR
-    );
 }
 
 /**
@@ -68,7 +28,7 @@ export function listWatchInformers(kc: KubeConfig, core: CoreV1Api): (namespace:
  * down) is logged once as an error, retried with back-off, and `watch()` rejects for it with the
  * cause, so only that tenant's launches fail and every other namespace keeps working.
  */
-export class PodWatch extends EventEmitter<PodWatchEvents> {
+export class PodWatch extends EventEmitter<PodWatchEvents> implements PodSource {
   constructor(options: PodWatchOptions) {
     super();
     this.setMaxListeners(0);
@@ -81,24 +41,13 @@ export class PodWatch extends EventEmitter<PodWatchEvents> {
    * with a {@link ServiceUnavailableError} naming the namespace and cause when it cannot be.
    * In a failed namespace a call tries again at once (at most once per initial back-off delay),
    * so a namespace the platform team just fixed works on the next launch.
+   *
+   * With `signal`, rejects as soon as it aborts (a cancelled or timed-out launch stops waiting);
+   * the attempt itself goes on for the other callers.
    */
-  watch(namespace: string): Promise<void> {
-    if (this._stopped) {
-      return Promise.reject(new ServiceUnavailableError(`cannot watch pods in namespace ${namespace}: the gateway is stopping`));
-    }
-    const entry = this._entries.get(namespace) ?? this._add(namespace);
-    switch (entry.state) {
-      case 'ready':
-        return Promise.resolve();
-      case 'starting':
-        return this._attempt(entry);
-      case 'failed':
-        // Launches alone must not hammer a broken namespace: within the first delay, the last answer stands.
-        if (!entry.attempt && entry.error && this._now() - entry.failedAt < this._retryFloorMs) {
-          return Promise.reject(entry.error);
-        }
-        return this._attempt(entry);
-    }
+  watch(namespace: string, signal?: AbortSignal): Promise<void> {
+    const ready = this._watch(namespace);
+    return signal ? abortable(ready, signal) : ready;
   }
 
   /** How the watch of `namespace` stands; `undefined` when it was never asked for. */
@@ -133,6 +82,25 @@ export class PodWatch extends EventEmitter<PodWatchEvents> {
     await Promise.all(entries.map(e => e.informer.stop().catch(() => undefined)));
   }
 
+  private _watch(namespace: string): Promise<void> {
+    if (this._stopped) {
+      return Promise.reject(new ServiceUnavailableError(`cannot watch pods in namespace ${namespace}: the gateway is stopping`));
+    }
+    const entry = this._entries.get(namespace) ?? this._add(namespace);
+    switch (entry.state) {
+      case 'ready':
+        return Promise.resolve();
+      case 'starting':
+        return this._attempt(entry);
+      case 'failed':
+        // Launches alone must not hammer a broken namespace: within the first delay, the last answer stands.
+        if (!entry.attempt && entry.error && this._now() - entry.failedAt < this._retryFloorMs) {
+          return Promise.reject(entry.error);
+        }
+        return this._attempt(entry);
+    }
+  }
+
   private _add(namespace: string): Entry {
     const informer = this._o.informerFactory(namespace);
     const entry: Entry = {
@@ -164,7 +132,7 @@ export class PodWatch extends EventEmitter<PodWatchEvents> {
       // A running watch ended with an error (API server restart, connection reset, RBAC revoked);
       // ListWatch does not retry those itself. The cache stays until the restart re-lists.
       const inMs = this._scheduleRetry(entry);
-      this._o.logger.warn('pod watch broke; restarting', { namespace, error: reasonOf(error), retryInMs: inMs });
+      this._o.logger.warn('pod watch broke; restarting', { namespace, error: apiReason(error), retryInMs: inMs });
     });
     this._entries.set(namespace, entry);
     return entry;
@@ -278,62 +246,4 @@ interface Entry {
   attemptError: unknown;
   /** Aborts the pending delayed restart. */
   retry: AbortController | null;
-}
-
-/**
- * What a failed list or watch of a namespace's pods means for an operator: a 503 (the gateway's
- * deployment, not the user, is at fault) naming the namespace, the API server's reason and the fix.
- */
-export function watchFailure(namespace: string, error: unknown): ServiceUnavailableError {
-  const cannot = `cannot watch pods in namespace ${namespace}`;
-  const code = statusCodeOf(error);
-  const reason = reasonOf(error);
-  const options = { cause: error };
-  switch (code) {
-    case 403:
-      // With the gateway bound only by RoleBindings, a namespace that does not exist answers 403 too.
-      return new ServiceUnavailableError(
-        `${cannot}: forbidden: ${reason}; the namespace may not exist or may lack the gateway's RoleBinding (apply images/deploy/tenant.yaml for it)`,
-        options
-      );
-    case 401:
-      return new ServiceUnavailableError(`${cannot}: unauthorized: ${reason}; check the gateway's service account token or kubeconfig`, options);
-    case 404:
-      return new ServiceUnavailableError(`${cannot}: not found: ${reason}; the platform team must create it (images/deploy/tenant.yaml)`, options);
-    case undefined:
-      return new ServiceUnavailableError(`${cannot}: Kubernetes API unreachable: ${reason}`, options);
-    default:
-      return new ServiceUnavailableError(`${cannot}: Kubernetes API answered ${code}: ${reason}`, options);
-  }
-}
-
-/** The HTTP status of a failed list (`ApiException.code`) or watch request (`statusCode`). */
-function statusCodeOf(error: unknown): number | undefined {
-  if (error instanceof ApiException) {
-    return error.code;
-  }
-  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof statusCode === 'number' ? statusCode : undefined;
-}
-
-/** The API server's own words (its Status `message`), else the error's message. */
-function reasonOf(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body: unknown = error.body;
-    const parsed = typeof body === 'string' ? parseJson(body) : body;
-    const message = (parsed as { message?: unknown } | null)?.message;
-    if (typeof message === 'string') {
-      return message;
-    }
-    return typeof body === 'string' && body ? body.slice(0, 500) : `HTTP ${error.code}`;
-  }
-  return error instanceof Error ? error.message.slice(0, 500) : String(error);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
 }

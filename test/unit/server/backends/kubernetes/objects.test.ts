@@ -2,29 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 // Not exported from the package root; it is what the API clients run on every request body.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import { buildDriverObjects, driverPodName } from '../../../../server/src/backends/kubernetes/objects.js';
-import { driverState, executorStatus } from '../../../../server/src/backends/kubernetes/podStatus.js';
-import type { KubernetesBackendConfig, Sizing } from '../../../../server/src/config/types.js';
+import { buildDriverObjects, driverPodName } from '../../../../../server/src/backends/kubernetes/objects.js';
+import type { Sizing } from '../../../../../server/src/config/types.js';
+import { config, sizing } from './fixtures.js';
 
-const config: KubernetesBackendConfig = {
-  kubeconfig: null,
-  driverImage: 'sparkgate/driver:1.0',
-  executorImage: 'sparkgate/executor:1.0',
-  imagePullPolicy: 'IfNotPresent',
-  kernelServiceAccount: 'sparkgate-kernel',
-  executorServiceAccount: 'sparkgate-executor',
-  runAsUser: 185,
-  gpuDiscoveryScript: '/opt/sparkgate/bin/gpu-discovery.sh',
-  gpuNodeSelector: { 'nvidia.com/gpu.present': 'true' },
-  gpuTolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
-  sparkMaster: null
-};
 const KEY = 'f'.repeat(64);
 const ID = '0123abcd-0000-4000-8000-000000000000';
-const sizing = (driverGpus: number, executorGpus: number): Sizing => ({
-  driver: { cores: 2, memoryMiB: 4096, gpus: driverGpus },
-  executors: { count: 2, cores: 4, memoryMiB: 8192, gpus: executorGpus }
-});
 const build = (s: Sizing, spark = true) =>
   buildDriverObjects({
     kernelId: ID,
@@ -124,37 +107,5 @@ describe('buildDriverObjects through the client serializer', () => {
     const objects = build(sizing(1, 1));
     const object = which === 'pod' ? objects.pod : objects[which](owner);
     expect(ObjectSerializer.serialize(object, type, '')).toEqual(apiNames(JSON.parse(JSON.stringify(object))));
-  });
-});
-
-describe('driverState / executorStatus', () => {
-  it("should report the scheduler's reason for an unschedulable pod", () => {
-    const pod: V1Pod = {
-      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' }] }
-    };
-    expect(driverState(pod)).toEqual({ kind: 'unschedulable', message: '0/3 nodes are available: 3 Insufficient nvidia.com/gpu.' });
-  });
-
-  it('should tell image pull failures, running and ended pods apart', () => {
-    const waiting = (reason: string): V1Pod => ({ spec: { nodeName: 'n', containers: [] }, status: { containerStatuses: [{ name: 'k', image: 'i', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, message: 'not found' } } }] } });
-    expect(driverState(waiting('ImagePullBackOff')).kind).toBe('image-error');
-    expect(driverState(waiting('ContainerCreating'))).toEqual({ kind: 'scheduled', node: 'n' });
-    const running: V1Pod = { status: { podIP: '10.1.2.3', containerStatuses: [{ name: 'k', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } };
-    expect(driverState(running)).toEqual({ kind: 'running', podIP: '10.1.2.3' });
-    const ended: V1Pod = { status: { phase: 'Failed', containerStatuses: [{ name: 'k', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] } };
-    expect(driverState(ended)).toEqual({ kind: 'ended', code: 137, message: 'OOMKilled' });
-  });
-
-  it("should count only the current driver's executors, with the first pending one's reason", () => {
-    const exec = (uid: string, phase: string, gpus = 1, message?: string): V1Pod => ({
-      metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'd', uid }] },
-      spec: { containers: [{ name: 'e', resources: { limits: { 'nvidia.com/gpu': String(gpus) } } }] },
-      status: { phase, ...(message ? { conditions: [{ type: 'PodScheduled', status: 'False', message }] } : {}) }
-    });
-    const status = executorStatus(
-      [exec('now', 'Running'), exec('now', 'Running', 2), exec('now', 'Pending', 1, '0/2 nodes are available: 1 Insufficient nvidia.com/gpu'), exec('old', 'Running'), exec('now', 'Failed')],
-      'now'
-    );
-    expect(status).toEqual({ ready: 2, pending: 1, pendingReason: '0/2 nodes are available: 1 Insufficient nvidia.com/gpu', gpus: 3 });
   });
 });

@@ -1,105 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { ApiException, KubeConfig, type CoreV1Api, type NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
-import { KubernetesBackend } from '../../../../server/src/backends/kubernetes/backend.js';
-import { PodWatch, watchFailure, type PodInformer } from '../../../../server/src/backends/kubernetes/podWatch.js';
-import type { LaunchRequest } from '../../../../server/src/backends/types.js';
-import type { KubernetesBackendConfig } from '../../../../server/src/config/types.js';
-import { ServiceUnavailableError } from '../../../../server/src/errors.js';
-import { createLogger } from '../../../../server/src/log.js';
+import type { V1Pod } from '@kubernetes/client-node';
+import { PodWatch } from '../../../../../server/src/backends/kubernetes/podWatch.js';
+import { KernelStartTimeoutError, ServiceUnavailableError } from '../../../../../server/src/errors.js';
+import { waitUntil } from '../../../../support/waitFor.js';
+import { capturingLogger, FakeDelays, FakeInformer, forbidden, FORBIDDEN_MESSAGE } from './fixtures.js';
 
-const FORBIDDEN_BODY = JSON.stringify({
-  kind: 'Status',
-  status: 'Failure',
-  reason: 'Forbidden',
-  code: 403,
-  message: 'pods is forbidden: User "system:serviceaccount:sparkgate:sparkgate" cannot list resource "pods" in API group "" in the namespace "team-a"'
-});
-const forbidden = (): ApiException<string> => new ApiException(403, 'Unknown API Status Code!', FORBIDDEN_BODY, {});
-const FORBIDDEN_MESSAGE =
-  'cannot watch pods in namespace team-a: forbidden: pods is forbidden: User "system:serviceaccount:sparkgate:sparkgate" cannot list resource "pods" ' +
-  `in API group "" in the namespace "team-a"; the namespace may not exist or may lack the gateway's RoleBinding (apply images/deploy/tenant.yaml for it)`;
+/** Waits (on the event loop and a 1 ms poll, not on a fixed sleep) until `condition` holds. */
+const until = (condition: () => boolean, what: string): Promise<boolean> => waitUntil(condition, { timeoutMs: 5000, what, intervalMs: 1 });
 
-/** An informer whose starts follow a script: each `start()` lists the next entry, or emits it as an error like ListWatch. */
-class FakeInformer implements PodInformer {
-  starts = 0;
-  stopped = false;
-  constructor(readonly outcomes: Array<V1Pod[] | Error>) {}
-
-  on(verb: string, cb: (arg: any) => void): void {
-    (this._callbacks[verb] ??= []).push(cb);
-  }
-
-  async start(): Promise<void> {
-    this.starts++;
-    const outcome = this.outcomes.shift() ?? [];
-    if (outcome instanceof Error) {
-      this.emit('error', outcome);
-      return;
-    }
-    for (const pod of outcome) {
-      this._pods.set(pod.metadata!.name!, pod);
-      this.emit('add', pod);
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-  }
-
-  get(name: string): V1Pod | undefined {
-    return this._pods.get(name);
-  }
-
-  list(): V1Pod[] {
-    return [...this._pods.values()];
-  }
-
-  emit(verb: string, arg: unknown): void {
-    for (const cb of this._callbacks[verb] ?? []) {
-      cb(arg);
-    }
-  }
-
-  private readonly _callbacks: Record<string, Array<(arg: any) => void>> = {};
-  private readonly _pods = new Map<string, V1Pod>();
-}
-
-/** Delays that only end when the test releases them; records each asked delay and its signal. */
-class FakeDelays {
-  readonly asked: number[] = [];
-  readonly pending: Array<{ ms: number; signal: AbortSignal | undefined; release: () => void }> = [];
-  readonly delay = (ms: number, signal?: AbortSignal): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      this.asked.push(ms);
-      this.pending.push({ ms, signal, release: resolve });
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-
-  /** Ends the oldest pending delay. */
-  releaseNext(): void {
-    const next = this.pending.shift();
-    if (!next) {
-      throw new Error('no pending delay');
-    }
-    next.release();
-  }
-}
-
-/** Waits (on the event loop, not on time) until `condition` holds. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) {
-    await new Promise(resolve => setImmediate(resolve));
-  }
-  if (!condition()) {
-    throw new Error(`timed out waiting for ${what}`);
-  }
-}
-
-function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const logger = createLogger({ level: 'debug', write: line => lines.push(JSON.parse(line) as Record<string, unknown>) });
-  return { logger, lines };
-}
 const brief = (lines: Array<Record<string, unknown>>) =>
   lines.map(({ level, message, namespace, failures, retryInMs }) => ({ level, message, namespace, failures, retryInMs }));
 
@@ -228,93 +136,23 @@ describe('PodWatch', () => {
     expect(watch.pod('team-a', 'driver-1')?.metadata?.uid).toBe('uid-driver-1');
     await watch.dispose();
   });
-});
 
-describe('watchFailure', () => {
-  it('should name the namespace, the status and the fix for each kind of failure', () => {
-    const status = (code: number, message: string) => new ApiException(code, 'Unknown API Status Code!', JSON.stringify({ message }), {});
-    expect(watchFailure('team-a', forbidden()).message).toBe(FORBIDDEN_MESSAGE);
-    expect(watchFailure('team-a', status(401, 'Unauthorized')).message).toBe(
-      "cannot watch pods in namespace team-a: unauthorized: Unauthorized; check the gateway's service account token or kubeconfig"
-    );
-    expect(watchFailure('team-x', status(404, 'namespaces "team-x" not found')).message).toBe(
-      'cannot watch pods in namespace team-x: not found: namespaces "team-x" not found; the platform team must create it (images/deploy/tenant.yaml)'
-    );
-    expect(watchFailure('team-a', status(500, 'etcdserver: request timed out')).message).toBe(
-      'cannot watch pods in namespace team-a: Kubernetes API answered 500: etcdserver: request timed out'
-    );
-    // What Watch throws when the watch request (not the list) is refused.
-    expect(watchFailure('team-a', Object.assign(new Error('Forbidden'), { statusCode: 403 })).message).toMatch(
-      /^cannot watch pods in namespace team-a: forbidden: Forbidden; the namespace may not exist/
-    );
-    expect(watchFailure('team-a', new TypeError('fetch failed')).message).toBe('cannot watch pods in namespace team-a: Kubernetes API unreachable: fetch failed');
-    expect(watchFailure('team-a', forbidden()).cause).toBeInstanceOf(ApiException);
-  });
-});
-
-describe('KubernetesBackend with a failing namespace watch', () => {
-  const config: KubernetesBackendConfig = {
-    kubeconfig: null,
-    driverImage: 'sparkgate/driver:1.0',
-    executorImage: 'sparkgate/executor:1.0',
-    imagePullPolicy: 'IfNotPresent',
-    kernelServiceAccount: 'sparkgate-kernel',
-    executorServiceAccount: 'sparkgate-executor',
-    runAsUser: 185,
-    gpuDiscoveryScript: '/opt/sparkgate/bin/gpu-discovery.sh',
-    gpuNodeSelector: {},
-    gpuTolerations: [],
-    sparkMaster: null
-  };
-  const request = (tenant: string): LaunchRequest => ({
-    kernelId: 'k1',
-    owner: { user: 'alice', tenant },
-    profile: {
-      id: 'python',
-      displayName: 'Python',
-      spark: false,
-      sizing: { driver: { cores: 1, memoryMiB: 1024, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 1024, gpus: 0 } }
-    } as LaunchRequest['profile'],
-    sizing: { driver: { cores: 1, memoryMiB: 1024, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 1024, gpus: 0 } } as LaunchRequest['sizing'],
-    key: 'f'.repeat(64),
-    env: {},
-    signal: new AbortController().signal
-  });
-
-  it('should start with the other namespaces, fail launches in the broken one before creating anything, and launch again once it recovers', async () => {
-    const created: string[] = [];
-    const core = {
-      createNamespacedPod: async ({ namespace }: { namespace: string }) => {
-        created.push(namespace);
-        throw new ApiException(500, 'Unknown API Status Code!', JSON.stringify({ message: 'stop here' }), {});
-      }
-    } as unknown as CoreV1Api;
-    const informers: Record<string, FakeInformer> = { 'team-a': new FakeInformer([forbidden(), []]), 'team-b': new FakeInformer([[]]) };
-    const delays = new FakeDelays();
-    const { logger, lines } = capturingLogger();
-    let now = 0;
-    const backend = new KubernetesBackend({
-      config,
-      kubeConfig: new KubeConfig(),
-      core,
-      networking: {} as NetworkingV1Api,
-      namespaceOf: tenant => `team-${tenant}`,
-      logger,
-      podWatch: { informerFactory: namespace => informers[namespace]!, backoff: { random: () => 0, delay: delays.delay }, now: () => now }
-    });
-
-    // Start-up: the broken namespace is logged once and skipped; discovery goes on.
-    await expect(backend.discover(['team-a', 'team-b'])).resolves.toEqual([]);
-    expect(lines.filter(l => l.level === 'error').map(l => [l.message, l.namespace, l.component])).toEqual([[FORBIDDEN_MESSAGE, 'team-a', 'podWatch']]);
-
-    await expect(backend.launch(request('a'))).rejects.toMatchObject({ name: 'ServiceUnavailableError', statusCode: 503, message: FORBIDDEN_MESSAGE });
-    expect(created).toEqual([]);
-    // The healthy tenant launches (up to the fake API's refusal to create the pod).
-    await expect(backend.launch(request('b'))).rejects.toThrow('could not create the driver pod in namespace team-b: Kubernetes API answered 500: stop here');
-
-    now += 1000;
-    await expect(backend.launch(request('a'))).rejects.toThrow('could not create the driver pod in namespace team-a');
-    expect(created).toEqual(['team-b', 'team-a']);
-    await backend.dispose();
+  it('should stop waiting when the signal aborts, while the start goes on for other callers (issue 12)', async () => {
+    const informer = new FakeInformer(['hang']);
+    const { watch } = setup({ 'team-a': informer });
+    const launch = new AbortController();
+    const waiting = watch.watch('team-a', launch.signal);
+    const other = watch.watch('team-a');
+    let otherSettled = false;
+    other.finally(() => (otherSettled = true)).catch(() => undefined);
+    const timeout = new KernelStartTimeoutError('kernel did not start within 60 s');
+    launch.abort(timeout);
+    await expect(waiting).rejects.toBe(timeout);
+    expect(informer.starts).toBe(1);
+    expect(watch.state('team-a')).toMatchObject({ state: 'starting' });
+    expect(otherSettled).toBe(false);
+    // A launch whose signal has already aborted does not wait at all.
+    await expect(watch.watch('team-a', AbortSignal.abort(timeout))).rejects.toBe(timeout);
+    expect(informer.starts).toBe(1);
   });
 });

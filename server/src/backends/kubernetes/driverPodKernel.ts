@@ -1,0 +1,128 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Logger } from '../../log.js';
+import type { ConnectionInfo } from '../../protocol/messages.js';
+import { DRIVER_PORTS } from '../../spark/kubernetesConf.js';
+import { defaultDelay, type DelayFn } from '../../util/retry.js';
+import type { ClusterStatus, KernelExit, LaunchedKernel } from '../types.js';
+import { LABELS } from './labels.js';
+import { describePod, driverState, executorStatus } from './podStatus.js';
+import type { KernelConnection, PodSource } from './types.js';
+
+/** Options of {@link DriverPodKernel}. */
+export interface DriverPodKernelOptions {
+  /** The pod cache and its change events. */
+  pods: PodSource;
+  namespace: string;
+  podName: string;
+  /** The driver pod's uid: only this pod's end is the kernel's end (a restart makes a new pod). */
+  uid: string;
+  podIP: string;
+  connection: KernelConnection;
+  kernelId: string;
+  spark: boolean;
+  /** GPUs the driver holds while it runs. */
+  driverGpus: number;
+  /** Called when the kernel's pods change (executors came or went). */
+  onStatus?: () => void;
+  /** Deletes this driver pod (by uid) with the given grace; never rejects. */
+  deletePod: (graceSeconds: number) => Promise<void>;
+  /** The last `lines` lines of the kernel container's log; rejects when the API cannot serve it. */
+  readLog: (lines: number) => Promise<string>;
+  logger: Logger;
+  /** Waits out the terminate deadline. Default an unref'd timer. */
+  delay?: DelayFn;
+}
+
+/** How long after the grace period `terminate()` still waits for the watch to report the pod gone. */
+const GONE_SLACK_MS = 30_000;
+
+/**
+ * A kernel running as a driver pod, followed through the pod watch: its end is the pod's end
+ * (container terminated or pod deleted), its executors are the pods Spark created for it.
+ */
+export class DriverPodKernel implements LaunchedKernel {
+  readonly connection: ConnectionInfo;
+  readonly exited: Promise<KernelExit>;
+  readonly sparkUi: string | null;
+  // Pods get no signals from the gateway: the manager sends interrupt_request on the control channel.
+  readonly interruptMode = 'message' as const;
+
+  constructor(options: DriverPodKernelOptions) {
+    this._o = options;
+    this.connection = { ...options.connection, ip: options.podIP };
+    this.sparkUi = options.spark ? `${options.podIP}:${DRIVER_PORTS.ui}` : null;
+    this.exited = new Promise<KernelExit>(resolve => (this._resolveExit = resolve));
+    options.pods.on('pod', this._follow);
+  }
+
+  async interrupt(): Promise<void> {
+    // Nothing to deliver: interruptMode is 'message'.
+  }
+
+  status(): ClusterStatus {
+    const o = this._o;
+    const executors = executorStatus(o.pods.list(o.namespace, 'executor', o.kernelId), o.uid);
+    return {
+      executors: { ready: executors.ready, pending: executors.pending, pendingReason: executors.pendingReason },
+      gpus: (this._gone ? 0 : o.driverGpus) + executors.gpus
+    };
+  }
+
+  terminate(graceMs: number): Promise<void> {
+    this._terminating ??= (async () => {
+      if (!this._podDeleted) {
+        await this._o.deletePod(Math.ceil(graceMs / 1000));
+      }
+      // The pod is gone once the watch says so (the kubelet has stopped its containers).
+      const deadline = new AbortController();
+      await Promise.race([
+        this.exited.then(() => undefined),
+        (this._o.delay ?? defaultDelay)(graceMs + GONE_SLACK_MS, deadline.signal).catch(() => undefined)
+      ]);
+      deadline.abort();
+    })();
+    return this._terminating;
+  }
+
+  async logTail(lines: number): Promise<string> {
+    const o = this._o;
+    try {
+      return await o.readLog(lines);
+    } catch {
+      const pod = o.pods.pod(o.namespace, o.podName);
+      return pod ? describePod(pod) : `driver pod ${o.namespace}/${o.podName} is gone`;
+    }
+  }
+
+  /** Hears every managed pod: this kernel's driver ending settles `exited`; any change of its pods is a status change. */
+  private readonly _follow = (pod: V1Pod, deleted: boolean): void => {
+    const o = this._o;
+    if (pod.metadata?.labels?.[LABELS.kernelId] !== o.kernelId) {
+      return;
+    }
+    if (pod.metadata?.uid === o.uid) {
+      const state = driverState(pod);
+      if (deleted || state.kind === 'ended') {
+        this._gone = true;
+        this._podDeleted = deleted;
+        o.pods.off('pod', this._follow);
+        o.logger.info('driver pod ended', { deleted, state: state.kind });
+        this._resolveExit({
+          code: state.kind === 'ended' ? state.code : null,
+          signal: null,
+          reason: state.kind === 'ended' ? state.message : `driver pod ${o.namespace}/${o.podName} was deleted`
+        });
+        return;
+      }
+    }
+    o.onStatus?.();
+  };
+
+  private readonly _o: DriverPodKernelOptions;
+  private _resolveExit!: (exit: KernelExit) => void;
+  /** The driver has ended: its GPUs are free. */
+  private _gone = false;
+  // An ended pod still exists (and owns its Secret, Service and policy) until it is deleted.
+  private _podDeleted = false;
+  private _terminating: Promise<void> | undefined;
+}
