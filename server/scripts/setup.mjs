@@ -5,6 +5,7 @@
 // says its inputs are unchanged:
 //   npm packages     node_modules/.sparkgate-stamp      (package-lock.json + package.json files; npm ci)
 //   Python venv      .venv/.sparkgate-stamp             (requirements files + Python version)
+//   contract build   node_modules/.sparkgate-build-contract    (sources' paths/sizes/mtimes)
 //   server build     node_modules/.sparkgate-build-server      (sources' paths/sizes/mtimes)
 //   extension build  node_modules/.sparkgate-build-extension
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
@@ -135,7 +136,14 @@ function buildIf(name, inputs, outputs, run) {
   writeStamp(stampFile, fp);
 }
 
-buildIf('server', ['tsconfig.json', 'server/tsconfig.json', 'server/package.json', 'server/src'], ['server/dist/main.js'], () =>
+// The contract first: the server compiles against its types and imports it at run time, the
+// extension bundles it, so a contract change rebuilds both.
+const contractInputs = ['tsconfig.json', 'contract/tsconfig.json', 'contract/package.json', 'contract/src'];
+buildIf('contract', contractInputs, ['contract/dist/index.js', 'contract/dist/index.d.ts'], () =>
+  step(npm, ['run', 'build', '--workspace', 'contract'], { what: 'npm run build --workspace contract' })
+);
+
+buildIf('server', [...contractInputs, 'server/tsconfig.json', 'server/package.json', 'server/src'], ['server/dist/main.js'], () =>
   step(npm, ['run', 'build', '--workspace', 'server'], { what: 'npm run build --workspace server' })
 );
 
@@ -144,7 +152,7 @@ const labextensionOut = path.join(root, 'extension', 'sparkgate_lab', 'labextens
 if (extensionPkg.scripts?.['build:lab']) {
   // `jupyter labextension build` must come from the venv's JupyterLab (same 4.5.11 as the builder).
   const env = { ...process.env, PATH: `${venvBin}${path.delimiter}${process.env.PATH ?? ''}` };
-  buildIf('extension', ['tsconfig.json', 'extension'], ['extension/sparkgate_lab/labextension/package.json'], () =>
+  buildIf('extension', [...contractInputs, 'extension'], ['extension/sparkgate_lab/labextension/package.json'], () =>
     step(npm, ['run', 'build:lab', '--workspace', 'extension'], { env, what: 'npm run build:lab --workspace extension' })
   );
   linkLabextension(extensionPkg.name);
