@@ -6,10 +6,10 @@ import { sparkgateRouter } from './api/sparkgate/routes.js';
 import { sparkUiRouter } from './api/sparkgate/sparkUi.js';
 import { attachStatusStream } from './api/sparkgate/status.js';
 import { attachKernelWebsockets } from './api/ws/channels.js';
-import { Authenticator } from './auth/authenticator.js';
+import { StaticTokenAuthenticator } from './auth/static.js';
+import type { Authenticator } from './auth/types.js';
 import type { Backend } from './backends/types.js';
 import type { GatewayConfig } from './config/types.js';
-import { SINGLE_USER } from './config/types.js';
 import type { KernelChannelsFactory } from './channels/types.js';
 import { KernelManager } from './kernels/manager.js';
 import type { Logger } from './log.js';
@@ -20,6 +20,8 @@ export interface GatewayDeps {
   channels: KernelChannelsFactory;
   logger: Logger;
   version: string;
+  /** Who may call, for REST, kernel websockets and socket.io alike; default: the config's tokens. */
+  authenticator?: Authenticator;
 }
 
 /** A running gateway: its HTTP server, kernels and an idempotent `stop()`. */
@@ -35,12 +37,7 @@ export interface Gateway {
 /** Wires the gateway's parts; `main.ts` supplies real dependencies, tests may supply others. */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = deps;
-  const auth = new Authenticator({
-    users: config.users,
-    singleUser: config.singleUserTokenSha256
-      ? { identity: { user: SINGLE_USER.name, tenant: SINGLE_USER.tenant }, tokenSha256: config.singleUserTokenSha256 }
-      : null
-  });
+  const auth = deps.authenticator ?? StaticTokenAuthenticator.fromConfig(config);
   const kernels = new KernelManager({
     backend: deps.backend,
     channels: deps.channels,

@@ -1,6 +1,6 @@
 import express, { Router, type Express } from 'express';
 import { requireAuth } from '../auth/middleware.js';
-import type { Authenticator } from '../auth/authenticator.js';
+import type { Authenticator } from '../auth/types.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { KernelManager } from '../kernels/manager.js';
 import type { Logger } from '../log.js';

@@ -1,8 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { GatewayConfig } from '../config/types.js';
+import { SINGLE_USER } from '../config/types.js';
 import { AuthenticationError } from '../errors.js';
-import type { Identity } from './types.js';
+import type { Authenticator, Identity } from './types.js';
 
-export interface AuthenticatorOptions {
+export interface StaticTokenAuthenticatorOptions {
   /** Multi-user mode: token hashes and who they belong to. */
   users: readonly { name: string; tenant: string; tokenSha256: Buffer }[];
   /** Single-user mode when `users` is empty. */
@@ -10,14 +12,24 @@ export interface AuthenticatorOptions {
 }
 
 /**
- * Maps a presented token to an identity. Tokens are compared as SHA-256 digests with
- * `timingSafeEqual`, and every candidate is checked, so timing reveals neither the token nor
- * which user it almost matched.
+ * The tokens of the config file (`users`) or `SPARKGATE_TOKEN` (single-user mode). Tokens are
+ * compared as SHA-256 digests with `timingSafeEqual`, and every candidate is checked, so timing
+ * reveals neither the token nor which user it almost matched.
  */
-export class Authenticator {
+export class StaticTokenAuthenticator implements Authenticator {
   private readonly _candidates: readonly { identity: Identity; digest: Buffer }[];
 
-  constructor(options: AuthenticatorOptions) {
+  /** The authenticator a loaded config describes: its users, else the single user. */
+  static fromConfig(config: Pick<GatewayConfig, 'users' | 'singleUserTokenSha256'>): StaticTokenAuthenticator {
+    return new StaticTokenAuthenticator({
+      users: config.users,
+      singleUser: config.singleUserTokenSha256
+        ? { identity: { user: SINGLE_USER.name, tenant: SINGLE_USER.tenant }, tokenSha256: config.singleUserTokenSha256 }
+        : null
+    });
+  }
+
+  constructor(options: StaticTokenAuthenticatorOptions) {
     const fromUsers = options.users.map(u => ({ identity: { user: u.name, tenant: u.tenant }, digest: u.tokenSha256 }));
     this._candidates =
       fromUsers.length > 0 || options.singleUser === null
@@ -25,8 +37,8 @@ export class Authenticator {
         : [{ identity: options.singleUser.identity, digest: options.singleUser.tokenSha256 }];
   }
 
-  /** Returns the identity for `token`, or throws `AuthenticationError`. */
-  authenticate(token: string | undefined): Identity {
+  /** Resolves with the identity for `token`; rejects with `AuthenticationError`. */
+  async authenticate(token: string | undefined): Promise<Identity> {
     if (!token) {
       throw new AuthenticationError(
         "missing token: send 'Authorization: token <token>' or '?token=<token>'"
@@ -44,16 +56,4 @@ export class Authenticator {
     }
     return found;
   }
-}
-
-/**
- * Extracts the token from `Authorization: token <t>` / `Bearer <t>` or the `token` query parameter
- * (browsers cannot set headers on websockets).
- */
-export function tokenFrom(authorization: string | undefined, query: URLSearchParams): string | undefined {
-  if (authorization) {
-    const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(authorization);
-    return match?.[1];
-  }
-  return query.get('token') ?? undefined;
 }

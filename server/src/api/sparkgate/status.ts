@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { Authenticator } from '../../auth/authenticator.js';
-import { identify } from '../../auth/middleware.js';
+import { socketAuth } from '../../auth/middleware.js';
+import type { Authenticator } from '../../auth/types.js';
 import type { Kernel } from '../../kernels/kernel.js';
 import type { KernelManager } from '../../kernels/manager.js';
 import type { Logger } from '../../log.js';
@@ -32,17 +32,7 @@ export function attachStatusStream(options: StatusStreamOptions): { io: Server; 
     maxHttpBufferSize: 64 * 1024
   });
   const status = io.of('/status');
-  status.use((socket, next) => {
-    try {
-      const token = typeof socket.handshake.auth?.token === 'string' ? socket.handshake.auth.token : undefined;
-      const identity = token ? options.auth.authenticate(token) : identify(options.auth, socket.request);
-      socket.data.user = identity.user;
-      socket.data.tenant = identity.tenant;
-      next();
-    } catch (error) {
-      next(error as Error);
-    }
-  });
+  status.use(socketAuth(options.auth, options.logger));
   const jobs = new JobTracker({
     onChange: kernel => publish(kernel),
     logger: options.logger.child({ component: 'jobs' })

@@ -2,8 +2,8 @@ import type { IncomingMessage, Server } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Authenticator } from '../../auth/authenticator.js';
-import { identify } from '../../auth/middleware.js';
+import { authenticateUpgrade } from '../../auth/middleware.js';
+import type { Authenticator } from '../../auth/types.js';
 import { describeError, InputError, NotFoundError } from '../../errors.js';
 import type { Kernel } from '../../kernels/kernel.js';
 import type { KernelManager } from '../../kernels/manager.js';
@@ -66,22 +66,38 @@ export function attachKernelWebsockets(options: KernelWebsocketOptions): WebSock
     if (options.passThrough?.(url.pathname)) {
       return;
     }
+    void upgrade(req, socket, head, url);
+  });
+
+  const upgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> => {
+    // The client may reset the connection while the authenticator works (a Hub round trip):
+    // without a listener that 'error' would be uncaught. ws adds its own once it takes over.
+    const onEarlyError = (error: Error): void => logger.debug('websocket upgrade: socket error', { error });
+    socket.on('error', onEarlyError);
     try {
       const match = pattern.exec(url.pathname);
       if (!match) {
         throw new NotFoundError(`no websocket at ${url.pathname}; kernels are at /api/kernels/{id}/channels`);
       }
-      const identity = identify(options.auth, req);
+      const identity = await authenticateUpgrade(options.auth, req);
       const id = decodeURIComponent(match[1] ?? '');
       assertKernelId(id);
       const kernel = options.kernels.get(identity, id);
+      if (socket.destroyed) {
+        return; // gone while we waited: nothing to upgrade, nobody to tell
+      }
+      socket.off('error', onEarlyError);
       wss.handleUpgrade(req, socket, head, ws => {
         connect(ws, socket, kernel, url.searchParams.get('session_id'), options, logger);
       });
     } catch (error) {
-      refuse(socket, describeError(error));
+      const description = describeError(error);
+      if (description.status >= 500) {
+        logger.error('websocket upgrade failed', { path: url.pathname, status: description.status, error });
+      }
+      refuse(socket, description);
     }
-  });
+  };
   return wss;
 }
 
