@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { io, type Socket } from 'socket.io-client';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
+import { waitUntil } from '../support/waitFor.js';
 import { startCluster, type Cluster } from './harness/index.js';
 import { KUBERNETES_SECTION, repoRoot, settle, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
 
@@ -40,17 +41,6 @@ interface ClusterEvent {
   executors: { ready: number; pending: number; desired: number; pendingReason: string | null };
   gpus: { held: number };
   sparkUi: string | null;
-}
-
-/** Resolves once `predicate` holds (checked every 250 ms); rejects naming `what` after `timeoutMs`. */
-async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
 }
 
 describe('cluster/notebook gpu-executors.ipynb', () => {
@@ -119,7 +109,7 @@ describe('cluster/notebook gpu-executors.ipynb', () => {
     expect([launched.status, launched.status === 201 ? '' : launched.body]).toEqual([201, '']);
     const id = launched.body.id as string;
     expect(launched.body).toMatchObject({ profile: 'pyspark-gpu', kernelName: `pyspark-gpu--${id}`, displayName: 'PySpark on GPUs', sparkUi: `ui/${id}/` });
-    await until(() => events.some(e => e.id === id && (e.state === 'ready' || e.state === 'failed')), 280_000, 'the cluster to be ready');
+    await waitUntil(() => events.some(e => e.id === id && (e.state === 'ready' || e.state === 'failed')), { timeoutMs: 280_000, what: 'the cluster to be ready', intervalMs: 250 });
     expect(events.filter(e => e.id === id).at(-1)?.state).toBe('ready');
 
     const ws = await KernelSocket.open(gw.wsUrl, id, TOKEN);
@@ -192,6 +182,6 @@ describe('cluster/notebook gpu-executors.ipynb', () => {
     expect((await call('DELETE', `/api/kernels/${id}`)).status).toBe(204);
     const left = await settle(async () => (await podsOf(id)).map(p => p.metadata?.name), [], 30_000);
     expect(left).toEqual([]);
-    await until(() => removed.includes(id), 10_000, 'cluster:removed');
+    await waitUntil(() => removed.includes(id), { timeoutMs: 10_000, what: 'cluster:removed', intervalMs: 250 });
   }, 900_000);
 });

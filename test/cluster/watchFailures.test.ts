@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { createLogger } from '../../server/src/log.js';
+import { holdsWithin } from '../support/waitFor.js';
 import { applyTenant, startCluster, type Cluster } from './harness/index.js';
 import { KUBERNETES_SECTION, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
 
@@ -102,11 +103,11 @@ describe('cluster/pod watch failures', () => {
   it('should launch in that namespace once the platform team applies the tenant', async () => {
     await applyTenant(cluster, { namespace: 'tenant-ghost', withGatewayRole: false });
     // The next launch tries the watch again at once (at most once a second), not after the back-off.
-    let res = await call(GHOST, 'POST', '/api/kernels', { name: 'python' });
-    const deadline = Date.now() + 10_000;
-    while (res.status === 503 && GHOST_FORBIDDEN.test(String(res.body.message)) && Date.now() < deadline) {
-      await new Promise(resolve => setTimeout(resolve, 250));
-      res = await call(GHOST, 'POST', '/api/kernels', { name: 'python' });
+    const launch = () => call(GHOST, 'POST', '/api/kernels', { name: 'python' });
+    const refused = (r: Awaited<ReturnType<typeof launch>>): boolean => r.status === 503 && GHOST_FORBIDDEN.test(String(r.body.message));
+    let res = await launch();
+    if (refused(res)) {
+      await holdsWithin(async () => !refused((res = await launch())), { timeoutMs: 10_000, intervalMs: 250 });
     }
     expect({ status: res.status, message: res.body.message }).toEqual({ status: 201, message: undefined });
     const core = cluster.kubeConfig.makeApiClient(CoreV1Api);

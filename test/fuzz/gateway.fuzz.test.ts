@@ -19,6 +19,7 @@ import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
+import { holdsWithin } from '../support/waitFor.js';
 import { frameCase, type FrameProtocol } from './support/frameCases.js';
 import { judgeRest, judgeUpgrade, outcomeLabel } from './support/judge.js';
 import { fuzzSeed, Rng } from './support/prng.js';
@@ -172,18 +173,21 @@ describe.each(MODES)('fuzz/gateway ($name)', mode => {
 
   /** Resolves with `id` once its SparkContext answers (launch phase `spark-ready`); bounded. */
   async function sparkReady(token: string, id: string): Promise<string> {
-    const until = Date.now() + 120_000;
-    for (;;) {
+    let cluster: { phase?: string; state?: string } = {};
+    const failure = (): Error => new Error(`PySpark kernel ${id} did not get its SparkContext up: ${JSON.stringify(cluster)}\n${gw.log().slice(-3000)}`);
+    const up = async (): Promise<boolean> => {
       const response = await fetch(`${gw.url}/api/clusters/${id}`, { headers: { Authorization: `token ${token}` } });
-      const cluster = (await response.json()) as { phase?: string; state?: string };
-      if (cluster.phase === 'spark-ready') {
-        return id;
+      cluster = (await response.json()) as { phase?: string; state?: string };
+      if (cluster.state === 'failed' || cluster.state === 'dead') {
+        throw failure();
       }
-      if (cluster.state === 'failed' || cluster.state === 'dead' || Date.now() > until) {
-        throw new Error(`PySpark kernel ${id} did not get its SparkContext up: ${JSON.stringify(cluster)}\n${gw.log().slice(-3000)}`);
-      }
-      await new Promise(r => setTimeout(r, 250)); // Spark offers no push for this; the gateway polls it once a second
+      return cluster.phase === 'spark-ready';
+    };
+    // Spark offers no push for this; the gateway polls it once a second.
+    if (!(await holdsWithin(up, { timeoutMs: 120_000, intervalMs: 250 }))) {
+      throw failure();
     }
+    return id;
   }
 
   afterAll(async () => {
@@ -484,13 +488,7 @@ describe.each(MODES)('fuzz/gateway ($name)', mode => {
       ws.on('message', (data, isBinary) => messages.push(isBinary ? '<binary>' : data.toString()));
       ws.on('close', code => (closeCode = code));
       ws.on('error', () => undefined);
-      const waitFor = async (predicate: () => boolean, ms: number): Promise<boolean> => {
-        const until = Date.now() + ms;
-        while (!predicate() && Date.now() < until) {
-          await new Promise(r => setTimeout(r, 5));
-        }
-        return predicate();
-      };
+      const waitFor = (predicate: () => boolean, ms: number): Promise<boolean> => holdsWithin(predicate, { timeoutMs: ms, intervalMs: 5 });
       const opened = await waitFor(() => messages.some(m => m.startsWith('0{')), 5000);
       if (!opened) {
         fail('socket.io', 2000 + i, 'websocket transport: no engine.io open packet', `ws ${wsUrl}/socket.io/?EIO=4&transport=websocket${tokenQuery}`, `close ${closeCode} ${messages.join(' | ').slice(0, 300)}`, mark);
@@ -528,10 +526,7 @@ describe.each(MODES)('fuzz/gateway ($name)', mode => {
     const bound = baselineRss + RSS_GROWTH_BOUND_MIB;
     // Bounded wait for the heap to settle (no way to force a GC in the child).
     let rss = rssMiB(pid);
-    for (let i = 0; i < 40 && rss > bound; i++) {
-      await new Promise(r => setTimeout(r, 250));
-      rss = rssMiB(pid);
-    }
+    await holdsWithin(() => (rss = rssMiB(pid)) <= bound, { timeoutMs: 10_000, intervalMs: 250 });
     const figures = { seed: SEED, baselineMiB: Math.round(baselineRss), peakMiB: Math.round(peakRss), rssMiB: Math.round(rss), boundMiB: Math.round(bound) };
     expect({ ...figures, underBound: rss <= bound }).toEqual({ ...figures, underBound: true });
     assertAlive('at the end');

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
+import { waitUntil } from '../support/waitFor.js';
 import { api, startGateway, type TestGateway } from './support/gateway.js';
 import { KernelSocket } from './support/kernelSocket.js';
 import { processesOfKernel } from './support/processes.js';
@@ -155,7 +156,12 @@ describe('integration/bad input', () => {
 
   it('should refuse a second restart while one is in progress', async () => {
     const first = api(gw, 'POST', `/api/kernels/${kernelId}/restart`, {});
-    await new Promise(resolve => setTimeout(resolve, 20));
+    // The second request goes in while the first one is under way (stopping the old kernel).
+    await waitUntil(async () => ((await api(gw, 'GET', `/api/kernels/${kernelId}`)).body as { execution_state: string }).execution_state === 'restarting', {
+      timeoutMs: 10_000,
+      what: 'the kernel restarting',
+      intervalMs: 10
+    });
     const second = await api(gw, 'POST', `/api/kernels/${kernelId}/restart`, {});
     expect(second.status).toBe(409);
     expect((second.body as { message: string }).message).toMatch(/already restarting/);

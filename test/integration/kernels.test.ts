@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { api, startGateway, type TestGateway } from './support/gateway.js';
 import { KernelSocket } from './support/kernelSocket.js';
 import { processesOfKernel, waitForNoProcesses } from './support/processes.js';
+import { decodeV1, encodeV1 } from './support/v1Frames.js';
 
 // Real kernels: each start takes a second or two on 2 cores.
 jest.setTimeout(120_000);
@@ -89,7 +90,7 @@ describe('integration/kernels', () => {
     ws.send(encodeV1(['shell', header, '{}', '{}', '{}']));
     const reply = await new Promise<string[]>(resolve => {
       ws.on('message', (data: Buffer) => {
-        const parts = decodeV1(data);
+        const parts = decodeV1(data).map(part => part.toString());
         if (parts[0] === 'shell' && JSON.parse(parts[2] ?? '{}').msg_id === 'v1-req') {
           resolve(parts);
         }
@@ -146,24 +147,3 @@ describe('integration/kernels', () => {
     expect((await api(gw, 'GET', `/api/kernels/${id}`)).status).toBe(404);
   });
 });
-
-function encodeV1(parts: string[]): Buffer {
-  const bodies = parts.map(p => Buffer.from(p));
-  const offsets: number[] = [];
-  let at = 8 * (bodies.length + 2);
-  for (const b of bodies) {
-    offsets.push(at);
-    at += b.length;
-  }
-  offsets.push(at);
-  const head = Buffer.alloc(8 * (offsets.length + 1));
-  head.writeBigUInt64LE(BigInt(offsets.length), 0);
-  offsets.forEach((o, i) => head.writeBigUInt64LE(BigInt(o), 8 * (i + 1)));
-  return Buffer.concat([head, ...bodies]);
-}
-
-function decodeV1(data: Buffer): string[] {
-  const n = Number(data.readBigUInt64LE(0));
-  const offsets = Array.from({ length: n }, (_, i) => Number(data.readBigUInt64LE(8 * (i + 1))));
-  return offsets.slice(0, -1).map((o, i) => data.subarray(o, offsets[i + 1]).toString());
-}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { api, startGateway, type TestGateway } from './support/gateway.js';
 import { KernelSocket } from './support/kernelSocket.js';
 import { waitForNoProcesses } from './support/processes.js';
+import { holdsWithin } from '../support/waitFor.js';
 
 // A JVM per kernel on 2 cores: SparkSession start takes ~10–20 s.
 jest.setTimeout(420_000);
@@ -91,15 +92,11 @@ async function waitUntilJobRuns(): Promise<boolean> {
   const ui = gw.gateway.kernels.get({ user: 'local', tenant: 'default' }, id).launched?.sparkUi;
   const get = async (path: string): Promise<unknown> =>
     (await fetch(`http://${ui}/api/v1${path}`, { signal: AbortSignal.timeout(5000) })).json();
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
+  const running = async (): Promise<boolean> => {
     const jobs = await get('/applications')
       .then(apps => get(`/applications/${(apps as { id: string }[])[0]?.id}/jobs?status=running`))
       .catch(() => []);
-    if (Array.isArray(jobs) && jobs.length > 0) {
-      return true;
-    }
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
-  return false;
+    return Array.isArray(jobs) && jobs.length > 0;
+  };
+  return holdsWithin(running, { timeoutMs: 120_000, intervalMs: 250 });
 }

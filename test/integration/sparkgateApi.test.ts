@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { io, type Socket } from 'socket.io-client';
+import { waitUntil } from '../support/waitFor.js';
 import { api, startGateway, type TestGateway } from './support/gateway.js';
 
 jest.setTimeout(120_000);
@@ -97,7 +98,7 @@ describe('integration/sparkgate API', () => {
     expect(['requested', 'launching']).toContain(cluster.state);
     expect(cluster.sizing.executors.count).toBe(1);
 
-    await waitFor(() => seen.some(c => c.id === cluster.id && c.state === 'ready'), 60_000);
+    await waitUntil(() => seen.some(c => c.id === cluster.id && c.state === 'ready'), { timeoutMs: 60_000, what: 'the cluster ready on /status' });
     const phases = seen.filter(c => c.id === cluster.id).map(c => c.phase);
     expect(phases).toContain('starting');
     expect(phases[phases.length - 1]).toBe('spark-ready');
@@ -139,13 +140,3 @@ describe('integration/sparkgate API', () => {
     expect(error.message).toBe('invalid token');
   });
 });
-
-async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      throw new Error('timed out');
-    }
-    await new Promise(resolve => setTimeout(resolve, 50));
-  }
-}

@@ -15,6 +15,8 @@ import { api, startGateway, type TestGateway } from './support/gateway.js';
 import { startJupyterServer, type JupyterServer } from './support/jupyterServer.js';
 import { KernelSocket, type WsMessage } from './support/kernelSocket.js';
 import { startReferenceServer, type ReferenceServer } from './support/referenceServer.js';
+import { decodeV1, encodeV1 } from './support/v1Frames.js';
+import { waitUntil } from '../support/waitFor.js';
 
 jest.setTimeout(240_000);
 
@@ -230,27 +232,6 @@ async function runCellV1(server: Server, code: string): Promise<unknown[]> {
   }
 }
 
-function encodeV1(parts: string[]): Buffer {
-  const bodies = parts.map(p => Buffer.from(p));
-  const offsets: number[] = [];
-  let at = 8 * (bodies.length + 2);
-  for (const b of bodies) {
-    offsets.push(at);
-    at += b.length;
-  }
-  offsets.push(at);
-  const head = Buffer.alloc(8 * (offsets.length + 1));
-  head.writeBigUInt64LE(BigInt(offsets.length), 0);
-  offsets.forEach((o, i) => head.writeBigUInt64LE(BigInt(o), 8 * (i + 1)));
-  return Buffer.concat([head, ...bodies]);
-}
-
-function decodeV1(data: Buffer): Buffer[] {
-  const n = Number(data.readBigUInt64LE(0));
-  const offsets = Array.from({ length: n }, (_, i) => Number(data.readBigUInt64LE(8 * (i + 1))));
-  return offsets.slice(0, -1).map((o, i) => data.subarray(o, offsets[i + 1]));
-}
-
 describe('integration/jupyter_server in gateway mode, browser socket closed (issue 11, item 1)', () => {
   let js: JupyterServer;
   let rootDir: string;
@@ -288,7 +269,11 @@ describe('integration/jupyter_server in gateway mode, browser socket closed (iss
     expect((await api(gw, 'GET', `/api/kernels/${id}`)).body).toMatchObject({ connections: 1 });
     // The browser goes away mid-output; messages keep arriving for its socket.
     browser.ws.terminate();
-    await waitUntil(async () => ((await api(gw, 'GET', `/api/kernels/${id}`)).body as { connections: number }).connections === 0, 30_000, 'sparkgate connections 0');
+    await waitUntil(async () => ((await api(gw, 'GET', `/api/kernels/${id}`)).body as { connections: number }).connections === 0, {
+      timeoutMs: 30_000,
+      what: 'sparkgate connections 0',
+      intervalMs: 100
+    });
     expect(js.output()).not.toContain("KeyError: 'msg_type'");
     // The relay stays usable: a new browser socket runs code.
     const again = await KernelSocket.open(js.wsUrl, id, js.token);
@@ -296,14 +281,3 @@ describe('integration/jupyter_server in gateway mode, browser socket closed (iss
     again.close();
   });
 });
-
-/** Polls `check` until it holds (a model has no push channel); rejects after `timeoutMs`. */
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 100));
-  }
-}

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { holdsWithin } from '../../support/waitFor.js';
 import type { Mount } from './volumes.js';
 
 const isFile = (p: string): boolean => existsSync(p) && !statSync(p).isDirectory();
@@ -98,10 +99,7 @@ export class MountPoints {
    * exec probe can keep its mount namespace (and so the mount point) alive a moment after it exited.
    */
   async sweep(timeoutMs = 5_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.collect() && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await holdsWithin(() => !this.collect(), { timeoutMs, intervalMs: 100 });
   }
 
   /** Removes unheld paths, deepest first; returns true while some are still blocked by a mount. */

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { holdsWithin } from '../../support/waitFor.js';
 import { ComponentStartError } from './errors.js';
 
 /** How to start one control-plane process. */
@@ -71,25 +71,24 @@ export async function startComponent(options: ComponentOptions): Promise<Compone
     await gone;
     clearTimeout(timer);
   };
-  const deadline = Date.now() + options.timeoutMs;
   const fail = async (reason: string, cause?: unknown): Promise<never> => {
     await stop(2_000);
     throw new ComponentStartError(options.name, reason, tail(options.logFile), { cause });
   };
-  for (;;) {
+  let failure: { reason: string; cause?: unknown } | undefined;
+  const readyOrFailed = async (): Promise<boolean> => {
     if (spawnError) {
-      return fail(`could not spawn ${options.command}: ${spawnError.message}`, spawnError);
+      failure = { reason: `could not spawn ${options.command}: ${spawnError.message}`, cause: spawnError };
+    } else if (child.exitCode !== null || child.signalCode !== null) {
+      failure = { reason: `exited with ${child.exitCode ?? child.signalCode} before it was ready` };
     }
-    if (child.exitCode !== null || child.signalCode !== null) {
-      return fail(`exited with ${child.exitCode ?? child.signalCode} before it was ready`);
-    }
-    if (await options.probe().catch(() => false)) {
-      break;
-    }
-    if (Date.now() > deadline) {
-      return fail(`not ready after ${options.timeoutMs} ms`);
-    }
-    await sleep(options.probeIntervalMs ?? 200);
+    return failure !== undefined || (await options.probe().catch(() => false));
+  };
+  if (!(await holdsWithin(readyOrFailed, { timeoutMs: options.timeoutMs, intervalMs: options.probeIntervalMs ?? 200 }))) {
+    return fail(`not ready after ${options.timeoutMs} ms`);
+  }
+  if (failure) {
+    return fail(failure.reason, failure.cause);
   }
   return { name: options.name, pid: child.pid ?? -1, logFile: options.logFile, stop };
 }

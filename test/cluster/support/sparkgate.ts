@@ -13,6 +13,7 @@ import { loadConfig } from '../../../server/src/config/load.js';
 import { createGateway, type Gateway } from '../../../server/src/gateway.js';
 import { createZmqChannels } from '../../../server/src/channels/zmqChannels.js';
 import { createLogger, type Logger } from '../../../server/src/log.js';
+import { holdsWithin } from '../../support/waitFor.js';
 import { applyManifests, applyTenant, GATEWAY_MANIFEST, parseManifests, type Cluster, type ClusterOptions } from '../harness/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -133,11 +134,9 @@ kubernetes:
 
 /** Reads `probe` every 500 ms until it equals `want` or `timeoutMs` passes; returns the last value. */
 export async function settle<T>(probe: () => Promise<T>, want: T, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let value = await probe();
-  while (JSON.stringify(value) !== JSON.stringify(want) && Date.now() < deadline) {
-    await new Promise(resolve => setTimeout(resolve, 500));
-    value = await probe();
+  if (JSON.stringify(value) !== JSON.stringify(want)) {
+    await holdsWithin(async () => JSON.stringify((value = await probe())) === JSON.stringify(want), { timeoutMs, intervalMs: 500 });
   }
   return value;
 }

@@ -2,13 +2,13 @@
  * A real JupyterLab in gateway mode against a test gateway, and Debian's Chromium driven by
  * playwright-core, for browser tests: free ports on 127.0.0.1 only, no network, own process group.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { freePorts } from '../../../server/src/backends/local/ports.js';
 import { python, type TestGateway } from '../../integration/support/gateway.js';
+import { startJupyterProcess } from '../../support/jupyterProcess.js';
 import { gatewayConnectionConfig } from './gatewayRelay.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -67,41 +67,19 @@ export async function startLab(gateway: Pick<TestGateway, 'url' | 'token'>, dir:
       ''
     ].join('\n')
   );
-  const child: ChildProcess = spawn(python, ['-m', 'jupyterlab', ...(process.getuid?.() === 0 ? ['--allow-root'] : [])], {
+  const lab = await startJupyterProcess({
+    name: 'jupyterlab',
+    python,
+    args: ['-m', 'jupyterlab', ...(process.getuid?.() === 0 ? ['--allow-root'] : [])],
     cwd: rootDir,
     env: { ...process.env, JUPYTER_CONFIG_DIR: configDir, JUPYTER_RUNTIME_DIR: path.join(dir, 'runtime'), JUPYTER_PLATFORM_DIRS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true // own process group: stop() reaps anything it spawned
+    port: port!,
+    token,
+    readyPath: '/lab/api/settings',
+    readyTimeoutMs: 90_000,
+    pollMs: 250
   });
-  let log = '';
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise(resolve => child.once('exit', resolve));
-      process.kill(-child.pid!, 'SIGTERM');
-      const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
-  };
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      throw new Error(`jupyterlab exited (${child.exitCode}):\n${log.slice(-3000)}`);
-    }
-    const ok = await fetch(`${url}/lab/api/settings`, { headers: { Authorization: `token ${token}` } }).then(r => r.ok, () => false);
-    if (ok) {
-      break;
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`jupyterlab did not answer within 90 s:\n${log.slice(-3000)}`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 250));
-  }
-  return { url, token, rootDir, output: () => log, stop };
+  return { url: lab.url, token, rootDir, output: lab.output, stop: lab.stop };
 }
 
 /** Headless Debian Chromium with a throw-away profile under `dir`, without background network. */

@@ -1,5 +1,6 @@
 /** Finds processes by the kernel id the local backend puts in every kernel's environment. */
 import { readdirSync, readFileSync } from 'node:fs';
+import { holdsWithin } from '../../support/waitFor.js';
 
 /** Pids of live processes whose environment has SPARKGATE_KERNEL_ID=<kernelId> (the kernel, its JVM, …). */
 export function processesOfKernel(kernelId: string): number[] {
@@ -25,11 +26,6 @@ export function processesOfKernel(kernelId: string): number[] {
 
 /** Waits (bounded) until no process of the kernel remains; returns what is left. */
 export async function waitForNoProcesses(kernelId: string, timeoutMs: number): Promise<number[]> {
-  const deadline = Date.now() + timeoutMs;
-  let left = processesOfKernel(kernelId);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise(resolve => setTimeout(resolve, 100));
-    left = processesOfKernel(kernelId);
-  }
-  return left;
+  await holdsWithin(() => processesOfKernel(kernelId).length === 0, { timeoutMs, intervalMs: 100 });
+  return processesOfKernel(kernelId);
 }
