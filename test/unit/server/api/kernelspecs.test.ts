@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from '@jest/globals';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express, { type RequestHandler } from 'express';
-import request from 'supertest';
 import {
   DEFAULT_LOGOS_DIR,
   kernelspecModel,
@@ -17,7 +18,6 @@ import { errorHandler } from '../../../../server/src/api/errorHandler.js';
 import type { Identity } from '../../../../server/src/auth/types.js';
 import type { Profile, Sizing } from '../../../../server/src/config/types.js';
 import { NotFoundError } from '../../../../server/src/errors.js';
-import type { KernelManager } from '../../../../server/src/kernels/manager.js';
 import { createLogger } from '../../../../server/src/log.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -35,6 +35,8 @@ const PROFILES: Record<string, Profile> = {
   'python-gpu': profile('python-gpu', false, sizing(1, 0))
 };
 const TENANTS: Record<string, string[]> = { a: ['pyspark', 'pyspark-gpu', 'python3', 'python-gpu'], b: ['python3'] };
+
+type KernelManager = Parameters<typeof kernelspecsRouter>[0];
 
 /** Just what the router asks of the manager; one cluster kernelspec (`pyspark--c0ffee…`) for tenant a. */
 function fakeKernels(): KernelManager {
@@ -68,6 +70,31 @@ function app(basePath = '/') {
 }
 
 const MARKS: LogoMark[] = ['spark', 'spark-gpu', 'python', 'python-gpu'];
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: Buffer;
+  /** The body parsed as JSON ({} when it is not JSON), as far as these tests read it. */
+  json: { kernelspecs?: Record<string, { resources: Record<string, string> }>; resources?: Record<string, string>; reason?: string; message?: string };
+}
+
+/** The app listening on 127.0.0.1, port 0; `get` sends one GET with fetch. */
+async function listen(a: express.Express): Promise<{ server: Server; get(path: string, headers?: Record<string, string>): Promise<Reply> }> {
+  const server = await new Promise<Server>(resolve => {
+    const s = a.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    async get(urlPath, headers = {}) {
+      const res = await fetch(`${base}${urlPath}`, { headers });
+      const body = Buffer.from(await res.arrayBuffer());
+      const text = body.toString();
+      return { status: res.status, headers: res.headers, body, json: text.startsWith('{') ? (JSON.parse(text) as Reply['json']) : {} };
+    }
+  };
+}
 
 describe('api/rest/kernelspecs', () => {
   describe('#logoMarkOf()', () => {
@@ -136,13 +163,27 @@ describe('api/rest/kernelspecs', () => {
   });
 
   describe('#kernelspecsRouter()', () => {
+    let atRoot: Awaited<ReturnType<typeof listen>>;
+    let underGw: Awaited<ReturnType<typeof listen>>;
+    beforeAll(async () => {
+      [atRoot, underGw] = await Promise.all([listen(app()), listen(app('/gw'))]);
+    });
+    afterAll(() => {
+      for (const { server } of [atRoot, underGw]) {
+        server.closeAllConnections(); // fetch keeps its connections alive
+        server.close();
+      }
+    });
+
     it('should list resources in /api/kernelspecs, under the base path the gateway is mounted at', async () => {
-      const res = await request(app('/gw')).get('/gw/api/kernelspecs').expect(200);
-      const specs = res.body.kernelspecs as Record<string, { resources: Record<string, string> }>;
+      const res = await underGw.get('/gw/api/kernelspecs');
+      expect(res.status).toBe(200);
+      const specs = res.json.kernelspecs ?? {};
       expect(Object.keys(specs).sort()).toEqual(['pyspark', 'pyspark--c0ffee00', 'pyspark-gpu', 'python-gpu', 'python3']);
       expect(specs['pyspark-gpu']?.resources['logo-64x64']).toBe('/gw/kernelspecs/pyspark-gpu/logo-64x64.png');
-      const one = await request(app()).get('/api/kernelspecs/python3').expect(200);
-      expect(one.body.resources['logo-svg']).toBe('/kernelspecs/python3/logo-svg.svg');
+      const one = await atRoot.get('/api/kernelspecs/python3');
+      expect(one.status).toBe(200);
+      expect(one.json.resources?.['logo-svg']).toBe('/kernelspecs/python3/logo-svg.svg');
     });
 
     it.each([
@@ -153,32 +194,29 @@ describe('api/rest/kernelspecs', () => {
       ['pyspark--c0ffee00', 'spark-gpu']
     ] as const)('should serve %s with the %s mark, its type and caching headers', async (name, mark) => {
       for (const [file, type] of [['logo-svg.svg', 'image/svg+xml'], ['logo-32x32.png', 'image/png'], ['logo-64x64.png', 'image/png']]) {
-        const res = await request(app()).get(`/kernelspecs/${name}/${file}`).buffer(true).parse((r, done) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('end', () => done(null, Buffer.concat(chunks)));
-        });
-        expect([file, res.status, res.headers['content-type']]).toEqual([file, 200, type]);
-        expect(res.headers['cache-control']).toBe('private, max-age=86400');
-        expect(res.headers['x-content-type-options']).toBe('nosniff');
-        expect(res.headers.etag).toMatch(/^"[\w-]{22}"$/);
-        expect(Buffer.compare(res.body as Buffer, readFileSync(path.join(DEFAULT_LOGOS_DIR, mark, file)))).toBe(0);
+        const res = await atRoot.get(`/kernelspecs/${name}/${file}`);
+        expect([file, res.status, res.headers.get('content-type')]).toEqual([file, 200, type]);
+        expect(res.headers.get('cache-control')).toBe('private, max-age=86400');
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expect(res.headers.get('etag')).toMatch(/^"[\w-]{22}"$/);
+        expect(Buffer.compare(res.body, readFileSync(path.join(DEFAULT_LOGOS_DIR, mark, file)))).toBe(0);
         // Revalidation: same ETag, no body.
-        const again = await request(app()).get(`/kernelspecs/${name}/${file}`).set('If-None-Match', String(res.headers.etag));
+        const again = await atRoot.get(`/kernelspecs/${name}/${file}`, { 'If-None-Match': String(res.headers.get('etag')) });
         expect(again.status).toBe(304);
       }
     });
 
     it('should answer 404 for a file it does not have and for a kernelspec of another tenant', async () => {
-      const missing = await request(app()).get('/kernelspecs/pyspark/kernel.js').expect(404);
-      expect(missing.body).toMatchObject({ reason: 'NotFound' });
-      expect(missing.body.message).toContain("kernel spec 'pyspark' has no resource 'kernel.js'");
-      await request(app()).get('/kernelspecs/pyspark/..%2F..%2F..%2Fpackage.json').expect(404);
+      const missing = await atRoot.get('/kernelspecs/pyspark/kernel.js');
+      expect(missing.status).toBe(404);
+      expect(missing.json).toMatchObject({ reason: 'NotFound' });
+      expect(missing.json.message).toContain("kernel spec 'pyspark' has no resource 'kernel.js'");
+      expect((await atRoot.get('/kernelspecs/pyspark/..%2F..%2F..%2Fpackage.json')).status).toBe(404);
       for (const name of ['pyspark', 'pyspark-gpu', 'pyspark--c0ffee00', 'nope']) {
-        const other = await request(app()).get(`/kernelspecs/${name}/logo-64x64.png`).set('x-tenant', 'b');
-        expect([name, other.status, other.body.reason]).toEqual([name, 404, 'NotFound']);
+        const other = await atRoot.get(`/kernelspecs/${name}/logo-64x64.png`, { 'x-tenant': 'b' });
+        expect([name, other.status, other.json.reason]).toEqual([name, 404, 'NotFound']);
       }
-      await request(app()).get('/kernelspecs/python3/logo-64x64.png').set('x-tenant', 'b').expect(200);
+      expect((await atRoot.get('/kernelspecs/python3/logo-64x64.png', { 'x-tenant': 'b' })).status).toBe(200);
     });
   });
 });
