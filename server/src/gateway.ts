@@ -11,7 +11,7 @@ import type { Authenticator } from './auth/types.js';
 import type { Backend } from './backends/types.js';
 import type { GatewayConfig } from './config/types.js';
 import type { KernelChannelsFactory } from './channels/types.js';
-import { KernelManager } from './kernels/manager.js';
+import { GatewayKernelManager as KernelManager } from './kernels/manager.js';
 import type { Logger } from './log.js';
 
 export interface GatewayDeps {
@@ -63,7 +63,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   );
   const socketPath = `${config.basePath}/socket.io`;
   const status = attachStatusStream({ server, kernels, auth, path: socketPath, logger: logger.child({ component: 'status' }) });
-  const routers: Router[] = [sparkgateRouter(kernels, config, status.jobs), sparkUiRouter(kernels, config.basePath)];
+  const routers: Router[] = [sparkgateRouter(kernels, config), sparkUiRouter(kernels, config.basePath)];
   app = createApp({ kernels, auth, config, logger, version: deps.version, routers });
   const wss = attachKernelWebsockets({
     server,

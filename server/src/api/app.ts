@@ -2,7 +2,7 @@ import express, { Router, type Express } from 'express';
 import { requireAuth } from '../auth/middleware.js';
 import type { Authenticator } from '../auth/types.js';
 import type { GatewayConfig } from '../config/types.js';
-import type { KernelManager } from '../kernels/manager.js';
+import type { KernelManager } from '../kernels/types.js';
 import type { Logger } from '../log.js';
 import { errorHandler, notFound } from './errorHandler.js';
 import { kernelsRouter } from './rest/kernels.js';

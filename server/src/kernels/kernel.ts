@@ -4,11 +4,13 @@ import type { Profile, Sizing } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { LaunchedKernel, LaunchPhase } from '../backends/types.js';
 import type { KernelChannels } from '../channels/types.js';
-import type { ExecutionState, RawMessage, WsProtocol } from '../protocol/messages.js';
-import { V1_PROTOCOL } from '../protocol/messages.js';
-import { jupyterDate, makeMessage, serializeWs } from '../protocol/websocket.js';
-import { parseHeader, parseParentHeader } from '../protocol/wire.js';
-import type { KernelClient, KernelModel } from './types.js';
+import type { ExecutionState, RawMessage } from '../protocol/messages.js';
+import { jupyterDate } from '../protocol/websocket.js';
+import type { JobProgress } from '../spark/restClient.js';
+import { deliver, gatewayStatus, parentOf, replyTargets, statusOf } from './relay.js';
+import { OwnRequests, type OwnRequestOptions } from './requests.js';
+import { applyPatch, INITIAL_STATE, type KernelPatch, type KernelState } from './state.js';
+import type { Kernel, KernelClient, KernelModel } from './types.js';
 
 /** Messages a client sends while the kernel (re)starts are held, up to this many. */
 const MAX_HELD = 100;
@@ -22,31 +24,22 @@ export interface KernelOptions {
   owner: Identity;
   logger: Logger;
   now?: () => Date;
-  /** Called on every state change (for status streams). */
-  onChange?: (kernel: Kernel) => void;
+  /** Called once per change (state, phase, process, job, clients), for status streams. */
+  onChange?: (kernel: GatewayKernel) => void;
 }
 
 /**
  * One kernel's live state: execution state, activity, its websocket clients, and the relay
  * between them and the kernel's ZeroMQ channels. Lifecycle (launch, restart, shutdown) is the
- * manager's; this class owns messaging and the single state mutator.
+ * manager's; this class owns messaging and the single state mutator, `update`.
  */
-export class Kernel {
+export class GatewayKernel implements Kernel {
   readonly id: string;
   readonly name: string;
   readonly profile: Profile;
   readonly sizing: Sizing;
   readonly owner: Identity;
-  /** The gateway's own Jupyter session: replies to it are consumed here, never relayed. */
-  readonly gatewaySession = randomUUID();
   readonly createdAt: Date;
-  launched: LaunchedKernel | null = null;
-  reason: string | null = null;
-  /** Where the launch is; null before the first launch. */
-  phase: LaunchPhase | null = 'requested';
-  phaseDetail: string | null = null;
-  /** Settles when the (latest) launch has finished: the kernel answers, or the launch failed. */
-  ready: Promise<void> = Promise.resolve();
 
   constructor(options: KernelOptions) {
     this.id = options.id;
@@ -62,53 +55,73 @@ export class Kernel {
   }
 
   get state(): ExecutionState {
-    return this._state;
+    return this._s.state;
   }
-
+  get reason(): string | null {
+    return this._s.reason;
+  }
+  get phase(): LaunchPhase | null {
+    return this._s.phase;
+  }
+  get phaseDetail(): string | null {
+    return this._s.phaseDetail;
+  }
+  get launched(): LaunchedKernel | null {
+    return this._s.launched;
+  }
+  get job(): JobProgress | null {
+    return this._s.job;
+  }
+  /** Settles when the (latest) launch has finished: the kernel answers, or the launch failed. */
+  get ready(): Promise<void> {
+    return this._ready;
+  }
   get connections(): number {
     return this._clients.size;
   }
+  /** The gateway's own Jupyter session: replies to it are consumed here, never relayed. */
+  get gatewaySession(): string {
+    return this._own.session;
+  }
+  /** iopub messages received so far (readiness: the SUB socket is live once this grows). */
+  get iopubReceived(): number {
+    return this._iopubReceived;
+  }
 
-  /** The model jupyter_server expects. */
   model(): KernelModel {
     const model: KernelModel = {
       id: this.id,
       name: this.name,
       last_activity: jupyterDate(this._lastActivity),
-      execution_state: this._state,
+      execution_state: this._s.state,
       connections: this._clients.size
     };
-    if (this.reason !== null) {
-      model.reason = this.reason;
+    if (this._s.reason !== null) {
+      model.reason = this._s.reason;
     }
     return model;
   }
 
-  /** The single state mutator: ignores no-ops and anything after `dead` except a restart. */
-  setState(state: ExecutionState, reason: string | null = null): void {
-    if (state === this._state && reason === this.reason) {
+  /**
+   * The single mutator: applies `patch` (rules in state.ts) and emits one change when anything
+   * shown changed. `ready` (the latest launch) is bookkeeping: replacing it alone emits nothing.
+   */
+  update(patch: KernelPatch & { ready?: Promise<void> }): void {
+    if (patch.ready !== undefined) {
+      this._ready = patch.ready;
+    }
+    const next = applyPatch(this._s, patch);
+    if (next === null) {
       return;
     }
-    if (this._state === 'dead' && state !== 'restarting' && state !== 'starting') {
-      return;
+    if (next.state !== this._s.state) {
+      this._logger.debug('kernel state', { from: this._s.state, to: next.state });
     }
-    this._logger.debug('kernel state', { from: this._state, to: state });
-    this._state = state;
-    this.reason = reason;
+    this._s = next;
     this._onChange?.(this);
   }
 
-  /** Records launch progress (scheduling, pulling, starting, kernel-ready, spark-ready). */
-  setPhase(phase: LaunchPhase, detail: string | null): void {
-    if (phase === this.phase && detail === this.phaseDetail) {
-      return;
-    }
-    this.phase = phase;
-    this.phaseDetail = detail;
-    this._onChange?.(this);
-  }
-
-  /** Connects the kernel's ZeroMQ channels (after launch or restart); `flushHeld()` then sends what clients sent meanwhile. */
+  /** Connects the kernel's ZeroMQ channels (after launch or restart). Held messages wait for `flushHeld()`. */
   bindChannels(channels: KernelChannels): void {
     this._channels?.close();
     this._channels = channels;
@@ -120,10 +133,9 @@ export class Kernel {
     this._channels = null;
   }
 
-  /** Sends messages clients sent while the kernel was not ready. */
+  /** Sends messages clients sent while the kernel was not ready (once it is idle). */
   flushHeld(): void {
-    const held = this._held.splice(0);
-    for (const msg of held) {
+    for (const msg of this._held.splice(0)) {
       void this._send(msg);
     }
   }
@@ -139,7 +151,7 @@ export class Kernel {
     }
   }
 
-  /** Closes every client (kernel shut down). */
+  /** Closes every client (kernel shut down, gateway restarting). */
   closeClients(code: number, reason: string): void {
     for (const client of this._clients) {
       client.close(code, reason);
@@ -147,12 +159,11 @@ export class Kernel {
     this._clients.clear();
   }
 
-  /** A message from a websocket client, already validated. */
   fromClient(msg: RawMessage): void {
     this._touch();
-    if (this._channels && (this._state === 'idle' || this._state === 'busy')) {
+    if (this._channels && (this._s.state === 'idle' || this._s.state === 'busy')) {
       void this._send(msg);
-    } else if (this._state === 'dead') {
+    } else if (this._s.state === 'dead') {
       this._logger.warn('message to a dead kernel dropped');
     } else if (this._held.length < MAX_HELD) {
       this._held.push(msg);
@@ -168,102 +179,42 @@ export class Kernel {
       // Clients first: a status change notifies listeners (status streams) that may take longer
       // than the relay itself, and nothing can run between the two to observe the order.
       try {
-        this._deliver(msg, this._clients);
+        deliver(msg, this._clients);
       } finally {
         this._trackStatus(msg);
       }
       return;
     }
-    const parent = safeParent(msg);
-    if (parent?.session === this.gatewaySession) {
-      this._resolveOwn(parent.msg_id, msg);
+    const parent = parentOf(msg);
+    if (parent?.session === this._own.session) {
+      this._own.reply(parent.msg_id, msg);
       return;
     }
-    const targets = [...this._clients].filter(c => c.sessionId !== null && c.sessionId === parent?.session);
-    this._deliver(msg, targets.length > 0 ? targets : this._clients);
+    deliver(msg, replyTargets(this._clients, parent?.session));
   }
 
   /**
    * Sends a request from the gateway's own session and resolves with the reply, or null when
-   * `timeoutMs` passes first. With `untilIdle`, it also waits (within the same `timeoutMs`) for
-   * the kernel's iopub `idle` for the request, so that clients get it before the caller unbinds
-   * the channels (a restart: jupyter_server's clients see busy and idle around the
-   * `shutdown_request`, issue 11, item 2).
+   * `timeoutMs` passes first (or no channels are bound). See {@link OwnRequestOptions.untilIdle}.
    */
   async request(
     channel: 'shell' | 'control',
     msgType: string,
     content: Record<string, unknown>,
     timeoutMs: number,
-    options: { untilIdle?: boolean } = {}
+    options: OwnRequestOptions = {}
   ): Promise<RawMessage | null> {
     const channels = this._channels;
-    if (!channels) {
-      return null;
-    }
-    const msg = makeMessage({ channel, msgType, content, session: this.gatewaySession, username: 'sparkgate' });
-    const msgId = parseHeader(msg).msg_id;
-    const reply = new Promise<RawMessage | null>(resolve => {
-      const timer = setTimeout(() => {
-        this._waiting.delete(msgId);
-        resolve(null);
-      }, timeoutMs);
-      timer.unref();
-      this._waiting.set(msgId, reply => {
-        clearTimeout(timer);
-        resolve(reply);
-      });
-    });
-    // Registered before sending: iopub and the reply travel on different sockets, either may come first.
-    const idle = options.untilIdle
-      ? new Promise<void>(resolve => {
-          const timer = setTimeout(() => {
-            this._idleWaiting.delete(msgId);
-            resolve();
-          }, timeoutMs);
-          timer.unref();
-          this._idleWaiting.set(msgId, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        })
-      : undefined;
-    await channels.send(msg).catch(() => undefined);
-    const answer = await reply;
-    if (answer !== null) {
-      await idle;
-    }
-    return answer;
+    return channels ? this._own.send(channels, channel, msgType, content, timeoutMs, options) : null;
   }
 
   /**
    * Broadcasts a gateway-made iopub status to every client: `dead`, for a kernel that ended by
-   * itself or whose restart failed (jupyter_server's `on_restart_failed`).
-   *
-   * #### Notes
-   * `restarting` is deliberately not offered. On iopub it means "the server auto-restarted a kernel
-   * that died": jupyter_server sends it only from the `KernelRestarter`'s restart callback
-   * (`services/kernels/connection/channels.py` 854–857, fired by `jupyter_client/restarter.py`
-   * 142), JupyterLab's `KernelConnection` turns it into `autorestarting` and the notebook shows
-   * "The kernel appears to have died. It will restart automatically." A restart the user asked
-   * for sends no status of its own; clients see the kernel's busy/idle around `shutdown_request`,
-   * then the new kernel's around `kernel_info_request` (issue 11, item 2). The gateway never
-   * auto-restarts a dead kernel, so it never has a reason to send `restarting`.
+   * itself or whose restart failed (jupyter_server's `on_restart_failed`). Why never `restarting`:
+   * see {@link gatewayStatus}.
    */
   broadcastStatus(state: 'dead'): void {
-    const msg = makeMessage({
-      channel: 'iopub',
-      msgType: 'status',
-      content: { execution_state: state },
-      session: this.gatewaySession,
-      username: 'sparkgate'
-    });
-    this._deliver(msg, this._clients);
-  }
-
-  /** Whether any iopub message arrived since `since` (the SUB socket is live). */
-  iopubSeenSince(since: number): boolean {
-    return this._lastIopub >= since;
+    deliver(gatewayStatus(this._own.session, state), this._clients);
   }
 
   private async _send(msg: RawMessage): Promise<void> {
@@ -274,49 +225,18 @@ export class Kernel {
     }
   }
 
+  /** busy/idle from iopub drive the execution state, once the kernel is up. */
   private _trackStatus(msg: RawMessage): void {
-    this._lastIopub = Date.now();
-    // Hot path: most iopub messages are output. Only a header that can be a status is parsed.
-    if (!msg.header.includes('"status"')) {
-      return;
-    }
-    let state: unknown;
-    try {
-      if (parseHeader(msg).msg_type !== 'status') {
-        return;
-      }
-      state = (JSON.parse(msg.content) as { execution_state?: unknown }).execution_state;
-    } catch {
-      return; // a malformed status must not keep the message from clients
-    }
-    if (state === 'idle' && this._idleWaiting.size > 0) {
-      const parentId = safeParent(msg)?.msg_id;
+    this._iopubReceived++;
+    const state = statusOf(msg);
+    if (state === 'idle' && this._own.awaitingIdle) {
+      const parentId = parentOf(msg)?.msg_id;
       if (parentId !== undefined) {
-        this._idleWaiting.get(parentId)?.();
-        this._idleWaiting.delete(parentId);
+        this._own.idle(parentId);
       }
     }
-    if ((state === 'idle' || state === 'busy') && this._channels && (this._state === 'idle' || this._state === 'busy')) {
-      this.setState(state);
-    }
-  }
-
-  private _resolveOwn(msgId: string, msg: RawMessage): void {
-    const resolve = this._waiting.get(msgId);
-    if (resolve && msg.channel !== 'iopub') {
-      this._waiting.delete(msgId);
-      resolve(msg);
-    }
-  }
-
-  private _deliver(msg: RawMessage, targets: Iterable<KernelClient>): void {
-    // Encode once per protocol, not once per client.
-    let legacy: string | Buffer | undefined;
-    let v1: string | Buffer | undefined;
-    for (const client of targets) {
-      const data =
-        client.protocol === V1_PROTOCOL ? (v1 ??= serializeWs(msg, V1_PROTOCOL)) : (legacy ??= serializeWs(msg, ''));
-      client.deliver(data);
+    if ((state === 'idle' || state === 'busy') && this._channels && (this._s.state === 'idle' || this._s.state === 'busy')) {
+      this.update({ state });
     }
   }
 
@@ -324,26 +244,15 @@ export class Kernel {
     this._lastActivity = this._now();
   }
 
-  private _state: ExecutionState = 'starting';
+  private _s: KernelState = INITIAL_STATE;
+  private _ready: Promise<void> = Promise.resolve();
   private _lastActivity: Date;
-  private _lastIopub = 0;
+  private _iopubReceived = 0;
   private _channels: KernelChannels | null = null;
+  private readonly _own = new OwnRequests(randomUUID());
   private readonly _clients = new Set<KernelClient>();
   private readonly _held: RawMessage[] = [];
-  private readonly _waiting = new Map<string, (reply: RawMessage) => void>();
-  /** Requests (by msg_id) whose iopub `idle` someone awaits (`request(…, { untilIdle })`). */
-  private readonly _idleWaiting = new Map<string, () => void>();
   private readonly _logger: Logger;
   private readonly _now: () => Date;
-  private readonly _onChange: ((kernel: Kernel) => void) | undefined;
+  private readonly _onChange: ((kernel: GatewayKernel) => void) | undefined;
 }
-
-function safeParent(msg: RawMessage): { session: string; msg_id: string } | null {
-  try {
-    return parseParentHeader(msg);
-  } catch {
-    return null;
-  }
-}
-
-export type { WsProtocol };

@@ -1,5 +1,15 @@
+/**
+ * What the rest of the gateway (api/, fleet/, spark/) may know of kernels: the `Kernel` and
+ * `KernelManager` interfaces and their data shapes. The implementations are `GatewayKernel`
+ * (kernel.ts) and `GatewayKernelManager` (manager.ts); nothing outside kernels/ imports those but
+ * the composition root.
+ */
 import type { Identity } from '../auth/types.js';
-import type { ExecutionState, WsProtocol } from '../protocol/messages.js';
+import type { ClusterStatus, LaunchPhase } from '../backends/types.js';
+import type { Profile, Sizing } from '../config/types.js';
+import type { ExecutionState, RawMessage, WsProtocol } from '../protocol/messages.js';
+import type { JobProgress } from '../spark/restClient.js';
+import type { Usage } from './sizing.js';
 
 /** A kernel as jupyter_server's GatewayClient parses it (`last_activity` with microseconds + Z). */
 export interface KernelModel {
@@ -29,4 +39,80 @@ export interface StartKernelRequest {
   name?: string;
   /** `KERNEL_*` variables from the client, validated. */
   env: Readonly<Record<string, string>>;
+}
+
+/** What api/ sees of a kernel's running process or pod: where Spark's UI is, its executors. */
+export interface LaunchedView {
+  /** host:port of Spark's UI, when Spark is on. */
+  readonly sparkUi: string | null;
+  /** Executors and GPUs, when the backend sees them. */
+  status?(): ClusterStatus | null;
+}
+
+/**
+ * One kernel: its identity, its state (read-only here; the manager changes it through the
+ * kernel's single mutator) and the relay to its websocket clients.
+ */
+export interface Kernel {
+  readonly id: string;
+  /** Kernel (spec) name in the model: the profile id, or `<profile>--<id>` for a launched cluster. */
+  readonly name: string;
+  readonly profile: Profile;
+  readonly sizing: Sizing;
+  readonly owner: Identity;
+  readonly createdAt: Date;
+  readonly state: ExecutionState;
+  /** Why the kernel is in its state (a dead kernel's cause); null when there is nothing to say. */
+  readonly reason: string | null;
+  /** Where the launch is; null before the first launch. */
+  readonly phase: LaunchPhase | null;
+  readonly phaseDetail: string | null;
+  /** The running process or pod; null while (re)starting, after death and after shutdown. */
+  readonly launched: LaunchedView | null;
+  /** The Spark job the kernel runs now (only while busy), as the Spark monitor last saw it. */
+  readonly job: JobProgress | null;
+  /** Websocket clients attached now. */
+  readonly connections: number;
+  /** The model jupyter_server expects. */
+  model(): KernelModel;
+  attach(client: KernelClient): void;
+  detach(client: KernelClient): void;
+  /** A message from a websocket client, already validated; held while the kernel (re)starts. */
+  fromClient(msg: RawMessage): void;
+  /** Sends a request from the gateway's own session; the reply, or null after `timeoutMs`. */
+  request(channel: 'shell' | 'control', msgType: string, content: Record<string, unknown>, timeoutMs: number): Promise<RawMessage | null>;
+}
+
+/** Events of the manager, for status streams: a kernel changed (state, phase, job, executors) or went. */
+export interface KernelManagerEvents {
+  changed: [kernel: Kernel];
+  removed: [kernel: Kernel];
+}
+
+/** Listener of one {@link KernelManagerEvents} event. */
+export type KernelManagerListener<E extends keyof KernelManagerEvents> = (...args: KernelManagerEvents[E]) => void;
+
+/**
+ * Starts, tracks, restarts and stops kernels, and enforces ownership: every lookup is by owner,
+ * and another user's kernel is reported as not found.
+ */
+export interface KernelManager {
+  /** Profiles the identity's tenant may launch. */
+  profilesFor(owner: Identity): Profile[];
+  /** Resolves a kernelspec name the owner may use; NotFoundError otherwise. */
+  profileFor(owner: Identity, name: string | undefined): Profile;
+  /** What a tenant holds now, summed over its live kernels. */
+  usageOf(tenant: string): Usage;
+  /** Starts a kernel and resolves once it answers kernel_info; a failed start leaves no record. */
+  start(request: StartKernelRequest & { sizing?: Sizing }): Promise<Kernel>;
+  /** Starts a cluster in the background: listed at once, `dead` with its reason if the launch fails. */
+  launch(request: StartKernelRequest & { sizing: Sizing }): Kernel;
+  list(owner: Identity): Kernel[];
+  get(owner: Identity, id: string): Kernel;
+  interrupt(owner: Identity, id: string): Promise<void>;
+  /** Restarts with the same id: the old process or pod goes, a fresh one comes. */
+  restart(owner: Identity, id: string): Promise<Kernel>;
+  shutdown(owner: Identity, id: string): Promise<void>;
+  on<E extends keyof KernelManagerEvents>(event: E, listener: KernelManagerListener<E>): void;
+  off<E extends keyof KernelManagerEvents>(event: E, listener: KernelManagerListener<E>): void;
 }

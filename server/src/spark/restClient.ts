@@ -1,12 +1,9 @@
 /** A small client of Spark's monitoring REST API (`/api/v1`), served by the driver's UI. */
 
-/** Progress of the job a cluster is running now. */
-export interface JobProgress {
-  id: number;
-  name: string;
-  stages: { done: number; total: number };
-  tasks: { done: number; running: number; total: number };
-}
+import type { JobProgress } from '@sparkgate/contract';
+
+/** Progress of the job a cluster is running now; one definition, shared with the extension. */
+export type { JobProgress };
 
 interface SparkJob {
   jobId: number;

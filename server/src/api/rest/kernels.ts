@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { identityOf } from '../../auth/middleware.js';
-import type { KernelManager } from '../../kernels/manager.js';
+import type { KernelManager } from '../../kernels/types.js';
 import { assertKernelId, parseStartKernelBody } from './validate.js';
 
 /** The Jupyter kernels API, as jupyter_server's GatewayClient calls it. */

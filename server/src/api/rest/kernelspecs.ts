@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { identityOf } from '../../auth/middleware.js';
 import type { Profile, Sizing } from '../../config/types.js';
-import type { KernelManager } from '../../kernels/manager.js';
+import type { KernelManager } from '../../kernels/types.js';
 import { NotFoundError } from '../../errors.js';
 
 /** The logo marks in server/assets/logos/, one folder each. */

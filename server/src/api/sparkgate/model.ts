@@ -1,5 +1,5 @@
 import type { ClusterModel, JobProgress } from '@sparkgate/contract';
-import type { Kernel } from '../../kernels/kernel.js';
+import type { Kernel } from '../../kernels/types.js';
 
 /** A cluster as the sidebar panel and the notebook widget see it (defined once, in the contract). */
 export type { ClusterModel } from '@sparkgate/contract';

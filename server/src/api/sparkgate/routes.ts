@@ -2,17 +2,17 @@ import { Router } from 'express';
 import { identityOf } from '../../auth/middleware.js';
 import type { GatewayConfig } from '../../config/types.js';
 import { InputError } from '../../errors.js';
-import type { KernelManager } from '../../kernels/manager.js';
+import type { KernelManager } from '../../kernels/types.js';
 import { resolveSizing, totalsOf } from '../../kernels/sizing.js';
 import { assertKernelId } from '../rest/validate.js';
 import { clusterModel } from './model.js';
-import type { JobTracker } from './jobs.js';
 
 /**
  * The sparkgate API the JupyterLab extension uses: who am I and what may I launch, and clusters
  * (launch with sizing, list, shut down). Reached through jupyter-server-proxy at `<base>/sparkgate/`.
+ * Job progress is the kernel's own (the manager's Spark monitor keeps it current).
  */
-export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConfig, 'tenants' | 'backend'>, jobs: JobTracker): Router {
+export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConfig, 'tenants' | 'backend'>): Router {
   const router = Router();
 
   router.get('/api/me', (req, res) => {
@@ -39,7 +39,7 @@ export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConf
   });
 
   router.get('/api/clusters', (req, res) => {
-    res.json({ clusters: kernels.list(identityOf(req)).map(k => clusterModel(k, jobs.get(k.id))) });
+    res.json({ clusters: kernels.list(identityOf(req)).map(k => clusterModel(k, k.job)) });
   });
 
   router.post('/api/clusters', (req, res) => {
@@ -56,7 +56,7 @@ export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConf
   router.get('/api/clusters/:id', (req, res) => {
     assertKernelId(req.params.id);
     const kernel = kernels.get(identityOf(req), req.params.id);
-    res.json(clusterModel(kernel, jobs.get(kernel.id)));
+    res.json(clusterModel(kernel, kernel.job));
   });
 
   router.delete('/api/clusters/:id', async (req, res) => {

@@ -3,7 +3,7 @@ import { posix } from 'node:path';
 import { Router } from 'express';
 import { identityOf } from '../../auth/middleware.js';
 import { NotFoundError, ServiceUnavailableError } from '../../errors.js';
-import type { KernelManager } from '../../kernels/manager.js';
+import type { KernelManager } from '../../kernels/types.js';
 import { assertKernelId } from '../rest/validate.js';
 
 /** Request headers never forwarded to Spark: the user's credentials stay at the gateway. */

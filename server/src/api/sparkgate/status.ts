@@ -2,11 +2,9 @@ import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { socketAuth } from '../../auth/middleware.js';
 import type { Authenticator } from '../../auth/types.js';
-import type { Kernel } from '../../kernels/kernel.js';
-import type { KernelManager } from '../../kernels/manager.js';
+import type { Kernel, KernelManager } from '../../kernels/types.js';
 import type { Logger } from '../../log.js';
 import { roomOf, type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData } from './events.js';
-import { JobTracker } from './jobs.js';
 import { clusterModel } from './model.js';
 
 export interface StatusStreamOptions {
@@ -21,9 +19,11 @@ export interface StatusStreamOptions {
 /**
  * Live cluster status over socket.io, namespace `/status`. The handshake carries the user's token
  * (header, `auth.token` or `?token=`); each socket joins its user's room, so a user only ever
- * receives events about their own clusters.
+ * receives events about their own clusters. It only publishes: kernel state, launch phases and
+ * Spark job progress are the manager's (and its Spark monitor's); they reach `spark-ready` with no
+ * socket.io attached.
  */
-export function attachStatusStream(options: StatusStreamOptions): { io: Server; jobs: JobTracker; close(): Promise<void> } {
+export function attachStatusStream(options: StatusStreamOptions): { io: Server; close(): Promise<void> } {
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(options.server, {
     path: options.path,
     serveClient: false,
@@ -33,31 +33,24 @@ export function attachStatusStream(options: StatusStreamOptions): { io: Server; 
   });
   const status = io.of('/status');
   status.use(socketAuth(options.auth, options.logger));
-  const jobs = new JobTracker({
-    onChange: kernel => publish(kernel),
-    logger: options.logger.child({ component: 'jobs' })
-  });
   const publish = (kernel: Kernel): void => {
-    status.to(roomOf(kernel.owner)).emit('cluster', clusterModel(kernel, jobs.get(kernel.id)));
+    status.to(roomOf(kernel.owner)).emit('cluster', clusterModel(kernel, kernel.job));
+  };
+  const publishRemoved = (kernel: Kernel): void => {
+    status.to(roomOf(kernel.owner)).emit('cluster:removed', { id: kernel.id });
   };
   status.on('connection', socket => {
     const identity = { user: socket.data.user, tenant: socket.data.tenant };
     void socket.join(roomOf(identity));
-    socket.emit('clusters', options.kernels.list(identity).map(k => clusterModel(k, jobs.get(k.id))));
+    socket.emit('clusters', options.kernels.list(identity).map(k => clusterModel(k, k.job)));
   });
-  options.kernels.on('changed', kernel => {
-    jobs.update(kernel);
-    publish(kernel);
-  });
-  options.kernels.on('removed', kernel => {
-    jobs.remove(kernel.id);
-    status.to(roomOf(kernel.owner)).emit('cluster:removed', { id: kernel.id });
-  });
+  options.kernels.on('changed', publish);
+  options.kernels.on('removed', publishRemoved);
   return {
     io,
-    jobs,
     close: async () => {
-      jobs.dispose();
+      options.kernels.off('changed', publish);
+      options.kernels.off('removed', publishRemoved);
       // socket.io's close() would also close the shared HTTP server; disconnect sockets only.
       io.disconnectSockets(true);
     }

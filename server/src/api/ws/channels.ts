@@ -5,11 +5,9 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { authenticateUpgrade } from '../../auth/middleware.js';
 import type { Authenticator } from '../../auth/types.js';
 import { describeError, InputError, NotFoundError } from '../../errors.js';
-import type { Kernel } from '../../kernels/kernel.js';
-import type { KernelManager } from '../../kernels/manager.js';
+import type { Kernel, KernelClient, KernelManager } from '../../kernels/types.js';
 import { V1_PROTOCOL, type WsProtocol } from '../../protocol/messages.js';
 import { deserializeWs, isTextFrame } from '../../protocol/websocket.js';
-import type { KernelClient } from '../../kernels/types.js';
 import type { Logger } from '../../log.js';
 import { assertKernelId } from '../rest/validate.js';
 

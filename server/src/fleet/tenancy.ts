@@ -1,0 +1,82 @@
+/**
+ * Tenancy over the gateway's kernels: which profiles a user's tenant may launch, what the tenant
+ * holds now, and whether one more kernel fits (per-user count, tenant quotas).
+ */
+import type { Identity } from '../auth/types.js';
+import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
+import { LimitExceededError, NotFoundError } from '../errors.js';
+import { addUsage, assertWithinLimits, NO_USAGE, totalsOf, type Usage } from '../kernels/sizing.js';
+import type { Kernel } from '../kernels/types.js';
+
+/** What tenancy needs of a kernel. */
+export type TenantKernel = Pick<Kernel, 'owner' | 'state' | 'sizing'>;
+
+export interface TenancyOptions {
+  config: Pick<GatewayConfig, 'profiles' | 'tenants' | 'defaultProfile' | 'input'>;
+  /** Every kernel the gateway holds now, of any owner and state. */
+  kernels: () => Iterable<TenantKernel>;
+}
+
+/** Whether `kernel` belongs to `owner` (same user in the same tenant). */
+export function owns(owner: Identity, kernel: { readonly owner: Identity }): boolean {
+  return kernel.owner.user === owner.user && kernel.owner.tenant === owner.tenant;
+}
+
+/** Profiles, usage and limits of tenants, over the kernels `options.kernels` lists. */
+export class Tenancy {
+  constructor(options: TenancyOptions) {
+    this._o = options;
+  }
+
+  /** Profiles the identity's tenant may launch. */
+  profilesFor(owner: Identity): Profile[] {
+    const tenant = this._o.config.tenants[owner.tenant];
+    return (tenant?.profiles ?? []).map(id => this._o.config.profiles[id]).filter((p): p is Profile => p !== undefined);
+  }
+
+  /** Resolves a kernelspec name the owner may use (the default profile when absent). */
+  profileFor(owner: Identity, name: string | undefined): Profile {
+    const allowed = this.profilesFor(owner);
+    const wanted = name ?? this._o.config.defaultProfile;
+    const profile = allowed.find(p => p.id === wanted);
+    if (!profile) {
+      throw new NotFoundError(`kernel spec '${wanted}' does not exist; available: ${allowed.map(p => p.id).join(', ') || '(none)'}`);
+    }
+    return profile;
+  }
+
+  /** What the tenant holds now, summed over its kernels that are not dead. */
+  usageOf(tenant: string): Usage {
+    let usage = NO_USAGE;
+    for (const kernel of this._o.kernels()) {
+      if (kernel.owner.tenant === tenant && kernel.state !== 'dead') {
+        usage = addUsage(usage, totalsOf(kernel.sizing));
+      }
+    }
+    return usage;
+  }
+
+  /**
+   * Refuses one more kernel of `sizing` for `owner` with `LimitExceededError`: the user has
+   * `input.maxKernelsPerUser` kernels listed (dead ones count: they hold a slot until shut down),
+   * or the tenant's limits would be exceeded.
+   */
+  assertMayStart(owner: Identity, sizing: Sizing): void {
+    const max = this._o.config.input.maxKernelsPerUser;
+    if (max > 0) {
+      let owned = 0;
+      for (const kernel of this._o.kernels()) {
+        owned += owns(owner, kernel) ? 1 : 0;
+      }
+      if (owned >= max) {
+        throw new LimitExceededError(`kernels: you have ${max} running, the limit per user; shut one down first`);
+      }
+    }
+    const tenant = this._o.config.tenants[owner.tenant];
+    if (tenant) {
+      assertWithinLimits(sizing, tenant.limits, this.usageOf(owner.tenant), owner.tenant);
+    }
+  }
+
+  private readonly _o: TenancyOptions;
+}

@@ -1,0 +1,81 @@
+/**
+ * A kernel's state as one value and its one transition function: `GatewayKernel.update` applies
+ * patches through `applyPatch`, so every rule about what may follow what lives here.
+ */
+import type { LaunchedKernel, LaunchPhase } from '../backends/types.js';
+import type { ExecutionState } from '../protocol/messages.js';
+import type { JobProgress } from '../spark/restClient.js';
+
+/** Everything about a kernel that changes over its life and that a model shows. */
+export interface KernelState {
+  readonly state: ExecutionState;
+  /** Why the kernel is in `state` (a dead kernel's cause). */
+  readonly reason: string | null;
+  /** Where the launch is; null before the first launch. */
+  readonly phase: LaunchPhase | null;
+  readonly phaseDetail: string | null;
+  /** The running process or pod; null while (re)starting, after death or shutdown. */
+  readonly launched: LaunchedKernel | null;
+  /** The Spark job running now (only followed while busy). */
+  readonly job: JobProgress | null;
+}
+
+/** A new kernel: starting, launch requested, nothing running. */
+export const INITIAL_STATE: KernelState = Object.freeze({
+  state: 'starting',
+  reason: null,
+  phase: 'requested',
+  phaseDetail: null,
+  launched: null,
+  job: null
+});
+
+/** One change of a kernel's state; absent fields stay as they are. */
+export interface KernelPatch {
+  /** The new execution state; ignored after `dead` unless it is a (re)start. */
+  state?: ExecutionState;
+  /** Why, for `state` (read only with it: a reason belongs to the state it explains; default none). */
+  reason?: string | null;
+  /** Launch progress (scheduling, pulling, starting, kernel-ready, spark-ready). */
+  phase?: LaunchPhase;
+  /** Detail of `phase` (read only with it; default none). */
+  phaseDetail?: string | null;
+  /** The running process or pod, or null once it is gone (or let go). */
+  launched?: LaunchedKernel | null;
+  /** The Spark job running now, or null. */
+  job?: JobProgress | null;
+}
+
+/** Pure: the state after `patch`, or null when the patch changes nothing (a no-op emits no change). */
+export function applyPatch(current: KernelState, patch: KernelPatch): KernelState | null {
+  const next = { ...current };
+  let changed = false;
+  if (patch.state !== undefined) {
+    const reason = patch.reason ?? null;
+    const same = patch.state === current.state && reason === current.reason;
+    // A dead kernel stays dead (late iopub, late phases) until the user restarts it.
+    const afterDeath = current.state === 'dead' && patch.state !== 'restarting' && patch.state !== 'starting';
+    if (!same && !afterDeath) {
+      next.state = patch.state;
+      next.reason = reason;
+      changed = true;
+    }
+  }
+  if (patch.phase !== undefined) {
+    const detail = patch.phaseDetail ?? null;
+    if (patch.phase !== current.phase || detail !== current.phaseDetail) {
+      next.phase = patch.phase;
+      next.phaseDetail = detail;
+      changed = true;
+    }
+  }
+  if (patch.launched !== undefined && patch.launched !== current.launched) {
+    next.launched = patch.launched;
+    changed = true;
+  }
+  if (patch.job !== undefined && JSON.stringify(patch.job) !== JSON.stringify(current.job)) {
+    next.job = patch.job;
+    changed = true;
+  }
+  return changed ? next : null;
+}

@@ -1,0 +1,114 @@
+/**
+ * Spark progress of kernels that need it: until the SparkContext is up (launch phase
+ * `spark-ready`), and while a kernel is busy (job progress). Idle kernels cost nothing: Spark has
+ * no push API for this, so the monitor asks its REST API once a second, only for those kernels.
+ * What it learns goes into the kernel through the kernel's own mutator, so status streams (or
+ * nobody) just hear the kernel change.
+ */
+import type { Logger } from '../log.js';
+import { sparkRestClient, type JobProgress, type SparkRestClient } from './restClient.js';
+
+/** What the monitor needs of a kernel (kernels/types.ts `Kernel` plus its mutator). */
+export interface MonitoredKernel {
+  readonly id: string;
+  readonly profile: { readonly spark: boolean };
+  readonly launched: { readonly sparkUi: string | null } | null;
+  readonly state: string;
+  readonly phase: string | null;
+  update(patch: { phase?: 'spark-ready'; job?: JobProgress | null }): void;
+}
+
+/** Calls `tick` every `intervalMs` until the returned function is called. */
+export type Repeat = (tick: () => void, intervalMs: number) => () => void;
+
+/** The default {@link Repeat}: an interval that does not keep the process alive. */
+const repeat: Repeat = (tick, intervalMs) => {
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
+export interface SparkMonitorOptions {
+  logger: Logger;
+  /** How often a followed kernel is asked; default 1000 ms. */
+  intervalMs?: number;
+  /** A REST client of the Spark UI at host:port; default `sparkRestClient`. */
+  client?: (hostPort: string) => SparkRestClient;
+  /** The timer; tests drive ticks themselves. */
+  repeat?: Repeat;
+}
+
+/** Follows the kernels that need it; the owner calls `update` on every kernel change. */
+export class SparkMonitor {
+  constructor(options: SparkMonitorOptions) {
+    this._o = options;
+  }
+
+  /** Whether the kernel is followed now. */
+  follows(kernelId: string): boolean {
+    return this._stops.has(kernelId);
+  }
+
+  /** Re-evaluates whether `kernel` needs following; call on every kernel change. */
+  update(kernel: MonitoredKernel): void {
+    const wants =
+      kernel.profile.spark &&
+      kernel.launched?.sparkUi != null &&
+      (kernel.state === 'busy' || (kernel.state === 'idle' && kernel.phase === 'kernel-ready'));
+    if (wants && !this._stops.has(kernel.id)) {
+      this._stops.set(kernel.id, (this._o.repeat ?? repeat)(() => void this._tick(kernel), this._o.intervalMs ?? 1000));
+      void this._tick(kernel);
+    } else if (!wants) {
+      this._stop(kernel.id);
+      kernel.update({ job: null });
+    }
+  }
+
+  /** The kernel is gone: stop following it. */
+  remove(kernelId: string): void {
+    this._stop(kernelId);
+  }
+
+  dispose(): void {
+    for (const id of [...this._stops.keys()]) {
+      this._stop(id);
+    }
+  }
+
+  private async _tick(kernel: MonitoredKernel): Promise<void> {
+    const hostPort = kernel.launched?.sparkUi;
+    if (!hostPort || this._inFlight.has(kernel.id) || !this._stops.has(kernel.id)) {
+      return;
+    }
+    this._inFlight.add(kernel.id);
+    try {
+      const client = (this._o.client ?? sparkRestClient)(hostPort);
+      const app = await client.applicationId();
+      if (app === null) {
+        return;
+      }
+      if (kernel.phase === 'kernel-ready') {
+        kernel.update({ phase: 'spark-ready' });
+      }
+      const job = kernel.state === 'busy' ? await client.runningJob(app) : null;
+      // Only followed kernels get progress: one that went idle meanwhile has had its job cleared.
+      if (this._stops.has(kernel.id)) {
+        kernel.update({ job });
+      }
+      this.update(kernel);
+    } catch (error) {
+      this._o.logger.debug('spark status unavailable', { kernel: kernel.id, error });
+    } finally {
+      this._inFlight.delete(kernel.id);
+    }
+  }
+
+  private _stop(kernelId: string): void {
+    this._stops.get(kernelId)?.();
+    this._stops.delete(kernelId);
+  }
+
+  private readonly _o: SparkMonitorOptions;
+  private readonly _stops = new Map<string, () => void>();
+  private readonly _inFlight = new Set<string>();
+}
