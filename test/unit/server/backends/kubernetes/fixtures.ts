@@ -81,6 +81,16 @@ export class FakeInformer implements PodInformer {
     return [...this._pods.values()];
   }
 
+  /** Puts `pod` in the cache and tells the listeners, as a watch event would. */
+  put(pod: V1Pod, verb: 'add' | 'update' | 'delete' = 'update'): void {
+    if (verb === 'delete') {
+      this._pods.delete(pod.metadata!.name!);
+    } else {
+      this._pods.set(pod.metadata!.name!, pod);
+    }
+    this.emit(verb, pod);
+  }
+
   emit(verb: string, arg: unknown): void {
     for (const cb of this._callbacks[verb] ?? []) {
       cb(arg);
@@ -141,7 +151,7 @@ export class FakePods extends EventEmitter<PodWatchEvents> implements PodSource 
   }
 
   /** How many 'pod' listeners are registered (a finished wait or kernel must leave none). */
-  get listeners(): number {
+  get listening(): number {
     return this.listenerCount('pod');
   }
 }
@@ -152,3 +162,26 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
   const logger = createLogger({ level: 'debug', write: line => lines.push(JSON.parse(line) as Record<string, unknown>) });
   return { logger, lines };
 }
+
+const containerStatus = (state: NonNullable<NonNullable<V1Pod['status']>['containerStatuses']>[number]['state']) => ({
+  name: 'kernel',
+  image: config.driverImage,
+  imageID: '',
+  ready: false,
+  restartCount: 0,
+  state
+});
+
+/** `pod` as the kubelet reports it at each step of its start. */
+export const podAt = {
+  scheduled: (pod: V1Pod, node = 'cpu-1'): V1Pod => ({ ...pod, spec: { ...pod.spec!, nodeName: node }, status: { phase: 'Pending' } }),
+  running: (pod: V1Pod, podIP = '10.0.0.5'): V1Pod => ({
+    ...pod,
+    spec: { ...pod.spec!, nodeName: 'cpu-1' },
+    status: { phase: 'Running', podIP, containerStatuses: [containerStatus({ running: {} })] }
+  }),
+  ended: (pod: V1Pod, exitCode: number, reason: string): V1Pod => ({
+    ...pod,
+    status: { phase: 'Failed', containerStatuses: [containerStatus({ terminated: { exitCode, reason } })] }
+  })
+};

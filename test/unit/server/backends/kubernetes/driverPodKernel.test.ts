@@ -1,0 +1,137 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { DriverPodKernel, type DriverPodKernelOptions } from '../../../../../server/src/backends/kubernetes/driverPodKernel.js';
+import { buildDriverObjects, driverPodName } from '../../../../../server/src/backends/kubernetes/objects.js';
+import { silentLogger } from '../../../../../server/src/log.js';
+import { config, FakeDelays, FakePods, podAt, sizing } from './fixtures.js';
+
+const ID = '0123abcd-0000-4000-8000-000000000000';
+const objects = buildDriverObjects({
+  kernelId: ID,
+  podName: driverPodName(ID, 'x1y2z'),
+  namespace: 'tenant-a',
+  user: 'alice',
+  tenant: 'a',
+  profile: 'pyspark-gpu',
+  kernelName: 'pyspark-gpu',
+  spark: true,
+  sizing: sizing(1, 1),
+  key: 'f'.repeat(64),
+  env: {},
+  config
+});
+const driver: V1Pod = podAt.running({ ...objects.pod, metadata: { ...objects.pod.metadata, uid: 'uid-1' } }, '10.0.0.5');
+const executor = (name: string, ownerUid: string, phase: string): V1Pod => ({
+  metadata: {
+    name,
+    namespace: 'tenant-a',
+    uid: `uid-${name}`,
+    labels: { 'app.kubernetes.io/component': 'executor', 'sparkgate.io/kernel-id': ID },
+    ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'sg-0123abcd-x1y2z', uid: ownerUid }]
+  },
+  spec: { containers: [{ name: 'spark-kubernetes-executor', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+  status: { phase }
+});
+
+function setup(overrides: Partial<DriverPodKernelOptions> = {}) {
+  const pods = new FakePods();
+  pods.change(driver);
+  const deletes: number[] = [];
+  const delays = new FakeDelays();
+  let statusChanges = 0;
+  const kernel = new DriverPodKernel({
+    pods,
+    namespace: 'tenant-a',
+    podName: 'sg-0123abcd-x1y2z',
+    uid: 'uid-1',
+    podIP: '10.0.0.5',
+    connection: objects.connection,
+    kernelId: ID,
+    spark: true,
+    driverGpus: 1,
+    onStatus: () => statusChanges++,
+    deletePod: async grace => {
+      deletes.push(grace);
+    },
+    readLog: async lines => `last ${lines} lines`,
+    logger: silentLogger,
+    delay: delays.delay,
+    ...overrides
+  });
+  return { kernel, pods, deletes, delays, statusChanges: () => statusChanges };
+}
+
+describe('DriverPodKernel', () => {
+  it("should connect to the pod IP and serve Spark's UI there", () => {
+    const { kernel } = setup();
+    expect(kernel.connection).toEqual({ ...objects.connection, ip: '10.0.0.5' });
+    expect([kernel.sparkUi, kernel.interruptMode]).toEqual(['10.0.0.5:4040', 'message']);
+  });
+
+  it("should count the current driver's executors and their GPUs, and tell of every change of the kernel's pods", () => {
+    const { kernel, pods, statusChanges } = setup();
+    pods.change(executor('e1', 'uid-1', 'Running'));
+    pods.change(executor('e2', 'uid-1', 'Pending'));
+    pods.change(executor('old', 'uid-0', 'Running'));
+    pods.change({ ...executor('other', 'uid-9', 'Running'), metadata: { ...executor('other', 'uid-9', 'Running').metadata, labels: { 'sparkgate.io/kernel-id': 'another' } } });
+    expect(kernel.status()).toEqual({ executors: { ready: 1, pending: 1, pendingReason: null }, gpus: 2 });
+    expect(statusChanges()).toBe(3);
+  });
+
+  it('should end when its pod ends, with the exit code and reason, and free the driver GPUs', async () => {
+    const { kernel, pods } = setup();
+    pods.change(podAt.ended(driver, 137, 'OOMKilled'));
+    await expect(kernel.exited).resolves.toEqual({ code: 137, signal: null, reason: 'OOMKilled' });
+    expect(kernel.status().gpus).toBe(0);
+    expect(pods.listening).toBe(0);
+  });
+
+  it('should not end for another pod of the same name (a restart made a new one)', async () => {
+    const { kernel, pods } = setup();
+    pods.change({ ...driver, metadata: { ...driver.metadata, uid: 'uid-2' } }, true);
+    // Still following its own pod, still holding the driver's GPU.
+    expect(pods.listening).toBe(1);
+    expect(kernel.status().gpus).toBe(1);
+  });
+
+  it('should delete its pod once however often terminate is called, and wait until the watch reports it gone', async () => {
+    const { kernel, pods, deletes, delays } = setup();
+    const first = kernel.terminate(4500);
+    const second = kernel.terminate(1000);
+    expect(second).toBe(first);
+    await Promise.resolve();
+    expect(deletes).toEqual([5]);
+    pods.change(driver, true);
+    await first;
+    // The deadline's timer goes with it.
+    expect(delays.pending.map(d => d.signal?.aborted)).toEqual([true]);
+    await expect(kernel.exited).resolves.toMatchObject({ code: null, reason: 'driver pod tenant-a/sg-0123abcd-x1y2z was deleted' });
+  });
+
+  it('should give up waiting at the deadline: grace plus 30 s', async () => {
+    const { kernel, delays } = setup();
+    const terminating = kernel.terminate(2000);
+    await new Promise(resolve => setImmediate(resolve));
+    expect(delays.asked).toEqual([32_000]);
+    delays.releaseNext();
+    await expect(terminating).resolves.toBeUndefined();
+  });
+
+  it('should not delete a pod that is already gone', async () => {
+    const { kernel, pods, deletes } = setup();
+    pods.change(driver, true);
+    await kernel.terminate(1000);
+    expect(deletes).toEqual([]);
+  });
+
+  it("should tail the kernel's log, else describe the pod, else say it is gone", async () => {
+    const failing = async (): Promise<string> => {
+      throw new Error('the API cannot serve logs');
+    };
+    expect(await setup().kernel.logTail(20)).toBe('last 20 lines');
+    const { kernel, pods } = setup({ readLog: failing });
+    expect(await kernel.logTail(20)).toBe('pod tenant-a/sg-0123abcd-x1y2z on cpu-1: running (1 GPU)');
+    pods.change(driver, true);
+    expect(await kernel.logTail(20)).toBe('driver pod tenant-a/sg-0123abcd-x1y2z is gone');
+  });
+});
