@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import * as contract from '@sparkgate/contract';
 import {
   checkSizing,
   draftFromProfile,
@@ -66,6 +67,10 @@ describe('extension/sizing', () => {
     it('should add the driver to the largest executor set', () => {
       const s = sizingFromDraft(draftFromProfile(DYNAMIC_PROFILE), DYNAMIC_PROFILE);
       expect(totalsOf(s)).toEqual({ gpus: 0, cores: 8.5, memoryMiB: 1024 + 4 * 4096 });
+    });
+
+    it('should be the gateway\'s own (the contract\'s), so the panel shows what limits are checked against', () => {
+      expect(totalsOf).toBe(contract.totalsOf);
     });
   });
 

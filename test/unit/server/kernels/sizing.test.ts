@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import * as contract from '@sparkgate/contract';
 import type { Profile } from '../../../../server/src/config/types.js';
 import { InputError, LimitExceededError } from '../../../../server/src/errors.js';
 import { assertWithinLimits, resolveSizing, totalsOf } from '../../../../server/src/kernels/sizing.js';
@@ -15,6 +16,10 @@ const gpuProfile: Profile = {
 
 describe('kernels/sizing', () => {
   describe('#totalsOf()', () => {
+    it('should be the contract\'s, the same function the extension\'s panel shows totals with', () => {
+      expect(totalsOf).toBe(contract.totalsOf);
+    });
+
     it('should add the driver to count × executor', () => {
       expect(totalsOf(gpuProfile.sizing)).toEqual({ gpus: 3, cores: 10, memoryMiB: 20480 });
     });
