@@ -50,9 +50,10 @@ export class KubernetesBackend implements Backend {
     // Rejects at once, naming the namespace and the cause, when its watch cannot be established:
     // without the watch the launch could only wait for the start timeout. A cancelled launch stops waiting.
     await this._pods.watch(namespace, signal);
+    const name = driverPodName(request.kernelId, randomSuffix());
     const objects = buildDriverObjects({
       kernelId: request.kernelId,
-      podName: driverPodName(request.kernelId, randomSuffix()),
+      podName: name,
       namespace,
       user: request.owner.user,
       tenant: request.owner.tenant,
@@ -64,7 +65,6 @@ export class KubernetesBackend implements Backend {
       env: request.env,
       config: o.config
     });
-    const name = objects.pod.metadata!.name!;
     const logger = o.logger.child({ kernel: request.kernelId, pod: `${namespace}/${name}` });
 
     request.onPhase?.('scheduling');

@@ -17,30 +17,34 @@ export function decodeDriverPod(pod: V1Pod): Decoded<DriverRecord> {
   if (labels[LABELS.managedBy] !== MANAGER || labels[LABELS.component] !== 'driver') {
     return refuse(`not a sparkgate driver pod (labels ${LABELS.managedBy}=${labels[LABELS.managedBy] ?? ''}, ${LABELS.component}=${labels[LABELS.component] ?? ''})`);
   }
-  const kernelId = labels[LABELS.kernelId];
-  const missing = [
-    ...(kernelId ? [] : [`label ${LABELS.kernelId}`]),
-    ...[ANNOTATIONS.user, ANNOTATIONS.tenant, ANNOTATIONS.profile, ANNOTATIONS.sizing].filter(k => !a[k]).map(k => `annotation ${k}`)
-  ];
-  if (!meta.name || !meta.namespace) {
-    missing.unshift('metadata.name or metadata.namespace');
-  }
-  if (missing.length > 0) {
+  const required = {
+    [`label ${LABELS.kernelId}`]: labels[LABELS.kernelId],
+    'metadata.name': meta.name,
+    'metadata.namespace': meta.namespace,
+    [`annotation ${ANNOTATIONS.user}`]: a[ANNOTATIONS.user],
+    [`annotation ${ANNOTATIONS.tenant}`]: a[ANNOTATIONS.tenant],
+    [`annotation ${ANNOTATIONS.profile}`]: a[ANNOTATIONS.profile],
+    [`annotation ${ANNOTATIONS.sizing}`]: a[ANNOTATIONS.sizing]
+  };
+  const missing = Object.entries(required)
+    .filter(([, value]) => !value)
+    .map(([what]) => what);
+  const [kernelId, podName, namespace, user, tenant, profile, sizingJson] = Object.values(required);
+  if (missing.length > 0 || !kernelId || !podName || !namespace || !user || !tenant || !profile || !sizingJson) {
     return refuse(`driver pod lacks ${missing.join(', ')}`);
   }
-  const sizing = decodeSizing(a[ANNOTATIONS.sizing]!);
+  const sizing = decodeSizing(sizingJson);
   if (!sizing.ok) {
     return refuse(`annotation ${ANNOTATIONS.sizing} ${sizing.reason}`);
   }
-  const profile = a[ANNOTATIONS.profile]!;
   return {
     ok: true,
     value: {
-      kernelId: kernelId!,
-      podName: meta.name!,
-      namespace: meta.namespace!,
-      user: a[ANNOTATIONS.user]!,
-      tenant: a[ANNOTATIONS.tenant]!,
+      kernelId,
+      podName,
+      namespace,
+      user,
+      tenant,
       profile,
       // Pods of gateways before kernel names were recorded run under their profile's name.
       kernelName: a[ANNOTATIONS.kernelName] ?? profile,
@@ -114,7 +118,7 @@ function decodeSizing(json: string): Decoded<Sizing> {
   }
   const e: ExecutorSizing = { ...executors };
   for (const k of ['count', 'min', 'max'] as const) {
-    const v = s!.executors![k];
+    const v = s?.executors?.[k];
     if (v !== undefined) {
       if (!isCount(v)) {
         return refuse(`has an invalid executors.${k}: ${JSON.stringify(v)}`);
