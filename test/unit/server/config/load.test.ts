@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseArgs } from '../../../../server/src/config/args.js';
 import { ConfigError } from '../../../../server/src/config/errors.js';
 import { loadConfig, sha256, type LoadConfigInput } from '../../../../server/src/config/load.js';
 
@@ -131,29 +130,130 @@ profiles:
       expect(() => load('kubernetes: {gpuTolerations: nope}')).toThrow(/kubernetes.gpuTolerations must be a list/);
     });
 
+    it.each([
+      ['the top level', 'hots: 127.0.0.1\n', 'config: hots: unknown key; allowed: host, port, backend, basePath, logLevel, users, tenants, profiles, defaultProfile, local, kernels, limits, kubernetes'],
+      ['a profile', 'profiles:\n  gpu: {displayName: GPU, sizng: {}}\n', 'config: profiles.gpu.sizng: unknown key; allowed: displayName, spark, driver, executors'],
+      ['a driver', 'profiles: {gpu: {driver: {memroy: 4g}}}\n', 'config: profiles.gpu.driver.memroy: unknown key; allowed: cores, memory, gpus'],
+      ['executors', 'profiles: {gpu: {executors: {gpu: 1}}}\n', 'config: profiles.gpu.executors.gpu: unknown key; allowed: count, min, max, cores, memory, gpus'],
+      ['a tenant', 'tenants:\n  team-a: {namespce: ns-a}\n', 'config: tenants.team-a.namespce: unknown key; allowed: namespace, limits, profiles'],
+      ['tenant limits', 'tenants: {team-a: {limits: {gpu: 4}}}\n', 'config: tenants.team-a.limits.gpu: unknown key; allowed: gpus, cores, memory'],
+      ['a user', 'users:\n  - {name: a, tenant: t, token: x, tennant: t}\ntenants: {t: {}}\n', 'config: users[0].tennant: unknown key; allowed: name, tenant, token, tokenSha256'],
+      ['limits', 'limits: {maxKernelsPerUsr: 3}\n', 'config: limits.maxKernelsPerUsr: unknown key; allowed: maxBodyBytes, maxWsMessageBytes, maxWsBacklogBytes, maxKernelsPerUser, requestTimeoutSeconds'],
+      ['local', 'local: {pyhton: /py}\n', 'config: local.pyhton: unknown key; allowed: python, launcher, workingDir, usersTrustEachOther'],
+      ['kernels', 'kernels: {startTimeout: 5}\n', 'config: kernels.startTimeout: unknown key; allowed: startTimeoutSeconds, shutdownGraceSeconds'],
+      ['kubernetes', 'kubernetes: {driverimage: d}\n', 'config: kubernetes.driverimage: unknown key; allowed: kubeconfig, driverImage, executorImage, imagePullPolicy, kernelServiceAccount, executorServiceAccount, runAsUser, gpuDiscoveryScript, gpuNodeSelector, gpuTolerations, sparkMaster'],
+      ['a toleration', 'kubernetes: {gpuTolerations: [{key: k, efect: NoSchedule}]}\n', 'config: kubernetes.gpuTolerations[0].efect: unknown key; allowed: key, operator, value, effect']
+    ])('should refuse a typo in %s, naming its path and the allowed keys (issue 12)', (_where, yaml, message) => {
+      expect(() => load(yaml)).toThrow(ConfigError);
+      expect(() => load(yaml)).toThrow(message);
+    });
+
+    it('should name every unknown key of one mapping, and count further problems', () => {
+      expect(() => load('hots: a\nprot: 1\n')).toThrow(/^config: hots, prot: unknown keys; allowed: host, /);
+      expect(() => load('hots: a\nlimits: {maxBodyBytes: 1}\n')).toThrow(/ \(and 1 more problem\)$/);
+    });
+
+    it('should refuse spark: "yes" and other non-booleans instead of reading them as false (issue 12)', () => {
+      for (const value of ['"yes"', 'yes', '"true"', '1', 'null']) {
+        expect(() => load(`profiles:\n  p: {spark: ${value}}\n`)).toThrow(/^profiles\.p\.spark must be true or false \(got /);
+      }
+      expect(load('profiles:\n  p: {spark: false}\n').profiles.p?.spark).toBe(false);
+      expect(load('profiles:\n  p: {}\n').profiles.p?.spark).toBe(true);
+    });
+
+    it('should keep the defaults of every setting the file leaves out', () => {
+      const config = load('profiles:\n  p:\n');
+      expect(config.basePath).toBe('');
+      expect(config.logLevel).toBe('info');
+      expect(config.defaultProfile).toBe('p');
+      expect(config.profiles.p).toEqual({
+        id: 'p',
+        displayName: 'p',
+        spark: true,
+        sizing: { driver: { cores: 1, memoryMiB: 2048, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 2048, gpus: 0 } }
+      });
+      expect(config.profiles.p?.sizing.executors).not.toHaveProperty('min');
+      expect(config.kernels).toEqual({ startTimeoutMs: 120_000, shutdownGraceMs: 5000 });
+      expect(config.input).toEqual({
+        maxBodyBytes: 1024 * 1024,
+        maxWsMessageBytes: 64 * 1024 * 1024,
+        maxWsBacklogBytes: 32 * 1024 * 1024,
+        maxKernelsPerUser: 10,
+        requestTimeoutMs: 30_000
+      });
+      expect(config.local).toEqual({ python: '/py', launcher: '/launcher.py', workingDir: '/work', usersTrustEachOther: false });
+      expect(config.kubernetes).toMatchObject({ imagePullPolicy: 'IfNotPresent', gpuDiscoveryScript: '/opt/sparkgate/bin/gpu-discovery.sh', gpuNodeSelector: {} });
+      expect(config.tenants).toEqual({ default: { name: 'default', namespace: 'default', limits: { gpus: null, cores: null, memoryMiB: null }, profiles: ['p'] } });
+      expect(load('profiles: {p: {executors: {min: 2}}}\n').profiles.p?.sizing.executors).toEqual({ min: 2, max: 2, cores: 1, memoryMiB: 2048, gpus: 0 });
+      expect(load('profiles: {p: {executors: {max: 3}}}\n').profiles.p?.sizing.executors).toEqual({ min: 0, max: 3, cores: 1, memoryMiB: 2048, gpus: 0 });
+    });
+
+    it('should read empty sections (a key with nothing under it) as their defaults', () => {
+      const config = load('limits:\nkernels:\nlocal:\nkubernetes:\ntenants:\nusers:\n');
+      expect(config.input.maxKernelsPerUser).toBe(10);
+      expect(config.users).toEqual([]);
+      expect(Object.keys(config.tenants)).toEqual(['default']);
+    });
+
+    it('should accept kubeconfig and sparkMaster as null, as the README documents', () => {
+      expect(load('kubernetes: {kubeconfig: null, sparkMaster: null}\n').kubernetes).toMatchObject({ kubeconfig: null, sparkMaster: null });
+      expect(load('kubernetes: {kubeconfig: /k, sparkMaster: "k8s://https://api:6443"}\n').kubernetes).toMatchObject({
+        kubeconfig: '/k',
+        sparkMaster: 'k8s://https://api:6443'
+      });
+    });
+
+    it.each([
+      ['port: 70000\n', 'port must be an integer between 0 and 65535 (got 70000)'],
+      ['port: "8889"\n', 'port must be an integer between 0 and 65535 (got "8889")'],
+      ['host: ""\n', 'host must be a non-empty string'],
+      ['logLevel: loud\n', "logLevel must be one of debug, info, warn, error, silent (got 'loud')"],
+      ['basePath: api\n', "basePath must start with / (got 'api')"],
+      ['kernels: {startTimeoutSeconds: 0}\n', 'kernels.startTimeoutSeconds must be a number ≥ 1 (got 0)'],
+      ['limits: {maxBodyBytes: 1.5}\n', 'limits.maxBodyBytes must be an integer ≥ 1024 (got 1.5)'],
+      ['profiles: {Big_One: {}}\n', 'profiles.Big_One: profile ids are lowercase letters, digits and single dashes'],
+      ['profiles: {a--b: {}}\n', 'profiles.a--b: profile ids are lowercase letters, digits and single dashes'],
+      ['profiles: {}\n', 'profiles: define at least one profile'],
+      ['profiles: {p: {driver: {cores: 0}}}\n', 'profiles.p.driver.cores must be a number ≥ 0.1 (got 0)'],
+      ['profiles: {p: {executors: {cores: 0.5}}}\n', 'profiles.p.executors.cores must be an integer ≥ 1 (got 0.5)'],
+      ['profiles: {p: {displayName: 3}}\n', 'profiles.p.displayName must be a non-empty string'],
+      ['profiles: {p: nope}\n', 'profiles.p must be a mapping'],
+      ['defaultProfile: gpu\n', "defaultProfile 'gpu' is not in profiles"],
+      ['users: {name: a}\n', 'users must be a list of {name, tenant, token | tokenSha256}'],
+      ['users:\n  - {name: a, tenant: t, token: x}\n  - {name: a, tenant: t, token: y}\ntenants: {t: {}}\n', "users: 'a' appears twice"],
+      ['users:\n  - {name: a, tenant: t, tokenSha256: abc}\ntenants: {t: {}}\n', 'users[0].tokenSha256 must be 64 hex digits (sha256 of the token)'],
+      ['users:\n  - {tenant: t, token: x}\ntenants: {t: {}}\n', 'users[0].name must be a non-empty string'],
+      ['users:\n  - {name: a, tenant: t}\ntenants: {t: {}}\n', 'users[0] (a): give exactly one of token or tokenSha256'],
+      ['tenants: {Team_A: {}}\n', "tenants.Team_A.namespace 'Team_A' is not a valid Kubernetes namespace name"],
+      ['tenants: {a: {profiles: pyspark}}\n', 'tenants.a.profiles must be a list of profile ids'],
+      ['tenants: {a: {profiles: [3]}}\n', 'tenants.a.profiles[0] must be a profile id'],
+      ['tenants: {a: {limits: {memory: lots}}}\n', 'tenants.a.limits.memory must be a memory size like 4g, 4096m or 4Gi (got "lots")'],
+      ['kubernetes: {gpuTolerations: [{operator: Sometimes}]}\n', "kubernetes.gpuTolerations[0].operator must be one of Exists, Equal (got 'Sometimes')"],
+      ['- a\n- b\n', '--config gw.yaml must be a mapping']
+    ])('should refuse %j, naming the setting', (yaml, message) => {
+      expect(() => load(yaml)).toThrow(ConfigError);
+      expect(() => load(yaml)).toThrow(message);
+    });
+
+    it('should let the environment override the file, and name the variable when it is wrong', () => {
+      expect(load('logLevel: warn\n', { env: { SPARKGATE_TOKEN: 't', SPARKGATE_LOG_LEVEL: 'debug' } }).logLevel).toBe('debug');
+      expect(load('local: {python: /file/py}\n', { env: { SPARKGATE_TOKEN: 't', SPARKGATE_PYTHON: '/env/py' } }).local.python).toBe('/env/py');
+      expect(() => load(null, { env: { SPARKGATE_TOKEN: 't', SPARKGATE_LOG_LEVEL: 'loud' } })).toThrow(
+        "SPARKGATE_LOG_LEVEL must be one of debug, info, warn, error, silent (got 'loud')"
+      );
+      expect(() => load(null, { flags: { backend: 'yarn' } })).toThrow("backend must be 'local' or 'kubernetes' (got 'yarn')");
+    });
+
+    it('should keep a plain token only as its digest', () => {
+      const config = load('users:\n  - {name: a, tenant: t, token: plain-token}\ntenants: {t: {}}\n');
+      expect(config.users[0]).toEqual({ name: 'a', tenant: 't', tokenSha256: sha256('plain-token') });
+      expect(JSON.stringify(config)).not.toContain('plain-token');
+    });
+
     it('should freeze the result', () => {
       const config = load(null);
       expect(Object.isFrozen(config)).toBe(true);
       expect(Object.isFrozen(config.profiles.pyspark?.sizing.driver)).toBe(true);
-    });
-  });
-});
-
-describe('config/args', () => {
-  describe('#parseArgs()', () => {
-    it('should parse the operator flags in both forms', () => {
-      expect(parseArgs(['--host', '127.0.0.3', '--port=0', '--backend', 'kubernetes', '--config', 'a.yaml'])).toEqual({
-        host: '127.0.0.3',
-        port: 0,
-        backend: 'kubernetes',
-        config: 'a.yaml'
-      });
-    });
-
-    it('should reject unknown flags, missing values and bad ports', () => {
-      expect(() => parseArgs(['--hots', 'x'])).toThrow(/unknown option --hots/);
-      expect(() => parseArgs(['--port'])).toThrow(/--port needs a value/);
-      expect(() => parseArgs(['--port', '70000'])).toThrow(/between 0 and 65535/);
     });
   });
 });

@@ -1,0 +1,184 @@
+/**
+ * The config file's schema (README "Configuration file"): every key it may hold, the type and
+ * range of each value, and the defaults that do not depend on the machine. Unknown keys are errors
+ * at every level, so a typo is reported instead of silently ignored. What depends on other
+ * settings (a user's tenant exists, a tenant's profiles exist) is checked by `config/load.ts`.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { bool, describeIssue, int, mapOf, memory, num, oneOf, orEmpty, section, str } from './parse.js';
+import type { ExecutorSizing, Resources, Toleration } from './types.js';
+
+/** Kubernetes object names (RFC 1123 labels): tenants' namespaces and profile ids. */
+export const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Kernels one user may hold at once unless `limits.maxKernelsPerUser` says otherwise. */
+export const DEFAULT_MAX_KERNELS_PER_USER = 10;
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export const BACKENDS = ['local', 'kubernetes'] as const;
+
+const DEFAULT_GPU_TOLERATIONS: readonly Toleration[] = [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }];
+
+/** What the driver and each executor ask for besides cores (whose bounds differ). */
+const jvm = { memory: memory().default(2048), gpus: int().default(0) };
+
+const driver = orEmpty(
+  section({ cores: num(0.1).default(1), ...jvm }).transform(({ cores, memory: memoryMiB, gpus }): Resources => ({ cores, memoryMiB, gpus }))
+);
+
+const executors = orEmpty(
+  section({
+    count: int().optional(),
+    min: int().optional(),
+    max: int().optional(),
+    cores: int(1).default(1),
+    ...jvm
+  })
+    .superRefine((e, ctx) => {
+      if ((e.min !== undefined || e.max !== undefined) && e.count !== undefined) {
+        ctx.addIssue({ code: 'custom', message: ': give either count or min/max, not both' });
+      } else if (e.min !== undefined && e.max !== undefined && e.max < e.min) {
+        ctx.addIssue({ code: 'custom', message: `: max (${e.max}) must be ≥ min (${e.min})` });
+      }
+    })
+    .transform(({ count, min, max, cores, memory: memoryMiB, gpus }): ExecutorSizing => {
+      const base = { cores, memoryMiB, gpus };
+      if (min === undefined && max === undefined) {
+        return { ...base, count: count ?? 0 };
+      }
+      // Dynamic allocation: `max` defaults to `min`, `min` to 0.
+      return { ...base, min: min ?? 0, max: max ?? min ?? 0 };
+    })
+);
+
+const profile = orEmpty(
+  section({
+    displayName: str().optional(),
+    spark: bool().default(true),
+    driver,
+    executors
+  })
+);
+
+const profileId = z.string().refine(id => NAME_RE.test(id) && !id.includes('--'), {
+  error: ': profile ids are lowercase letters, digits and single dashes'
+});
+
+const tenant = orEmpty(
+  section({
+    namespace: str().optional(),
+    limits: orEmpty(section({ gpus: int().nullish(), cores: num().nullish(), memory: memory().nullish() })),
+    profiles: z.array(z.string({ error: 'must be a profile id' }), { error: 'must be a list of profile ids' }).optional()
+  })
+);
+
+const user = orEmpty(
+  section({ name: str(), tenant: str(), token: str().optional(), tokenSha256: str().optional() }).superRefine((u, ctx) => {
+    // Which of the two to give comes before the digest's format: it is the likelier mistake.
+    if ((u.token === undefined) === (u.tokenSha256 === undefined)) {
+      ctx.addIssue({ code: 'custom', message: `${typeof u.name === 'string' ? `(${u.name})` : ''}: give exactly one of token or tokenSha256` });
+    } else if (u.tokenSha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(u.tokenSha256)) {
+      ctx.addIssue({ code: 'custom', path: ['tokenSha256'], message: 'must be 64 hex digits (sha256 of the token)' });
+    }
+  })
+);
+
+const users = z
+  .array(user, { error: 'must be a list of {name, tenant, token | tokenSha256}' })
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    for (const u of list) {
+      if (seen.has(u.name)) {
+        ctx.addIssue({ code: 'custom', message: `: '${u.name}' appears twice` });
+        return;
+      }
+      seen.add(u.name);
+    }
+  })
+  .nullish();
+
+const toleration = section({
+  // An empty key with operator Exists tolerates every taint, as in Kubernetes.
+  key: z.string({ error: 'must be a string' }).optional(),
+  operator: oneOf(['Exists', 'Equal']).optional(),
+  value: z.string({ error: 'must be a string' }).optional(),
+  effect: oneOf(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional()
+});
+
+const kubernetes = orEmpty(
+  section({
+    kubeconfig: str().nullish(),
+    driverImage: str().optional(),
+    executorImage: str().optional(),
+    imagePullPolicy: oneOf(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    kernelServiceAccount: str().default('sparkgate-kernel'),
+    executorServiceAccount: str().default('sparkgate-executor'),
+    runAsUser: int()
+      .refine(uid => uid !== 0, { error: 'must not be 0: kernel and executor pods run as a non-root user' })
+      .default(185),
+    gpuDiscoveryScript: str().default('/opt/sparkgate/bin/gpu-discovery.sh'),
+    gpuNodeSelector: orEmpty(mapOf(z.string(), str())),
+    gpuTolerations: z
+      .array(toleration, { error: 'must be a list of tolerations ({key, operator, value, effect})' })
+      .default(() => DEFAULT_GPU_TOLERATIONS.map(t => ({ ...t }))),
+    sparkMaster: str().nullish()
+  })
+);
+
+/** The whole file. */
+export const configFileSchema = section({
+  host: str().optional(),
+  port: int(0, 65535).optional(),
+  backend: oneOf(BACKENDS, "'local' or 'kubernetes'").optional(),
+  basePath: str().default('/'),
+  logLevel: oneOf(LOG_LEVELS).optional(),
+  users,
+  tenants: orEmpty(mapOf(z.string(), tenant)),
+  profiles: mapOf(profileId, profile).optional(),
+  defaultProfile: str().optional(),
+  local: orEmpty(
+    section({
+      python: str().optional(),
+      launcher: str().optional(),
+      workingDir: str().optional(),
+      usersTrustEachOther: bool().default(false)
+    })
+  ),
+  kernels: orEmpty(section({ startTimeoutSeconds: num(1).default(120), shutdownGraceSeconds: num(0).default(5) })),
+  limits: orEmpty(
+    section({
+      maxBodyBytes: int(1024).default(1024 * 1024),
+      maxWsMessageBytes: int(1024).default(64 * 1024 * 1024),
+      // At least 1 MiB: below that one ordinary burst of output would close a client that keeps up.
+      maxWsBacklogBytes: int(1024 * 1024).default(32 * 1024 * 1024),
+      // A PySpark kernel holds ~540 MiB and a JVM: one user must not be able to take a host down.
+      maxKernelsPerUser: int().default(DEFAULT_MAX_KERNELS_PER_USER),
+      requestTimeoutSeconds: num(1).default(30)
+    })
+  ),
+  kubernetes
+});
+
+/** The file as validated: types checked, memory in MiB, static defaults filled in. */
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type ProfileFile = z.output<typeof profile>;
+
+/**
+ * Validates a parsed YAML document. Throws `ConfigError` with the first problem, naming its key
+ * path (and how many more there are, so a fix-one-rerun loop is not a surprise).
+ */
+export function parseConfigFile(doc: unknown): ConfigFile {
+  const result = configFileSchema.safeParse(doc ?? {});
+  if (result.success) {
+    return result.data;
+  }
+  const [first, ...rest] = result.error.issues;
+  const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
+  throw new ConfigError(`${first ? describeIssue(first) : 'config is invalid'}${more}`);
+}
+
+/** Validates one profile (the built-in ones go through the same checks as the file's). */
+export function parseProfile(raw: unknown): ProfileFile {
+  return profile.parse(raw);
+}
