@@ -1,7 +1,15 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../log.js';
 
-/** Logs each response: debug below 400 (not to drown the log), warn for 4xx, error for 5xx. Never logs headers or query (tokens). */
+/** Methods that only read: answered often (JupyterLab polls kernels and kernelspecs) and change nothing. */
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Logs each response: error for 5xx, warn for 4xx, and below 400 info for requests that change
+ * something (a kernel started, interrupted, restarted, deleted: the trail an operator reads at the
+ * default level) but debug for reads, whose polling would drown the log. Never logs headers or
+ * query (tokens).
+ */
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
@@ -18,8 +26,10 @@ export function requestLog(logger: Logger): RequestHandler {
         logger.error('request', fields);
       } else if (status >= 400) {
         logger.warn('request', fields);
-      } else {
+      } else if (READS.has(req.method)) {
         logger.debug('request', fields);
+      } else {
+        logger.info('request', fields);
       }
     });
     next();

@@ -37,8 +37,8 @@ function defaultProfiles(): NonNullable<ConfigFile['profiles']> {
 }
 
 /**
- * Builds the frozen gateway config: flags override the environment and the file, which override
- * defaults. The file is validated whole by `config/schema.ts` (unknown keys, types, ranges);
+ * Builds the frozen gateway config: flags and `SPARKGATE_*` variables override the file, which
+ * overrides defaults. The file is validated whole by `config/schema.ts` (unknown keys, types, ranges);
  * what relates settings to each other is checked here. Throws `ConfigError` naming the first
  * problem (contradictions fail fast, before listening).
  */

@@ -1,5 +1,6 @@
 /**
- * The gateway's configuration, parsed once at start-up (`config/load.ts`) and frozen.
+ * The gateway's configuration, parsed once at start-up (`config/load.ts`; the file's keys and
+ * types in `config/schema.ts`) and frozen.
  * Deeper modules receive slices of it; only `main.ts` reads the environment.
  */
 
@@ -63,7 +64,7 @@ export interface LocalBackendConfig {
 
 /** Kubernetes backend: images, identities and placement of kernel pods (README "Deploying"). */
 export interface KubernetesBackendConfig {
-  /** Kubeconfig file; unset = in-cluster service account, else $KUBECONFIG / ~/.kube/config. */
+  /** Kubeconfig file; `null` = $KUBECONFIG, else ~/.kube/config, else (in a pod) its service account. */
   kubeconfig: string | null;
   /** Image of driver pods (the kernel); `sparkgate/driver:<version>`. */
   driverImage: string;
