@@ -4,6 +4,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Namespace } from 'socket.io';
 import type { Socket } from 'socket.io-client';
+import type * as gateway from '../../../server/src/api/sparkgate/events.js';
 import {
   STATUS_NAMESPACE,
   type ClientToServerEvents,
@@ -12,11 +13,23 @@ import {
 } from '../../../contract/src/index.js';
 
 type GatewayNamespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
+
+/** `true` only when A and B are the same type (invariant in both). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type ExtensionSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 describe('contract/events', () => {
   it('should name the live status namespace', () => {
     expect(STATUS_NAMESPACE).toBe('/status');
+  });
+
+  it('should be the maps the gateway types its socket.io Server with', () => {
+    // Until server/src/api/sparkgate/events.ts re-exports these maps, any drift is a type error here.
+    const same: [Same<gateway.ServerToClientEvents, ServerToClientEvents>, Same<gateway.ClientToServerEvents, ClientToServerEvents>] = [
+      true,
+      true
+    ];
+    expect(same).toEqual([true, true]);
   });
 
   it('should let the gateway emit exactly the events the extension listens for', () => {
