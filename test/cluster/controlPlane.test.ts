@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, DiscoveryV1Api, VersionApi } from '@kubernetes/client-node';
-import { startCluster, type Cluster } from './harness/cluster.js';
+import { describe, expect, it } from '@jest/globals';
+import { DiscoveryV1Api, VersionApi } from '@kubernetes/client-node';
+import { useCluster } from './support/useCluster.js';
 import { startComponent } from './harness/component.js';
 import { ComponentStartError } from './harness/errors.js';
 
@@ -34,37 +34,28 @@ const alive = (pid: number): boolean => {
 };
 
 describe('cluster/harness', () => {
-  let cluster: Cluster;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ nodes: [{ name: 'cpu-1' }] });
-  }, 300_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
+  const k8s = useCluster({ nodes: [{ name: 'cpu-1' }] });
 
   it('should serve the pinned Kubernetes version on 127.0.0.1', async () => {
-    const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode();
+    const version = await k8s.cluster.kubeConfig.makeApiClient(VersionApi).getCode();
     expect(version.gitVersion).toBe('v1.36.3');
-    expect(cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(k8s.cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('should give the kubernetes Service no endpoint off loopback', async () => {
-    const discovery = cluster.kubeConfig.makeApiClient(DiscoveryV1Api);
-    const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
+    const discovery = k8s.cluster.kubeConfig.makeApiClient(DiscoveryV1Api);
     // Endpoints validation forbids 127.0.0.0/8, so with the reconciler off there are none at all:
     // nothing can route to a non-loopback address; pods get KUBERNETES_SERVICE_HOST=127.0.0.1.
     const slices = await discovery.listNamespacedEndpointSlice({ namespace: 'default' });
     expect(slices.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses))).toEqual([]);
-    const eps = await core.listNamespacedEndpoints({ namespace: 'default' });
+    const eps = await k8s.core.listNamespacedEndpoints({ namespace: 'default' });
     expect(eps.items.flatMap((e) => e.subsets ?? [])).toEqual([]);
-    const svc = await core.readNamespacedService({ name: 'kubernetes', namespace: 'default' });
+    const svc = await k8s.core.readNamespacedService({ name: 'kubernetes', namespace: 'default' });
     expect(svc.spec?.clusterIP).toBe('10.0.0.1'); // allocated, never dialled
   });
 
   it('should bind every control-plane listener to a 127.x address', () => {
-    const pids = execFileSync('pgrep', ['-f', cluster.dir], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const pids = execFileSync('pgrep', ['-f', k8s.cluster.dir], { encoding: 'utf8' }).trim().split('\n').map(Number);
     const addrs = pids.flatMap(listeners);
     expect(addrs.length).toBeGreaterThanOrEqual(5); // etcd client + peer, apiserver, KCM, scheduler
     for (const a of addrs) {
@@ -73,7 +64,7 @@ describe('cluster/harness', () => {
   });
 
   it('should connect only to 127.x addresses', () => {
-    const pids = execFileSync('pgrep', ['-f', cluster.dir], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const pids = execFileSync('pgrep', ['-f', k8s.cluster.dir], { encoding: 'utf8' }).trim().split('\n').map(Number);
     const addrs = pids.flatMap(peers);
     expect(addrs.length).toBeGreaterThan(0); // controllers and scheduler watch the API server, which talks to etcd
     for (const a of addrs) {
@@ -86,7 +77,7 @@ describe('cluster/harness', () => {
       name: 'kube-broken',
       command: 'sh',
       args: ['-c', 'echo "flag provided but not defined: -bogus"; exit 3'],
-      logFile: `${cluster.dir}/logs/kube-broken.log`,
+      logFile: `${k8s.cluster.dir}/logs/kube-broken.log`,
       probe: async () => false,
       timeoutMs: 10_000
     }).catch((e: unknown) => e);
@@ -96,10 +87,10 @@ describe('cluster/harness', () => {
   });
 
   it('should leave no process and no files after stop', async () => {
-    const pids = execFileSync('pgrep', ['-f', cluster.dir], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const pids = execFileSync('pgrep', ['-f', k8s.cluster.dir], { encoding: 'utf8' }).trim().split('\n').map(Number);
     expect(pids.length).toBeGreaterThanOrEqual(4);
-    await cluster.stop();
+    await k8s.cluster.stop();
     expect(pids.filter(alive)).toEqual([]);
-    expect(existsSync(cluster.dir)).toBe(false);
+    expect(existsSync(k8s.cluster.dir)).toBe(false);
   }, 60_000);
 });

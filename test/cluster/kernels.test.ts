@@ -4,11 +4,11 @@
  * (images/bin/entrypoint.sh, images/kernel/sparkgate_launcher.py, images/bin/gpu-discovery.sh).
  */
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from '@jest/globals';
+import { NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
-import { startCluster, type Cluster } from './harness/index.js';
-import { KUBERNETES_SECTION, settle, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
+import { useCluster } from './support/useCluster.js';
+import { KUBERNETES_SECTION, settle } from './support/sparkgate.js';
 
 const ALICE = 'alice-token-0123456789abcdef';
 const BOB = 'bob-token-0123456789abcdef';
@@ -47,51 +47,33 @@ function expectStatus(res: { status: number; body: unknown }, status: number): v
 }
 
 describe('cluster/kubernetes backend', () => {
-  let cluster: Cluster;
-  let core: CoreV1Api;
-  let gw: K8sGateway;
+  const k8s = useCluster({
+    nodes: [{ name: 'cpu-1' }, { name: 'gpu-1', gpus: 3 }],
+    gateway: { config: CONFIG, tenants: { 'tenant-a': { gpuQuota: 16 }, 'tenant-b': { gpuQuota: 2 } } }
+  });
+  const { call } = k8s;
   let aliceKernel = '';
 
-  const call = async (token: string, method: string, route: string, body?: unknown) => {
-    const response = await fetch(gw.url + route, {
-      method,
-      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : null) as Record<string, any> };
-  };
   const podsOf = async (namespace: string, kernelId?: string, component?: string): Promise<V1Pod[]> => {
     const selector = [kernelId ? `${KERNEL_ID}=${kernelId}` : 'app.kubernetes.io/managed-by=sparkgate', component ? `app.kubernetes.io/component=${component}` : '']
       .filter(Boolean)
       .join(',');
-    return (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+    return (await k8s.core.listNamespacedPod({ namespace, labelSelector: selector })).items;
   };
   /** The end of a kernel's driver log (the node agent's file), to show why a cell failed. */
   const driverLog = async (kernelId: string): Promise<string> => {
     const [pod] = await podsOf('tenant-a', kernelId, 'driver');
-    const text = pod ? await readFile(cluster.agent.logFile('tenant-a', pod.metadata!.name!, 'kernel'), 'utf8').catch(() => '') : '';
+    const text = pod ? await readFile(k8s.cluster.agent.logFile('tenant-a', pod.metadata!.name!, 'kernel'), 'utf8').catch(() => '') : '';
     return text.split('\n').slice(-40).join('\n');
   };
   const execute = async (token: string, kernelId: string, code: string, timeoutMs = 240_000) => {
-    const socket = await KernelSocket.open(gw.wsUrl, kernelId, token);
+    const socket = await KernelSocket.open(k8s.gw.wsUrl, kernelId, token);
     try {
       return await socket.execute(code, timeoutMs);
     } finally {
       socket.close();
     }
   };
-
-  beforeAll(async () => {
-    cluster = await startCluster({ nodes: [{ name: 'cpu-1' }, { name: 'gpu-1', gpus: 3 }], ...(await sparkgateClusterOptions()) });
-    core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    gw = await startK8sGateway(cluster, CONFIG, { 'tenant-a': { gpuQuota: 16 }, 'tenant-b': { gpuQuota: 2 } });
-  }, 300_000);
-
-  afterAll(async () => {
-    await gw?.stop();
-    await cluster?.stop();
-  }, 120_000);
 
   it('should refuse an over-limit launch before creating anything, naming the limit', async () => {
     const res = await call(ALICE, 'POST', '/api/kernels', { name: 'too-big' });
@@ -107,7 +89,7 @@ describe('cluster/kubernetes backend', () => {
     // 503 with the scheduler's words, not the 504 of the 240 s start timeout.
     expect(res.status).toBe(503);
     expect(res.body.message).toMatch(/0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
-    expect(await settle(async () => (await core.listNamespacedPod({ namespace: 'tenant-a' })).items.length, 0, 30_000)).toBe(0);
+    expect(await settle(async () => (await k8s.core.listNamespacedPod({ namespace: 'tenant-a' })).items.length, 0, 30_000)).toBe(0);
     expect((await call(ALICE, 'GET', '/api/kernels')).body).toEqual([]);
   }, 60_000);
 
@@ -127,14 +109,14 @@ describe('cluster/kubernetes backend', () => {
     expect(JSON.parse(pod.metadata?.annotations?.['sparkgate.io/sizing'] ?? '{}')).toMatchObject({ driver: { gpus: 1 }, executors: { count: 2 } });
 
     // The key lives only in the kernel's Secret, which the pod owns.
-    const secret = await core.readNamespacedSecret({ name: pod.metadata!.name!, namespace: 'tenant-a' });
+    const secret = await k8s.core.readNamespacedSecret({ name: pod.metadata!.name!, namespace: 'tenant-a' });
     expect(secret.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Pod', uid: pod.metadata?.uid });
     const key = JSON.parse(Buffer.from(secret.data!['connection.json']!, 'base64').toString()).key as string;
     expect(key).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(pod)).not.toContain(key);
-    const service = await core.readNamespacedService({ name: pod.metadata!.name!, namespace: 'tenant-a' });
+    const service = await k8s.core.readNamespacedService({ name: pod.metadata!.name!, namespace: 'tenant-a' });
     expect(service.spec?.clusterIP).toBe('None');
-    const policies = await cluster.kubeConfig.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: 'tenant-a' });
+    const policies = await k8s.cluster.kubeConfig.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: 'tenant-a' });
     const own = policies.items.find(p => p.metadata?.name === `${pod.metadata!.name}-own`);
     // Only the kernel's own pods may reach its Spark ports (the API server stored the `from`; issue 10).
     expect(own?.spec?.ingress?.[0]?._from).toEqual([{ podSelector: { matchLabels: { [KERNEL_ID]: aliceKernel } } }]);
@@ -206,11 +188,11 @@ for h, a in sorted(gpus):
 
   it("should serve the driver pod's Spark UI and cancel a running Spark job on interrupt", async () => {
     const headers = { Authorization: `token ${ALICE}` };
-    const apps = (await (await fetch(`${gw.url}/ui/${aliceKernel}/api/v1/applications`, { headers })).json()) as { id: string; name: string }[];
+    const apps = (await (await fetch(`${k8s.gw.url}/ui/${aliceKernel}/api/v1/applications`, { headers })).json()) as { id: string; name: string }[];
     expect(apps[0]?.name).toBe(`sparkgate-alice-${aliceKernel.slice(0, 8)}`);
     const runningJobs = async () =>
-      ((await (await fetch(`${gw.url}/ui/${aliceKernel}/api/v1/applications/${apps[0]!.id}/jobs?status=running`, { headers })).json()) as unknown[]).length;
-    const socket = await KernelSocket.open(gw.wsUrl, aliceKernel, ALICE);
+      ((await (await fetch(`${k8s.gw.url}/ui/${aliceKernel}/api/v1/applications/${apps[0]!.id}/jobs?status=running`, { headers })).json()) as unknown[]).length;
+    const socket = await KernelSocket.open(k8s.gw.wsUrl, aliceKernel, ALICE);
     try {
       // Long enough to be interrupted mid-job on the executors; nothing ANSI mode would fail fast on.
       const running = socket.execute('spark.range(0, 10**12, numPartitions=4).selectExpr("sum(id % 7)").collect()', 240_000);
@@ -230,7 +212,7 @@ for h, a in sorted(gpus):
     expect((await call(BOB, 'GET', `/api/kernels/${aliceKernel}`)).status).toBe(404);
     expect((await call(BOB, 'DELETE', `/api/kernels/${aliceKernel}`)).status).toBe(404);
     expect((await call(BOB, 'POST', `/api/kernels/${aliceKernel}/interrupt`)).status).toBe(404);
-    await expect(KernelSocket.open(gw.wsUrl, aliceKernel, BOB)).rejects.toMatchObject({ status: 404 });
+    await expect(KernelSocket.open(k8s.gw.wsUrl, aliceKernel, BOB)).rejects.toMatchObject({ status: 404 });
     expect((await call(BOB, 'POST', '/api/kernels', { name: 'gpu' })).status).toBe(404);
 
     const res = await call(BOB, 'POST', '/api/kernels', { name: 'small' });
@@ -266,10 +248,10 @@ for ns in ("tenant-b", "tenant-a"):
 
   it('should find a running kernel again after a gateway restart, with its variables', async () => {
     expect((await execute(ALICE, aliceKernel, 'x = 41')).reply.content.status).toBe('ok');
-    await gw.stop();
+    await k8s.stopGateway();
     // The pods outlive the gateway process; a new one rebuilds its table from the cluster alone.
     expect((await podsOf('tenant-a', aliceKernel, 'driver')).filter(p => !p.metadata?.deletionTimestamp)).toHaveLength(1);
-    gw = await startK8sGateway(cluster, CONFIG, { 'tenant-a': { gpuQuota: 16 }, 'tenant-b': { gpuQuota: 2 } });
+    await k8s.startGateway();
     const listed = await call(ALICE, 'GET', '/api/kernels');
     expect(listed.body.map((k: { id: string }) => k.id)).toEqual([aliceKernel]);
     expect((await call(BOB, 'GET', '/api/kernels')).body).toEqual([]);
@@ -285,17 +267,17 @@ for ns in ("tenant-b", "tenant-a"):
     const selector = `${KERNEL_ID}=${id}`;
     const owned = async () =>
       [
-        ...(await core.listNamespacedPod({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `pod/${o.metadata?.name}`),
-        ...(await core.listNamespacedSecret({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `secret/${o.metadata?.name}`),
-        ...(await core.listNamespacedService({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `service/${o.metadata?.name}`),
-        ...(await cluster.kubeConfig.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: 'tenant-b', labelSelector: selector })).items.map(
+        ...(await k8s.core.listNamespacedPod({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `pod/${o.metadata?.name}`),
+        ...(await k8s.core.listNamespacedSecret({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `secret/${o.metadata?.name}`),
+        ...(await k8s.core.listNamespacedService({ namespace: 'tenant-b', labelSelector: selector })).items.map(o => `service/${o.metadata?.name}`),
+        ...(await k8s.cluster.kubeConfig.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: 'tenant-b', labelSelector: selector })).items.map(
           o => `networkpolicy/${o.metadata?.name}`
         )
       ];
     expect((await owned()).length).toBeGreaterThanOrEqual(4);
 
     // The driver container's main process exits, as a crash would end it.
-    const socket = await KernelSocket.open(gw.wsUrl, id, BOB);
+    const socket = await KernelSocket.open(k8s.gw.wsUrl, id, BOB);
     socket.send('shell', 'execute_request', { code: 'import os; os._exit(3)', silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true });
     await socket.waitFor(() => socket.received.some(m => m.header.msg_type === 'status' && m.content.execution_state === 'dead'), 60_000, 'dead status');
     socket.close();
@@ -317,9 +299,9 @@ for ns in ("tenant-b", "tenant-a"):
     expect((await call(ALICE, 'DELETE', `/api/kernels/${aliceKernel}`)).status).toBe(204);
     const selector = `${KERNEL_ID}=${aliceKernel}`;
     const left = async () => [
-      ...(await core.listNamespacedPod({ namespace: 'tenant-a', labelSelector: selector })).items,
-      ...(await core.listNamespacedSecret({ namespace: 'tenant-a', labelSelector: selector })).items,
-      ...(await core.listNamespacedService({ namespace: 'tenant-a', labelSelector: selector })).items
+      ...(await k8s.core.listNamespacedPod({ namespace: 'tenant-a', labelSelector: selector })).items,
+      ...(await k8s.core.listNamespacedSecret({ namespace: 'tenant-a', labelSelector: selector })).items,
+      ...(await k8s.core.listNamespacedService({ namespace: 'tenant-a', labelSelector: selector })).items
     ];
     const remaining = await settle(async () => (await left()).map(o => o.metadata?.name), [], 30_000);
     expect(remaining).toEqual([]);

@@ -2,7 +2,7 @@
 // show idempotence), and the RBAC, quota and LimitRange they declare behave as promised when the
 // service accounts use real tokens (TokenRequest) against the API server.
 import { readFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -14,7 +14,8 @@ import {
   type V1ResourceQuota
 } from '@kubernetes/client-node';
 import { applyGateway, applyManifests, applyTenant, renderManifest, tenantVars, TENANT_MANIFEST } from './harness/apply.js';
-import { startCluster, type Cluster } from './harness/cluster.js';
+import type { Cluster } from './harness/cluster.js';
+import { useCluster } from './support/useCluster.js';
 
 const A = 'tenant-a';
 const B = 'tenant-b';
@@ -77,28 +78,18 @@ const pausePod = (name: string, resources: Record<string, Record<string, string>
 });
 
 describe('cluster/deploy manifests', () => {
-  let cluster: Cluster;
-  let core: CoreV1Api;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ nodes: [{ name: 'cpu-1' }] });
-    core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-  }, 300_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
+  const k8s = useCluster({ nodes: [{ name: 'cpu-1' }] });
 
   it('should server-side apply gateway.yaml and two tenants, twice, with the same result', async () => {
     const first = [
-      ...(await applyGateway(cluster)),
-      ...(await applyTenant(cluster, { namespace: A, gpuQuota: 2, cpuQuota: 16, memoryQuota: '64Gi' })),
-      ...(await applyTenant(cluster, { namespace: B, gpuQuota: 1 }))
+      ...(await applyGateway(k8s.cluster)),
+      ...(await applyTenant(k8s.cluster, { namespace: A, gpuQuota: 2, cpuQuota: 16, memoryQuota: '64Gi' })),
+      ...(await applyTenant(k8s.cluster, { namespace: B, gpuQuota: 1 }))
     ];
     const second = [
-      ...(await applyGateway(cluster)),
-      ...(await applyTenant(cluster, { namespace: A, gpuQuota: 2, cpuQuota: 16, memoryQuota: '64Gi' })),
-      ...(await applyTenant(cluster, { namespace: B, gpuQuota: 1 }))
+      ...(await applyGateway(k8s.cluster)),
+      ...(await applyTenant(k8s.cluster, { namespace: A, gpuQuota: 2, cpuQuota: 16, memoryQuota: '64Gi' })),
+      ...(await applyTenant(k8s.cluster, { namespace: B, gpuQuota: 1 }))
     ];
     expect(second.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(first.map((o) => `${o.kind}/${o.metadata?.name}`));
     // A no-op apply does not write: resourceVersions are unchanged, except where a controller writes
@@ -115,9 +106,9 @@ describe('cluster/deploy manifests', () => {
       expect(o.metadata?.managedFields?.some((f) => f.manager === 'sparkgate-test' && f.operation === 'Apply')).toBe(true);
     }
 
-    const apps = cluster.kubeConfig.makeApiClient(AppsV1Api);
-    const rbac = cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-    const net = cluster.kubeConfig.makeApiClient(NetworkingV1Api);
+    const apps = k8s.cluster.kubeConfig.makeApiClient(AppsV1Api);
+    const rbac = k8s.cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    const net = k8s.cluster.kubeConfig.makeApiClient(NetworkingV1Api);
     const dep = await apps.readNamespacedDeployment({ name: 'sparkgate-gateway', namespace: 'sparkgate' });
     const pod = dep.spec?.template.spec;
     expect(pod?.serviceAccountName).toBe('sparkgate');
@@ -129,18 +120,18 @@ describe('cluster/deploy manifests', () => {
     });
     expect(pod?.containers[0]?.ports?.[0]?.containerPort).toBe(8889);
     expect(pod?.containers[0]?.readinessProbe?.httpGet?.path).toBe('/healthz');
-    const svc = await core.readNamespacedService({ name: 'sparkgate-gateway', namespace: 'sparkgate' });
+    const svc = await k8s.core.readNamespacedService({ name: 'sparkgate-gateway', namespace: 'sparkgate' });
     expect(svc.spec?.type).toBe('ClusterIP');
     expect(svc.spec?.ports?.[0]?.port).toBe(8889);
-    const cfg = await core.readNamespacedSecret({ name: 'sparkgate-config', namespace: 'sparkgate' });
+    const cfg = await k8s.core.readNamespacedSecret({ name: 'sparkgate-config', namespace: 'sparkgate' });
     expect(Object.keys(cfg.data ?? {})).toEqual(['config.yaml']);
 
-    const ns = await core.readNamespace({ name: A });
+    const ns = await k8s.core.readNamespace({ name: A });
     expect(ns.metadata?.labels?.['sparkgate.io/tenant']).toBe(A);
-    const quota = await core.readNamespacedResourceQuota({ name: 'sparkgate-tenant', namespace: A });
+    const quota = await k8s.core.readNamespacedResourceQuota({ name: 'sparkgate-tenant', namespace: A });
     expect(quota.spec?.hard).toMatchObject({ 'requests.nvidia.com/gpu': '2', 'requests.cpu': '16', 'requests.memory': '64Gi', 'limits.memory': '64Gi' });
-    expect((await core.readNamespacedResourceQuota({ name: 'sparkgate-tenant', namespace: B })).spec?.hard?.['requests.nvidia.com/gpu']).toBe('1');
-    const executorSa = await core.readNamespacedServiceAccount({ name: 'sparkgate-executor', namespace: B });
+    expect((await k8s.core.readNamespacedResourceQuota({ name: 'sparkgate-tenant', namespace: B })).spec?.hard?.['requests.nvidia.com/gpu']).toBe('1');
+    const executorSa = await k8s.core.readNamespacedServiceAccount({ name: 'sparkgate-executor', namespace: B });
     expect(executorSa.automountServiceAccountToken).toBe(false);
     const role = await rbac.readNamespacedRole({ name: 'sparkgate-kernel', namespace: B });
     expect(role.rules?.flatMap((r) => r.resources ?? []).sort()).toEqual(['configmaps', 'persistentvolumeclaims', 'pods', 'services']);
@@ -161,7 +152,7 @@ describe('cluster/deploy manifests', () => {
   }, 120_000);
 
   it('should let a tenant kernel manage pods in its own namespace only, and never read secrets', async () => {
-    const kc = await kubeConfigFor(cluster, B, 'sparkgate-kernel');
+    const kc = await kubeConfigFor(k8s.cluster, B, 'sparkgate-kernel');
     const asKernel = kc.makeApiClient(CoreV1Api);
     expect(await statusOf(() => asKernel.listNamespacedPod({ namespace: B }))).toBe(200);
     expect(await statusOf(() => asKernel.createNamespacedPod({ namespace: B, body: pausePod('made-by-kernel') }))).toBe(200);
@@ -179,7 +170,7 @@ describe('cluster/deploy manifests', () => {
   }, 60_000);
 
   it('should give executors no API access at all', async () => {
-    const asExecutor = (await kubeConfigFor(cluster, B, 'sparkgate-executor')).makeApiClient(CoreV1Api);
+    const asExecutor = (await kubeConfigFor(k8s.cluster, B, 'sparkgate-executor')).makeApiClient(CoreV1Api);
     expect(await statusOf(() => asExecutor.listNamespacedPod({ namespace: B }))).toBe(403);
     expect(await statusOf(() => asExecutor.readNamespacedPod({ name: 'x', namespace: B }))).toBe(403);
     expect(await statusOf(() => asExecutor.listNamespacedConfigMap({ namespace: B }))).toBe(403);
@@ -187,7 +178,7 @@ describe('cluster/deploy manifests', () => {
   }, 60_000);
 
   it('should let the gateway run kernels in tenant namespaces but not touch nodes or namespaces', async () => {
-    const kc = await kubeConfigFor(cluster, 'sparkgate', 'sparkgate');
+    const kc = await kubeConfigFor(k8s.cluster, 'sparkgate', 'sparkgate');
     const asGateway = kc.makeApiClient(CoreV1Api);
     const netAsGateway = kc.makeApiClient(NetworkingV1Api);
     for (const ns of [A, B]) {
@@ -227,23 +218,23 @@ describe('cluster/deploy manifests', () => {
   it('should reject a pod over the GPU quota with a message naming the quota, and default requests for pods without any', async () => {
     // tenant-b: requests.nvidia.com/gpu = 1.
     const gpus = (n: number) => ({ requests: { 'nvidia.com/gpu': String(n) }, limits: { 'nvidia.com/gpu': String(n) } });
-    const { code, message } = await rejection(() => core.createNamespacedPod({ namespace: B, body: pausePod('too-many-gpus', gpus(2)) }));
+    const { code, message } = await rejection(() => k8s.core.createNamespacedPod({ namespace: B, body: pausePod('too-many-gpus', gpus(2)) }));
     expect(code).toBe(403);
     expect(message).toContain('exceeded quota: sparkgate-tenant');
     expect(message).toContain('requested: requests.nvidia.com/gpu=2');
     expect(message).toContain('limited: requests.nvidia.com/gpu=1');
 
     // A pod stating nothing gets the LimitRange defaults and passes the cpu/memory quota.
-    const created = await core.createNamespacedPod({ namespace: B, body: pausePod('no-resources') });
+    const created = await k8s.core.createNamespacedPod({ namespace: B, body: pausePod('no-resources') });
     expect(created.spec?.containers[0]?.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '2Gi' } });
     // A Spark-style executor (cpu request, no cpu limit, memory request = limit) is not given a cpu limit.
-    const executor = await core.createNamespacedPod({
+    const executor = await k8s.core.createNamespacedPod({
       namespace: B,
       body: pausePod('spark-style', { requests: { cpu: '4', memory: '5Gi' }, limits: { memory: '5Gi' } })
     });
     expect(executor.spec?.containers[0]?.resources).toEqual({ requests: { cpu: '4', memory: '5Gi' }, limits: { memory: '5Gi' } });
-    await core.deleteNamespacedPod({ name: 'no-resources', namespace: B, gracePeriodSeconds: 0 });
-    await core.deleteNamespacedPod({ name: 'spark-style', namespace: B, gracePeriodSeconds: 0 });
+    await k8s.core.deleteNamespacedPod({ name: 'no-resources', namespace: B, gracePeriodSeconds: 0 });
+    await k8s.core.deleteNamespacedPod({ name: 'spark-style', namespace: B, gracePeriodSeconds: 0 });
   }, 60_000);
 
   it('should refuse to render a manifest with a variable left unset, naming it', async () => {
@@ -252,7 +243,7 @@ describe('cluster/deploy manifests', () => {
     expect(() => renderManifest(text, vars)).toThrow('${GATEWAY_NAMESPACE}');
     expect(renderManifest('a: $(KEEP) $ ${X} $Y', { X: '1', Y: '2' })).toBe('a: $(KEEP) $ 1 2');
     // Rendering is all applyManifests needs: the same text applied again changes nothing.
-    const again = await applyManifests(cluster.kubeConfig, renderManifest(text, tenantVars({ namespace: B, gpuQuota: 1 })));
+    const again = await applyManifests(k8s.cluster.kubeConfig, renderManifest(text, tenantVars({ namespace: B, gpuQuota: 1 })));
     expect(again.find((o) => o.kind === 'ResourceQuota')?.metadata?.namespace).toBe(B);
   }, 60_000);
 });

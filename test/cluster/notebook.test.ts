@@ -6,12 +6,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { io, type Socket } from 'socket.io-client';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { waitUntil } from '../support/waitFor.js';
-import { startCluster, type Cluster } from './harness/index.js';
-import { KUBERNETES_SECTION, repoRoot, settle, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
+import { KUBERNETES_SECTION, repoRoot, settle } from './support/sparkgate.js';
+import { useCluster } from './support/useCluster.js';
 
 const TOKEN = 'dana-token-0123456789abcdef';
 const KERNEL_ID = 'sparkgate.io/kernel-id';
@@ -44,54 +44,43 @@ interface ClusterEvent {
 }
 
 describe('cluster/notebook gpu-executors.ipynb', () => {
-  let cluster: Cluster;
-  let core: CoreV1Api;
-  let gw: K8sGateway;
-  let status: Socket;
+  let status: Socket | undefined;
   let nb: Notebook;
   const events: ClusterEvent[] = [];
   const removed: string[] = [];
+  // Declared before useCluster's hooks, so it runs first: the widget's socket closes before the gateway stops.
+  afterAll(() => {
+    status?.close();
+  });
+  const k8s = useCluster({
+    nodes: [{ name: 'cpu-1' }, { name: 'gpu-1', gpus: 2 }],
+    gateway: { config: CONFIG, tenants: { 'tenant-ds': { gpuQuota: 4 } } }
+  });
 
-  const call = async (method: string, route: string, body?: unknown) => {
-    const response = await fetch(gw.url + route, {
-      method,
-      headers: { Authorization: `token ${TOKEN}`, 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : null) as Record<string, any> };
-  };
+  const call = (method: string, route: string, body?: unknown) => k8s.call(TOKEN, method, route, body);
   const podsOf = async (kernelId: string, component?: string): Promise<V1Pod[]> => {
     const selector = [`${KERNEL_ID}=${kernelId}`, component ? `app.kubernetes.io/component=${component}` : ''].filter(Boolean).join(',');
-    return (await core.listNamespacedPod({ namespace: 'tenant-ds', labelSelector: selector })).items;
+    return (await k8s.core.listNamespacedPod({ namespace: 'tenant-ds', labelSelector: selector })).items;
   };
   /** The end of the driver's log (the node agent's file), to show why a cell failed. */
   const driverLog = async (kernelId: string): Promise<string> => {
     const [pod] = await podsOf(kernelId, 'driver');
-    const text = pod ? await readFile(cluster.agent.logFile('tenant-ds', pod.metadata!.name!, 'kernel'), 'utf8').catch(() => '') : '';
+    const text = pod ? await readFile(k8s.cluster.agent.logFile('tenant-ds', pod.metadata!.name!, 'kernel'), 'utf8').catch(() => '') : '';
     return text.split('\n').slice(-40).join('\n');
   };
 
   beforeAll(async () => {
     nb = JSON.parse(await readFile(path.join(repoRoot, 'notebooks', 'gpu-executors.ipynb'), 'utf8')) as Notebook;
-    cluster = await startCluster({ nodes: [{ name: 'cpu-1' }, { name: 'gpu-1', gpus: 2 }], ...(await sparkgateClusterOptions()) });
-    core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    gw = await startK8sGateway(cluster, CONFIG, { 'tenant-ds': { gpuQuota: 4 } });
     // What the toolbar widget listens to, connected before the launch so no event is missed.
-    status = io(`${gw.url}/status`, { path: '/socket.io', transports: ['websocket'], auth: { token: TOKEN }, reconnection: false });
-    status.on('cluster', (c: ClusterEvent) => events.push(c));
-    status.on('cluster:removed', ({ id }: { id: string }) => removed.push(id));
+    const socket = io(`${k8s.gw.url}/status`, { path: '/socket.io', transports: ['websocket'], auth: { token: TOKEN }, reconnection: false });
+    status = socket;
+    socket.on('cluster', (c: ClusterEvent) => events.push(c));
+    socket.on('cluster:removed', ({ id }: { id: string }) => removed.push(id));
     await new Promise<void>((resolve, reject) => {
-      status.once('connect', resolve);
-      status.once('connect_error', reject);
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
     });
-  }, 300_000);
-
-  afterAll(async () => {
-    status?.close();
-    await gw?.stop();
-    await cluster?.stop();
-  }, 120_000);
+  }, 60_000);
 
   it('should be a clean nbformat 4 notebook for the pyspark-gpu kernelspec whose stored shape is the profile', async () => {
     expect(nb).toMatchObject({ nbformat: 4 });
@@ -112,7 +101,7 @@ describe('cluster/notebook gpu-executors.ipynb', () => {
     await waitUntil(() => events.some(e => e.id === id && (e.state === 'ready' || e.state === 'failed')), { timeoutMs: 280_000, what: 'the cluster to be ready', intervalMs: 250 });
     expect(events.filter(e => e.id === id).at(-1)?.state).toBe('ready');
 
-    const ws = await KernelSocket.open(gw.wsUrl, id, TOKEN);
+    const ws = await KernelSocket.open(k8s.gw.wsUrl, id, TOKEN);
     const cells: string[] = [];
     try {
       for (const cell of nb.cells.filter(c => c.cell_type === 'code')) {

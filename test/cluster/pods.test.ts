@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api, RbacAuthorizationV1Api, type CoreV1Event } from '@kubernetes/client-node';
-import { startCluster, type Cluster } from './harness/cluster.js';
+import { describe, expect, it } from '@jest/globals';
+import { RbacAuthorizationV1Api, type CoreV1Event } from '@kubernetes/client-node';
+import { useCluster } from './support/useCluster.js';
 import { createPod, readLog, shellPod } from './harness/pods.js';
 import { waitFor, waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
 
@@ -11,21 +11,11 @@ const entrypoint = fileURLToPath(new URL('./fixtures/entrypoint.sh', import.meta
 const NS = 'default';
 
 describe('cluster/agent pods', () => {
-  let cluster: Cluster;
-  let core: CoreV1Api;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ imageEntrypoints: { 'sparkgate/test-executor': [entrypoint] } });
-    core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-  }, 300_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
+  const k8s = useCluster({ imageEntrypoints: { 'sparkgate/test-executor': [entrypoint] } });
 
   it('should run a plain command and report its exit code like a kubelet', async () => {
-    await createPod(cluster, shellPod('exit-three', 'echo hello from pod; exit 3'));
-    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'exit-three');
+    await createPod(k8s.cluster, shellPod('exit-three', 'echo hello from pod; exit 3'));
+    const pod = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'exit-three');
     expect(pod.status?.phase).toBe('Failed');
     const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
     expect(term?.exitCode).toBe(3);
@@ -37,17 +27,17 @@ describe('cluster/agent pods', () => {
     expect(pod.status?.startTime).toBeDefined();
     const conds = Object.fromEntries((pod.status?.conditions ?? []).map((c) => [c.type, c.status]));
     expect(conds).toMatchObject({ PodScheduled: 'True', Initialized: 'True', ContainersReady: 'False', Ready: 'False' });
-    expect(readLog(cluster, NS, 'exit-three')).toBe('hello from pod\n');
+    expect(readLog(k8s.cluster, NS, 'exit-three')).toBe('hello from pod\n');
 
-    await createPod(cluster, shellPod('exit-zero', 'exit 0'));
-    const ok = await waitForPodDone(cluster.kubeConfig, NS, 'exit-zero');
+    await createPod(k8s.cluster, shellPod('exit-zero', 'exit 0'));
+    const ok = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'exit-zero');
     expect(ok.status?.phase).toBe('Succeeded');
     expect(ok.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
   }, 60_000);
 
   it('should report a running pod as Ready with all conditions', async () => {
-    await createPod(cluster, shellPod('sleeper', 'exec sleep 600'));
-    const pod = await waitForPodReady(cluster.kubeConfig, NS, 'sleeper');
+    await createPod(k8s.cluster, shellPod('sleeper', 'exec sleep 600'));
+    const pod = await waitForPodReady(k8s.cluster.kubeConfig, NS, 'sleeper');
     const conds = Object.fromEntries((pod.status?.conditions ?? []).map((c) => [c.type, c.status]));
     expect(conds).toMatchObject({ PodScheduled: 'True', Initialized: 'True', ContainersReady: 'True', Ready: 'True' });
     expect(pod.status?.containerStatuses?.[0]?.state?.running?.startedAt).toBeDefined();
@@ -55,11 +45,11 @@ describe('cluster/agent pods', () => {
   }, 60_000);
 
   it('should give containers downward-API, Secret, ConfigMap and API-server env', async () => {
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'env-secret' }, stringData: { password: 's3cret' } } });
-    await core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'env-config' }, data: { mode: 'fast' } } });
+    await k8s.core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'env-secret' }, stringData: { password: 's3cret' } } });
+    await k8s.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'env-config' }, data: { mode: 'fast' } } });
     const field = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
     await createPod(
-      cluster,
+      k8s.cluster,
       shellPod('env-pod', 'env | sort', {
         container: {
           env: [
@@ -79,10 +69,10 @@ describe('cluster/agent pods', () => {
         metadata: { labels: { app: 'envtest' } }
       })
     );
-    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'env-pod');
+    const pod = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'env-pod');
     expect(pod.status?.phase).toBe('Succeeded');
     const env = Object.fromEntries(
-      readLog(cluster, NS, 'env-pod')
+      readLog(k8s.cluster, NS, 'env-pod')
         .trim()
         .split('\n')
         .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])
@@ -101,13 +91,13 @@ describe('cluster/agent pods', () => {
       COMBINED: `env-pod@${pod.status?.podIP}`,
       HOSTNAME: 'env-pod',
       KUBERNETES_SERVICE_HOST: '127.0.0.1',
-      KUBERNETES_SERVICE_PORT: String(cluster.apiPort)
+      KUBERNETES_SERVICE_PORT: String(k8s.cluster.apiPort)
     });
   }, 60_000);
 
   it('should show ConfigMap and Secret volumes at their mount paths', async () => {
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'vol-secret' }, stringData: { token: 'abc123' } } });
-    await core.createNamespacedConfigMap({
+    await k8s.core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'vol-secret' }, stringData: { token: 'abc123' } } });
+    await k8s.core.createNamespacedConfigMap({
       namespace: NS,
       body: { metadata: { name: 'vol-config' }, data: { 'spark-defaults.conf': 'spark.executor.cores 2\n' } }
     });
@@ -115,7 +105,7 @@ describe('cluster/agent pods', () => {
     const conf = `/opt/sparkgate-test-${process.pid}/conf`;
     const secret = `/etc/sparkgate-test-${process.pid}/secret`;
     await createPod(
-      cluster,
+      k8s.cluster,
       shellPod('volume-pod', `cat ${conf}/spark-defaults.conf ${secret}/token; echo; ls ${conf}; touch ${secret}/x 2>/dev/null || echo read-only`, {
         container: {
           volumeMounts: [
@@ -131,17 +121,17 @@ describe('cluster/agent pods', () => {
         }
       })
     );
-    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'volume-pod');
+    const pod = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'volume-pod');
     expect(pod.status?.phase).toBe('Succeeded');
-    expect(readLog(cluster, NS, 'volume-pod')).toBe('spark.executor.cores 2\nabc123\nspark-defaults.conf\nread-only\n');
+    expect(readLog(k8s.cluster, NS, 'volume-pod')).toBe('spark.executor.cores 2\nabc123\nspark-defaults.conf\nread-only\n');
     // Mounts lived in the pod's own mount namespace; the mount points the agent made are gone again.
     expect(existsSync(path.dirname(conf))).toBe(false);
     expect(existsSync(path.dirname(secret))).toBe(false);
   }, 60_000);
 
   it("should authenticate a pod's projected token as its ServiceAccount, limited by RBAC", async () => {
-    const rbac = cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
-    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'pod-reader' } } });
+    const rbac = k8s.cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await k8s.core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'pod-reader' } } });
     await rbac.createNamespacedRole({
       namespace: NS,
       body: { metadata: { name: 'pod-reader' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }] }
@@ -172,13 +162,13 @@ describe('cluster/agent pods', () => {
         const secrets = await call('GET', '/api/v1/namespaces/' + ns + '/secrets');
         console.log(JSON.stringify({ ns, user: JSON.parse(who.body).status.userInfo.username, pods: pods.status, secrets: secrets.status }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
-    await createPod(cluster, shellPod('token-user', 'exec node -e "$SCRIPT"', {
+    await createPod(k8s.cluster, shellPod('token-user', 'exec node -e "$SCRIPT"', {
       container: { env: [{ name: 'SCRIPT', value: script }] },
       spec: { serviceAccountName: 'pod-reader' }
     }));
-    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'token-user');
+    const pod = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'token-user');
     expect(pod.status?.phase).toBe('Succeeded');
-    expect(JSON.parse(readLog(cluster, NS, 'token-user'))).toEqual({
+    expect(JSON.parse(readLog(k8s.cluster, NS, 'token-user'))).toEqual({
       ns: NS,
       user: `system:serviceaccount:${NS}:pod-reader`,
       pods: 200,
@@ -188,16 +178,16 @@ describe('cluster/agent pods', () => {
 
   it('should apply runAsUser, no_new_privs and dropped capabilities from the securityContext', async () => {
     await createPod(
-      cluster,
+      k8s.cluster,
       shellPod('restricted', "id -u; id -g; grep -E '^(NoNewPrivs|CapBnd|CapEff)' /proc/self/status", {
         container: {
           securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }
         }
       })
     );
-    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'restricted');
+    const pod = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'restricted');
     expect(pod.status?.phase).toBe('Succeeded');
-    expect(readLog(cluster, NS, 'restricted').split('\n').map((l) => l.replace(/\s+/g, ' '))).toEqual([
+    expect(readLog(k8s.cluster, NS, 'restricted').split('\n').map((l) => l.replace(/\s+/g, ' '))).toEqual([
       '1000',
       '1000',
       'CapEff: 0000000000000000',
@@ -211,7 +201,7 @@ describe('cluster/agent pods', () => {
     const server =
       "require('http').createServer((q, r) => r.end('hello from ' + process.env.POD_IP)).listen(8080, process.env.POD_IP)";
     await createPod(
-      cluster,
+      k8s.cluster,
       shellPod('web', `exec node -e "${server}"`, {
         container: {
           env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
@@ -220,18 +210,18 @@ describe('cluster/agent pods', () => {
         }
       })
     );
-    const web = await waitForPodReady(cluster.kubeConfig, NS, 'web');
+    const web = await waitForPodReady(k8s.cluster.kubeConfig, NS, 'web');
     const ip = web.status?.podIP ?? '';
     const client = `fetch('http://${ip}:8080/').then((r) => r.text()).then(console.log, (e) => { console.error(e); process.exit(1); })`;
-    await createPod(cluster, shellPod('web-client', `exec node -e "${client}"`));
-    const done = await waitForPodDone(cluster.kubeConfig, NS, 'web-client');
+    await createPod(k8s.cluster, shellPod('web-client', `exec node -e "${client}"`));
+    const done = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'web-client');
     expect(done.status?.phase).toBe('Succeeded');
     expect(done.status?.podIP).not.toBe(ip);
-    expect(readLog(cluster, NS, 'web-client')).toBe(`hello from ${ip}\n`);
+    expect(readLog(k8s.cluster, NS, 'web-client')).toBe(`hello from ${ip}\n`);
   }, 60_000);
 
   it('should run an image without command through the image entrypoint map', async () => {
-    await createPod(cluster, {
+    await createPod(k8s.cluster, {
       metadata: { name: 'executor-like' },
       spec: {
         restartPolicy: 'Never',
@@ -245,13 +235,13 @@ describe('cluster/agent pods', () => {
         ]
       }
     });
-    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'executor-like');
+    const pod = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'executor-like');
     expect(pod.status?.phase).toBe('Succeeded');
-    expect(readLog(cluster, NS, 'executor-like')).toBe(`entrypoint args: executor\npod ip: ${pod.status?.podIP}\n`);
+    expect(readLog(k8s.cluster, NS, 'executor-like')).toBe(`entrypoint args: executor\npod ip: ${pod.status?.podIP}\n`);
 
-    await createPod(cluster, { metadata: { name: 'unknown-image' }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'nobody/unknown:1' }] } });
+    await createPod(k8s.cluster, { metadata: { name: 'unknown-image' }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'nobody/unknown:1' }] } });
     const stuck = await waitForPod(
-      cluster.kubeConfig,
+      k8s.cluster.kubeConfig,
       NS,
       'unknown-image',
       (p) => p?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull'
@@ -260,9 +250,9 @@ describe('cluster/agent pods', () => {
     // Like a kubelet, the agent records it as an Event (what the gateway watches to fail fast).
     const fieldSelector = 'involvedObject.name=unknown-image,reason=Failed';
     const event = await waitFor<CoreV1Event>({
-      kubeConfig: cluster.kubeConfig,
+      kubeConfig: k8s.cluster.kubeConfig,
       path: `/api/v1/namespaces/${NS}/events`,
-      list: () => core.listNamespacedEvent({ namespace: NS, fieldSelector }),
+      list: () => k8s.core.listNamespacedEvent({ namespace: NS, fieldSelector }),
       fieldSelector,
       until: (e) => e?.message === 'Error: ErrImagePull',
       timeoutMs: 30_000,

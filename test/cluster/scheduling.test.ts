@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { CoordinationV1Api, CoreV1Api, type V1Lease } from '@kubernetes/client-node';
-import { startCluster, type Cluster } from './harness/cluster.js';
+import type { Cluster } from './harness/cluster.js';
+import { useCluster } from './support/useCluster.js';
 import { createPod, gpuPod, markedGpuPod, readLog, shellPod } from './harness/pods.js';
 import { waitFor, waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
 
@@ -9,40 +10,30 @@ const discovery = fileURLToPath(new URL('./fixtures/gpu-discovery.sh', import.me
 const NS = 'default';
 
 describe('cluster/agent scheduling', () => {
-  let cluster: Cluster;
-  let core: CoreV1Api;
-
-  beforeAll(async () => {
-    cluster = await startCluster({
+  const k8s = useCluster({
       nodes: [
         { name: 'cpu-1', cpu: '4', memory: '16Gi' },
         { name: 'gpu-1', cpu: '8', memory: '32Gi', gpus: 2 }
       ],
       leaseRenewMs: 1_000
     });
-    core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-  }, 300_000);
-
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
 
   it('should register a CPU node and a tainted GPU node with nvidia.com/gpu capacity', async () => {
-    const gpu = await core.readNode({ name: 'gpu-1' });
+    const gpu = await k8s.core.readNode({ name: 'gpu-1' });
     expect(gpu.status?.capacity?.['nvidia.com/gpu']).toBe('2');
     expect(gpu.status?.allocatable?.['nvidia.com/gpu']).toBe('2');
     expect(gpu.spec?.taints).toEqual([{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }]);
-    const cpu = await core.readNode({ name: 'cpu-1' });
+    const cpu = await k8s.core.readNode({ name: 'cpu-1' });
     expect(cpu.status?.capacity?.['nvidia.com/gpu']).toBeUndefined();
     expect(cpu.spec?.taints ?? []).toEqual([]);
-    const coordination = cluster.kubeConfig.makeApiClient(CoordinationV1Api);
+    const coordination = k8s.cluster.kubeConfig.makeApiClient(CoordinationV1Api);
     const lease = await coordination.readNamespacedLease({ name: 'gpu-1', namespace: 'kube-node-lease' });
     expect(lease.spec?.holderIdentity).toBe('gpu-1');
     // The agent keeps renewing it (every second here), so node-lifecycle keeps the node Ready.
     const first = lease.metadata?.resourceVersion;
     const fieldSelector = 'metadata.name=gpu-1';
     const renewed = await waitFor<V1Lease>({
-      kubeConfig: cluster.kubeConfig,
+      kubeConfig: k8s.cluster.kubeConfig,
       path: '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases',
       list: () => coordination.listNamespacedLease({ namespace: 'kube-node-lease', fieldSelector }),
       fieldSelector,
@@ -54,29 +45,29 @@ describe('cluster/agent scheduling', () => {
   });
 
   it('should place GPU pods only on the GPU node, each with its own fake devices', async () => {
-    await createPod(cluster, markedGpuPod('gpu-a', 1, discovery));
-    await createPod(cluster, markedGpuPod('gpu-b', 1, discovery));
-    const a = await waitForPodReady(cluster.kubeConfig, NS, 'gpu-a');
-    const b = await waitForPodReady(cluster.kubeConfig, NS, 'gpu-b');
+    await createPod(k8s.cluster, markedGpuPod('gpu-a', 1, discovery));
+    await createPod(k8s.cluster, markedGpuPod('gpu-b', 1, discovery));
+    const a = await waitForPodReady(k8s.cluster.kubeConfig, NS, 'gpu-a');
+    const b = await waitForPodReady(k8s.cluster.kubeConfig, NS, 'gpu-b');
     expect(a.spec?.nodeName).toBe('gpu-1');
     expect(b.spec?.nodeName).toBe('gpu-1');
-    const devA = cluster.agent.pod(NS, 'gpu-a')?.gpus ?? [];
-    const devB = cluster.agent.pod(NS, 'gpu-b')?.gpus ?? [];
+    const devA = k8s.cluster.agent.pod(NS, 'gpu-a')?.gpus ?? [];
+    const devB = k8s.cluster.agent.pod(NS, 'gpu-b')?.gpus ?? [];
     expect(devA).toHaveLength(1);
     expect(devB).toHaveLength(1);
     expect(devA[0]).not.toBe(devB[0]);
     expect([...devA, ...devB].sort()).toEqual(['GPU-fake-gpu-1-0', 'GPU-fake-gpu-1-1']);
     // The discovery script prints what the agent assigned, in Spark's resource format.
-    expect(readLog(cluster, NS, 'gpu-a')).toBe(`{"name":"gpu","addresses":["${devA[0]}"]}\n`);
-    await core.deleteNamespacedPod({ name: 'gpu-a', namespace: NS, body: { gracePeriodSeconds: 0 } });
-    await core.deleteNamespacedPod({ name: 'gpu-b', namespace: NS, body: { gracePeriodSeconds: 0 } });
-    await waitForPod(cluster.kubeConfig, NS, 'gpu-a', (p) => p === undefined);
-    await waitForPod(cluster.kubeConfig, NS, 'gpu-b', (p) => p === undefined);
+    expect(readLog(k8s.cluster, NS, 'gpu-a')).toBe(`{"name":"gpu","addresses":["${devA[0]}"]}\n`);
+    await k8s.core.deleteNamespacedPod({ name: 'gpu-a', namespace: NS, body: { gracePeriodSeconds: 0 } });
+    await k8s.core.deleteNamespacedPod({ name: 'gpu-b', namespace: NS, body: { gracePeriodSeconds: 0 } });
+    await waitForPod(k8s.cluster.kubeConfig, NS, 'gpu-a', (p) => p === undefined);
+    await waitForPod(k8s.cluster.kubeConfig, NS, 'gpu-b', (p) => p === undefined);
   }, 60_000);
 
   it('should keep a pod asking for more GPUs than exist Pending as Unschedulable', async () => {
-    await createPod(cluster, gpuPod('gpu-too-many', 3, 'exit 0'));
-    const pod = await waitForPod(cluster.kubeConfig, NS, 'gpu-too-many', (p) =>
+    await createPod(k8s.cluster, gpuPod('gpu-too-many', 3, 'exit 0'));
+    const pod = await waitForPod(k8s.cluster.kubeConfig, NS, 'gpu-too-many', (p) =>
       (p?.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False')
     );
     const cond = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -89,8 +80,8 @@ describe('cluster/agent scheduling', () => {
   it('should not place a GPU pod without the toleration', async () => {
     const pod = gpuPod('gpu-no-toleration', 1, 'exit 0');
     delete pod.spec?.tolerations;
-    await createPod(cluster, pod);
-    const seen = await waitForPod(cluster.kubeConfig, NS, 'gpu-no-toleration', (p) =>
+    await createPod(k8s.cluster, pod);
+    const seen = await waitForPod(k8s.cluster.kubeConfig, NS, 'gpu-no-toleration', (p) =>
       (p?.status?.conditions ?? []).some((c) => c.type === 'PodScheduled' && c.status === 'False')
     );
     const message = seen?.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message ?? '';
@@ -99,26 +90,26 @@ describe('cluster/agent scheduling', () => {
   }, 60_000);
 
   it('should reject a pod over a requests.nvidia.com/gpu ResourceQuota', async () => {
-    await core.createNamespace({ body: { metadata: { name: 'quota-test' } } });
-    await core.createNamespacedResourceQuota({
+    await k8s.core.createNamespace({ body: { metadata: { name: 'quota-test' } } });
+    await k8s.core.createNamespacedResourceQuota({
       namespace: 'quota-test',
       body: { metadata: { name: 'gpus' }, spec: { hard: { 'requests.nvidia.com/gpu': '1' } } }
     });
     // Quota admission needs the quota controller to have computed usage first.
-    await waitForQuotaSynced(cluster, 'quota-test', 'gpus');
-    const err = await createPod(cluster, gpuPod('too-greedy', 2, 'exit 0'), 'quota-test').catch((e: unknown) => e);
+    await waitForQuotaSynced(k8s.cluster, 'quota-test', 'gpus');
+    const err = await createPod(k8s.cluster, gpuPod('too-greedy', 2, 'exit 0'), 'quota-test').catch((e: unknown) => e);
     expect((err as { code?: number }).code).toBe(403);
     expect(String((err as { body?: unknown }).body)).toContain('exceeded quota: gpus');
     expect(String((err as { body?: unknown }).body)).toContain('requests.nvidia.com/gpu=2');
-    const ok = await createPod(cluster, gpuPod('fits', 1, 'exit 0'), 'quota-test');
+    const ok = await createPod(k8s.cluster, gpuPod('fits', 1, 'exit 0'), 'quota-test');
     expect(ok.metadata?.name).toBe('fits');
   }, 60_000);
 
   it('should run a CPU-only pod on the CPU node', async () => {
-    await createPod(cluster, shellPod('cpu-only', 'echo $NVIDIA_VISIBLE_DEVICES', { container: { resources: { requests: { cpu: '100m' } } } }));
-    const pod = await waitForPodDone(cluster.kubeConfig, NS, 'cpu-only');
+    await createPod(k8s.cluster, shellPod('cpu-only', 'echo $NVIDIA_VISIBLE_DEVICES', { container: { resources: { requests: { cpu: '100m' } } } }));
+    const pod = await waitForPodDone(k8s.cluster.kubeConfig, NS, 'cpu-only');
     expect(pod.spec?.nodeName).toBe('cpu-1');
-    expect(readLog(cluster, NS, 'cpu-only')).toBe('\n');
+    expect(readLog(k8s.cluster, NS, 'cpu-only')).toBe('\n');
   }, 60_000);
 });
 

@@ -4,12 +4,12 @@
  * other tenants, logs one error naming the namespace, fails launches there at once with that
  * message, and launches there again as soon as the platform team applies the tenant.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../server/src/log.js';
 import { holdsWithin } from '../support/waitFor.js';
-import { applyTenant, startCluster, type Cluster } from './harness/index.js';
-import { KUBERNETES_SECTION, sparkgateClusterOptions, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
+import { applyTenant } from './harness/index.js';
+import { KUBERNETES_SECTION } from './support/sparkgate.js';
+import { useCluster } from './support/useCluster.js';
 
 const ALICE = 'alice-token-0123456789abcdef';
 const GHOST = 'ghost-token-0123456789abcdef';
@@ -38,40 +38,21 @@ const GHOST_FORBIDDEN = new RegExp(
 );
 
 describe('cluster/pod watch failures', () => {
-  let cluster: Cluster;
-  let gw: K8sGateway;
   const log: Array<Record<string, unknown>> = [];
-
-  const call = async (token: string, method: string, route: string, body?: unknown) => {
-    const response = await fetch(gw.url + route, {
-      method,
-      headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : null) as Record<string, any> };
-  };
-  const podWatchLines = (level: string) => log.filter(l => l.component === 'podWatch' && l.level === level);
-
-  beforeAll(async () => {
-    cluster = await startCluster({ nodes: [{ name: 'cpu-1' }], ...(await sparkgateClusterOptions()) });
-    const logger = createLogger({
-      level: 'info',
-      write: line => {
-        log.push(JSON.parse(line) as Record<string, unknown>);
-        if (process.env.SPARKGATE_TEST_LOG) {
-          process.stderr.write(line + '\n');
-        }
+  const logger = createLogger({
+    level: 'info',
+    write: line => {
+      log.push(JSON.parse(line) as Record<string, unknown>);
+      if (process.env.SPARKGATE_TEST_LOG) {
+        process.stderr.write(line + '\n');
       }
-    });
-    // Only tenant-a is applied: tenant-ghost has no namespace and so no gateway RoleBinding.
-    gw = await startK8sGateway(cluster, CONFIG, { 'tenant-a': {} }, { logger });
-  }, 300_000);
+    }
+  });
+  // Only tenant-a is applied: tenant-ghost has no namespace and so no gateway RoleBinding.
+  const k8s = useCluster({ nodes: [{ name: 'cpu-1' }], gateway: { config: CONFIG, tenants: { 'tenant-a': {} }, logger } });
+  const { call } = k8s;
 
-  afterAll(async () => {
-    await gw?.stop();
-    await cluster?.stop();
-  }, 120_000);
+  const podWatchLines = (level: string) => log.filter(l => l.component === 'podWatch' && l.level === level);
 
   it('should start, serve, and log one error naming the namespace it cannot watch', async () => {
     expect((await call(ALICE, 'GET', '/api/kernels')).status).toBe(200);
@@ -101,7 +82,7 @@ describe('cluster/pod watch failures', () => {
   }, 180_000);
 
   it('should launch in that namespace once the platform team applies the tenant', async () => {
-    await applyTenant(cluster, { namespace: 'tenant-ghost', withGatewayRole: false });
+    await applyTenant(k8s.cluster, { namespace: 'tenant-ghost', withGatewayRole: false });
     // The next launch tries the watch again at once (at most once a second), not after the back-off.
     const launch = () => call(GHOST, 'POST', '/api/kernels', { name: 'python' });
     const refused = (r: Awaited<ReturnType<typeof launch>>): boolean => r.status === 503 && GHOST_FORBIDDEN.test(String(r.body.message));
@@ -110,8 +91,7 @@ describe('cluster/pod watch failures', () => {
       await holdsWithin(async () => !refused((res = await launch())), { timeoutMs: 10_000, intervalMs: 250 });
     }
     expect({ status: res.status, message: res.body.message }).toEqual({ status: 201, message: undefined });
-    const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
-    const pods = await core.listNamespacedPod({ namespace: 'tenant-ghost', labelSelector: `sparkgate.io/kernel-id=${res.body.id}` });
+    const pods = await k8s.core.listNamespacedPod({ namespace: 'tenant-ghost', labelSelector: `sparkgate.io/kernel-id=${res.body.id}` });
     expect(pods.items.map(p => p.metadata?.labels?.['app.kubernetes.io/component'])).toEqual(['driver']);
     expect(podWatchLines('info').map(l => [l.message, l.namespace])).toContainEqual(['pod watch established', 'tenant-ghost']);
     expect(podWatchLines('error')).toHaveLength(1);
