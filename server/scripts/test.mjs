@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Runs the test tiers in order (unit → integration → fuzz → cluster → e2e), or the ones named on the
-// command line. Type-checks first so a type error fails fast. Assumes setup.mjs has run.
+// command line. Lints and type-checks first so a violation fails fast. Assumes setup.mjs has run.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
+import { checks } from './lib/checks.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ALL = ['unit', 'integration', 'fuzz', 'cluster', 'e2e'];
@@ -32,10 +33,11 @@ function run(cmd, args) {
   }
 }
 
-run('npx', ['tsc', '-p', 'server/tsconfig.json', '--noEmit']);
-// Test files too: swc only strips their types, so nothing else would check them.
-run('npx', ['tsc', '-p', 'test/tsconfig.json']);
-run('npx', ['tsc', '-p', 'test/unit/extension/tsconfig.json']);
+// ESLint (import boundaries included) and the type checks, the same as `npm run lint`.
+for (const [what, script, args] of checks(root)) {
+  console.log(`sparkgate: ${what}`);
+  run(process.execPath, [script, ...args]);
+}
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 /** True when the tier's folder holds at least one *.test.ts file. */
 function hasTests(dir) {

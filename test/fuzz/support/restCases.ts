@@ -137,7 +137,7 @@ const SPARK_PATHS: readonly (() => string)[] = [
   () => '{n}'
 ];
 
-const BODY_LABELS = ['none', 'empty', 'json-ok', 'json-wrong-shape', 'json-malformed', 'huge', 'truncated', 'chunked', 'chunked-bad', 'charset'] as const;
+type BodyLabel = 'none' | 'empty' | 'json-ok' | 'json-wrong-shape' | 'json-malformed' | 'huge' | 'truncated' | 'chunked' | 'chunked-bad' | 'charset';
 
 /** Generates one REST case. Pure: the same `rng` state gives the same case. */
 export function restCase(rng: Rng, targets: FuzzTargets): RestCase {
@@ -288,7 +288,7 @@ export function restCase(rng: Rng, targets: FuzzTargets): RestCase {
 
   // Bodies.
   const bodyKind = rng.chance(['POST', 'PUT', 'PATCH'].includes(method) ? 0.9 : 0.12)
-    ? rng.weighted<(typeof BODY_LABELS)[number]>([
+    ? rng.weighted<BodyLabel>([
         [6, 'json-ok'],
         [6, 'json-wrong-shape'],
         [6, 'json-malformed'],
