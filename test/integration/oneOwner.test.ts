@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { io, type Socket } from 'socket.io-client';
-import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
-import { api } from './support/gateway.js';
+import { spawnGatewayWithKernel, type GatewayProcess } from '../support/gatewayProcess.js';
 
 jest.setTimeout(120_000);
 
@@ -15,10 +14,7 @@ let kernelId: string;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
-  gw = await spawnGateway();
-  const started = await api(gw, 'POST', '/api/kernels', { name: 'python3' });
-  expect(started.status).toBe(201);
-  kernelId = (started.body as { id: string }).id;
+  ({ gw, kernelId } = await spawnGatewayWithKernel());
 });
 afterAll(async () => {
   sockets.forEach(s => s.close());

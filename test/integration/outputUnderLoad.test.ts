@@ -11,8 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
-import { api } from './support/gateway.js';
+import { spawnGatewayWithKernel, type GatewayProcess } from '../support/gatewayProcess.js';
 import { OutputReader } from './support/outputReader.js';
 
 const LINES = 200_000;
@@ -27,10 +26,7 @@ const hogs: ChildProcess[] = [];
 const readers: OutputReader[] = [];
 
 beforeAll(async () => {
-  gw = await spawnGateway();
-  const started = await api(gw, 'POST', '/api/kernels', { name: 'python3' });
-  expect(started.status).toBe(201);
-  kernelId = (started.body as { id: string }).id;
+  ({ gw, kernelId } = await spawnGatewayWithKernel());
 });
 
 afterAll(async () => {

@@ -8,8 +8,7 @@
  * The gateway is a real child process (its RSS read from /proc), the kernel a real IPython kernel.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
-import { api } from './support/gateway.js';
+import { spawnGatewayWithKernel, type GatewayProcess } from '../support/gatewayProcess.js';
 import { memoryOf, OutputReader } from './support/outputReader.js';
 
 /**
@@ -44,10 +43,7 @@ let kernelId: string;
 const readers: OutputReader[] = [];
 
 beforeAll(async () => {
-  gw = await spawnGateway();
-  const started = await api(gw, 'POST', '/api/kernels', { name: 'python3' });
-  expect(started.status).toBe(201);
-  kernelId = (started.body as { id: string }).id;
+  ({ gw, kernelId } = await spawnGatewayWithKernel());
 });
 
 afterAll(async () => {

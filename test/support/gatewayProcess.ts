@@ -105,3 +105,19 @@ export async function spawnGateway(options: GatewayProcessOptions = {}): Promise
     }
   };
 }
+
+/** A gateway process with one python3 kernel started on it; fails (and stops the process) unless the launch answers 201. */
+export async function spawnGatewayWithKernel(options: GatewayProcessOptions = {}): Promise<{ gw: GatewayProcess; kernelId: string }> {
+  const gw = await spawnGateway(options);
+  const response = await fetch(`${gw.url}/api/kernels`, {
+    method: 'POST',
+    headers: { Authorization: `token ${gw.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'python3' })
+  });
+  const body = (await response.json().catch(() => ({}))) as { id?: string };
+  if (response.status !== 201 || typeof body.id !== 'string') {
+    await gw.stop();
+    throw new Error(`the python3 kernel did not start: ${response.status} ${JSON.stringify(body)}\n${gw.log().slice(-3000)}`);
+  }
+  return { gw, kernelId: body.id };
+}

@@ -1,6 +1,7 @@
 /** A minimal Jupyter websocket client (legacy JSON framing), the way JupyterLab talks to a kernel. */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { Waiters } from '../../support/waiters.js';
 
 export interface WsMessage {
   channel: string;
@@ -100,23 +101,7 @@ export class KernelSocket {
 
   /** Resolves when `predicate` holds (checked on every message); rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {
-    if (predicate()) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this._waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      const check = (): void => {
-        if (predicate()) {
-          clearTimeout(timer);
-          this._waiters.delete(check);
-          resolve();
-        }
-      };
-      this._waiters.add(check);
-    });
+    return this._waiters.waitFor(predicate, timeoutMs, () => what);
   }
 
   /** Resolves with the close code once the server closes the socket. */
@@ -130,10 +115,8 @@ export class KernelSocket {
   }
 
   private _notify(): void {
-    for (const waiter of [...this._waiters]) {
-      waiter();
-    }
+    this._waiters.notify();
   }
 
-  private readonly _waiters = new Set<() => void>();
+  private readonly _waiters = new Waiters();
 }

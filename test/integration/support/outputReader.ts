@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
+import { Waiters } from '../../support/waiters.js';
 
 /** What one client saw of an execution's stdout. */
 export interface LineCheck {
@@ -27,7 +28,7 @@ export class OutputReader {
 
   private _msgId: string | undefined;
   private _partial = '';
-  private readonly _waiters = new Set<() => void>();
+  private readonly _waiters = new Waiters();
 
   private constructor(
     private readonly _ws: WebSocket,
@@ -95,23 +96,7 @@ export class OutputReader {
 
   /** Resolves when `predicate` holds (checked on every message and on close); rejects after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    if (predicate()) {
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this._waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${JSON.stringify(this.check)})`));
-      }, timeoutMs);
-      const check = (): void => {
-        if (predicate()) {
-          clearTimeout(timer);
-          this._waiters.delete(check);
-          resolve();
-        }
-      };
-      this._waiters.add(check);
-    });
+    return this._waiters.waitFor(predicate, timeoutMs, () => `${what} (${JSON.stringify(this.check)})`);
   }
 
   private _onMessage(text: string): void {
@@ -148,9 +133,7 @@ export class OutputReader {
   }
 
   private _notify(): void {
-    for (const waiter of [...this._waiters]) {
-      waiter();
-    }
+    this._waiters.notify();
   }
 }
 
