@@ -1,6 +1,8 @@
 // Real, short-lived `sh` process groups: the helper is all about what the OS does with signals.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { groupAlive, signalGroup, stopGroup, waitForGroupExit } from '../../../../server/src/util/processGroup.mjs';
 
@@ -12,6 +14,7 @@ interface Group {
   exited: Promise<void>;
 }
 
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const started: number[] = [];
 
 /** Starts `sh -c script` as the leader of a new process group. */
@@ -122,4 +125,25 @@ describe('util/processGroup', () => {
       }
     });
   });
+
+  describe('the gateway build', () => {
+    it('should reach processGroup.mjs from dist/util by the same relative path as from src/util', () => {
+      // tsc copies no .mjs into dist; the door (processGroup.ts) names the file through server/.
+      const door = readFileSync(path.join(root, 'server/src/util/processGroup.ts'), 'utf8');
+      const specifier = /from '(\.\.\/\.\.\/src\/util\/processGroup\.mjs)'/.exec(door)?.[1];
+      expect(specifier).toBe('../../src/util/processGroup.mjs');
+      for (const dir of ['server/src/util', 'server/dist/util']) {
+        expect(path.relative(root, path.resolve(root, dir, specifier!))).toBe(path.join('server', 'src', 'util', 'processGroup.mjs'));
+      }
+      expect(existsSync(path.join(root, 'server/src/util/processGroup.mjs'))).toBe(true);
+    });
+
+    it('should ship processGroup.mjs in the gateway image beside server/dist', () => {
+      const dockerfile = readFileSync(path.join(root, 'images/gateway/Dockerfile'), 'utf8');
+      const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+      // server/dist/util/processGroup.js imports ../../src/util/processGroup.mjs at run time.
+      expect(runtime).toMatch(/^COPY server\/src\/util\/processGroup\.mjs server\/src\/util\/(processGroup\.mjs)?$/m);
+    });
+  });
 });
+
