@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Dealer, Subscriber } from 'zeromq';
 import { deserializeWire, serializeWire } from '../../../server/dist/protocol/wire.js';
 import { freePort, start, stop } from './procs.mjs';
@@ -115,8 +114,7 @@ export async function launchKernel({ python, launcher, sparkConf = null, name = 
     connection,
     proc,
     async stop() {
-      await stop(proc, 3000);
-      await sleep(50);
+      await stop(proc, 3000); // returns once the kernel's whole process group is gone
       await rm(dir, { recursive: true, force: true });
     }
   };
