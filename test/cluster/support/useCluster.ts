@@ -51,8 +51,16 @@ export function useCluster(options: UseClusterOptions = {}): ClusterFixture {
   let cluster: Cluster | undefined;
   let core: CoreV1Api | undefined;
   let gw: K8sGateway | undefined;
-  const startGateway = async (): Promise<K8sGateway> =>
-    startK8sGateway(cluster!, setup!.config, setup!.tenants, setup!.logger ? { logger: setup!.logger } : {});
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) {
+      throw new Error(`useCluster: no ${what} (read before beforeAll, or not asked for)`);
+    }
+    return value;
+  };
+  const startGateway = async (): Promise<K8sGateway> => {
+    const { config, tenants, logger } = started(setup, 'gateway setup');
+    return startK8sGateway(started(cluster, 'cluster'), config, tenants, logger ? { logger } : {});
+  };
 
   beforeAll(async () => {
     cluster = await startCluster({ ...(setup ? await sparkgateClusterOptions() : {}), ...clusterOptions });
@@ -67,12 +75,6 @@ export function useCluster(options: UseClusterOptions = {}): ClusterFixture {
     await cluster?.stop();
   }, setup ? 120_000 : 60_000);
 
-  const started = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) {
-      throw new Error(`useCluster: no ${what} (read before beforeAll, or not asked for)`);
-    }
-    return value;
-  };
   return {
     get cluster() {
       return started(cluster, 'cluster');
