@@ -13,14 +13,14 @@ import {
   kernelspecsRouter,
   logoMarkOf,
   type LogoMark
-} from '../../../../server/src/api/rest/kernelspecs.js';
-import { errorHandler } from '../../../../server/src/api/errorHandler.js';
-import type { Identity } from '../../../../server/src/auth/types.js';
-import type { Profile, Sizing } from '../../../../server/src/config/types.js';
-import { NotFoundError } from '../../../../server/src/errors.js';
-import { createLogger } from '../../../../server/src/log.js';
+} from '../../../../../server/src/api/rest/kernelspecs.js';
+import { errorHandler } from '../../../../../server/src/api/errorHandler.js';
+import type { Identity } from '../../../../../server/src/auth/types.js';
+import type { Profile, Sizing } from '../../../../../server/src/config/types.js';
+import { NotFoundError } from '../../../../../server/src/errors.js';
+import { createLogger } from '../../../../../server/src/log.js';
 
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../../../../', import.meta.url));
 
 const sizing = (driverGpus: number, executorGpus: number): Sizing => ({
   driver: { cores: 1, memoryMiB: 1024, gpus: driverGpus },
