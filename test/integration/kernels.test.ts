@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { api, startGateway, type TestGateway } from './support/gateway.js';
 import { KernelSocket } from './support/kernelSocket.js';
 import { processesOfKernel, waitForNoProcesses } from './support/processes.js';
-import { decodeV1, encodeV1 } from './support/v1Frames.js';
+import { decodeV1, v1Binary } from '../support/wireFrames.js';
 
 // Real kernels: each start takes a second or two on 2 cores.
 jest.setTimeout(120_000);
@@ -87,7 +87,7 @@ describe('integration/kernels', () => {
     await new Promise(resolve => ws.once('open', resolve));
     expect(ws.protocol).toBe('v1.kernel.websocket.jupyter.org');
     const header = JSON.stringify({ msg_id: 'v1-req', msg_type: 'kernel_info_request', session: 's1', username: 'u', date: '', version: '5.4' });
-    ws.send(encodeV1(['shell', header, '{}', '{}', '{}']));
+    ws.send(v1Binary(['shell', header, '{}', '{}', '{}']));
     const reply = await new Promise<string[]>(resolve => {
       ws.on('message', (data: Buffer) => {
         const parts = decodeV1(data).map(part => part.toString());

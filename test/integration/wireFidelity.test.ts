@@ -15,7 +15,7 @@ import { api, startGateway, type TestGateway } from './support/gateway.js';
 import { startJupyterServer, type JupyterServer } from './support/jupyterServer.js';
 import { KernelSocket, type WsMessage } from './support/kernelSocket.js';
 import { startReferenceServer, type ReferenceServer } from './support/referenceServer.js';
-import { decodeV1, encodeV1 } from './support/v1Frames.js';
+import { decodeV1, v1Binary } from '../support/wireFrames.js';
 import { waitUntil } from '../support/waitFor.js';
 
 jest.setTimeout(240_000);
@@ -209,7 +209,7 @@ async function runCellV1(server: Server, code: string): Promise<unknown[]> {
     const msgId = randomUUID();
     const header = { msg_id: msgId, msg_type: 'execute_request', session, username: 'test', date: new Date().toISOString(), version: '5.4' };
     const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
-    ws.send(encodeV1(['shell', JSON.stringify(header), '{}', '{}', JSON.stringify(content)]));
+    ws.send(v1Binary(['shell', JSON.stringify(header), '{}', '{}', JSON.stringify(content)]));
     const mine = () => received.filter(m => m.parent_header['msg_id'] === msgId);
     const done = () =>
       mine().some(m => m.header['msg_type'] === 'execute_reply') &&

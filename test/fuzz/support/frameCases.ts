@@ -8,6 +8,7 @@
  * carry only message types that leave the kernel as it was (never execute, interrupt or
  * shutdown), so the witness kernel they are sent to keeps its state.
  */
+import { legacyBinary, v1Binary } from '../../support/wireFrames.js';
 import type { Rng } from './prng.js';
 
 export type FrameProtocol = 'legacy' | 'v1';
@@ -295,30 +296,4 @@ function v1Case(rng: Rng, maxFrameBytes: number): FrameCase {
       return make('oversize', v1Binary([...parts, Buffer.alloc(maxFrameBytes + rng.between(1, 4096), 0x61)]), OVERSIZE, { reason: false });
     }
   }
-}
-
-/** A legacy binary frame of `parts` (the first is the message JSON). */
-export function legacyBinary(parts: readonly Buffer[]): Buffer {
-  const table = Buffer.alloc(4 * (parts.length + 1));
-  table.writeUInt32BE(parts.length, 0);
-  let offset = table.length;
-  for (const [i, part] of parts.entries()) {
-    table.writeUInt32BE(offset, 4 * (i + 1));
-    offset += part.length;
-  }
-  return Buffer.concat([table, ...parts]);
-}
-
-/** A v1 frame of `parts` (channel, header, parent_header, metadata, content, buffers…), `gap` bytes after the table. */
-export function v1Binary(parts: readonly Buffer[], gap = 0): Buffer {
-  const count = parts.length + 1;
-  const table = Buffer.alloc(8 * (count + 1) + gap);
-  table.writeBigUInt64LE(BigInt(count), 0);
-  let offset = table.length;
-  table.writeBigUInt64LE(BigInt(offset), 8);
-  for (const [i, part] of parts.entries()) {
-    offset += part.length;
-    table.writeBigUInt64LE(BigInt(offset), 8 * (i + 2));
-  }
-  return Buffer.concat([table, ...parts]);
 }
