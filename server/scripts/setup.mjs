@@ -29,7 +29,7 @@ checkJava();
 // (which would rewrite the lock and leave every fresh clone with a dirty tree; issue 11, item 4).
 const nodeModules = path.join(root, 'node_modules');
 const npmStampFile = path.join(nodeModules, '.sparkgate-stamp');
-const manifests = ['package.json', 'server/package.json', 'extension/package.json'];
+const manifests = ['package.json', 'contract/package.json', 'server/package.json', 'extension/package.json'];
 const npmInputs = () =>
   sha256(fileHash(path.join(root, 'package-lock.json')), ...manifests.map((f) => installFields(path.join(root, f))));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

@@ -11,7 +11,7 @@ import type { Authenticator } from './auth/types.js';
 import type { Backend } from './backends/types.js';
 import type { GatewayConfig } from './config/types.js';
 import type { KernelChannelsFactory } from './channels/types.js';
-import { GatewayKernelManager as KernelManager } from './kernels/manager.js';
+import { GatewayKernelManager } from './kernels/manager.js';
 import type { Logger } from './log.js';
 
 export interface GatewayDeps {
@@ -27,7 +27,7 @@ export interface GatewayDeps {
 /** A running gateway: its HTTP server, kernels and an idempotent `stop()`. */
 export interface Gateway {
   readonly server: Server;
-  readonly kernels: KernelManager;
+  readonly kernels: GatewayKernelManager;
   /** Listens on the configured host/port (port 0 picks one); resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /** Stops accepting, closes websockets, shuts every kernel down, disposes the backend. */
@@ -38,7 +38,7 @@ export interface Gateway {
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = deps;
   const auth = deps.authenticator ?? StaticTokenAuthenticator.fromConfig(config);
-  const kernels = new KernelManager({
+  const kernels = new GatewayKernelManager({
     backend: deps.backend,
     channels: deps.channels,
     config,

@@ -1,9 +1,10 @@
+import type { LaunchPhase } from '@sparkgate/contract';
 import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
 import type { ConnectionInfo } from '../protocol/messages.js';
 
-/** Launch phases shown to users while a kernel comes up. */
-export type LaunchPhase = 'requested' | 'scheduling' | 'pulling' | 'starting' | 'kernel-ready' | 'spark-ready';
+/** Launch phases shown to users while a kernel comes up (the panel shows them too: defined in the contract). */
+export type { LaunchPhase } from '@sparkgate/contract';
 
 /** What the kernel manager asks a backend to start. */
 export interface LaunchRequest {

@@ -1,8 +1,7 @@
 /**
- * The gateway's door to the one process-group helper, processGroup.mjs (plain ESM, shared with the
- * npm scripts and tests, which run before any build). tsc does not copy .mjs files into dist, so
- * the path climbs to server/ and back into src/: from src/util and from dist/util alike it names
- * the same file. The gateway image therefore ships server/src/util/processGroup.mjs next to dist.
+ * The gateway's door to the one process-group helper, processGroup.mjs: plain ESM, because the npm
+ * scripts and tests use it before any build. The server build copies it into dist/util beside
+ * this module, so the same relative import works from src and from dist.
  */
-export { groupAlive, signalGroup, stopGroup, waitForGroupExit } from '../../src/util/processGroup.mjs';
-export type { StopGroupOptions, StopOutcome, WaitForGroupExitOptions } from '../../src/util/processGroup.mjs';
+export { groupAlive, signalGroup, stopGroup, waitForGroupExit } from './processGroup.mjs';
+export type { StopGroupOptions, StopOutcome, WaitForGroupExitOptions } from './processGroup.mjs';

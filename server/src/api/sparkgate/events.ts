@@ -1,17 +1,5 @@
-import type { ClusterModel } from './model.js';
-
-/** socket.io events of the `/status` namespace (server → client). Shared vocabulary with the extension. */
-export interface ServerToClientEvents {
-  /** The user's clusters, sent once on connect. */
-  clusters: (clusters: ClusterModel[]) => void;
-  /** One cluster changed (state, phase, executors, job progress). */
-  cluster: (cluster: ClusterModel) => void;
-  /** A cluster was shut down. */
-  'cluster:removed': (payload: { id: string }) => void;
-}
-
-/** Clients send nothing: what they see is decided by their token. */
-export type ClientToServerEvents = Record<string, never>;
+/** The `/status` event maps both sides use, defined once in the contract. */
+export type { ClientToServerEvents, ServerToClientEvents } from '@sparkgate/contract';
 
 export type InterServerEvents = Record<string, never>;
 

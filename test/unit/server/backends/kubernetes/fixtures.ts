@@ -48,7 +48,7 @@ export class FakeInformer implements PodInformer {
   stopped = false;
   constructor(readonly outcomes: Array<V1Pod[] | Error | 'hang'>) {}
 
-  on(verb: string, cb: (arg: any) => void): void {
+  on(verb: string, cb: (arg: never) => void): void {
     (this._callbacks[verb] ??= []).push(cb);
   }
 
@@ -93,11 +93,11 @@ export class FakeInformer implements PodInformer {
 
   emit(verb: string, arg: unknown): void {
     for (const cb of this._callbacks[verb] ?? []) {
-      cb(arg);
+      (cb as (arg: unknown) => void)(arg);
     }
   }
 
-  private readonly _callbacks: Record<string, Array<(arg: any) => void>> = {};
+  private readonly _callbacks: Record<string, Array<(arg: never) => void>> = {};
   private readonly _pods = new Map<string, V1Pod>();
 }
 

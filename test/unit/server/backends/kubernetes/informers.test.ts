@@ -18,8 +18,8 @@ class FakeWatch implements Pick<Watch, 'watch'> {
   async watch(
     path: string,
     query: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: any) => void,
-    done: (err: any) => void
+    callback: (phase: string, apiObj: unknown) => void,
+    done: (err: unknown) => void
   ): Promise<AbortController> {
     const controller = new AbortController();
     this.requests.push({ path, query, event: callback, end: done, controller });

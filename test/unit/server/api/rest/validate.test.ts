@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { assertKernelId, parseStartKernelBody } from '../../../../server/src/api/rest/validate.js';
-import { InputError, NotFoundError } from '../../../../server/src/errors.js';
+import { assertKernelId, parseStartKernelBody } from '../../../../../server/src/api/rest/validate.js';
+import { InputError, NotFoundError } from '../../../../../server/src/errors.js';
 
 describe('api/rest/validate', () => {
   describe('#assertKernelId()', () => {

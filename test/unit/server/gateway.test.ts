@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { WebSocket } from 'ws';
-import type { Authenticator, Identity } from '../../../../server/src/auth/types.js';
-import { loadConfig } from '../../../../server/src/config/load.js';
-import { AuthenticationError } from '../../../../server/src/errors.js';
-import { createGateway, type Gateway } from '../../../../server/src/gateway.js';
-import { silentLogger } from '../../../../server/src/log.js';
-import { FakeBackend, FakeChannelsFactory } from '../kernels/fakes.js';
+import type { Authenticator, Identity } from '../../../server/src/auth/types.js';
+import { loadConfig } from '../../../server/src/config/load.js';
+import { AuthenticationError } from '../../../server/src/errors.js';
+import { createGateway, type Gateway } from '../../../server/src/gateway.js';
+import { silentLogger } from '../../../server/src/log.js';
+import { FakeBackend, FakeChannelsFactory } from './kernels/fakes.js';
 
 const CONFIG_TOKEN = 'the-config-token';
 

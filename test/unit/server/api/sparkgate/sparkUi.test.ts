@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { relativeLocation } from '../../../../server/src/api/sparkgate/sparkUi.js';
+import { relativeLocation } from '../../../../../server/src/api/sparkgate/sparkUi.js';
 
 describe('api/sparkgate/sparkUi', () => {
   describe('#relativeLocation()', () => {
