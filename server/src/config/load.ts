@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { CliFlags } from './args.js';
 import { ConfigError } from './errors.js';
 import { BACKENDS, LOG_LEVELS, NAME_RE, parseConfigFile, parseProfile, type ConfigFile } from './schema.js';
-import type { BackendName, GatewayConfig, KubernetesBackendConfig, Profile, TenantConfig, UserConfig } from './types.js';
+import type { BackendName, CullPolicy, GatewayConfig, KubernetesBackendConfig, Profile, TenantConfig, UserConfig } from './types.js';
 import { SINGLE_USER } from './types.js';
 
 export { DEFAULT_MAX_KERNELS_PER_USER } from './schema.js';
@@ -52,7 +52,7 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
   }
   const profiles = buildProfiles(file.profiles ?? defaultProfiles());
   const users = buildUsers(file.users ?? []);
-  const tenants = buildTenants(file.tenants, profiles, users.length === 0);
+  const tenants = buildTenants(file.tenants, profiles, users.length === 0, file.kernels.cull);
   for (const user of users) {
     if (!(user.tenant in tenants)) {
       throw new ConfigError(`users: user '${user.name}' names tenant '${user.tenant}', which is not in tenants`);
@@ -97,7 +97,8 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
     kubernetes: buildKubernetes(file.kubernetes, input.defaults.version ?? 'latest'),
     kernels: {
       startTimeoutMs: kernels.startTimeoutSeconds * 1000,
-      shutdownGraceMs: kernels.shutdownGraceSeconds * 1000
+      shutdownGraceMs: kernels.shutdownGraceSeconds * 1000,
+      cull: buildCull(kernels.cull)
     },
     input: {
       maxBodyBytes: limits.maxBodyBytes,
@@ -158,9 +159,35 @@ function buildUsers(raw: NonNullable<ConfigFile['users']>): UserConfig[] {
   }));
 }
 
-function buildTenants(raw: ConfigFile['tenants'], profiles: Record<string, Profile>, singleUser: boolean): Record<string, TenantConfig> {
+type CullFile = ConfigFile['kernels']['cull'];
+
+/** A cull policy in milliseconds; the warning never starts before idleness does. */
+function buildCull(keys: CullFile): CullPolicy {
+  const idleMs = keys.idleSeconds * 1000;
+  return {
+    idleMs,
+    intervalMs: keys.intervalSeconds * 1000,
+    connected: keys.connected,
+    busy: keys.busy,
+    // Clamped, not refused: "warn 5 min ahead" with a 3 min timeout means "warn from the start".
+    warnMs: Math.min(keys.warnSeconds * 1000, idleMs)
+  };
+}
+
+/** `over`'s keys that are set, over `base` (both as the file says, before clamping). */
+function mergeCull(base: CullFile, over: ConfigFile['tenants'][string]['cull']): CullFile {
+  const set = Object.fromEntries(Object.entries(over).filter(([, v]) => v !== undefined));
+  return { ...base, ...set };
+}
+
+function buildTenants(
+  raw: ConfigFile['tenants'],
+  profiles: Record<string, Profile>,
+  singleUser: boolean,
+  cull: CullFile
+): Record<string, TenantConfig> {
   // Single-user mode needs no tenants section: its one user is in the default tenant.
-  const source: ConfigFile['tenants'] = Object.keys(raw).length === 0 && singleUser ? { [SINGLE_USER.tenant]: { limits: {} } } : raw;
+  const source: ConfigFile['tenants'] = Object.keys(raw).length === 0 && singleUser ? { [SINGLE_USER.tenant]: { limits: {}, cull: {} } } : raw;
   const tenants: Record<string, TenantConfig> = {};
   for (const [name, t] of Object.entries(source)) {
     const path = `tenants.${name}`;
@@ -177,6 +204,8 @@ function buildTenants(raw: ConfigFile['tenants'], profiles: Record<string, Profi
     tenants[name] = {
       name,
       namespace,
+      // Merged before clamping: a tenant with a longer timeout than the global one keeps the full warning.
+      cull: buildCull(mergeCull(cull, t.cull)),
       limits: { gpus: t.limits.gpus ?? null, cores: t.limits.cores ?? null, memoryMiB: t.limits.memory ?? null },
       profiles: allowed
     };

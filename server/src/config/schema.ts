@@ -65,11 +65,43 @@ const profileId = z.string().refine(id => NAME_RE.test(id) && !id.includes('--')
   error: ': profile ids are lowercase letters, digits and single dashes'
 });
 
+/** Idle culling (README "Culling"); off while idleSeconds is 0. */
+const cullKeys = {
+  idleSeconds: num(0),
+  // Above 0: a sweep every 0 s would spin.
+  intervalSeconds: num(0.1),
+  connected: bool(),
+  busy: bool(),
+  warnSeconds: num(0)
+};
+
+const cull = orEmpty(
+  section({
+    idleSeconds: cullKeys.idleSeconds.default(0),
+    intervalSeconds: cullKeys.intervalSeconds.default(60),
+    connected: cullKeys.connected.default(false),
+    busy: cullKeys.busy.default(false),
+    warnSeconds: cullKeys.warnSeconds.default(300)
+  })
+);
+
+/** A tenant's override of `kernels.cull`: any of its keys, merged over the global ones. */
+const tenantCull = orEmpty(
+  section({
+    idleSeconds: cullKeys.idleSeconds.optional(),
+    intervalSeconds: cullKeys.intervalSeconds.optional(),
+    connected: cullKeys.connected.optional(),
+    busy: cullKeys.busy.optional(),
+    warnSeconds: cullKeys.warnSeconds.optional()
+  })
+);
+
 const tenant = orEmpty(
   section({
     namespace: str().optional(),
     limits: orEmpty(section({ gpus: int().nullish(), cores: num().nullish(), memory: memory().nullish() })),
-    profiles: z.array(z.string({ error: 'must be a profile id' }), { error: 'must be a list of profile ids' }).optional()
+    profiles: z.array(z.string({ error: 'must be a profile id' }), { error: 'must be a list of profile ids' }).optional(),
+    cull: tenantCull
   })
 );
 
@@ -145,7 +177,7 @@ export const configFileSchema = section({
       usersTrustEachOther: bool().default(false)
     })
   ),
-  kernels: orEmpty(section({ startTimeoutSeconds: num(1).default(120), shutdownGraceSeconds: num(0).default(5) })),
+  kernels: orEmpty(section({ startTimeoutSeconds: num(1).default(120), shutdownGraceSeconds: num(0).default(5), cull })),
   limits: orEmpty(
     section({
       maxBodyBytes: int(1024).default(1024 * 1024),

@@ -29,8 +29,27 @@ export interface Limits {
   memoryMiB: number | null;
 }
 
+/**
+ * When an idle kernel is shut down (README "Culling"); jupyter_server's `cull_idle_timeout`,
+ * `cull_interval`, `cull_connected`, `cull_busy`, plus a warning ahead.
+ */
+export interface CullPolicy {
+  /** Idle time after which a kernel is culled; 0 = never. */
+  idleMs: number;
+  /** How often kernels are checked. */
+  intervalMs: number;
+  /** Also cull kernels with websocket clients attached (an open browser tab). */
+  connected: boolean;
+  /** Also cull busy kernels (a long job with no output for `idleMs`). */
+  busy: boolean;
+  /** How long before the cull the kernel's model announces it; at most `idleMs`. */
+  warnMs: number;
+}
+
 export interface TenantConfig {
   name: string;
+  /** `kernels.cull` with the tenant's `cull` keys merged over it. */
+  cull: CullPolicy;
   /** Kubernetes namespace of the tenant's kernels. */
   namespace: string;
   limits: Limits;
@@ -98,6 +117,8 @@ export interface KernelTimings {
   startTimeoutMs: number;
   /** Grace between a polite shutdown and SIGKILL. */
   shutdownGraceMs: number;
+  /** Idle culling of kernels whose tenant does not override it. */
+  cull: CullPolicy;
 }
 
 export interface LimitsOfInput {

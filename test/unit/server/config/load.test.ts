@@ -54,6 +54,32 @@ describe('config/load', () => {
       expect(load('limits: {maxKernelsPerUser: 0, requestTimeoutSeconds: 5}\n').input).toMatchObject({ maxKernelsPerUser: 0, requestTimeoutMs: 5000 });
     });
 
+    it('should leave culling off by default, with the documented defaults for when it is on (issue 13, item 1)', () => {
+      const off = { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 };
+      expect(load(null).kernels.cull).toEqual(off);
+      expect(load(null).tenants.default?.cull).toEqual(off);
+      expect(load('kernels: {cull: {idleSeconds: 3600}}\n').kernels.cull).toEqual({ ...off, idleMs: 3_600_000, warnMs: 300_000 });
+      // The warning starts no earlier than idleness: clamped to idleSeconds.
+      expect(load('kernels: {cull: {idleSeconds: 3, intervalSeconds: 0.5}}\n').kernels.cull).toMatchObject({ idleMs: 3000, intervalMs: 500, warnMs: 3000 });
+      expect(() => load('kernels: {cull: {intervalSeconds: 0}}\n')).toThrow('kernels.cull.intervalSeconds must be a number ≥ 0.1 (got 0)');
+      expect(() => load('kernels: {cull: {connected: "yes"}}\n')).toThrow('kernels.cull.connected must be true or false (got "yes")');
+      expect(() => load('kernels: {cull: {idleSeconds: -1}}\n')).toThrow('kernels.cull.idleSeconds must be a number ≥ 0 (got -1)');
+    });
+
+    it("should merge a tenant's cull keys over the global ones, clamping after the merge (issue 13, item 1)", () => {
+      const config = load(
+        'kernels: {cull: {idleSeconds: 600, busy: true, warnSeconds: 120}}\n' +
+          'tenants:\n  gpu: {cull: {idleSeconds: 60, connected: true}}\n  batch: {cull: {idleSeconds: 0}}\n  rest: {}\n' +
+          '  off-by-default: {cull: {warnSeconds: 900}}\n'
+      );
+      expect(config.tenants.gpu?.cull).toEqual({ idleMs: 60_000, intervalMs: 60_000, connected: true, busy: true, warnMs: 60_000 });
+      expect(config.tenants.batch?.cull.idleMs).toBe(0);
+      expect(config.tenants.rest?.cull).toEqual(config.kernels.cull);
+      expect(config.tenants['off-by-default']?.cull).toMatchObject({ idleMs: 600_000, warnMs: 600_000 });
+      // Global off, one tenant on: it keeps the default 5 min warning (clamping comes after the merge).
+      expect(load('tenants:\n  gpu: {cull: {idleSeconds: 3600}}\n').tenants.gpu?.cull).toMatchObject({ idleMs: 3_600_000, warnMs: 300_000 });
+    });
+
     it('should refuse a profile whose spark flag is not a boolean', () => {
       expect(() => load('profiles:\n  p: {spark: "yes"}\n')).toThrow('profiles.p.spark must be true or false (got "yes")');
     });
@@ -83,6 +109,7 @@ profiles:
       expect(config.tenants['team-a']).toEqual({
         name: 'team-a',
         namespace: 'ns-a',
+        cull: { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 },
         limits: { gpus: 4, cores: 16, memoryMiB: 65536 },
         profiles: ['gpu']
       });
@@ -135,12 +162,14 @@ profiles:
       ['a profile', 'profiles:\n  gpu: {displayName: GPU, sizng: {}}\n', 'config: profiles.gpu.sizng: unknown key; allowed: displayName, spark, driver, executors'],
       ['a driver', 'profiles: {gpu: {driver: {memroy: 4g}}}\n', 'config: profiles.gpu.driver.memroy: unknown key; allowed: cores, memory, gpus'],
       ['executors', 'profiles: {gpu: {executors: {gpu: 1}}}\n', 'config: profiles.gpu.executors.gpu: unknown key; allowed: count, min, max, cores, memory, gpus'],
-      ['a tenant', 'tenants:\n  team-a: {namespce: ns-a}\n', 'config: tenants.team-a.namespce: unknown key; allowed: namespace, limits, profiles'],
+      ['a tenant', 'tenants:\n  team-a: {namespce: ns-a}\n', 'config: tenants.team-a.namespce: unknown key; allowed: namespace, limits, profiles, cull'],
       ['tenant limits', 'tenants: {team-a: {limits: {gpu: 4}}}\n', 'config: tenants.team-a.limits.gpu: unknown key; allowed: gpus, cores, memory'],
       ['a user', 'users:\n  - {name: a, tenant: t, token: x, tennant: t}\ntenants: {t: {}}\n', 'config: users[0].tennant: unknown key; allowed: name, tenant, token, tokenSha256'],
       ['limits', 'limits: {maxKernelsPerUsr: 3}\n', 'config: limits.maxKernelsPerUsr: unknown key; allowed: maxBodyBytes, maxWsMessageBytes, maxWsBacklogBytes, maxKernelsPerUser, requestTimeoutSeconds'],
       ['local', 'local: {pyhton: /py}\n', 'config: local.pyhton: unknown key; allowed: python, launcher, workingDir, usersTrustEachOther'],
-      ['kernels', 'kernels: {startTimeout: 5}\n', 'config: kernels.startTimeout: unknown key; allowed: startTimeoutSeconds, shutdownGraceSeconds'],
+      ['kernels', 'kernels: {startTimeout: 5}\n', 'config: kernels.startTimeout: unknown key; allowed: startTimeoutSeconds, shutdownGraceSeconds, cull'],
+      ['kernels.cull', 'kernels: {cull: {idleSecs: 60}}\n', 'config: kernels.cull.idleSecs: unknown key; allowed: idleSeconds, intervalSeconds, connected, busy, warnSeconds'],
+      ['a tenant\'s cull', 'tenants: {team-a: {cull: {bussy: true}}}\n', 'config: tenants.team-a.cull.bussy: unknown key; allowed: idleSeconds, intervalSeconds, connected, busy, warnSeconds'],
       ['kubernetes', 'kubernetes: {driverimage: d}\n', 'config: kubernetes.driverimage: unknown key; allowed: kubeconfig, driverImage, executorImage, imagePullPolicy, kernelServiceAccount, executorServiceAccount, runAsUser, gpuDiscoveryScript, gpuNodeSelector, gpuTolerations, sparkMaster'],
       ['a toleration', 'kubernetes: {gpuTolerations: [{key: k, efect: NoSchedule}]}\n', 'config: kubernetes.gpuTolerations[0].efect: unknown key; allowed: key, operator, value, effect']
     ])('should refuse a typo in %s, naming its path and the allowed keys (issue 12)', (_where, yaml, message) => {
@@ -173,7 +202,11 @@ profiles:
         sizing: { driver: { cores: 1, memoryMiB: 2048, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 2048, gpus: 0 } }
       });
       expect(config.profiles.p?.sizing.executors).not.toHaveProperty('min');
-      expect(config.kernels).toEqual({ startTimeoutMs: 120_000, shutdownGraceMs: 5000 });
+      expect(config.kernels).toEqual({
+        startTimeoutMs: 120_000,
+        shutdownGraceMs: 5000,
+        cull: { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 }
+      });
       expect(config.input).toEqual({
         maxBodyBytes: 1024 * 1024,
         maxWsMessageBytes: 64 * 1024 * 1024,
@@ -183,7 +216,15 @@ profiles:
       });
       expect(config.local).toEqual({ python: '/py', launcher: '/launcher.py', workingDir: '/work', usersTrustEachOther: false });
       expect(config.kubernetes).toMatchObject({ imagePullPolicy: 'IfNotPresent', gpuDiscoveryScript: '/opt/sparkgate/bin/gpu-discovery.sh', gpuNodeSelector: {} });
-      expect(config.tenants).toEqual({ default: { name: 'default', namespace: 'default', limits: { gpus: null, cores: null, memoryMiB: null }, profiles: ['p'] } });
+      expect(config.tenants).toEqual({
+        default: {
+          name: 'default',
+          namespace: 'default',
+          cull: { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 },
+          limits: { gpus: null, cores: null, memoryMiB: null },
+          profiles: ['p']
+        }
+      });
       expect(load('profiles: {p: {executors: {min: 2}}}\n').profiles.p?.sizing.executors).toEqual({ min: 2, max: 2, cores: 1, memoryMiB: 2048, gpus: 0 });
       expect(load('profiles: {p: {executors: {max: 3}}}\n').profiles.p?.sizing.executors).toEqual({ min: 0, max: 3, cores: 1, memoryMiB: 2048, gpus: 0 });
     });

@@ -170,6 +170,9 @@ export const PROFILES: Record<string, Profile> = {
   pyspark: { id: 'pyspark', displayName: 'PySpark', spark: true, sizing: SIZING }
 };
 
+/** Culling off (the default). */
+export const CULL_OFF = Object.freeze({ idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 });
+
 /** The config slice the manager reads. */
 export type ManagerConfig = Pick<GatewayConfig, 'profiles' | 'tenants' | 'defaultProfile' | 'kernels' | 'input'>;
 
@@ -181,12 +184,13 @@ export function managerConfig(overrides: { maxKernelsPerUser?: number; cores?: n
       t: {
         name: 't',
         namespace: 'ns-t',
+        cull: CULL_OFF,
         profiles: ['python3', 'pyspark'],
         limits: { gpus: null, cores: overrides.cores === undefined ? 4 : overrides.cores, memoryMiB: null }
       }
     },
     defaultProfile: 'python3',
-    kernels: { startTimeoutMs: 5000, shutdownGraceMs: 100 },
+    kernels: { startTimeoutMs: 5000, shutdownGraceMs: 100, cull: CULL_OFF },
     input: { maxBodyBytes: 1e6, maxWsMessageBytes: 1e6, maxWsBacklogBytes: 1e6, maxKernelsPerUser: overrides.maxKernelsPerUser ?? 3, requestTimeoutMs: 1e4 }
   };
 }
