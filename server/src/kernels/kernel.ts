@@ -10,7 +10,7 @@ import type { JobProgress } from '../spark/restClient.js';
 import { deliver, gatewayStatus, parentOf, replyTargets, statusOf } from './relay.js';
 import { OwnRequests, type OwnRequestOptions } from './requests.js';
 import { applyPatch, INITIAL_STATE, type KernelPatch, type KernelState } from './state.js';
-import type { Kernel, KernelClient, KernelModel } from './types.js';
+import type { CullNotice, Kernel, KernelClient, KernelModel } from './types.js';
 
 /** Messages a client sends while the kernel (re)starts are held, up to this many. */
 const MAX_HELD = 100;
@@ -79,6 +79,12 @@ export class GatewayKernel implements Kernel {
   get connections(): number {
     return this._clients.size;
   }
+  get lastActivity(): Date {
+    return this._lastActivity;
+  }
+  get cullNotice(): CullNotice | null {
+    return this._cullNotice;
+  }
   /** The gateway's own Jupyter session: replies to it are consumed here, never relayed. */
   get gatewaySession(): string {
     return this._own.session;
@@ -140,9 +146,26 @@ export class GatewayKernel implements Kernel {
     }
   }
 
+  /**
+   * Shows (or, with null, withdraws) an upcoming cull, for status streams. Set by the culler;
+   * any user activity withdraws it (`_touch`).
+   */
+  announceCull(notice: CullNotice | null): void {
+    if (notice === this._cullNotice) {
+      return;
+    }
+    this._cullNotice = notice;
+    this._onChange?.(this);
+  }
+
+  keepAlive(): void {
+    this._touch();
+  }
+
+  // Connecting is not activity by itself: an open tab that reconnects through a proxy would
+  // otherwise keep a kernel forever. What the client then sends is.
   attach(client: KernelClient): void {
     this._clients.add(client);
-    this._touch();
   }
 
   detach(client: KernelClient): void {
@@ -174,8 +197,11 @@ export class GatewayKernel implements Kernel {
 
   /** A verified message from the kernel's channels. */
   fromKernel(msg: RawMessage): void {
-    this._touch();
     if (msg.channel === 'iopub') {
+      // Output, and busy/idle, count as activity unless they answer the gateway's own request.
+      if (!this._own.isOwn(msg)) {
+        this._touch();
+      }
       // Clients first: a status change notifies listeners (status streams) that may take longer
       // than the relay itself, and nothing can run between the two to observe the order.
       try {
@@ -190,6 +216,7 @@ export class GatewayKernel implements Kernel {
       this._own.reply(parent.msg_id, msg);
       return;
     }
+    this._touch();
     deliver(msg, replyTargets(this._clients, parent?.session));
   }
 
@@ -242,11 +269,15 @@ export class GatewayKernel implements Kernel {
 
   private _touch(): void {
     this._lastActivity = this._now();
+    if (this._cullNotice !== null) {
+      this.announceCull(null);
+    }
   }
 
   private _s: KernelState = INITIAL_STATE;
   private _ready: Promise<void> = Promise.resolve();
   private _lastActivity: Date;
+  private _cullNotice: CullNotice | null = null;
   private _iopubReceived = 0;
   private _channels: KernelChannels | null = null;
   private readonly _own = new OwnRequests(randomUUID());

@@ -5,8 +5,9 @@
  * process (process.ts, readiness.ts, exitWatch.ts), tenancy and limits (fleet/tenancy.ts),
  * which kernels to adopt (adoption.ts), Spark progress (spark/monitor.ts).
  *
- * A little over 250 lines: the registry and its three concurrency guards (`_abort`, `_busy`,
- * `_stopping`) are one piece; split, each half would have to reach into the other's maps.
+ * A little under 300 lines: the registry and its three concurrency guards (`_abort`, `_busy`,
+ * `_stopping`) are one piece; split, each half would have to reach into the other's maps. (The
+ * cull is a stop under the same guards; when to cull is fleet/culler.ts's.)
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -22,7 +23,7 @@ import { adoptRunning, clusterName, resolveStartName } from './adoption.js';
 import { GatewayKernel, type KernelOptions } from './kernel.js';
 import { interruptKernel, launchKernel, stopKernel, type ProcessContext } from './process.js';
 import type { Usage } from './sizing.js';
-import type { KernelManager, KernelManagerEvents, KernelManagerListener, StartKernelRequest } from './types.js';
+import type { CullNotice, KernelFleet, KernelManager, KernelManagerEvents, KernelManagerListener, StartKernelRequest } from './types.js';
 
 /** Follows kernels on every change (Spark progress); `SparkMonitor` by default. */
 export interface KernelWatcher {
@@ -43,7 +44,7 @@ export interface KernelManagerOptions {
 }
 
 /** The gateway's {@link KernelManager}: kernels of this process, by id. */
-export class GatewayKernelManager implements KernelManager {
+export class GatewayKernelManager implements KernelManager, KernelFleet {
   constructor(options: KernelManagerOptions) {
     this._o = options;
     this._logger = options.logger;
@@ -105,7 +106,7 @@ export class GatewayKernelManager implements KernelManager {
     return [...this._kernels.values()].filter(k => owns(owner, k));
   }
 
-  /** Every kernel, for shutdown and metrics. */
+  /** Every kernel, for shutdown, metrics and fleet policies. */
   all(): GatewayKernel[] {
     return [...this._kernels.values()];
   }
@@ -120,6 +121,7 @@ export class GatewayKernelManager implements KernelManager {
 
   async interrupt(owner: Identity, id: string): Promise<void> {
     const kernel = this.get(owner, id);
+    kernel.keepAlive();
     await interruptKernel(kernel);
   }
 
@@ -129,6 +131,7 @@ export class GatewayKernelManager implements KernelManager {
       throw new ConflictError(`kernel ${id} is already ${kernel.state === 'starting' ? 'starting' : 'restarting'}`);
     }
     this._busy.add(id);
+    kernel.keepAlive();
     try {
       // No iopub status here: clients read `restarting` as an auto-restart after a crash (see
       // `gatewayStatus` in relay.ts); jupyter_server sends none for a requested restart.
@@ -144,6 +147,29 @@ export class GatewayKernelManager implements KernelManager {
 
   async shutdown(owner: Identity, id: string): Promise<void> {
     await this._shutdown(this.get(owner, id));
+  }
+
+  announceCull(id: string, notice: CullNotice | null): void {
+    this._kernels.get(id)?.announceCull(notice);
+  }
+
+  /** Like a kernel that ended by itself (exitWatch.ts), but stopped on purpose: listed as dead with `reason`. */
+  async cull(id: string, reason: string): Promise<void> {
+    const kernel = this._kernels.get(id);
+    if (!kernel || this._busy.has(id) || this._stopping.has(id) || (kernel.state !== 'idle' && kernel.state !== 'busy')) {
+      return;
+    }
+    // Held as busy, so a restart meanwhile is refused (409) instead of racing the stop.
+    this._busy.add(id);
+    try {
+      await stopKernel(kernel, { state: 'dead', reason }, this._o.config.kernels.shutdownGraceMs);
+      kernel.announceCull(null);
+      kernel.broadcastStatus('dead');
+      kernel.closeClients(1000, reason);
+      this._logger.info('kernel culled', { kernel: id, user: kernel.owner.user, reason });
+    } finally {
+      this._busy.delete(id);
+    }
   }
 
   /**

@@ -20,10 +20,20 @@ export interface OwnRequestOptions {
 export class OwnRequests {
   constructor(session: string) {
     this.session = session;
+    this._quoted = JSON.stringify(session);
   }
 
   /** The gateway's Jupyter session: replies whose parent is from it belong here. */
   readonly session: string;
+
+  /**
+   * Whether `msg` answers one of the gateway's own requests (its parent is from the gateway's
+   * session): such replies and their iopub busy/idle are not user activity. A substring test, not
+   * a parse: every iopub message passes here, and the session is a random UUID.
+   */
+  isOwn(msg: Pick<RawMessage, 'parentHeader'>): boolean {
+    return msg.parentHeader.includes(this._quoted);
+  }
 
   /** Whether someone awaits an iopub `idle` (so status messages need their parent parsed). */
   get awaitingIdle(): boolean {
@@ -62,6 +72,7 @@ export class OwnRequests {
     this._idleWaiting.get(parentId)?.(undefined);
   }
 
+  private readonly _quoted: string;
   private readonly _waiting = new Map<string, (reply: RawMessage) => void>();
   private readonly _idleWaiting = new Map<string, (value: undefined) => void>();
 }

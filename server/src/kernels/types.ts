@@ -49,6 +49,12 @@ export interface LaunchedView {
   status?(): ClusterStatus | null;
 }
 
+/** An announced cull: when it will happen and since when the kernel is idle. */
+export interface CullNotice {
+  readonly at: Date;
+  readonly idleSince: Date;
+}
+
 /**
  * One kernel: its identity, its state (read-only here; the manager changes it through the
  * kernel's single mutator) and the relay to its websocket clients.
@@ -73,6 +79,16 @@ export interface Kernel {
   readonly job: JobProgress | null;
   /** Websocket clients attached now. */
   readonly connections: number;
+  /**
+   * The last thing a user did with the kernel: a client message, kernel output or a reply to a
+   * client, a busy/idle change of theirs, an interrupt or restart. The gateway's own requests
+   * (kernel_info nudges, readiness asks, shutdown) and their status messages do not count.
+   */
+  readonly lastActivity: Date;
+  /** The cull the culler announced, until it happens or activity withdraws it. */
+  readonly cullNotice: CullNotice | null;
+  /** Counts as user activity now (the owner asked to keep the kernel): withdraws a cull notice. */
+  keepAlive(): void;
   /** The model jupyter_server expects. */
   model(): KernelModel;
   attach(client: KernelClient): void;
@@ -91,6 +107,26 @@ export interface KernelManagerEvents {
 
 /** Listener of one {@link KernelManagerEvents} event. */
 export type KernelManagerListener<E extends keyof KernelManagerEvents> = (...args: KernelManagerEvents[E]) => void;
+
+/** What fleet policies see of one kernel. */
+export type FleetKernel = Pick<Kernel, 'id' | 'owner' | 'state' | 'connections' | 'lastActivity' | 'cullNotice'>;
+
+/**
+ * What fleet policies (fleet/culler.ts) may do over every owner's kernels: list them all,
+ * announce a cull and carry it out. `GatewayKernelManager` implements it.
+ */
+export interface KernelFleet {
+  /** Every kernel, of every owner and state. */
+  all(): FleetKernel[];
+  /** Shows (or, with null, withdraws) an upcoming cull on the kernel's model; unknown ids are ignored. */
+  announceCull(id: string, notice: CullNotice | null): void;
+  /**
+   * Stops the kernel's process or pod for `reason`: clients hear `dead` and are closed with the
+   * reason, and the kernel stays listed as dead with it until its owner restarts or deletes it.
+   * Does nothing for a kernel that is not idle or busy, or that is being restarted or shut down.
+   */
+  cull(id: string, reason: string): Promise<void>;
+}
 
 /**
  * Starts, tracks, restarts and stops kernels, and enforces ownership: every lookup is by owner,

@@ -211,6 +211,29 @@ describe('kernels/manager', () => {
     });
   });
 
+  describe('#cull()', () => {
+    it('should stop the kernel, tell and close its clients with the reason, and keep it listed as dead (issue 13)', async () => {
+      const { backend, manager, removed } = setup();
+      const kernel = await manager.start({ owner: alice, env: {} });
+      const client = new FakeClient('s');
+      kernel.attach(client);
+      manager.announceCull(kernel.id, { at: new Date(), idleSince: kernel.lastActivity });
+      expect(kernel.cullNotice).not.toBeNull();
+      await manager.cull(kernel.id, 'culled after 60 min idle');
+      expect([kernel.state, kernel.reason, kernel.launched, kernel.cullNotice]).toEqual(['dead', 'culled after 60 min idle', null, null]);
+      expect(backend.launched[0]?.terminated).toHaveLength(1);
+      expect(client.states.at(-1)).toBe('dead');
+      expect(client.closed).toEqual([1000, 'culled after 60 min idle']);
+      expect(manager.list(alice).map(k => k.id)).toEqual([kernel.id]);
+      expect(removed).toEqual([]);
+      // Not running any more: a second cull does nothing; the owner may restart it.
+      await manager.cull(kernel.id, 'again');
+      expect(kernel.reason).toBe('culled after 60 min idle');
+      await manager.restart(alice, kernel.id);
+      expect(kernel.state).toBe('idle');
+    });
+  });
+
   describe('#adoptRunning()', () => {
     const found = (id: string, adopt: () => FakeLaunched, profileId = 'pyspark'): DiscoveredKernel => ({
       kernelId: id,
