@@ -42,6 +42,13 @@ export interface ClusterModel {
   sparkUi: string | null;
   /** Only while the cluster is busy. */
   job: JobProgress | null;
+  /**
+   * When the gateway will shut the idle cluster down (ISO 8601), announced ahead; `null` when no
+   * cull is due. Any activity, or `POST sparkgate/api/clusters/{id}/keep`, withdraws it.
+   */
+  cullAt: string | null;
+  /** Since when the cluster is idle (ISO 8601), with `cullAt`; `null` otherwise. */
+  idleSince: string | null;
 }
 
 /** `POST sparkgate/api/clusters` body: a profile and, optionally, a sizing overriding its defaults. */

@@ -11,6 +11,7 @@ import type { Authenticator } from './auth/types.js';
 import type { Backend } from './backends/types.js';
 import type { GatewayConfig } from './config/types.js';
 import type { KernelChannelsFactory } from './channels/types.js';
+import { Culler } from './fleet/culler.js';
 import { GatewayKernelManager } from './kernels/manager.js';
 import type { Logger } from './log.js';
 
@@ -44,6 +45,14 @@ export function createGateway(deps: GatewayDeps): Gateway {
     config,
     logger: logger.child({ component: 'kernels' })
   });
+  // Idle culling (off unless some policy has idleSeconds > 0): each tenant's policy, else the global one.
+  const culler = new Culler({
+    kernels,
+    policyFor: tenant => config.tenants[tenant]?.cull ?? config.kernels.cull,
+    policies: [config.kernels.cull, ...Object.values(config.tenants).map(t => t.cull)],
+    logger: logger.child({ component: 'fleet.culler' })
+  });
+  culler.start();
   // One owner per request path: express must be the server's only 'request' listener when
   // socket.io attaches; engine.io then answers its own path and hands every other request on.
   // (express added after socket.io answered /socket.io/ polling requests too, and the second
@@ -91,6 +100,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     stop: () =>
       (stopping ??= (async () => {
         server.close();
+        culler.stop();
         await status.close();
         for (const client of wss.clients) {
           client.close(1001, 'gateway shutting down');

@@ -48,6 +48,8 @@ export function cluster(over: Partial<IClusterModel> = {}): IClusterModel {
     gpus: { held: 2 },
     sparkUi: 'ui/k-1/',
     job: null,
+    cullAt: null,
+    idleSince: null,
     ...over
   };
 }

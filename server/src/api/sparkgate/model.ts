@@ -30,8 +30,15 @@ export function clusterModel(kernel: Kernel, job: JobProgress | null): ClusterMo
     },
     gpus: { held: status ? status.gpus : up ? kernel.sizing.driver.gpus : 0 },
     sparkUi: kernel.profile.spark ? `ui/${kernel.id}/` : null,
-    job: state === 'busy' ? job : null
+    job: state === 'busy' ? job : null,
+    ...cullFields(kernel, up)
   };
+}
+
+/** An announced cull, while the kernel runs (a culled kernel says why in `reason`). */
+function cullFields(kernel: Kernel, up: boolean): Pick<ClusterModel, 'cullAt' | 'idleSince'> {
+  const notice = up ? kernel.cullNotice : null;
+  return { cullAt: notice?.at.toISOString() ?? null, idleSince: notice?.idleSince.toISOString() ?? null };
 }
 
 function clusterState(kernel: Kernel): ClusterModel['state'] {

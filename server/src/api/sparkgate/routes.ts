@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { identityOf } from '../../auth/middleware.js';
 import type { GatewayConfig } from '../../config/types.js';
-import { InputError } from '../../errors.js';
+import { ConflictError, InputError } from '../../errors.js';
 import type { KernelManager } from '../../kernels/types.js';
 import { resolveSizing, totalsOf } from '../../kernels/sizing.js';
 import { assertKernelId } from '../rest/validate.js';
@@ -9,7 +9,7 @@ import { clusterModel } from './model.js';
 
 /**
  * The sparkgate API the JupyterLab extension uses: who am I and what may I launch, and clusters
- * (launch with sizing, list, shut down). Reached through jupyter-server-proxy at `<base>/sparkgate/`.
+ * (launch with sizing, list, keep from idle culling, shut down). Reached through jupyter-server-proxy at `<base>/sparkgate/`.
  * Job progress is the kernel's own (the manager's Spark monitor keeps it current).
  */
 export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConfig, 'tenants' | 'backend'>): Router {
@@ -56,6 +56,17 @@ export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConf
   router.get('/api/clusters/:id', (req, res) => {
     assertKernelId(req.params.id);
     const kernel = kernels.get(identityOf(req), req.params.id);
+    res.json(clusterModel(kernel, kernel.job));
+  });
+
+  // Idle culling: the owner keeps the cluster (counts as activity, withdraws the notice).
+  router.post('/api/clusters/:id/keep', (req, res) => {
+    assertKernelId(req.params.id);
+    const kernel = kernels.get(identityOf(req), req.params.id);
+    if (kernel.state !== 'idle' && kernel.state !== 'busy') {
+      throw new ConflictError(`cluster ${kernel.id} is ${kernel.state}${kernel.reason ? ` (${kernel.reason})` : ''}; only a running cluster can be kept`);
+    }
+    kernel.keepAlive();
     res.json(clusterModel(kernel, kernel.job));
   });
 
