@@ -225,7 +225,10 @@ function buildKubernetes(k: ConfigFile['kubernetes'], version: string): Kubernet
     gpuDiscoveryScript: k.gpuDiscoveryScript,
     gpuNodeSelector: k.gpuNodeSelector,
     gpuTolerations: k.gpuTolerations,
-    sparkMaster: k.sparkMaster ?? null
+    sparkMaster: k.sparkMaster ?? null,
+    nodeLostSeconds: k.nodeLostSeconds ?? null,
+    reapIntervalSeconds: k.reapIntervalSeconds,
+    orphanGraceSeconds: k.orphanGraceSeconds
   };
 }
 

@@ -154,7 +154,10 @@ const kubernetes = orEmpty(
     gpuTolerations: z
       .array(toleration, { error: 'must be a list of tolerations ({key, operator, value, effect})' })
       .default(() => DEFAULT_GPU_TOLERATIONS.map(t => ({ ...t }))),
-    sparkMaster: str().nullish()
+    sparkMaster: str().nullish(),
+    nodeLostSeconds: int().nullish(),
+    reapIntervalSeconds: int().default(300),
+    orphanGraceSeconds: int().default(600)
   })
 );
 

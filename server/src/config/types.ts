@@ -103,6 +103,16 @@ export interface KubernetesBackendConfig {
   gpuTolerations: readonly Toleration[];
   /** Spark master URL the driver uses; `null` = the API server from KUBERNETES_SERVICE_HOST/PORT in the pod. */
   sparkMaster: string | null;
+  /**
+   * Seconds a driver pod stays on a node that is unreachable or not ready before Kubernetes evicts
+   * it (its NoExecute tolerations), and the kernel is reported dead with "node <name> lost";
+   * `null` = Kubernetes' default (300 s, DefaultTolerationSeconds).
+   */
+  nodeLostSeconds?: number | null;
+  /** Seconds between orphan sweeps (fleet/reaper.ts); 0 = no sweeps. Default 300. */
+  reapIntervalSeconds?: number;
+  /** Age in seconds before a driver pod no kernel record knows counts as an orphan (a launch elsewhere has given up). Default 600. */
+  orphanGraceSeconds?: number;
 }
 
 export interface Toleration {

@@ -46,6 +46,8 @@ export class NodeAgent {
   private readonly log: (line: string) => void;
   private readonly mountPoints = new MountPoints();
   private stopped = false;
+  /** Nodes `loseNode` took away: nothing is written to the API for them any more. */
+  private readonly lost = new Set<string>();
 
   constructor(private readonly options: NodeAgentOptions) {
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -90,6 +92,26 @@ export class NodeAgent {
     await this.mountPoints.sweep();
   }
 
+  /**
+   * A node lost as when it powers off: its lease is no longer renewed, its pod watch stops and its
+   * pods' processes are killed, and nothing more is written to the API for it (no final status, no
+   * pod deletion). kube-controller-manager marks it NotReady after its node-monitor grace period.
+   */
+  async loseNode(name: string): Promise<void> {
+    const node = this.nodes.get(name);
+    if (!node) {
+      throw new Error(`no node ${name}`);
+    }
+    this.lost.add(name);
+    node.stopLease();
+    await node.informer.stop();
+    const gone = [...this.workers.entries()].filter(([, w]) => w.record.node === name);
+    for (const [uid] of gone) {
+      this.workers.delete(uid);
+    }
+    await Promise.all(gone.map(([, w]) => w.worker.remove()));
+  }
+
   /** What the agent knows about a pod it runs or ran (undefined if never on one of its nodes). */
   pod(namespace: string, name: string): PodRecord | undefined {
     const entry = this.known.get(`${namespace}/${name}`);
@@ -132,7 +154,7 @@ export class NodeAgent {
   private onPod(nodeName: string, pod: V1Pod): void {
     const uid = pod.metadata?.uid ?? '';
     const node = this.nodes.get(nodeName);
-    if (this.stopped || !node) {
+    if (this.stopped || !node || this.lost.has(nodeName)) {
       return;
     }
     let entry = this.workers.get(uid);
@@ -146,12 +168,18 @@ export class NodeAgent {
         read: this.read,
         issueToken: this.issueToken,
         patchStatus: async (p, status) => {
+          if (this.lost.has(nodeName)) {
+            return;
+          }
           await this.core.patchNamespacedPodStatus(
             { name: p.metadata?.name ?? '', namespace: p.metadata?.namespace ?? '', body: { status } },
             setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)
           );
         },
         deletePod: async (p) => {
+          if (this.lost.has(nodeName)) {
+            return;
+          }
           await this.core
             .deleteNamespacedPod({
               name: p.metadata?.name ?? '',
@@ -165,6 +193,9 @@ export class NodeAgent {
             });
         },
         event: async (p, type, reason, message) => {
+          if (this.lost.has(nodeName)) {
+            return;
+          }
           const now = new Date();
           await this.core.createNamespacedEvent({
             namespace: ns,

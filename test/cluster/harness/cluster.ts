@@ -25,6 +25,8 @@ export interface ClusterOptions {
   binary?: string;
   /** Node lease renewal period in ms. Default 10 s (node-lifecycle's grace period is 50 s). */
   leaseRenewMs?: number;
+  /** kube-controller-manager's node-monitor grace period in seconds (a lost node goes NotReady after it). Default 50 s. */
+  nodeMonitorGracePeriodSeconds?: number;
 }
 
 /** A running test cluster. `stop()` leaves no process and no files behind. */
@@ -40,6 +42,11 @@ export interface Cluster {
   dir: string;
   agent: NodeAgent;
   nodes: NodeSpec[];
+  /** etcd's client URL (tests change what the API server would not, e.g. during its outage). */
+  etcdUrl: string;
+  /** Stops kube-apiserver alone; `startApiServer()` starts it again on the same port. */
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,7 +85,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   try {
     const pki = await createPki(dir);
-    cp = await startControlPlane({ binary, dir, pki, timeoutMs, log });
+    cp = await startControlPlane({ binary, dir, pki, timeoutMs, log, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(cp.adminKubeconfig);
     agent = new NodeAgent({
@@ -109,7 +116,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       what: 'the default ServiceAccount (kube-controller-manager serviceaccount controller)'
     });
     log(`cluster: ready at ${cp.server}`);
-    return { server: cp.server, apiPort: cp.apiPort, kubeconfigPath: cp.adminKubeconfig, kubeConfig, caFile: pki.caCert, dir, agent, nodes, stop };
+    const plane = cp;
+    return {
+      server: cp.server,
+      apiPort: cp.apiPort,
+      kubeconfigPath: cp.adminKubeconfig,
+      kubeConfig,
+      caFile: pki.caCert,
+      dir,
+      agent,
+      nodes,
+      etcdUrl: cp.etcdUrl,
+      stopApiServer: () => plane.stopApiServer(),
+      startApiServer: () => plane.startApiServer(),
+      stop
+    };
   } catch (err) {
     await stop();
     throw err;

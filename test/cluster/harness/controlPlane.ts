@@ -17,6 +17,8 @@ export interface ControlPlaneOptions {
   /** Bound on each component's start, in ms. */
   timeoutMs: number;
   log: (line: string) => void;
+  /** kube-controller-manager's `--node-monitor-grace-period` in seconds (watched every second then). Default: its own (50 s). */
+  nodeMonitorGracePeriodSeconds?: number;
 }
 
 /** A running control plane. Components are listed in start order. */
@@ -25,6 +27,12 @@ export interface ControlPlane {
   apiPort: number;
   adminKubeconfig: string;
   components: Component[];
+  /** etcd's client URL (its v3 JSON gateway serves /v3/kv/*): tests change what the API server would not. */
+  etcdUrl: string;
+  /** Stops kube-apiserver alone (an outage: the other components and the nodes keep running). */
+  stopApiServer(): Promise<void>;
+  /** Starts kube-apiserver again on its port after `stopApiServer()`; resolves once it is ready. */
+  startApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,33 +99,32 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     );
 
     const admin = pki.clients.admin;
-    const [apiPort] = await start(
-      'kube-apiserver',
-      1,
-      ([port]) => [
-        '--advertise-address=127.0.0.1',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${port}`,
-        `--cert-dir=${path.join(dir, 'apiserver')}`,
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        `--tls-cert-file=${pki.serverCert}`,
-        `--tls-private-key-file=${pki.serverKey}`,
-        `--client-ca-file=${pki.caCert}`,
-        '--authorization-mode=Node,RBAC',
-        '--allow-privileged=true',
-        `--service-cluster-ip-range=${SERVICE_CIDR}`,
-        `--service-account-issuer=https://127.0.0.1:${port}`,
-        `--service-account-key-file=${pki.saPub}`,
-        `--service-account-signing-key-file=${pki.saKey}`,
-        // Endpoints validation forbids loopback addresses, so the `kubernetes` Service gets no
-        // endpoints at all (rather than a retry loop logging errors); pods dial 127.0.0.1 directly.
-        '--endpoint-reconciler-type=none',
-        '--profiling=false',
-        '--v=1'
-      ],
-      ([port]) => async () =>
-        (await get(`https://127.0.0.1:${port}/readyz`, { caFile: pki.caCert, certFile: admin.cert, keyFile: admin.key })).status === 200
-    );
+    const apiArgs = ([port]: number[]): string[] => [
+      '--advertise-address=127.0.0.1',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${path.join(dir, 'apiserver')}`,
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      `--tls-cert-file=${pki.serverCert}`,
+      `--tls-private-key-file=${pki.serverKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      '--authorization-mode=Node,RBAC',
+      '--allow-privileged=true',
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      `--service-account-issuer=https://127.0.0.1:${port}`,
+      `--service-account-key-file=${pki.saPub}`,
+      `--service-account-signing-key-file=${pki.saKey}`,
+      // Endpoints validation forbids loopback addresses, so the `kubernetes` Service gets no
+      // endpoints at all (rather than a retry loop logging errors); pods dial 127.0.0.1 directly.
+      '--endpoint-reconciler-type=none',
+      '--profiling=false',
+      '--v=1'
+    ];
+    const apiProbe =
+      ([port]: number[]) =>
+      async (): Promise<boolean> =>
+        (await get(`https://127.0.0.1:${port}/readyz`, { caFile: pki.caCert, certFile: admin.cert, keyFile: admin.key })).status === 200;
+    const [apiPort] = await start('kube-apiserver', 1, apiArgs, apiProbe);
     const server = `https://127.0.0.1:${apiPort}`;
 
     const adminKubeconfig = writeKubeconfig(path.join(dir, 'admin.kubeconfig'), server, pki.caCert, { name: 'admin', ...admin });
@@ -151,6 +158,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         `--cluster-signing-cert-file=${pki.caCert}`,
         `--cluster-signing-key-file=${pki.caKey}`,
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
+        ...(options.nodeMonitorGracePeriodSeconds === undefined
+          ? []
+          : [`--node-monitor-grace-period=${options.nodeMonitorGracePeriodSeconds}s`, '--node-monitor-period=1s']),
         '--v=1'
       ],
       healthz
@@ -169,7 +179,22 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ],
       healthz
     );
-    return { server, apiPort, adminKubeconfig, components: started, stop };
+    const apiIndex = started.findIndex(c => c.name === 'kube-apiserver');
+    const stopApiServer = async (): Promise<void> => {
+      await started[apiIndex]?.stop();
+    };
+    // The same port (every kubeconfig names it) and the same log file, appended.
+    const startApiServer = async (): Promise<void> => {
+      started[apiIndex] = await startComponent({
+        name: 'kube-apiserver',
+        command: binary,
+        args: ['kube-apiserver', ...apiArgs([apiPort])],
+        logFile: path.join(logs, 'kube-apiserver.log'),
+        probe: apiProbe([apiPort]),
+        timeoutMs
+      });
+    };
+    return { server, apiPort: apiPort, adminKubeconfig, components: started, etcdUrl: `http://127.0.0.1:${etcdPort}`, stopApiServer, startApiServer, stop };
   } catch (err) {
     await stop();
     throw err;

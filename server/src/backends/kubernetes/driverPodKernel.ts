@@ -5,7 +5,7 @@ import { DRIVER_PORTS } from '../../spark/kubernetesConf.js';
 import { defaultDelay, type DelayFn } from '../../util/retry.js';
 import type { ClusterStatus, KernelExit, LaunchedKernel } from '../types.js';
 import { LABELS } from './labels.js';
-import { describePod, driverState, executorStatus } from './podStatus.js';
+import { deletionReason, describePod, driverState, executorStatus, lostNode } from './podStatus.js';
 import type { KernelConnection, PodSource } from './types.js';
 
 /** Options of {@link DriverPodKernel}. */
@@ -53,6 +53,11 @@ export class DriverPodKernel implements LaunchedKernel {
     this.sparkUi = options.spark ? `${options.podIP}:${DRIVER_PORTS.ui}` : null;
     this.exited = new Promise<KernelExit>(resolve => (this._resolveExit = resolve));
     options.pods.on('pod', this._follow);
+    // Adopted while its node is lost or its pod is being deleted: the watch may say nothing more.
+    const current = options.pods.pod(options.namespace, options.podName);
+    if (current?.metadata?.uid === options.uid) {
+      this._ended(current, false);
+    }
   }
 
   async interrupt(): Promise<void> {
@@ -100,23 +105,48 @@ export class DriverPodKernel implements LaunchedKernel {
     if (pod.metadata?.labels?.[LABELS.kernelId] !== o.kernelId) {
       return;
     }
-    if (pod.metadata?.uid === o.uid) {
-      const state = driverState(pod);
-      if (deleted || state.kind === 'ended') {
-        this._gone = true;
-        this._podDeleted = deleted;
-        o.pods.off('pod', this._follow);
-        o.logger.info('driver pod ended', { deleted, state: state.kind });
-        this._resolveExit({
-          code: state.kind === 'ended' ? state.code : null,
-          signal: null,
-          reason: state.kind === 'ended' ? state.message : `driver pod ${o.namespace}/${o.podName} was deleted`
-        });
-        return;
-      }
+    if (pod.metadata?.uid === o.uid && this._ended(pod, deleted)) {
+      return;
     }
     o.onStatus?.();
   };
+
+  /**
+   * Settles `exited` when this driver pod is over: deleted, its container ended, its deletion
+   * requested by someone else (its clients hear at once, not after the grace period), or its
+   * node lost (else the kernel would stay `busy` forever: no kubelet reports on it any more).
+   */
+  private _ended(pod: V1Pod, deleted: boolean): boolean {
+    const o = this._o;
+    const state = driverState(pod);
+    let exit: KernelExit | null = null;
+    if (deleted) {
+      exit = { code: null, signal: null, reason: deletionReason(pod) ?? `driver pod ${o.namespace}/${o.podName} was deleted` };
+    } else if (state.kind === 'ended') {
+      exit = { code: state.code, signal: null, reason: state.message };
+    } else if (!this._terminating) {
+      const deletion = deletionReason(pod);
+      const node = lostNode(pod);
+      if (deletion) {
+        exit = { code: null, signal: null, reason: deletion };
+      } else if (node) {
+        exit = {
+          code: null,
+          signal: null,
+          reason: `node ${node} lost: the node controller marked driver pod ${o.namespace}/${o.podName} not ready (its kubelet stopped reporting)`
+        };
+      }
+    }
+    if (!exit) {
+      return false;
+    }
+    this._gone = true;
+    this._podDeleted = deleted;
+    o.pods.off('pod', this._follow);
+    o.logger.info('driver pod ended', { deleted, state: state.kind, reason: exit.reason });
+    this._resolveExit(exit);
+    return true;
+  }
 
   private readonly _o: DriverPodKernelOptions;
   private _resolveExit!: (exit: KernelExit) => void;

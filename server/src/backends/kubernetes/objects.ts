@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR } from '../../spark/kubernetesConf.js';
 import { ANNOTATIONS, LABELS, MANAGER, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
 import type { DriverObjects, DriverObjectsInput, KernelConnection } from './types.js';
@@ -96,7 +96,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       terminationGracePeriodSeconds: 20,
       enableServiceLinks: false,
       securityContext: podSecurity,
-      ...gpuPlacement(d.gpus),
+      ...driverPlacement(gpuPlacement(d.gpus), c.nodeLostSeconds ?? null),
       containers: [
         {
           name: 'kernel',
@@ -238,4 +238,23 @@ export function driverOverheadMiB(memoryMiB: number): number {
 /** A DNS-1123 pod name for a kernel's driver: `sg-<first 8 of the id>-<suffix>` (new suffix per restart). */
 export function driverPodName(kernelId: string, suffix: string): string {
   return `sg-${kernelId.slice(0, 8)}-${suffix}`;
+}
+
+/** Taints the node controller puts on a node that stops reporting or is not ready. */
+const NODE_LOST_TAINTS = ['node.kubernetes.io/unreachable', 'node.kubernetes.io/not-ready'];
+
+/**
+ * The driver's placement plus, with `nodeLostSeconds`, how long it stays on a lost node: Kubernetes
+ * then evicts it (DisruptionTarget `DeletionByTaintManager`) and the kernel is reported dead with
+ * "node <name> lost" instead of after the default 300 s. Executors keep the default: Spark replaces them.
+ */
+function driverPlacement(
+  placement: { nodeSelector?: Record<string, string>; tolerations?: V1Toleration[] },
+  nodeLostSeconds: number | null
+): { nodeSelector?: Record<string, string>; tolerations?: V1Toleration[] } {
+  if (nodeLostSeconds === null) {
+    return placement;
+  }
+  const lost = NODE_LOST_TAINTS.map(key => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: nodeLostSeconds }));
+  return { ...placement, tolerations: [...(placement.tolerations ?? []), ...lost] };
 }

@@ -107,3 +107,41 @@ export function describePod(pod: V1Pod): string {
     'message' in state ? ` — ${state.message}` : ''
   }${gpus ? ` (${gpus} GPU)` : ''}`;
 }
+
+/**
+ * Pure: why a running driver pod is lost although its container still reads as running, or null.
+ *
+ * #### Notes
+ * The node controller, when a node stops reporting (kubelet down, node powered off or cut off),
+ * marks the node's pods `Ready=False` and leaves every other condition alone
+ * (`MarkPodsNotReady`, k8s pkg/controller/util/node). A kubelet never writes `Ready=False` with
+ * `ContainersReady=True` for a pod without readiness gates (driver pods have none), so that pair
+ * names a lost node without reading Nodes (the gateway may not: it has no cluster-wide role).
+ */
+export function lostNode(pod: V1Pod): string | null {
+  const conditions = pod.status?.conditions ?? [];
+  const ready = conditions.find(c => c.type === 'Ready');
+  const containersReady = conditions.find(c => c.type === 'ContainersReady');
+  if (ready?.status !== 'False' || containersReady?.status !== 'True' || (pod.spec?.readinessGates?.length ?? 0) > 0) {
+    return null;
+  }
+  return pod.spec?.nodeName ?? '(unknown node)';
+}
+
+/**
+ * Pure: how a pod's deletion reads for its user, or null while it is not being deleted. An
+ * eviction says why; the taint manager's (NoExecute taints: the node controller's unreachable or
+ * not-ready, past the pod's tolerationSeconds) names the node as lost.
+ */
+export function deletionReason(pod: V1Pod): string | null {
+  if (!pod.metadata?.deletionTimestamp) {
+    return null;
+  }
+  const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  const target = pod.status?.conditions?.find(c => c.type === 'DisruptionTarget' && c.status === 'True');
+  const why = target ? ` (${[target.reason, target.message].filter(Boolean).join(': ')})` : '';
+  if (target?.reason === 'DeletionByTaintManager') {
+    return `node ${pod.spec?.nodeName ?? '(unknown node)'} lost: driver pod ${name} was evicted${why}`;
+  }
+  return `driver pod ${name} was deleted${why}`;
+}

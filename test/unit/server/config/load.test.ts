@@ -170,7 +170,7 @@ profiles:
       ['kernels', 'kernels: {startTimeout: 5}\n', 'config: kernels.startTimeout: unknown key; allowed: startTimeoutSeconds, shutdownGraceSeconds, cull'],
       ['kernels.cull', 'kernels: {cull: {idleSecs: 60}}\n', 'config: kernels.cull.idleSecs: unknown key; allowed: idleSeconds, intervalSeconds, connected, busy, warnSeconds'],
       ['a tenant\'s cull', 'tenants: {team-a: {cull: {bussy: true}}}\n', 'config: tenants.team-a.cull.bussy: unknown key; allowed: idleSeconds, intervalSeconds, connected, busy, warnSeconds'],
-      ['kubernetes', 'kubernetes: {driverimage: d}\n', 'config: kubernetes.driverimage: unknown key; allowed: kubeconfig, driverImage, executorImage, imagePullPolicy, kernelServiceAccount, executorServiceAccount, runAsUser, gpuDiscoveryScript, gpuNodeSelector, gpuTolerations, sparkMaster'],
+      ['kubernetes', 'kubernetes: {driverimage: d}\n', 'config: kubernetes.driverimage: unknown key; allowed: kubeconfig, driverImage, executorImage, imagePullPolicy, kernelServiceAccount, executorServiceAccount, runAsUser, gpuDiscoveryScript, gpuNodeSelector, gpuTolerations, sparkMaster, nodeLostSeconds, reapIntervalSeconds, orphanGraceSeconds'],
       ['a toleration', 'kubernetes: {gpuTolerations: [{key: k, efect: NoSchedule}]}\n', 'config: kubernetes.gpuTolerations[0].efect: unknown key; allowed: key, operator, value, effect']
     ])('should refuse a typo in %s, naming its path and the allowed keys (issue 12)', (_where, yaml, message) => {
       expect(() => load(yaml)).toThrow(ConfigError);

@@ -124,6 +124,86 @@ describe('DriverPodKernel', () => {
     expect(deletes).toEqual([]);
   });
 
+  describe('pods that end without the gateway (issue 13, item 5)', () => {
+    const conditions = (ready: string, containersReady: string): V1Pod => ({
+      ...driver,
+      spec: { ...driver.spec!, nodeName: 'gpu-1' },
+      status: {
+        ...driver.status,
+        conditions: [
+          { type: 'ContainersReady', status: containersReady },
+          { type: 'Ready', status: ready }
+        ]
+      }
+    });
+    const deleting = (pod: V1Pod = driver): V1Pod => ({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date('2026-01-01T00:00:00Z') } });
+
+    it('should end as soon as someone else asks to delete its pod, naming the deletion, and then delete it at once', async () => {
+      const { kernel, pods, deletes } = setup();
+      pods.change(deleting());
+      await expect(kernel.exited).resolves.toEqual({ code: null, signal: null, reason: 'driver pod tenant-a/sg-0123abcd-x1y2z was deleted' });
+      expect(kernel.status().gpus).toBe(0);
+      // The manager cleans up a dead kernel with terminate(0): no grace left to wait out.
+      await kernel.terminate(0);
+      expect(deletes).toEqual([0]);
+    });
+
+    const evicted = (reason: string, message: string): V1Pod =>
+      deleting({ ...driver, spec: { ...driver.spec!, nodeName: 'gpu-1' }, status: { ...driver.status, conditions: [{ type: 'DisruptionTarget', status: 'True', reason, message }] } });
+
+    it("should name an eviction's reason", async () => {
+      const { kernel, pods } = setup();
+      pods.change(evicted('EvictionByEvictionAPI', 'Eviction API: evicting'));
+      await expect(kernel.exited).resolves.toMatchObject({
+        reason: 'driver pod tenant-a/sg-0123abcd-x1y2z was deleted (EvictionByEvictionAPI: Eviction API: evicting)'
+      });
+    });
+
+    it('should name the node as lost when the taint manager evicts the pod (its NoExecute toleration ran out)', async () => {
+      const { kernel, pods } = setup();
+      pods.change(evicted('DeletionByTaintManager', 'Taint manager: deleting due to NoExecute taint'));
+      await expect(kernel.exited).resolves.toMatchObject({
+        reason: 'node gpu-1 lost: driver pod tenant-a/sg-0123abcd-x1y2z was evicted (DeletionByTaintManager: Taint manager: deleting due to NoExecute taint)'
+      });
+    });
+
+    it('should not end at its own deletion request before the pod is gone', async () => {
+      const { kernel, pods } = setup();
+      const terminating = kernel.terminate(5000);
+      pods.change(deleting());
+      expect(pods.listening).toBe(1);
+      pods.change(deleting(), true);
+      await terminating;
+      await expect(kernel.exited).resolves.toMatchObject({ reason: 'driver pod tenant-a/sg-0123abcd-x1y2z was deleted' });
+    });
+
+    it('should end with "node <name> lost" when the node controller marks the pod not ready', async () => {
+      const { kernel, pods } = setup();
+      pods.change(conditions('True', 'True'));
+      expect(pods.listening).toBe(1);
+      pods.change(conditions('False', 'True'));
+      await expect(kernel.exited).resolves.toEqual({
+        code: null,
+        signal: null,
+        reason: 'node gpu-1 lost: the node controller marked driver pod tenant-a/sg-0123abcd-x1y2z not ready (its kubelet stopped reporting)'
+      });
+    });
+
+    it('should not end when only its readiness probe fails (the kubelet reports both conditions)', () => {
+      const { pods } = setup();
+      pods.change(conditions('False', 'False'));
+      expect(pods.listening).toBe(1);
+    });
+
+    it('should end at once when adopted on a node already lost', async () => {
+      const pods = new FakePods();
+      pods.change(conditions('False', 'True'));
+      const { kernel } = setup({ pods });
+      await expect(kernel.exited).resolves.toMatchObject({ reason: expect.stringMatching(/^node gpu-1 lost: /) });
+      expect(pods.listening).toBe(0);
+    });
+  });
+
   it("should tail the kernel's log, else describe the pod, else say it is gone", async () => {
     const failing = async (): Promise<string> => {
       throw new Error('the API cannot serve logs');

@@ -8,7 +8,7 @@ import { config, sizing } from './fixtures.js';
 
 const KEY = 'f'.repeat(64);
 const ID = '0123abcd-0000-4000-8000-000000000000';
-const build = (s: Sizing, spark = true) =>
+const build = (s: Sizing, spark = true, cfg = config) =>
   buildDriverObjects({
     kernelId: ID,
     podName: driverPodName(ID, 'x1y2z'),
@@ -21,7 +21,7 @@ const build = (s: Sizing, spark = true) =>
     sizing: s,
     key: KEY,
     env: { KERNEL_USERNAME: 'alice' },
-    config
+    config: cfg
   });
 const owner: V1Pod = { metadata: { name: 'sg-0123abcd-x1y2z', uid: 'uid-1' } };
 
@@ -52,6 +52,14 @@ describe('buildDriverObjects', () => {
     const cpuOnly = build(sizing(0, 0)).pod;
     expect(cpuOnly.spec?.tolerations).toBeUndefined();
     expect(cpuOnly.spec?.containers[0]?.resources?.limits?.['nvidia.com/gpu']).toBeUndefined();
+  });
+
+  it('should, with nodeLostSeconds, let the driver stay that long on a lost node, then be evicted (issue 13)', () => {
+    const lost = (key: string) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 20 });
+    const cfg = { ...config, nodeLostSeconds: 20 };
+    expect(build(sizing(0, 0), true, cfg).pod.spec?.tolerations).toEqual([lost('node.kubernetes.io/unreachable'), lost('node.kubernetes.io/not-ready')]);
+    const gpu = build(sizing(1, 0), true, cfg).pod;
+    expect(gpu.spec?.tolerations).toEqual([...config.gpuTolerations, lost('node.kubernetes.io/unreachable'), lost('node.kubernetes.io/not-ready')]);
   });
 
   it('should give the pod what only it knows at start through Kubernetes env expansion', () => {
