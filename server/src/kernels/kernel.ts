@@ -198,8 +198,9 @@ export class GatewayKernel implements Kernel {
   /** A verified message from the kernel's channels. */
   fromKernel(msg: RawMessage): void {
     if (msg.channel === 'iopub') {
-      // Output, and busy/idle, count as activity unless they answer the gateway's own request.
-      if (!this._own.isOwn(msg)) {
+      // Output, and busy/idle, count as activity unless they answer the gateway's own request, or
+      // come while the kernel boots (its `starting`, ipykernel's `iopub_welcome`: no one asked).
+      if ((this._s.state === 'idle' || this._s.state === 'busy') && !this._own.isOwn(msg)) {
         this._touch();
       }
       // Clients first: a status change notifies listeners (status streams) that may take longer

@@ -42,6 +42,15 @@ describe('kernels/kernel activity', () => {
     expect(kernel.model().last_activity).toBe('2026-01-02T14:02:00.000000Z');
   });
 
+  it('should not count what a booting kernel says unasked', () => {
+    const { kernel, later } = setup();
+    kernel.update({ state: 'starting' });
+    later(1000);
+    kernel.fromKernel(status('starting'));
+    kernel.fromKernel(fromKernel('iopub', 'iopub_welcome', { subscription: '' }));
+    expect(kernel.lastActivity).toEqual(new Date(T0));
+  });
+
   it('should not count a websocket connecting by itself, but what its client then sends', () => {
     const { kernel, later } = setup();
     later(1000);
