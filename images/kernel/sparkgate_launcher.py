@@ -15,6 +15,10 @@ The same file runs a local kernel (a process of the gateway) and the driver pod 
   the kernel stays alive. The JVM ignores SIGINT (pyspark starts it with SIG_IGN).
 - shutdown_request, SIGTERM or the parent gateway going away: the SparkSession is stopped and
   the JVM exits with us (it also exits on its own when its stdin pipe from us closes).
+- --record PATH (local backend with a runtime directory): the kernel's record, which names the
+  gateway process holding it. When that gateway is gone (a crash) the kernel keeps running for
+  --adopt-grace seconds; a gateway that re-adopts it rewrites the record naming itself, which
+  cancels the countdown. Otherwise the kernel removes its folder (record, key, log) and exits.
 - stdout/stderr: one flush of more than STREAM_CHUNK_BYTES is published as several `stream`
   messages of at most that size each (split after a newline where one is in reach, never inside a
   character), so a huge print crosses relays that cap a websocket message at 10 MiB (issue 11).
@@ -30,10 +34,12 @@ import faulthandler
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 log = logging.getLogger("sparkgate.launcher")
@@ -347,6 +353,108 @@ def _end_own_process_group() -> None:
         pass
 
 
+def _exit_from_thread(reason: str) -> None:
+    """End the kernel from a watcher thread: SIGTERM to ourselves runs on_sigterm on the main
+    thread (Spark stopped, the group ended; signal.signal works only there). If the main thread is
+    stuck in native code past the stop's bound, the whole group is killed."""
+    log.warning("%s; exiting", reason)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(STOP_TIMEOUT_S)
+    try:
+        if os.getpgid(0) == os.getpid():
+            os.killpg(os.getpid(), signal.SIGKILL)
+    finally:
+        os._exit(1)
+
+
+def process_alive(pid: int, start: Optional[str]) -> bool:
+    """True while `pid` runs and, when /proc can tell, started at `start` (a reused pid is not it).
+    Zombies do not count. Mirrors server/src/backends/local/processProbe.ts."""
+    if pid <= 1:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:  # ESRCH: gone; EPERM: another user's process now
+        return False
+    try:
+        with open(f"/proc/{pid}/stat", encoding="latin-1") as f:
+            stat = f.read()
+    except OSError:
+        return True  # no /proc: the pid alone
+    fields = stat[stat.rfind(")") + 2:].split()
+    if fields and fields[0] in ("Z", "X"):
+        return False
+    return start is None or (len(fields) > 19 and fields[19] == start)
+
+
+class GatewayWatch:
+    """Decides, once a poll, whether this kernel's gateway still holds it (see the module doc).
+
+    The gateway is the one the record names (a re-adopting gateway rewrites it), else our parent.
+    Pure but for the clock, the record reader and the liveness probe, all injectable for tests."""
+
+    def __init__(self, record_path: str, grace_s: float, first_gateway: int,
+                 clock: Callable[[], float] = time.monotonic,
+                 alive: Callable[[int, Optional[str]], bool] = process_alive):
+        self.record_path = record_path
+        self.grace_s = grace_s
+        self.gateway: tuple = (first_gateway, None)
+        self.deadline: Optional[float] = None
+        self._clock = clock
+        self._alive = alive
+
+    def _read_gateway(self) -> Optional[tuple]:
+        """The record's gateway (pid, start); None if the record is gone. A half-read or odd
+        record keeps the last one known (the gateway replaces it atomically)."""
+        try:
+            with open(self.record_path, encoding="utf-8") as f:
+                gateway = json.load(f).get("gateway") or {}
+            pid = gateway.get("pid")
+            if isinstance(pid, int):
+                return (pid, gateway.get("start"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, AttributeError):
+            pass
+        return self.gateway
+
+    def poll(self) -> Optional[str]:
+        """None while the kernel should keep running; else why it should exit now."""
+        gateway = self._read_gateway()
+        if gateway is not None:
+            self.gateway = gateway
+        if self._alive(*self.gateway):
+            if self.deadline is not None:
+                log.info("gateway process %d holds this kernel again; staying", self.gateway[0])
+            self.deadline = None
+            return None
+        if gateway is None:
+            return f"gateway process {self.gateway[0]} is gone and this kernel's record was removed"
+        now = self._clock()
+        if self.deadline is None:
+            self.deadline = now + self.grace_s
+            log.warning("gateway process %d is gone; exiting in %g s unless a gateway re-adopts this kernel",
+                        self.gateway[0], self.grace_s)
+        if now >= self.deadline:
+            return f"no gateway re-adopted this kernel within {self.grace_s:g} s"
+        return None
+
+
+def _watch_gateway(record_path: str, grace_s: float, poll_s: float = 1.0) -> None:
+    watch = GatewayWatch(record_path, grace_s, os.getppid())
+
+    def run() -> None:
+        while True:
+            time.sleep(poll_s)
+            reason = watch.poll()
+            if reason is not None:
+                # Our folder goes first (record and key): nothing may adopt a kernel that is leaving.
+                shutil.rmtree(os.path.dirname(os.path.abspath(record_path)), ignore_errors=True)
+                _exit_from_thread(reason)
+
+    threading.Thread(target=run, name="sparkgate-gateway-watch", daemon=True).start()
+
+
 class LazySparkName:
     """Stands in for `spark` / `sc` until the session is ready; the first real use waits for it.
 
@@ -418,11 +526,21 @@ def _make_kernel_class(starter: Optional[SparkStarter]) -> type:
 def _make_app_class() -> type:
     import zmq
     from ipykernel.kernelapp import IPKernelApp
+    from traitlets import Bool
 
     class SparkgateKernelApp(IPKernelApp):
         """IPKernelApp whose iopub PUB socket never drops output (IOPUB_SNDHWM)."""
 
         iopub_hwm_set = False
+        # True with --record: GatewayWatch decides when the kernel goes, not ipykernel's poller
+        # (which exits as soon as we are reparented, i.e. at once after a gateway crash).
+        own_gateway_watch = Bool(False)
+
+        def init_poller(self) -> None:
+            if self.own_gateway_watch:
+                self.poller = None
+                return
+            super().init_poller()
 
         def _bind_socket(self, s: Any, port: Any) -> Any:
             # Set before bind, i.e. before any subscriber's pipe exists (and before the iopub
@@ -438,15 +556,12 @@ def _make_app_class() -> type:
 def _watch_parent(parent_pid: int) -> None:
     """ipykernel's own parent poller only notices reparenting to pid 1; under a subreaper
     (containers, systemd --user) the orphan gets another parent. Exit when ours changes."""
-    import time
 
     def run() -> None:
         while True:
             time.sleep(1.0)
             if os.getppid() != parent_pid:
-                log.warning("parent process %d is gone; exiting", parent_pid)
-                _end_own_process_group()
-                os._exit(1)
+                _exit_from_thread(f"parent process {parent_pid} is gone")
 
     threading.Thread(target=run, name="sparkgate-parent-watch", daemon=True).start()
 
@@ -458,6 +573,9 @@ def main(argv: Optional[list] = None) -> int:
     parser.add_argument("--ip", help="address to bind instead of the connection file's (a pod's own IP)")
     parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
                         help="Spark conf set on top of --spark-conf (values the pod knows only at start)")
+    parser.add_argument("--record", help="this kernel's record (local runtime directory); see --adopt-grace")
+    parser.add_argument("--adopt-grace", type=float, default=300.0, metavar="SECONDS",
+                        help="with --record: how long to outlive a gateway that is gone, waiting to be re-adopted")
     args = parser.parse_args(argv)
 
     # Our lines at INFO, everyone else's (py4j, ipykernel) at WARNING; all to the real stderr.
@@ -487,6 +605,7 @@ def main(argv: Optional[list] = None) -> int:
             return 2
 
     app = _make_app_class().instance(
+        own_gateway_watch=bool(args.record),
         kernel_class=_make_kernel_class(starter),
         connection_file=connection_file,
         # Output written straight to fd 1/2 (the JVM's log4j, native libs) goes to the kernel's
@@ -501,7 +620,9 @@ def main(argv: Optional[list] = None) -> int:
         log.warning("iopub send high-water mark not applied; output may be dropped under load")
 
     parent = int(os.environ.get("JPY_PARENT_PID") or 0)
-    if parent > 1 and os.getppid() == parent:
+    if args.record:
+        _watch_gateway(args.record, max(0.0, args.adopt_grace))
+    elif parent > 1 and os.getppid() == parent:
         _watch_parent(parent)
 
     if starter is not None:

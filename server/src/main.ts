@@ -4,6 +4,7 @@
  * and the filesystem for configuration, and constructs real clients.
  */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
@@ -38,7 +39,9 @@ async function main(): Promise<void> {
       python: path.join(repoRoot, '.venv', 'bin', 'python'),
       launcher: path.join(repoRoot, 'images', 'kernel', 'sparkgate_launcher.py'),
       workingDir: process.cwd(),
-      version: readVersion()
+      version: readVersion(),
+      // Stable across logins (unlike $XDG_RUNTIME_DIR), so a gateway restarted from another shell finds the records.
+      runtimeDir: path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'sparkgate', 'kernels')
     }
   });
   const logger = createLogger({ level: config.logLevel, fields: { component: 'sparkgate' } });
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
   });
   // Nothing uncaught ends the gateway silently (crashGuard.ts says what happens instead).
   installCrashGuard({ source: process, logger, stop: () => gateway.stop(), exit: code => process.exit(code) });
-  // Pods outlive the gateway: take over the kernels an earlier gateway process left running.
+  // Pods, and local kernels after a crash, outlive the gateway: take over the ones an earlier gateway process left running.
   const adopted = await gateway.kernels.adoptRunning();
   if (adopted > 0) {
     logger.info('adopted running kernels', { count: adopted });

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -24,6 +25,8 @@ export interface GatewayProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
   stop(graceMs?: number): Promise<void>;
+  /** SIGKILL at once (a crash: nothing is cleaned up); resolves once the process is gone. */
+  crash(): Promise<void>;
 }
 
 export interface GatewayProcessOptions {
@@ -37,6 +40,13 @@ export interface GatewayProcessOptions {
   args?: string[];
   /** How long to wait for the listening line. */
   timeoutMs?: number;
+  /**
+   * `local.runtimeDir` (kernel records for re-adoption after a crash). By default a folder private
+   * to this process, removed when it exits, so a killed test gateway leaves no kernel behind.
+   */
+  runtimeDir?: string;
+  /** `local.adoptGraceSeconds`. */
+  adoptGraceSeconds?: number;
 }
 
 /** Starts the gateway and resolves once it logs the address it listens on. */
@@ -44,11 +54,16 @@ export async function spawnGateway(options: GatewayProcessOptions = {}): Promise
   const token = options.token ?? 'process-test-token-0123456789';
   const dir = mkdtempSync(path.join(tmpdir(), 'sparkgate-gw-'));
   const args = [path.join(repoRoot, 'server', 'dist', 'main.js'), '--host', '127.0.0.1', '--port', '0', ...(options.args ?? [])];
-  if (options.yaml !== undefined) {
-    const file = path.join(dir, 'config.yaml');
-    writeFileSync(file, options.yaml, { mode: 0o600 });
-    args.push('--config', file);
-  }
+  // Every test gateway gets its own runtime directory unless the test shares one on purpose.
+  const doc = (options.yaml === undefined ? {} : (parseYaml(options.yaml) ?? {})) as { local?: Record<string, unknown> };
+  doc.local = {
+    runtimeDir: options.runtimeDir ?? path.join(dir, 'runtime'),
+    ...(options.adoptGraceSeconds === undefined ? {} : { adoptGraceSeconds: options.adoptGraceSeconds }),
+    ...doc.local
+  };
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, stringifyYaml(doc), { mode: 0o600 });
+  args.push('--config', file);
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: {
@@ -102,6 +117,10 @@ export async function spawnGateway(options: GatewayProcessOptions = {}): Promise
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
+    },
+    crash: async () => {
+      child.kill('SIGKILL');
+      await exited;
     }
   };
 }

@@ -15,7 +15,7 @@ export interface LoadConfigInput {
   /** Reads the --config file (injected so tests need no files). */
   readFile: (path: string) => string;
   /** Paths the composition root knows (repo layout). */
-  defaults: { python: string; launcher: string; workingDir: string; version?: string };
+  defaults: { python: string; launcher: string; workingDir: string; version?: string; runtimeDir?: string };
 }
 
 /** Profiles served when the config file defines none: Spark and plain Python, local sizing. */
@@ -92,7 +92,9 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
       python: env.SPARKGATE_PYTHON ?? local.python ?? input.defaults.python,
       launcher: local.launcher ?? input.defaults.launcher,
       workingDir: local.workingDir ?? input.defaults.workingDir,
-      usersTrustEachOther: local.usersTrustEachOther
+      usersTrustEachOther: local.usersTrustEachOther,
+      runtimeDir: local.runtimeDir === null ? null : (local.runtimeDir ?? input.defaults.runtimeDir ?? null),
+      adoptGraceSeconds: local.adoptGraceSeconds
     },
     kubernetes: buildKubernetes(file.kubernetes, input.defaults.version ?? 'latest'),
     kernels: {

@@ -177,7 +177,10 @@ export const configFileSchema = section({
       python: str().optional(),
       launcher: str().optional(),
       workingDir: str().optional(),
-      usersTrustEachOther: bool().default(false)
+      usersTrustEachOther: bool().default(false),
+      // null: no runtime directory (kernels end with the gateway process, as before re-adoption).
+      runtimeDir: str().nullish(),
+      adoptGraceSeconds: num(0).default(300)
     })
   ),
   kernels: orEmpty(section({ startTimeoutSeconds: num(1).default(120), shutdownGraceSeconds: num(0).default(5), cull })),

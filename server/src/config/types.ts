@@ -79,6 +79,13 @@ export interface LocalBackendConfig {
    * each other (tests, a team sharing one machine).
    */
   usersTrustEachOther: boolean;
+  /**
+   * Private folder (0700) of kernel records, so kernels survive a gateway crash and the next
+   * gateway re-adopts them (README "Re-adoption"); null = none (kernels end with the gateway).
+   */
+  runtimeDir: string | null;
+  /** How long a kernel whose gateway crashed waits to be re-adopted before it exits by itself. */
+  adoptGraceSeconds: number;
 }
 
 /** Kubernetes backend: images, identities and placement of kernel pods (README "Deploying"). */

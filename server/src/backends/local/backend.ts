@@ -1,14 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ConnectionInfo } from '../../protocol/messages.js';
 import { buildLocalSparkConf } from '../../spark/localConf.js';
-import type { Backend, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
-import { stopGroup } from '../../util/processGroup.js';
+import type { Backend, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
+import { discoverLocal } from './discover.js';
+import { localKernel, logTail } from './localKernel.js';
 import { freePorts } from './ports.js';
+import { processStartTime } from './processProbe.js';
+import { createKernelDir, ensureRuntimeDir, RECORD_FILE, removeKernelDir, writeRecord } from './runtimeDir.js';
+import type { GatewayProcessRef, LocalKernelRecord } from './types.js';
 
 export interface LocalBackendOptions {
   python: string;
@@ -18,23 +22,45 @@ export interface LocalBackendOptions {
   /** Environment every kernel starts from (an allow-listed slice of the gateway's; never its token). */
   baseEnv: Readonly<Record<string, string>>;
   logger: Logger;
-  /** Where per-kernel directories (connection file, log) go; the OS temp dir by default. */
-  runtimeDir?: string;
+  /**
+   * Private folder of kernel records (runtimeDir.ts): kernels then survive a gateway crash, and the
+   * next gateway re-adopts them (`discover`). Null or absent: per-kernel folders go to the OS temp
+   * dir and kernels end with the gateway process (no re-adoption).
+   */
+  runtimeDir?: string | null;
+  /** How long a kernel whose gateway is gone waits for one to re-adopt it before it exits (runtimeDir only). */
+  adoptGraceSeconds?: number;
+  /** This gateway process (tests); by default `process.pid` and its start time. */
+  self?: GatewayProcessRef;
+  /** Uid that must own the runtime directory and records; by default the process's. */
+  uid?: number;
+  /** How often an adopted kernel, not our child, is checked for having exited. */
+  exitPollMs?: number;
 }
 
 /**
  * Runs each kernel as a local process: the project's kernel launcher (images/kernel) with a
  * connection file readable only by the gateway's user. Each kernel leads its own process group
- * so that terminating it also ends the JVM PySpark started.
+ * so that terminating it also ends the JVM PySpark started. With a runtime directory each kernel
+ * is recorded there (runtimeDir.ts) and outlives a gateway crash for `adoptGraceSeconds`, so the
+ * next gateway re-adopts it (`discover`); a graceful stop still shuts every kernel down.
  */
 export class LocalBackend implements Backend {
   readonly name = 'local' as const;
 
-  constructor(private readonly _options: LocalBackendOptions) {}
+  private readonly _self: GatewayProcessRef;
+  private _root: Promise<string> | undefined;
+
+  constructor(private readonly _options: LocalBackendOptions) {
+    this._self = _options.self ?? { pid: process.pid, start: processStartTime(process.pid) };
+  }
 
   async launch(request: LaunchRequest): Promise<LaunchedKernel> {
     const o = this._options;
-    const dir = await mkdtemp(path.join(o.runtimeDir ?? tmpdir(), `sparkgate-${request.kernelId.slice(0, 8)}-`));
+    const root = await this._runtimeRoot();
+    const dir = root
+      ? await createKernelDir(root, request.kernelId)
+      : await mkdtemp(path.join(tmpdir(), `sparkgate-${request.kernelId.slice(0, 8)}-`));
     const [shell, iopub, stdin, control, hb, ui] = await freePorts(6);
     const connection: ConnectionInfo = {
       ip: '127.0.0.1',
@@ -57,15 +83,38 @@ export class LocalBackend implements Backend {
       await writeFile(confFile, JSON.stringify(conf), { mode: 0o600 });
       args.push('--spark-conf', confFile);
     }
-    const logFile = path.join(dir, 'kernel.log');
-    const log = await open(logFile, 'a', 0o600);
+    const sparkUi = request.profile.spark ? `127.0.0.1:${ui}` : null;
+    // Written before the spawn, so a launcher always finds its record (pid follows once known).
+    const record: LocalKernelRecord | null = root
+      ? {
+          version: 1,
+          kernelId: request.kernelId,
+          kernelName: request.kernelName ?? request.profile.id,
+          profileId: request.profile.id,
+          owner: request.owner,
+          sizing: request.sizing,
+          spark: request.profile.spark,
+          sparkUi,
+          connection,
+          pid: null,
+          processStart: null,
+          gateway: this._self,
+          createdAt: new Date().toISOString()
+        }
+      : null;
+    if (record) {
+      await writeRecord(dir, record);
+      args.push('--record', path.join(dir, RECORD_FILE), '--adopt-grace', String(o.adoptGraceSeconds ?? 300));
+    }
+    const log = await open(path.join(dir, 'kernel.log'), 'a', 0o600);
     request.onPhase?.('starting');
     const child = spawn(o.python, args, {
       cwd: await this._workingDir(request.env.KERNEL_WORKING_DIR),
       env: {
         ...o.baseEnv,
         ...request.env,
-        JPY_PARENT_PID: String(process.pid),
+        // With a record the launcher watches the gateway named there, not its parent (ipykernel's poller is off).
+        ...(record ? {} : { JPY_PARENT_PID: String(process.pid) }),
         SPARKGATE_KERNEL_ID: request.kernelId,
         PYSPARK_PYTHON: o.python,
         PYSPARK_DRIVER_PYTHON: o.python
@@ -76,46 +125,60 @@ export class LocalBackend implements Backend {
     await log.close();
     const pid = child.pid;
     if (pid === undefined) {
-      await rm(dir, { recursive: true, force: true });
+      await removeKernelDir(dir);
       throw new KernelLaunchError(`could not start ${o.python}: is SPARKGATE_PYTHON a Python with ipykernel?`);
     }
     const logger = o.logger.child({ kernel: request.kernelId, pid });
-    const tail = async (lines: number): Promise<string> => {
-      const text = await readFile(logFile, 'utf8').catch(() => '');
-      return text.trimEnd().split('\n').slice(-lines).join('\n');
-    };
+    const recorded = record
+      ? writeRecord(dir, { ...record, pid, processStart: processStartTime(pid) }).catch((error: unknown) =>
+          logger.warn('could not record the kernel process; a gateway after a crash cannot adopt it', { error })
+        )
+      : Promise.resolve();
     const exited = new Promise<KernelExit>(resolve => {
       child.once('error', error => resolve({ code: null, signal: null, reason: error.message }));
       child.once('exit', (code, signal) => {
-        void tail(20).then(reason => resolve({ code, signal, reason }));
+        void logTail(dir, 20).then(reason => resolve({ code, signal, reason }));
       });
     });
-    let terminating: Promise<void> | undefined;
     logger.debug('kernel process started');
-    return {
-      connection,
-      exited,
-      sparkUi: request.profile.spark ? `127.0.0.1:${ui}` : null,
-      interruptMode: 'signal',
-      status: () => null,
-      interrupt: async () => {
-        // Only the kernel process: the JVM ignores SIGINT and the kernel cancels Spark jobs itself.
-        process.kill(pid, 'SIGINT');
-      },
-      terminate: graceMs =>
-        (terminating ??= (async () => {
-          await stopGroup(pid, {
-            graceMs,
-            onKill: () => logger.warn('kernel did not stop in time; killing its process group', { graceMs })
-          });
-          await exited;
-          await rm(dir, { recursive: true, force: true });
-        })()),
-      logTail: tail
-    };
+    return localKernel({ pid, dir, connection, sparkUi, exited, logger, settled: () => recorded });
+  }
+
+  /** Kernels a crashed gateway left running, from their records (discover.ts); none without a runtime directory. */
+  async discover(): Promise<DiscoveredKernel[]> {
+    const root = await this._runtimeRoot();
+    if (!root) {
+      return [];
+    }
+    return discoverLocal({
+      root,
+      owner: { uid: this._uid() },
+      self: this._self,
+      logger: this._options.logger,
+      exitPollMs: this._options.exitPollMs ?? 1000
+    });
   }
 
   async dispose(): Promise<void> {}
+
+  /** The runtime directory, created (0700) and checked once; null when none is configured. */
+  private async _runtimeRoot(): Promise<string | null> {
+    const root = this._options.runtimeDir;
+    if (!root) {
+      return null;
+    }
+    this._root ??= ensureRuntimeDir(root, { uid: this._uid() }).then(({ tightened }) => {
+      if (tightened) {
+        this._options.logger.warn('runtime directory was open to others; closed it to 0700', { dir: root });
+      }
+      return root;
+    });
+    return this._root;
+  }
+
+  private _uid(): number {
+    return this._options.uid ?? process.getuid?.() ?? 0;
+  }
 
   private async _workingDir(asked: string | undefined): Promise<string> {
     if (asked && path.isAbsolute(asked)) {

@@ -214,7 +214,14 @@ profiles:
         maxKernelsPerUser: 10,
         requestTimeoutMs: 30_000
       });
-      expect(config.local).toEqual({ python: '/py', launcher: '/launcher.py', workingDir: '/work', usersTrustEachOther: false });
+      expect(config.local).toEqual({
+        python: '/py',
+        launcher: '/launcher.py',
+        workingDir: '/work',
+        usersTrustEachOther: false,
+        runtimeDir: null,
+        adoptGraceSeconds: 300
+      });
       expect(config.kubernetes).toMatchObject({ imagePullPolicy: 'IfNotPresent', gpuDiscoveryScript: '/opt/sparkgate/bin/gpu-discovery.sh', gpuNodeSelector: {} });
       expect(config.tenants).toEqual({
         default: {
@@ -283,6 +290,14 @@ profiles:
         "SPARKGATE_LOG_LEVEL must be one of debug, info, warn, error, silent (got 'loud')"
       );
       expect(() => load(null, { flags: { backend: 'yarn' } })).toThrow("backend must be 'local' or 'kubernetes' (got 'yarn')");
+    });
+
+    it('should take local.runtimeDir from the file, else the default, and null as none (issue 13, item 3)', () => {
+      const withDefault = { defaults: { ...defaults, runtimeDir: '/state/sparkgate/kernels' } };
+      expect(load(null, withDefault).local.runtimeDir).toBe('/state/sparkgate/kernels');
+      expect(load('local: {runtimeDir: /run/sg, adoptGraceSeconds: 2}', withDefault).local).toMatchObject({ runtimeDir: '/run/sg', adoptGraceSeconds: 2 });
+      expect(load('local: {runtimeDir: null}', withDefault).local.runtimeDir).toBeNull();
+      expect(() => load('local: {adoptGraceSeconds: -1}')).toThrow('local.adoptGraceSeconds must be a number ≥ 0 (got -1)');
     });
 
     it('should keep a plain token only as its digest', () => {
