@@ -78,6 +78,13 @@ export class SparkgateClient {
     return body;
   }
 
+  /** Keeps an idle cluster whose cull is announced: its idle time starts over. */
+  async keep(id: string): Promise<IClusterModel> {
+    const body = await this._request('POST', ['clusters', id, 'keep'], 200);
+    assertClusterModel(body);
+    return body;
+  }
+
   /** Shuts a cluster down (driver, then its executors). */
   async shutdown(id: string): Promise<void> {
     await this._request('DELETE', ['clusters', id], 204);

@@ -69,7 +69,21 @@ const statusPlugin: JupyterFrontEndPlugin<void> = {
       toolbarRegistry.addFactory<NotebookPanel>(
         'Notebook',
         STATUS_ITEM,
-        panel => new SparkStatus({ panel, store: sparkgate.store, baseUrl, onRelaunch: relaunch })
+        panel =>
+          new SparkStatus({
+            panel,
+            store: sparkgate.store,
+            baseUrl,
+            onRelaunch: relaunch,
+            onKeep: async id => {
+              try {
+                sparkgate.store.upsert([await sparkgate.client.keep(id)]);
+              } catch (err) {
+                Notification.error(`Could not keep the Spark cluster: ${err instanceof Error ? err.message : String(err)}`, { autoClose: 10000 });
+                throw err;
+              }
+            }
+          })
       );
     } else {
       console.warn('sparkgate-lab: no toolbar registry; the notebook status item is unavailable');

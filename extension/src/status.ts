@@ -204,3 +204,49 @@ export function isClusterKernelName(name: string | null | undefined): boolean {
   // Cluster ids may be UUIDs, hyphens included.
   return !!name && /^[A-Za-z0-9._-]*[A-Za-z0-9]--[A-Za-z0-9][A-Za-z0-9-]*$/.test(name);
 }
+
+/** `14:02`: a local wall-clock time, as a user reads "idle since". */
+export function clockTime(date: Date): string {
+  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+}
+
+/** `45 s`, `5 min` (rounded up: the user has at least that long), `now`. */
+export function timeLeft(ms: number): string {
+  if (ms <= 0) {
+    return 'now';
+  }
+  return ms < 60_000 ? `in ${Math.ceil(ms / 1000)} s` : `in ${Math.ceil(ms / 60_000)} min`;
+}
+
+/** What the notebook widget says about an announced idle cull. */
+export interface ICullNotice {
+  /** `shutting down in 5 min — idle since 14:02` */
+  text: string;
+  title: string;
+}
+
+/**
+ * The announced cull of a running cluster (`cullAt`, `idleSince` on its model), or null when none
+ * is due. `clock` formats `idleSince` (default local `HH:MM`).
+ */
+export function cullNotice(
+  cluster: Pick<IClusterModel, 'state' | 'cullAt' | 'idleSince'>,
+  now: number,
+  clock: (date: Date) => string = clockTime
+): ICullNotice | null {
+  const at = cluster.cullAt ? Date.parse(cluster.cullAt) : NaN;
+  if (!isActive(cluster.state) || Number.isNaN(at)) {
+    return null;
+  }
+  const since = cluster.idleSince ? new Date(cluster.idleSince) : null;
+  const idle = since && !Number.isNaN(since.getTime()) ? ` — idle since ${clock(since)}` : '';
+  return {
+    text: `shutting down ${timeLeft(at - now)}${idle}`,
+    title: `sparkgate shuts idle clusters down to free their resources${idle ? `; this one is idle since ${clock(since as Date)}` : ''}. Keep it to start the idle time over, or run something.`
+  };
+}
+
+/** The reason the widget shows beside the driver chip: why it is pending, or why it died (e.g. culled). */
+export function visibleReason(driver: IDriverStatus): string | null {
+  return driver.label === 'Pending' || driver.label === 'Dead' || driver.label === 'Failed' ? driver.reason : null;
+}

@@ -7,16 +7,21 @@ import type { Kernel } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 
 import type { IClusterModel, ISharedShape } from './api';
+import { renderCullNotice } from './cullNotice';
 import { h, replaceChildren } from './dom';
 import { readShape } from './sharing';
-import { driverStatus, executorsText, executorsTitle, isClusterKernelName, jobBar } from './status';
+import { driverStatus, executorsText, executorsTitle, isClusterKernelName, jobBar, visibleReason } from './status';
 import type { ClusterStore } from './store';
 import { sparkUiUrl } from './urls';
+
+/** How often an announced cull's countdown is redrawn. */
+const COUNTDOWN_MS = 15_000;
 
 /**
  * Shows driver state, executors ready/pending/desired, GPUs held, the running job's progress
  * and a Spark UI link for a notebook whose kernel is a sparkgate cluster. Hidden for other
- * kernels; offers to relaunch a shape stored in the notebook when no cluster runs it.
+ * kernels; offers to relaunch a shape stored in the notebook when no cluster runs it. An idle
+ * cluster's announced cull shows as a countdown with a Keep button; a culled one shows why.
  */
 export class SparkStatus extends Widget {
   constructor(options: SparkStatus.IOptions) {
@@ -26,6 +31,7 @@ export class SparkStatus extends Widget {
     this._store = options.store;
     this._baseUrl = options.baseUrl;
     this._onRelaunch = options.onRelaunch;
+    this._onKeep = options.onKeep;
 
     const ctx = this._panel.sessionContext;
     ctx.kernelChanged.connect(this._render, this);
@@ -42,6 +48,12 @@ export class SparkStatus extends Widget {
     return this._store.forKernel(kernel?.id) ?? this._store.forKernelName(kernel?.name);
   }
 
+  /** Stops the countdown timer with the widget. */
+  override dispose(): void {
+    this._tick(false);
+    super.dispose();
+  }
+
   private _kernel(): Kernel.IKernelConnection | null | undefined {
     return this._panel.sessionContext.session?.kernel;
   }
@@ -54,6 +66,8 @@ export class SparkStatus extends Widget {
     const kernel = this._kernel();
     const cluster = this.cluster;
     const shape = readShape(this._panel);
+    // The cull countdown needs redrawing as time passes, not only on events.
+    this._tick(!!cluster?.cullAt);
     if (cluster) {
       this._show('cluster');
       this._renderCluster(cluster);
@@ -97,9 +111,9 @@ export class SparkStatus extends Widget {
         text: `Driver: ${driver.label}`,
         title: driver.reason ? `${driver.label}: ${driver.reason}` : `${c.displayName} (${c.kernelName})`
       }),
-      driver.reason && driver.label === 'Pending'
-        ? h('span', { className: 'sg-SparkStatus-reason', text: driver.reason, title: driver.reason })
-        : null,
+      // Why it waits, or why it is gone ("culled after 60 min idle").
+      visibleReason(driver) ? h('span', { className: 'sg-SparkStatus-reason', text: visibleReason(driver) ?? '', title: driver.reason ?? '' }) : null,
+      renderCullNotice(c, { now: Date.now(), keeping: this._keeping === c.id, onKeep: id => void this._keep(id) }),
       h('span', {
         className: `sg-SparkStatus-executors${c.executors.pending > 0 ? ' sg-mod-pending' : ''}`,
         text: executorsText(c),
@@ -129,6 +143,28 @@ export class SparkStatus extends Widget {
     replaceChildren(this.node, button);
   }
 
+  private async _keep(id: string): Promise<void> {
+    this._keeping = id;
+    this._render();
+    try {
+      await this._onKeep(id);
+    } catch (err) {
+      console.error(`sparkgate: could not keep cluster ${id}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this._keeping = null;
+      this._render();
+    }
+  }
+
+  private _tick(on: boolean): void {
+    if (on && this._timer === null) {
+      this._timer = window.setInterval(() => this._render(), COUNTDOWN_MS);
+    } else if (!on && this._timer !== null) {
+      window.clearInterval(this._timer);
+      this._timer = null;
+    }
+  }
+
   private _show(mode: string | null): void {
     this.node.dataset.mode = mode ?? 'none';
     this.setHidden(mode === null);
@@ -138,6 +174,9 @@ export class SparkStatus extends Widget {
   private _store: ClusterStore;
   private _baseUrl: string;
   private _onRelaunch: (shape: ISharedShape) => void;
+  private _onKeep: (id: string) => Promise<unknown>;
+  private _keeping: string | null = null;
+  private _timer: number | null = null;
 }
 
 /** A namespace for SparkStatus statics. */
@@ -150,5 +189,7 @@ export namespace SparkStatus {
     baseUrl: string;
     /** Called when the user asks to relaunch the notebook's stored shape. */
     onRelaunch: (shape: ISharedShape) => void;
+    /** Keeps an idle cluster whose cull is announced (the gateway's keep endpoint). */
+    onKeep: (id: string) => Promise<unknown>;
   }
 }

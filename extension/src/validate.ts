@@ -72,6 +72,12 @@ export function assertClusterModel(x: unknown): asserts x is IClusterModel {
   }
   Private.number(Private.record(o.gpus, 'cluster.gpus').held, 'cluster.gpus.held');
   assertSizing(o.sizing, 'cluster.sizing');
+  for (const k of ['cullAt', 'idleSince']) {
+    // Absent from gateways without culling, which the widget reads as no cull announced.
+    if (o[k] !== undefined && o[k] !== null) {
+      Private.string(o[k], `cluster.${k}`);
+    }
+  }
 }
 
 /** Whether `x` is a valid cluster model, for payloads where one bad item must not drop the rest. */
