@@ -28,6 +28,13 @@ describe('extension/validate', () => {
       expect(isClusterModel(cluster())).toBe(true);
       expect(isClusterModel({ id: 'x' })).toBe(false);
     });
+
+    it('should accept a cull notice as ISO strings or null, and a gateway without culling (issue 13)', () => {
+      expect(isClusterModel(cluster({ cullAt: '2026-01-02T15:02:00.000Z', idleSince: '2026-01-02T14:02:00.000Z' }))).toBe(true);
+      const { cullAt: _a, idleSince: _i, ...older } = cluster();
+      expect(isClusterModel(older)).toBe(true);
+      expect(isClusterModel({ ...cluster(), cullAt: 5 })).toBe(false);
+    });
   });
 
   describe('#parseSharedShape()', () => {
