@@ -17,8 +17,8 @@
  * no gateway was subscribed to the kernel's iopub is lost (ZeroMQ PUB/SUB keeps nothing for a
  * subscriber that is not there); this test asserts the state, not that output.
  *
- * N = 20 python3 kernels (no Spark: the JVM adds ~500 MiB and ~10 s a kernel and says nothing
- * more about re-adoption, which is the same launcher and record either way).
+ * N = 20 kernels: 19 python3 and 1 PySpark (a JVM, ~500 MiB and 10-60 s to start on 2 busy cores), whose
+ * SparkSession must still answer after the re-adoption: the JVM is the launcher's child and lives on.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -78,13 +78,16 @@ async function call(gw: GatewayProcess, token: string, method: string, route: st
   return { status: response.status, body: await response.json().catch(() => null) };
 }
 
-/** Starts `count` python3 kernels, a few at a time (2 cores), alternating owners. */
-async function startKernels(gw: GatewayProcess, count: number): Promise<{ id: string; token: string }[]> {
+/** PySpark kernels among the N of the re-adoption test (the first ones started). */
+const SPARK = 1;
+
+/** Starts `count` kernels (the first `spark` of them PySpark, the rest python3), a few at a time (2 cores), alternating owners. */
+async function startKernels(gw: GatewayProcess, count: number, spark = 0): Promise<{ id: string; token: string }[]> {
   const started: { id: string; token: string }[] = [];
   for (let i = 0; i < count; i += 5) {
     const batch = Array.from({ length: Math.min(5, count - i) }, async (_x, j) => {
       const token = USERS[(i + j) % USERS.length]!.token;
-      const { status, body } = await call(gw, token, 'POST', '/api/kernels', { name: 'python3' });
+      const { status, body } = await call(gw, token, 'POST', '/api/kernels', { name: i + j < spark ? 'pyspark' : 'python3' });
       if (status !== 201) {
         throw new Error(`kernel start answered ${status} ${JSON.stringify(body)}\n${gw.log().slice(-2000)}`);
       }
@@ -122,7 +125,7 @@ describe('integration/gateway crash, local backend (issue 13)', () => {
   it(`should re-adopt ${N}/${N} kernels after a SIGKILL of the gateway, ids, owners and variables kept`, async () => {
     const runtimeDir = path.join(tmp, 'runtime-readopt');
     const gw1 = await start(runtimeDir, 120);
-    const kernels = await startKernels(gw1, N + 1);
+    const kernels = await startKernels(gw1, N + 1, SPARK);
     // The extra kernel dies while no gateway is up: the next one must reap it, not list it.
     const doomed = kernels.pop()!;
     const owned = (token: string): string[] => kernels.filter(k => k.token === token).map(k => k.id).sort();
@@ -134,7 +137,12 @@ describe('integration/gateway crash, local backend (issue 13)', () => {
       expect(set.reply.content.status).toBe('ok');
       counts.set(k.id, set.reply.content.execution_count as number);
     }
-    const mid = kernels.slice(0, MID);
+    const sparkKernels = kernels.slice(0, SPARK);
+    for (const k of sparkKernels) {
+      expect((await sockets[kernels.indexOf(k)]!.execute('spark.range(10).count()', 180_000)).result).toBe('10');
+    }
+    // Mid-execution: python3 kernels (after the PySpark ones).
+    const mid = kernels.slice(SPARK, SPARK + MID);
     for (const k of mid) {
       const ws = sockets[kernels.indexOf(k)]!;
       ws.send('shell', 'execute_request', { code: SLOW_CELL, silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
@@ -174,9 +182,14 @@ describe('integration/gateway crash, local backend (issue 13)', () => {
       expect([k.id, read.result]).toEqual([k.id, String(i * 1000 + 7)]);
       const wasMid = mid.includes(k);
       // The cell running during the crash counted: execution_count went on from it.
-      expect([k.id, read.reply.content.execution_count]).toEqual([k.id, counts.get(k.id)! + (wasMid ? 2 : 1)]);
+      const ran = wasMid ? 2 : sparkKernels.includes(k) ? 2 : 1;
+      expect([k.id, read.reply.content.execution_count]).toEqual([k.id, counts.get(k.id)! + ran]);
       if (wasMid) {
         expect((await ws.execute('done')).result).toBe("'finished'");
+      }
+      if (sparkKernels.includes(k)) {
+        // The same SparkSession (its JVM outlived the gateway too).
+        expect((await ws.execute('spark.range(5).count()', 120_000)).result).toBe('5');
       }
     }
     // The N adopted kernels' folders and the refused one; the doomed kernel's is gone.
