@@ -44,10 +44,15 @@ function watchStatus(token: string): { seen: { at: number; cluster: ClusterModel
   return { seen };
 }
 
+/** When each kernel's start answered (it is ready by then). */
+const answeredAt = new Map<string, number>();
+
 async function startKernel(who: { url: string; token: string }): Promise<string> {
   const { status, body } = await api(who, 'POST', '/api/kernels', { name: 'python3' });
   expect(status).toBe(201);
-  return (body as { id: string }).id;
+  const id = (body as { id: string }).id;
+  answeredAt.set(id, Date.now());
+  return id;
 }
 
 async function model(who: { url: string; token: string }, id: string): Promise<{ execution_state: string; reason?: string }> {
@@ -95,8 +100,9 @@ describe('integration/culling (issue 13)', () => {
     expect(notice!.at).toBeLessThan(dead!.at);
     expect(Date.parse(cullAt!) - notice!.at).toBeGreaterThan(1000);
     expect(dead!.at).toBeGreaterThanOrEqual(Date.parse(cullAt!));
-    // Idle since it was created: readiness asks and nudges are the gateway's, not activity.
-    expect(idleSince).toBe(createdAt);
+    // Idle since it was ready (before its start answered), not since the last readiness ask.
+    expect(Date.parse(idleSince!)).toBeGreaterThanOrEqual(Date.parse(createdAt));
+    expect(Date.parse(idleSince!)).toBeLessThanOrEqual(answeredAt.get(id)!);
     expect(Date.parse(cullAt!) - Date.parse(idleSince!)).toBeGreaterThanOrEqual(3000);
     expect(dead!.cluster).toMatchObject({ reason, cullAt: null, idleSince: null });
     expect(await waitForNoProcesses(id, 15_000)).toEqual([]);

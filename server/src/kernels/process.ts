@@ -40,6 +40,8 @@ export async function connectKernel(
   );
   await awaitReady({ kernel, exited: launched.exited, signal, requestTimeoutMs: context.startTimeoutMs });
   kernel.update({ phase: kernel.profile.spark ? 'kernel-ready' : 'spark-ready', state: 'idle' });
+  // Idle time counts from when the kernel is usable: a launch that waited for a GPU node is not idleness.
+  kernel.keepAlive();
   kernel.flushHeld();
   watchExit(kernel, launched, logger);
 }
