@@ -1,6 +1,7 @@
 /**
  * Pure presentation logic for cluster status: labels, launch steps, executor and job summaries,
- * uptime, and matching a notebook's kernel to its cluster.
+ * uptime, the idle-cull countdown, and matching a notebook's kernel to its cluster. A little over
+ * 250 lines of small pure functions, all read by the same two views (panel and notebook widget).
  */
 
 import type { ClusterState, IClusterModel, IJobProgress, LaunchPhase } from './api';

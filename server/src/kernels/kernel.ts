@@ -1,3 +1,7 @@
+/**
+ * One kernel (`GatewayKernel`). Near 300 lines: messaging, activity (what idle culling measures)
+ * and the single state mutator meet on the relay's hot path; apart, each would hook into the others.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
