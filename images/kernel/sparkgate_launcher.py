@@ -2,6 +2,7 @@
 """sparkgate kernel launcher: an IPython kernel that is also a Spark client-mode driver.
 
     python sparkgate_launcher.py --connection-file PATH [--spark-conf PATH] [--conf K=V ...] [--ip IP]
+                                 [--record PATH --adopt-grace SECONDS]
 
 The same file runs a local kernel (a process of the gateway) and the driver pod on Kubernetes.
 
