@@ -1,6 +1,7 @@
 /**
  * Faults on the real control plane, as a user sees them (issue 13, item 5): a driver pod deleted
- * by someone else, a node lost, kube-apiserver stopped and started again. One cluster for the
+ * by someone else, a node lost (kube-apiserver's outage is apiOutage.test.ts: a short node grace
+ * would take the nodes away during it). One cluster for the
  * file; node-lifecycle runs with a 6 s grace (leases renewed every second) so a lost node is
  * noticed in seconds rather than the default 50.
  */

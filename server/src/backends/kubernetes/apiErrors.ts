@@ -19,6 +19,13 @@ export interface ApiAction {
   /** The object(s), as a user reads them: "the driver pod", "the kernel's Secret". */
   object: string;
   namespace: string;
+  /** The API server's URL, named when it cannot be reached (an operator then knows which one is down). */
+  server?: string;
+}
+
+/** "Kubernetes API unreachable", naming the server when known. */
+function unreachable(server: string | undefined): string {
+  return server ? `Kubernetes API unreachable (API server ${server})` : 'Kubernetes API unreachable';
 }
 
 /** Maps a failed API call to the gateway error a user or operator can act on; a GatewayError passes through. */
@@ -32,7 +39,7 @@ export function apiError(error: unknown, action: ApiAction): GatewayError {
   const options = { cause: error };
   switch (code) {
     case undefined:
-      return new ServiceUnavailableError(`could not ${doing}: Kubernetes API unreachable: ${reason}`, options);
+      return new ServiceUnavailableError(`could not ${doing}: ${unreachable(action.server)}: ${reason}`, options);
     case 401:
     case 403:
       if (code === 403 && /exceeded quota/i.test(reason)) {
@@ -69,7 +76,7 @@ export function apiError(error: unknown, action: ApiAction): GatewayError {
  * What a failed list or watch of a namespace's pods means for an operator: a 503 (the gateway's
  * deployment, not the user, is at fault) naming the namespace, the API server's reason and the fix.
  */
-export function watchFailure(namespace: string, error: unknown): ServiceUnavailableError {
+export function watchFailure(namespace: string, error: unknown, server?: string): ServiceUnavailableError {
   const cannot = `cannot watch pods in namespace ${namespace}`;
   const code = apiStatus(error);
   const reason = apiReason(error);
@@ -86,7 +93,7 @@ export function watchFailure(namespace: string, error: unknown): ServiceUnavaila
     case 404:
       return new ServiceUnavailableError(`${cannot}: not found: ${reason}; the platform team must create it (images/deploy/tenant.yaml)`, options);
     case undefined:
-      return new ServiceUnavailableError(`${cannot}: Kubernetes API unreachable: ${reason}`, options);
+      return new ServiceUnavailableError(`${cannot}: ${unreachable(server)}: ${reason}`, options);
     default:
       return new ServiceUnavailableError(`${cannot}: Kubernetes API answered ${code}: ${reason}`, options);
   }

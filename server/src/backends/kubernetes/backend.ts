@@ -38,6 +38,7 @@ export class KubernetesBackend implements Backend {
     this._o = options;
     this._pods = new PodWatch({
       informerFactory: listWatchInformers(kubeListWatchApi(options.kubeConfig, options.core)),
+      apiServer: options.kubeConfig.getCurrentCluster()?.server,
       ...options.podWatch,
       logger: options.logger.child({ component: 'podWatch' })
     });
@@ -69,7 +70,7 @@ export class KubernetesBackend implements Backend {
 
     request.onPhase?.('scheduling');
     const creating = o.core.createNamespacedPod({ namespace, body: objects.pod }).catch((error: unknown) => {
-      throw apiError(error, { verb: 'create', object: 'the driver pod', namespace });
+      throw apiError(error, { verb: 'create', object: 'the driver pod', namespace, server: this._server });
     });
     const pod = await abortable(creating, signal).catch((error: unknown) => {
       // Given up while the API server still works on it: a pod that appears after all goes again.
@@ -85,7 +86,7 @@ export class KubernetesBackend implements Backend {
         o.core.createNamespacedService({ namespace, body: objects.service(pod) }),
         o.networking.createNamespacedNetworkPolicy({ namespace, body: objects.networkPolicy(pod) })
       ]).catch((error: unknown) => {
-        throw apiError(error, { verb: 'create', object: "the kernel's Secret, Service and NetworkPolicy", namespace });
+        throw apiError(error, { verb: 'create', object: "the kernel's Secret, Service and NetworkPolicy", namespace, server: this._server });
       });
       await abortable(owned, signal);
       const podIP = await awaitDriverRunning({ pods: this._pods, namespace, name, uid, profileId: request.profile.id, signal, onPhase: request.onPhase }).catch(
@@ -228,6 +229,10 @@ export class KubernetesBackend implements Backend {
             logger.warn('could not delete driver pod', { error: code === undefined ? String(error) : `${code}: ${apiReason(error)}` });
           }
         });
+  }
+
+  private get _server(): string | undefined {
+    return this._o.kubeConfig.getCurrentCluster()?.server;
   }
 
   private readonly _o: KubernetesBackendOptions;

@@ -17,6 +17,8 @@ export interface PodWatchOptions {
   backoff?: BackoffOptions;
   /** Milliseconds clock. Default `Date.now`. */
   now?: () => number;
+  /** The API server's URL, named in errors when it cannot be reached. */
+  apiServer?: string;
 }
 
 /**
@@ -180,7 +182,7 @@ export class PodWatch extends EventEmitter<PodWatchEvents> implements PodSource 
   }
 
   private _failed(entry: Entry, cause: unknown): ServiceUnavailableError {
-    const error = watchFailure(entry.namespace, cause);
+    const error = watchFailure(entry.namespace, cause, this._o.apiServer);
     const first = entry.state !== 'failed' || entry.error?.message !== error.message;
     if (entry.state !== 'failed') {
       entry.since = this._now();

@@ -137,6 +137,13 @@ describe('watchFailure', () => {
       /^cannot watch pods in namespace team-a: forbidden: Forbidden; the namespace may not exist/
     );
     expect(watchFailure('team-a', new TypeError('fetch failed')).message).toBe('cannot watch pods in namespace team-a: Kubernetes API unreachable: fetch failed');
+    // Named when known, so an operator sees which API server is down (issue 13).
+    expect(watchFailure('team-a', new TypeError('fetch failed'), 'https://api:6443').message).toBe(
+      'cannot watch pods in namespace team-a: Kubernetes API unreachable (API server https://api:6443): fetch failed'
+    );
+    expect(apiError(new TypeError('fetch failed'), { verb: 'create', object: 'the driver pod', namespace: 'team-a', server: 'https://api:6443' }).message).toBe(
+      'could not create the driver pod in namespace team-a: Kubernetes API unreachable (API server https://api:6443): fetch failed'
+    );
     expect(watchFailure('team-a', forbidden()).cause).toBeInstanceOf(ApiException);
   });
 });
