@@ -49,7 +49,7 @@ export class LocalBackend implements Backend {
   readonly name = 'local' as const;
 
   private readonly _self: GatewayProcessRef;
-  private _root: Promise<string> | undefined;
+  private _root: Promise<string | null> | undefined;
 
   constructor(private readonly _options: LocalBackendOptions) {
     this._self = _options.self ?? { pid: process.pid, start: processStartTime(process.pid) };
@@ -167,12 +167,22 @@ export class LocalBackend implements Backend {
     if (!root) {
       return null;
     }
-    this._root ??= ensureRuntimeDir(root, { uid: this._uid() }).then(({ tightened }) => {
-      if (tightened) {
-        this._options.logger.warn('runtime directory was open to others; closed it to 0700', { dir: root });
+    this._root ??= ensureRuntimeDir(root, { uid: this._uid() }).then(
+      ({ tightened }) => {
+        if (tightened) {
+          this._options.logger.warn('runtime directory was open to others; closed it to 0700', { dir: root });
+        }
+        return root;
+      },
+      (error: unknown) => {
+        // Serving matters more than re-adoption: kernels then end with the gateway, as without one.
+        this._options.logger.error('runtime directory unusable; local kernels will not survive a gateway crash', {
+          dir: root,
+          error: (error as Error).message
+        });
+        return null;
       }
-      return root;
-    });
+    );
     return this._root;
   }
 
