@@ -12,6 +12,7 @@ import type { Backend } from './backends/types.js';
 import type { GatewayConfig } from './config/types.js';
 import type { KernelChannelsFactory } from './channels/types.js';
 import { Culler } from './fleet/culler.js';
+import { Reaper } from './fleet/reaper.js';
 import { GatewayKernelManager } from './kernels/manager.js';
 import type { Logger } from './log.js';
 
@@ -85,6 +86,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     passThrough: path => path.startsWith(`${socketPath}/`)
   });
 
+  // Orphan sweeps start with listen(): after adoptRunning(), so adopted kernels count as known.
+  const reaper = new Reaper({
+    backend: deps.backend,
+    namespaces: () => Object.values(config.tenants).map(t => t.namespace),
+    known: () => new Set(kernels.all().map(k => k.id)),
+    intervalMs: (config.kubernetes.reapIntervalSeconds ?? 300) * 1000,
+    logger: logger.child({ component: 'reaper' })
+  });
+
   let stopping: Promise<void> | undefined;
   return {
     server,
@@ -94,6 +104,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
+          reaper.start();
           resolve(server.address() as AddressInfo);
         });
       }),
@@ -101,6 +112,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       (stopping ??= (async () => {
         server.close();
         culler.stop();
+        await reaper.stop();
         await status.close();
         for (const client of wss.clients) {
           client.close(1001, 'gateway shutting down');

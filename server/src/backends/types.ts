@@ -73,6 +73,16 @@ export interface DiscoveredKernel {
   adopt(onStatus: () => void): LaunchedKernel;
 }
 
+/** One thing an orphan sweep removed, and why (for the log). */
+export interface SweptObject {
+  /** `Pod`, `Secret`, `Service`, `NetworkPolicy`, or what a backend leaves (`process`, `directory`). */
+  kind: string;
+  /** Namespace (Kubernetes) or '' (local). */
+  namespace: string;
+  name: string;
+  reason: string;
+}
+
 /** Where kernels run: local processes or Kubernetes pods. */
 export interface Backend {
   readonly name: 'local' | 'kubernetes';
@@ -84,6 +94,12 @@ export interface Backend {
   launch(request: LaunchRequest): Promise<LaunchedKernel>;
   /** Running kernels of these namespaces, rebuilt from the cluster alone (labels, annotations, Secrets). */
   discover?(namespaces: readonly string[]): Promise<DiscoveredKernel[]>;
+  /**
+   * One orphan sweep: removes what no kernel owns in these namespaces (`known`: the ids of every
+   * kernel the gateway holds, starting ones included) and says what went and why. Never removes
+   * what another gateway could still adopt. fleet/reaper.ts calls it on start and periodically.
+   */
+  sweep?(namespaces: readonly string[], known: ReadonlySet<string>): Promise<SweptObject[]>;
   /** Stops watching/allocating; does not stop kernels (the manager does). */
   dispose(): Promise<void>;
 }

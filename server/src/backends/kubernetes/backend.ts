@@ -3,7 +3,7 @@ import type { CoreV1Api, KubeConfig, NetworkingV1Api, V1Pod, V1Secret } from '@k
 import type { KubernetesBackendConfig } from '../../config/types.js';
 import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { Backend, DiscoveredKernel, LaunchedKernel, LaunchRequest } from '../types.js';
+import type { Backend, DiscoveredKernel, LaunchedKernel, LaunchRequest, SweptObject } from '../types.js';
 import { abortable } from './abort.js';
 import { apiError, apiReason, apiStatus } from './apiErrors.js';
 import { decodeConnection, decodeDriverPod } from './codec.js';
@@ -13,6 +13,7 @@ import { kubeListWatchApi, listWatchInformers } from './informers.js';
 import { buildDriverObjects, driverPodName } from './objects.js';
 import { driverState } from './podStatus.js';
 import { PodWatch, type PodWatchOptions } from './podWatch.js';
+import { deleteOrphan, findOrphans, listSnapshot } from './sweep.js';
 
 export interface KubernetesBackendOptions {
   config: KubernetesBackendConfig;
@@ -24,11 +25,15 @@ export interface KubernetesBackendOptions {
   logger: Logger;
   /** Overrides for the pod watch (informer factory, restart back-off, clock); tests use them. */
   podWatch?: Partial<Omit<PodWatchOptions, 'logger'>>;
+  /** Milliseconds clock of the orphan sweep (pod ages). Default `Date.now`. */
+  now?: () => number;
 }
 
 /**
  * Runs each kernel as a Spark client-mode driver pod in its tenant's namespace (DESIGN.md,
  * Kernel lifecycle). Pod state comes from one informer per namespace, never from polling.
+ * (Over 250 lines: it is the one place that composes launch, discovery, the orphan sweep and the
+ * pod deleter they share; each decision lives in its own module.)
  */
 export class KubernetesBackend implements Backend {
   readonly name = 'kubernetes' as const;
@@ -142,6 +147,27 @@ export class KubernetesBackend implements Backend {
     return found;
   }
 
+  /** Orphans of the namespaces (sweep.ts decides), deleted by uid; a namespace the API cannot list now is skipped. */
+  async sweep(namespaces: readonly string[], known: ReadonlySet<string>): Promise<SweptObject[]> {
+    const o = this._o;
+    const removed: SweptObject[] = [];
+    for (const namespace of new Set(namespaces)) {
+      try {
+        const snapshot = await listSnapshot(o, namespace);
+        const policy = { known, condemned: this._condemned, now: (o.now ?? Date.now)(), graceMs: (o.config.orphanGraceSeconds ?? 600) * 1000 };
+        for (const orphan of findOrphans(snapshot, policy)) {
+          if (await deleteOrphan(o, orphan)) {
+            removed.push({ kind: orphan.kind, namespace, name: orphan.name, reason: orphan.reason });
+          }
+          this._condemned.delete(orphan.uid);
+        }
+      } catch (error) {
+        o.logger.warn('orphan sweep skipped a namespace', { namespace, error: apiError(error, { verb: 'read', object: "sparkgate's objects", namespace, server: this._server }).message });
+      }
+    }
+    return removed;
+  }
+
   async dispose(): Promise<void> {
     await this._pods.dispose();
   }
@@ -221,11 +247,15 @@ export class KubernetesBackend implements Backend {
     return graceSeconds =>
       this._o.core
         .deleteNamespacedPod({ name, namespace, gracePeriodSeconds: graceSeconds, body: { preconditions: { uid } } })
-        .then(() => undefined)
+        .then(() => {
+          this._condemned.delete(uid);
+        })
         .catch((error: unknown) => {
           // 404: already gone; 409: the name now belongs to another pod.
           const code = apiStatus(error);
           if (code !== 404 && code !== 409) {
+            // The next orphan sweep deletes it: no record will know it once its kernel is forgotten.
+            this._condemned.add(uid);
             logger.warn('could not delete driver pod', { error: code === undefined ? String(error) : `${code}: ${apiReason(error)}` });
           }
         });
@@ -237,6 +267,8 @@ export class KubernetesBackend implements Backend {
 
   private readonly _o: KubernetesBackendOptions;
   private readonly _pods: PodWatch;
+  /** Driver pods (uids) whose delete failed when their kernel was shut down or abandoned. */
+  private readonly _condemned = new Set<string>();
 }
 
 function randomSuffix(): string {
