@@ -6,12 +6,13 @@ import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ConnectionInfo } from '../../protocol/messages.js';
 import { buildLocalSparkConf } from '../../spark/localConf.js';
-import type { Backend, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchRequest } from '../types.js';
+import type { Backend, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchRequest, SweptObject } from '../types.js';
 import { discoverLocal } from './discover.js';
 import { localKernel, logTail } from './localKernel.js';
 import { freePorts } from './ports.js';
 import { processStartTime } from './processProbe.js';
 import { createKernelDir, ensureRuntimeDir, RECORD_FILE, removeKernelDir, writeRecord } from './runtimeDir.js';
+import { sweepLocal } from './sweep.js';
 import type { GatewayProcessRef, LocalKernelRecord } from './types.js';
 
 export interface LocalBackendOptions {
@@ -157,6 +158,12 @@ export class LocalBackend implements Backend {
       logger: this._options.logger,
       exitPollMs: this._options.exitPollMs ?? 1000
     });
+  }
+
+  /** One orphan sweep of the runtime directory (sweep.ts); nothing without one. */
+  async sweep(_namespaces: readonly string[], known: ReadonlySet<string>): Promise<SweptObject[]> {
+    const root = await this._runtimeRoot();
+    return root ? sweepLocal({ root, owner: { uid: this._uid() }, self: this._self, known }) : [];
   }
 
   async dispose(): Promise<void> {}
