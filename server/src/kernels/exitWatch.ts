@@ -9,9 +9,13 @@ import type { GatewayKernel } from './kernel.js';
 /** What exit watching needs of a kernel. */
 export type WatchedKernel = Pick<GatewayKernel, 'id' | 'launched' | 'update' | 'unbindChannels' | 'broadcastStatus'>;
 
-/** The reason a dead kernel shows: the exit code or signal and the last lines of its log. */
+/**
+ * The reason a dead kernel shows: the exit code or signal (when known: a deleted pod or an
+ * adopted local process has neither) and the last lines of its log or the pod's end.
+ */
 export function deathReason(exit: KernelExit): string {
-  return `kernel process ended (${exit.code ?? exit.signal}): ${exit.reason.split('\n').slice(-3).join(' ')}`;
+  const how = exit.code ?? exit.signal;
+  return `kernel process ended${how === null ? '' : ` (${how})`}: ${exit.reason.split('\n').slice(-3).join(' ')}`;
 }
 
 /** Watches `launched` (the kernel's current process or pod) until it exits. */
