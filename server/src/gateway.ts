@@ -32,8 +32,16 @@ export interface Gateway {
   readonly kernels: GatewayKernelManager;
   /** Listens on the configured host/port (port 0 picks one); resolves with the bound address. */
   listen(): Promise<AddressInfo>;
-  /** Stops accepting, closes websockets, shuts every kernel down, disposes the backend. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting, closes websockets, shuts every kernel down (pods are let go), disposes the
+   * backend. `keepKernels` (a crash; the process exits next) leaves every kernel running as it is,
+   * for the next gateway to adopt (local ones with a runtime record, pods).
+   */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+export interface StopOptions {
+  keepKernels?: boolean;
 }
 
 /** Wires the gateway's parts; `main.ts` supplies real dependencies, tests may supply others. */
@@ -108,16 +116,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
           resolve(server.address() as AddressInfo);
         });
       }),
-    stop: () =>
+    stop: (options = {}) =>
       (stopping ??= (async () => {
         server.close();
         culler.stop();
         await reaper.stop();
         await status.close();
         for (const client of wss.clients) {
-          client.close(1001, 'gateway shutting down');
+          client.close(1001, options.keepKernels ? 'gateway restarting; reconnect' : 'gateway shutting down');
         }
-        await kernels.dispose();
+        if (!options.keepKernels) {
+          await kernels.dispose();
+        }
         await deps.backend.dispose();
         server.closeAllConnections();
       })())
