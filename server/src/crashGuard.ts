@@ -4,9 +4,11 @@
  * - An unhandled promise rejection is a missed `catch` on some path (a late reply, a closed
  *   socket): it is logged with its stack and the gateway keeps serving.
  * - An uncaught exception leaves the process in a state nobody can vouch for (Node's own advice
- *   is not to resume): it is logged with its stack, then the gateway stops the way SIGTERM stops
- *   it — local kernels are shut down, pods are let go for the next gateway to adopt — and exits
- *   with code 1, so its supervisor (systemd, Kubernetes) restarts it. No kernel is left unowned.
+ *   is not to resume): it is logged with its stack, then the gateway stops *keeping its kernels*
+ *   (listeners and websockets closed, no kernel shut down) and exits with code 1, so its
+ *   supervisor (systemd, Kubernetes) restarts it and the next gateway re-adopts every kernel —
+ *   pods, and local kernels with a runtime record (which exit by themselves if none comes within
+ *   local.adoptGraceSeconds). A crash loses no kernel; only SIGTERM/Ctrl-C shut local kernels down.
  */
 import type { Logger } from './log.js';
 
@@ -19,8 +21,8 @@ export interface CrashSource {
 export interface CrashGuardOptions {
   source: CrashSource;
   logger: Logger;
-  /** Stops the gateway gracefully (idempotent). */
-  stop: () => Promise<void>;
+  /** Stops the gateway (idempotent); the guard asks it to leave kernels running for the next gateway. */
+  stop: (how: { keepKernels: true }) => Promise<void>;
   exit: (code: number) => void;
   /** Longest wait for `stop` before exiting anyway. */
   graceMs?: number;
@@ -34,14 +36,14 @@ export function installCrashGuard(options: CrashGuardOptions): void {
     logger.error('unhandled promise rejection; still serving', { error: reason });
   });
   options.source.on('uncaughtException', (error, origin) => {
-    logger.error('uncaught exception; stopping so that the supervisor restarts the gateway', { error, origin });
+    logger.error('uncaught exception; stopping, kernels kept for the next gateway, so that the supervisor restarts it', { error, origin });
     if (exiting) {
       return;
     }
     exiting = true;
     const timer = setTimeout(() => options.exit(1), options.graceMs ?? 30_000);
     timer.unref?.();
-    void options.stop().then(
+    void options.stop({ keepKernels: true }).then(
       () => {
         clearTimeout(timer);
         options.exit(1);

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     version: readVersion()
   });
   // Nothing uncaught ends the gateway silently (crashGuard.ts says what happens instead).
-  installCrashGuard({ source: process, logger, stop: () => gateway.stop(), exit: code => process.exit(code) });
+  installCrashGuard({ source: process, logger, stop: how => gateway.stop(how), exit: code => process.exit(code) });
   // Pods, and local kernels after a crash, outlive the gateway: take over the ones an earlier gateway process left running.
   const adopted = await gateway.kernels.adoptRunning();
   if (adopted > 0) {

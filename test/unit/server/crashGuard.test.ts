@@ -4,6 +4,7 @@ import { installCrashGuard } from '../../../server/src/crashGuard.js';
 import { createLogger } from '../../../server/src/log.js';
 
 function setup(stop: () => Promise<void>) {
+  const hows: unknown[] = [];
   const source = new EventEmitter();
   const lines: Record<string, unknown>[] = [];
   const exits: number[] = [];
@@ -13,8 +14,9 @@ function setup(stop: () => Promise<void>) {
   installCrashGuard({
     source: source as never,
     logger: createLogger({ write: line => lines.push(JSON.parse(line) as Record<string, unknown>) }),
-    stop: () => {
+    stop: how => {
       stops++;
+      hows.push(how);
       return stop();
     },
     exit: code => {
@@ -23,7 +25,7 @@ function setup(stop: () => Promise<void>) {
     },
     graceMs: 60_000
   });
-  return { source, lines, exits, stops: () => stops, exitedOnce };
+  return { source, lines, exits, stops: () => stops, hows, exitedOnce };
 }
 
 describe('crashGuard (issue 10)', () => {
@@ -37,12 +39,14 @@ describe('crashGuard (issue 10)', () => {
     expect(g.exits).toEqual([]);
   });
 
-  it('should log an uncaught exception with its stack, stop the gateway once, then exit 1', async () => {
+  it('should log an uncaught exception with its stack, stop the gateway once keeping its kernels (issue 13), then exit 1', async () => {
     const g = setup(async () => undefined);
     g.source.emit('uncaughtException', new TypeError('boom'), 'uncaughtException');
     g.source.emit('uncaughtException', new TypeError('again'), 'uncaughtException');
     await g.exitedOnce;
     expect(g.stops()).toBe(1);
+    // A crash is not a shutdown: the next gateway (the supervisor's restart) re-adopts the kernels.
+    expect(g.hows).toEqual([{ keepKernels: true }]);
     expect(g.exits).toEqual([1]);
     expect(g.lines[0]).toMatchObject({ level: 'error', origin: 'uncaughtException', error: { name: 'TypeError', message: 'boom' } });
     expect((g.lines[0]?.error as { stack: string }).stack).toMatch(/^TypeError: boom\n/);
