@@ -112,6 +112,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
         server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.off('error', reject);
+          // Kernels other replicas start from now on are adopted too (after main's adoptRunning()).
+          kernels.watchRunning();
           reaper.start();
           resolve(server.address() as AddressInfo);
         });

@@ -38,7 +38,15 @@ export interface KernelExit {
   signal: string | null;
   /** A short human reason, e.g. the last lines of the kernel log or the pod's termination reason. */
   reason: string;
+  /**
+   * Ended on purpose by another gateway serving the same kernels (a replica): `removed` = shut
+   * down or restarted there, so drop it from the list; `culled` = listed dead with `reason` as is.
+   */
+  byGateway?: 'removed' | 'culled';
 }
+
+/** Why a gateway stops a kernel, told to the other gateways that serve it (see `KernelExit.byGateway`). */
+export type StopNote = { removed: true } | { culled: string };
 
 /** A running kernel as a backend sees it. */
 export interface LaunchedKernel {
@@ -56,8 +64,15 @@ export interface LaunchedKernel {
   interrupt(): Promise<void>;
   /** Executors and GPUs, when the backend sees them (null: executors are threads of the driver). */
   status?(): ClusterStatus | null;
-  /** Stops the kernel and everything it started: graceful first, forced after `graceMs`. Idempotent. */
-  terminate(graceMs: number): Promise<void>;
+  /**
+   * Stops the kernel and everything it started: graceful first, forced after `graceMs`. Idempotent.
+   * `note` tells other gateways serving the kernel why (pods: an annotation set before the delete).
+   */
+  terminate(graceMs: number, note?: StopNote): Promise<void>;
+  /** Records the last user activity where other gateways (and the next one) read it (pods: an annotation, throttled). */
+  noteActivity?(at: Date): void;
+  /** The newest user activity any gateway recorded with `noteActivity`; null when none. */
+  recordedActivity?(): Date | null;
   /** The tail of the kernel's log, for error messages. */
   logTail(lines: number): Promise<string>;
 }
@@ -71,6 +86,13 @@ export interface DiscoveredKernel {
   sizing: Sizing;
   /** Takes the kernel over: from now on `onStatus` hears of its executors. */
   adopt(onStatus: () => void): LaunchedKernel;
+}
+
+/** What `Backend.watchKernels` tells of kernels it finds. */
+export interface KernelWatchListener {
+  /** Whether the gateway holds this kernel already (then nothing is read for it). */
+  known(kernelId: string): boolean;
+  found(kernel: DiscoveredKernel): void;
 }
 
 /** One thing an orphan sweep removed, and why (for the log). */
@@ -100,6 +122,12 @@ export interface Backend {
    * what another gateway could still adopt. fleet/reaper.ts calls it on start and periodically.
    */
   sweep?(namespaces: readonly string[], known: ReadonlySet<string>): Promise<SweptObject[]>;
+  /**
+   * Hears of running kernels that appear after `discover` (another gateway replica's launches)
+   * until the returned function is called; each pod once, unless `known` said its kernel was
+   * known then (it is offered again at the pod's next change). Never deletes anything (the sweep does).
+   */
+  watchKernels?(namespaces: readonly string[], listener: KernelWatchListener): () => void;
   /** Stops watching/allocating; does not stop kernels (the manager does). */
   dispose(): Promise<void>;
 }

@@ -54,7 +54,7 @@ export interface AdoptionHost {
 }
 
 export interface AdoptRunningOptions {
-  backend: Pick<Backend, 'discover'>;
+  backend: Pick<Backend, 'discover' | 'watchKernels'>;
   config: Pick<GatewayConfig, 'profiles' | 'tenants'>;
   host: AdoptionHost;
   /** How adopted kernels get their channels bound (process.ts); also the logger. */
@@ -68,35 +68,64 @@ export interface AdoptRunningOptions {
  * were taken over; each settles its `ready` as connected, or as dead with the reason.
  */
 export async function adoptRunning(options: AdoptRunningOptions): Promise<number> {
-  const { backend, config, host, context } = options;
-  const logger = context.logger;
+  const { backend, config } = options;
   if (!backend.discover) {
     return 0;
   }
-  const namespaces = Object.values(config.tenants).map(t => t.namespace);
   let adopted = 0;
-  for (const found of await backend.discover(namespaces)) {
-    const profile = config.profiles[found.profileId];
-    if (!profile || !config.tenants[found.owner.tenant] || host.has(found.kernelId)) {
-      logger.warn('running kernel left alone: already known, or its profile or tenant is no longer configured', {
-        kernel: found.kernelId,
-        profile: found.profileId,
-        tenant: found.owner.tenant
-      });
-      continue;
+  for (const found of await backend.discover(namespacesOf(config))) {
+    if (adoptFound(found, options)) {
+      adopted++;
     }
-    const kernel = host.register(found, profile);
-    const launched = found.adopt(() => host.onStatus(kernel));
-    const ready = connectKernel(kernel, launched, AbortSignal.timeout(context.startTimeoutMs), context).then(
-      () => logger.info('kernel adopted', { kernel: kernel.id, user: kernel.owner.user }),
-      (error: unknown) => {
-        // Left listed as dead with the reason: the user may restart or shut it down.
-        kernel.unbindChannels();
-        kernel.update({ state: 'dead', reason: `kernel did not answer after a gateway restart: ${(error as Error).message}` });
-      }
-    );
-    kernel.update({ ready });
-    adopted++;
   }
   return adopted;
+}
+
+/**
+ * Keeps adopting (active-active replicas): kernels another gateway starts in the tenants'
+ * namespaces are listed, connectable and deletable here too (ZeroMQ allows several clients of
+ * one kernel). Returns the stop; a backend without `watchKernels` has nothing to follow.
+ */
+export function watchRunning(options: AdoptRunningOptions): () => void {
+  const { backend, config, host } = options;
+  if (!backend.watchKernels) {
+    return () => undefined;
+  }
+  return backend.watchKernels(namespacesOf(config), {
+    known: id => host.has(id),
+    found: found => {
+      adoptFound(found, options);
+    }
+  });
+}
+
+function namespacesOf(config: Pick<GatewayConfig, 'tenants'>): string[] {
+  return Object.values(config.tenants).map(t => t.namespace);
+}
+
+/** Lists and connects one found kernel; false when it is left alone. */
+function adoptFound(found: DiscoveredKernel, options: AdoptRunningOptions): boolean {
+  const { config, host, context } = options;
+  const logger = context.logger;
+  const profile = config.profiles[found.profileId];
+  if (!profile || !config.tenants[found.owner.tenant] || host.has(found.kernelId)) {
+    logger.warn('running kernel left alone: already known, or its profile or tenant is no longer configured', {
+      kernel: found.kernelId,
+      profile: found.profileId,
+      tenant: found.owner.tenant
+    });
+    return false;
+  }
+  const kernel = host.register(found, profile);
+  const launched = found.adopt(() => host.onStatus(kernel));
+  const ready = connectKernel(kernel, launched, AbortSignal.timeout(context.startTimeoutMs), context).then(
+    () => logger.info('kernel adopted', { kernel: kernel.id, user: kernel.owner.user }),
+    (error: unknown) => {
+      // Left listed as dead with the reason: the user may restart or shut it down.
+      kernel.unbindChannels();
+      kernel.update({ state: 'dead', reason: `kernel did not answer after a gateway restart: ${(error as Error).message}` });
+    }
+  );
+  kernel.update({ ready });
+  return true;
 }

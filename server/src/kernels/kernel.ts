@@ -83,8 +83,10 @@ export class GatewayKernel implements Kernel {
   get connections(): number {
     return this._clients.size;
   }
+  /** The newest user activity seen here or recorded by another gateway serving the kernel. */
   get lastActivity(): Date {
-    return this._lastActivity;
+    const recorded = this._s.launched?.recordedActivity?.() ?? null;
+    return recorded && recorded > this._lastActivity ? recorded : this._lastActivity;
   }
   get cullNotice(): CullNotice | null {
     return this._cullNotice;
@@ -102,7 +104,7 @@ export class GatewayKernel implements Kernel {
     const model: KernelModel = {
       id: this.id,
       name: this.name,
-      last_activity: jupyterDate(this._lastActivity),
+      last_activity: jupyterDate(this.lastActivity),
       execution_state: this._s.state,
       connections: this._clients.size
     };
@@ -164,6 +166,11 @@ export class GatewayKernel implements Kernel {
 
   keepAlive(): void {
     this._touch();
+  }
+
+  /** Takes over the last activity an earlier or other gateway recorded (adoption), without a new note. */
+  adoptActivity(at: Date): void {
+    this._lastActivity = at;
   }
 
   // Connecting is not activity by itself: an open tab that reconnects through a proxy would
@@ -274,6 +281,7 @@ export class GatewayKernel implements Kernel {
 
   private _touch(): void {
     this._lastActivity = this._now();
+    this._s.launched?.noteActivity?.(this._lastActivity);
     if (this._cullNotice !== null) {
       this.announceCull(null);
     }

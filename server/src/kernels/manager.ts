@@ -1,11 +1,11 @@
 /**
  * Kernel lifecycle: start, launch in the background, interrupt, restart, shut down, take over
- * kernels of an earlier gateway process, let go at gateway stop — and the registry by id with
+ * kernels of an earlier gateway process or of another replica, let go at gateway stop — and the registry by id with
  * its concurrency guards. The rest lives elsewhere and never imports this module: one kernel's
  * process (process.ts, readiness.ts, exitWatch.ts), tenancy and limits (fleet/tenancy.ts),
  * which kernels to adopt (adoption.ts), Spark progress (spark/monitor.ts).
  *
- * A little under 300 lines: the registry and its three concurrency guards (`_abort`, `_busy`,
+ * Over 300 lines: the registry and its three concurrency guards (`_abort`, `_busy`,
  * `_stopping`) are one piece; split, each half would have to reach into the other's maps. (The
  * cull is a stop under the same guards; when to cull is fleet/culler.ts's.)
  */
@@ -19,7 +19,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { owns, Tenancy } from '../fleet/tenancy.js';
 import type { Logger } from '../log.js';
 import { SparkMonitor } from '../spark/monitor.js';
-import { adoptRunning, clusterName, resolveStartName } from './adoption.js';
+import { adoptRunning, type AdoptRunningOptions, clusterName, resolveStartName, watchRunning } from './adoption.js';
 import { GatewayKernel, type KernelOptions } from './kernel.js';
 import { interruptKernel, launchKernel, stopKernel, type ProcessContext } from './process.js';
 import type { Usage } from './sizing.js';
@@ -54,7 +54,12 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
       backend: options.backend,
       channels: options.channels,
       startTimeoutMs: options.config.kernels.startTimeoutMs,
-      logger: options.logger
+      logger: options.logger,
+      removed: kernel => {
+        if (!this._stopping.has(kernel.id) && !this._busy.has(kernel.id)) {
+          this._forget(kernel);
+        }
+      }
     };
   }
 
@@ -178,6 +183,8 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
    */
   async dispose(): Promise<void> {
     const keep = this._o.backend.kernelsOutliveGateway === true;
+    this._unwatch?.();
+    this._unwatch = null;
     this._spark.dispose();
     await Promise.all(
       [...this._kernels.values()].map(async kernel => {
@@ -195,7 +202,27 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
 
   /** Takes over the kernels an earlier gateway process left running (adoption.ts decides which). */
   adoptRunning(): Promise<number> {
-    return adoptRunning({
+    return adoptRunning(this._adoption());
+  }
+
+  /**
+   * From now on adopts kernels other gateways (replicas) start, until the returned stop (also
+   * called by `dispose`). Call after `adoptRunning`.
+   */
+  watchRunning(): () => void {
+    this._unwatch?.();
+    const stop = watchRunning(this._adoption());
+    this._unwatch = stop;
+    return () => {
+      stop();
+      if (this._unwatch === stop) {
+        this._unwatch = null;
+      }
+    };
+  }
+
+  private _adoption(): AdoptRunningOptions {
+    return {
       backend: this._o.backend,
       config: this._o.config,
       context: this._context,
@@ -205,7 +232,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
           this._register({ id: found.kernelId, name: found.kernelName, profile, sizing: found.sizing, owner: found.owner }, {}),
         onStatus: kernel => this._changed(kernel)
       }
-    });
+    };
   }
 
   private _create(request: StartKernelRequest & { sizing?: Sizing }, asCluster: boolean): GatewayKernel {
@@ -295,4 +322,5 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   private readonly _abort = new Map<string, AbortController>();
   private readonly _busy = new Set<string>();
   private readonly _stopping = new Map<string, Promise<void>>();
+  private _unwatch: (() => void) | null = null;
 }

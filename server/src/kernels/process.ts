@@ -19,6 +19,8 @@ export interface ProcessContext {
   channels: KernelChannelsFactory;
   startTimeoutMs: number;
   logger: Logger;
+  /** A kernel another gateway (a replica) shut down or restarted: drop it from the list. */
+  removed?: (kernel: GatewayKernel) => void;
 }
 
 /** Binds ZeroMQ to a running kernel and waits until it answers; then it is idle and watched for exit. */
@@ -40,10 +42,16 @@ export async function connectKernel(
   );
   await awaitReady({ kernel, exited: launched.exited, signal, requestTimeoutMs: context.startTimeoutMs });
   kernel.update({ phase: kernel.profile.spark ? 'kernel-ready' : 'spark-ready', state: 'idle' });
-  // Idle time counts from when the kernel is usable: a launch that waited for a GPU node is not idleness.
-  kernel.keepAlive();
+  // Idle time counts from when the kernel is usable: a launch that waited for a GPU node is not
+  // idleness. An adopted kernel keeps the activity its gateways recorded (culling agrees across them).
+  const recorded = launched.recordedActivity?.() ?? null;
+  if (recorded) {
+    kernel.adoptActivity(recorded);
+  } else {
+    kernel.keepAlive();
+  }
   kernel.flushHeld();
-  watchExit(kernel, launched, logger);
+  watchExit(kernel, launched, logger, context.removed);
 }
 
 export interface LaunchOptions extends ProcessContext {
@@ -104,7 +112,8 @@ export async function stopKernel(kernel: GatewayKernel, change: KernelPatch, gra
   // Until idle, not just the reply: the kernel's idle for it reaches clients before the channels close.
   await kernel.request('control', 'shutdown_request', { restart: false }, Math.min(graceMs, 2000), { untilIdle: true });
   kernel.unbindChannels();
-  await launched.terminate(graceMs);
+  // Other gateways serving it drop it (shut down, restarted) or list it dead with the reason (culled).
+  await launched.terminate(graceMs, change.state === 'dead' ? { culled: change.reason ?? 'stopped by the gateway' } : { removed: true });
 }
 
 /** Interrupts a running kernel the way its backend says: a signal (local) or `interrupt_request` (pods). */

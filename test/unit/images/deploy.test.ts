@@ -84,7 +84,7 @@ describe('images/deploy', () => {
     const grants = rules.flatMap((r) => (r.resources ?? []).map((res) => `${r.apiGroups?.[0] || 'core'}/${res}: ${(r.verbs ?? []).join(',')}`));
     expect(grants.sort()).toEqual([
       'core/events: get,list,watch',
-      'core/pods: get,list,watch,create,delete',
+      'core/pods: get,list,watch,create,patch,delete',
       'core/secrets: get,list,watch,create,delete',
       'core/services: get,list,create,delete',
       'networking.k8s.io/networkpolicies: get,list,create,delete'

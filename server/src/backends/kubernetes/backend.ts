@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { CoreV1Api, KubeConfig, NetworkingV1Api, V1Pod, V1Secret } from '@kubernetes/client-node';
+import { type CoreV1Api, type KubeConfig, type NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import type { KubernetesBackendConfig } from '../../config/types.js';
 import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { Backend, DiscoveredKernel, LaunchedKernel, LaunchRequest, SweptObject } from '../types.js';
+import type { Backend, DiscoveredKernel, KernelWatchListener, LaunchedKernel, LaunchRequest, SweptObject } from '../types.js';
 import { abortable } from './abort.js';
 import { apiError, apiReason, apiStatus } from './apiErrors.js';
 import { decodeConnection, decodeDriverPod } from './codec.js';
 import { DriverPodKernel, type DriverPodKernelOptions } from './driverPodKernel.js';
 import { awaitDriverRunning } from './driverStart.js';
 import { kubeListWatchApi, listWatchInformers } from './informers.js';
+import { ANNOTATIONS, LABELS } from './labels.js';
 import { buildDriverObjects, driverPodName } from './objects.js';
 import { driverState } from './podStatus.js';
 import { PodWatch, type PodWatchOptions } from './podWatch.js';
@@ -25,6 +26,8 @@ export interface KubernetesBackendOptions {
   logger: Logger;
   /** Overrides for the pod watch (informer factory, restart back-off, clock); tests use them. */
   podWatch?: Partial<Omit<PodWatchOptions, 'logger'>>;
+  /** Pacing of each kernel's last-activity annotation (clock, timer, interval); tests set it. */
+  activity?: DriverPodKernelOptions['activity'];
   /** Milliseconds clock of the orphan sweep (pod ages). Default `Date.now`. */
   now?: () => number;
 }
@@ -138,13 +141,57 @@ export class KubernetesBackend implements Backend {
         continue;
       }
       for (const pod of this._pods.list(namespace, 'driver')) {
-        const kernel = await this._rediscover(namespace, pod);
+        const kernel = await this._rediscover(namespace, pod, true);
         if (kernel) {
           found.push(kernel);
         }
       }
     }
     return found;
+  }
+
+  /**
+   * Driver pods that get running after `discover`: another replica's launches. Only running pods
+   * with a readable record and Secret, never one a gateway is stopping; nothing is deleted here.
+   */
+  watchKernels(namespaces: readonly string[], listener: KernelWatchListener): () => void {
+    const watched = new Set(namespaces);
+    const offered = new Set<string>();
+    const offer = (pod: V1Pod, deleted: boolean): void => {
+      const m = pod.metadata;
+      const uid = m?.uid ?? '';
+      if (deleted) {
+        offered.delete(uid);
+        return;
+      }
+      const kernelId = m?.labels?.[LABELS.kernelId] ?? '';
+      if (!watched.has(m?.namespace ?? '') || m?.labels?.[LABELS.component] !== 'driver' || m.deletionTimestamp || m.annotations?.[ANNOTATIONS.stopped] !== undefined) {
+        return;
+      }
+      if (offered.has(uid) || driverState(pod).kind !== 'running' || listener.known(kernelId)) {
+        return;
+      }
+      offered.add(uid);
+      void this._rediscover(m.namespace ?? '', pod, false).then(
+        found => {
+          if (found && !stopped && !listener.known(found.kernelId)) {
+            listener.found(found);
+          }
+        },
+        () => offered.delete(uid)
+      );
+    };
+    let stopped = false;
+    this._pods.on('pod', offer);
+    for (const namespace of watched) {
+      for (const pod of this._pods.list(namespace, 'driver')) {
+        offer(pod, false);
+      }
+    }
+    return () => {
+      stopped = true;
+      this._pods.off('pod', offer);
+    };
   }
 
   /** Orphans of the namespaces (sweep.ts decides), deleted by uid; a namespace the API cannot list now is skipped. */
@@ -172,8 +219,11 @@ export class KubernetesBackend implements Backend {
     await this._pods.dispose();
   }
 
-  /** One driver pod found at start-up: a kernel to adopt, or null (deleted, or left for later). */
-  private async _rediscover(namespace: string, pod: V1Pod): Promise<DiscoveredKernel | null> {
+  /**
+   * One driver pod found at start-up (`cleanUp`: unusable ones are deleted) or while running (left
+   * to the sweep): a kernel to adopt, or null.
+   */
+  private async _rediscover(namespace: string, pod: V1Pod, cleanUp: boolean): Promise<DiscoveredKernel | null> {
     const name = pod.metadata?.name ?? '';
     const uid = pod.metadata?.uid ?? '';
     const logger = this._o.logger.child({ pod: `${namespace}/${name}` });
@@ -182,6 +232,9 @@ export class KubernetesBackend implements Backend {
     }
     const state = driverState(pod);
     const record = decodeDriverPod(pod);
+    if (!cleanUp && (state.kind !== 'running' || !record.ok)) {
+      return null;
+    }
     if (state.kind !== 'running' || !record.ok) {
       logger.warn('deleting a driver pod no gateway can take over', {
         state: state.kind,
@@ -205,6 +258,10 @@ export class KubernetesBackend implements Backend {
       secret = null;
     }
     const connection = secret ? decodeConnection(secret, pod) : { ok: false as const, reason: `Secret ${namespace}/${name} not found` };
+    if (!connection.ok && !cleanUp) {
+      logger.warn('driver pod has no readable connection Secret; left to the orphan sweep', { reason: connection.reason });
+      return null;
+    }
     if (!connection.ok) {
       logger.warn('driver pod has no readable connection Secret; deleting it', { reason: connection.reason });
       await this._deleter(namespace, name, uid, logger)(0);
@@ -234,8 +291,30 @@ export class KubernetesBackend implements Backend {
     };
   }
 
-  private _kernel(options: Omit<DriverPodKernelOptions, 'pods' | 'readLog'>): DriverPodKernel {
-    return new DriverPodKernel({ ...options, pods: this._pods, readLog: lines => this._readLog(options.namespace, options.podName, lines) });
+  private _kernel(options: Omit<DriverPodKernelOptions, 'pods' | 'readLog' | 'annotate'>): DriverPodKernel {
+    return new DriverPodKernel({
+      ...options,
+      pods: this._pods,
+      readLog: lines => this._readLog(options.namespace, options.podName, lines),
+      annotate: this._annotator(options.namespace, options.podName, options.uid, options.logger),
+      ...(this._o.activity ? { activity: this._o.activity } : {})
+    });
+  }
+
+  /** Merges annotations into one driver pod (a JSON merge patch guarded by its uid); never rejects. */
+  private _annotator(namespace: string, name: string, uid: string, logger: Logger): (annotations: Record<string, string>) => Promise<void> {
+    return annotations =>
+      Promise.resolve()
+        .then(() => this._o.core.patchNamespacedPod({ name, namespace, body: { metadata: { uid, annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)))
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            const code = apiStatus(error);
+            if (code !== 404 && code !== 409) {
+              logger.warn('could not annotate driver pod', { error: code === undefined ? String(error) : `${code}: ${apiReason(error)}` });
+            }
+          }
+        );
   }
 
   private _readLog(namespace: string, name: string, tailLines: number): Promise<string> {

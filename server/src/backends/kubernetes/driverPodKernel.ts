@@ -3,8 +3,9 @@ import type { Logger } from '../../log.js';
 import type { ConnectionInfo } from '../../protocol/messages.js';
 import { DRIVER_PORTS } from '../../spark/kubernetesConf.js';
 import { defaultDelay, type DelayFn } from '../../util/retry.js';
-import type { ClusterStatus, KernelExit, LaunchedKernel } from '../types.js';
-import { LABELS } from './labels.js';
+import type { ClusterStatus, KernelExit, LaunchedKernel, StopNote } from '../types.js';
+import { ActivityNote, type ActivityNoteOptions } from './activityNote.js';
+import { ANNOTATIONS, LABELS, STOPPED_REMOVED } from './labels.js';
 import { deletionReason, describePod, driverState, executorStatus, lostNode } from './podStatus.js';
 import type { KernelConnection, PodSource } from './types.js';
 
@@ -24,6 +25,10 @@ export interface DriverPodKernelOptions {
   driverGpus: number;
   /** Called when the kernel's pods change (executors came or went). */
   onStatus?: () => void;
+  /** Merges annotations into this driver pod (by uid); never rejects (failures are logged). */
+  annotate?: (annotations: Record<string, string>) => Promise<void>;
+  /** Pacing of the last-activity annotation (activityNote.ts); tests set clock and timer. */
+  activity?: Omit<ActivityNoteOptions, 'write'>;
   /** Deletes this driver pod (by uid) with the given grace; never rejects. */
   deletePod: (graceSeconds: number) => Promise<void>;
   /** The last `lines` lines of the kernel container's log; rejects when the API cannot serve it. */
@@ -52,6 +57,8 @@ export class DriverPodKernel implements LaunchedKernel {
     this.connection = { ...options.connection, ip: options.podIP };
     this.sparkUi = options.spark ? `${options.podIP}:${DRIVER_PORTS.ui}` : null;
     this.exited = new Promise<KernelExit>(resolve => (this._resolveExit = resolve));
+    const annotate = options.annotate;
+    this._activity = annotate ? new ActivityNote({ ...options.activity, write: at => annotate({ [ANNOTATIONS.lastActivity]: at.toISOString() }) }) : null;
     options.pods.on('pod', this._follow);
     // Adopted while its node is lost or its pod is being deleted: the watch may say nothing more.
     const current = options.pods.pod(options.namespace, options.podName);
@@ -73,9 +80,26 @@ export class DriverPodKernel implements LaunchedKernel {
     };
   }
 
-  terminate(graceMs: number): Promise<void> {
+  noteActivity(at: Date): void {
+    this._activity?.note(at);
+  }
+
+  recordedActivity(): Date | null {
+    const o = this._o;
+    const pod = o.pods.pod(o.namespace, o.podName);
+    const text = pod?.metadata?.uid === o.uid ? pod.metadata.annotations?.[ANNOTATIONS.lastActivity] : undefined;
+    const at = text === undefined ? NaN : Date.parse(text);
+    return Number.isNaN(at) ? null : new Date(at);
+  }
+
+  terminate(graceMs: number, note?: StopNote): Promise<void> {
     this._terminating ??= (async () => {
+      this._activity?.stop();
       if (!this._podDeleted) {
+        // Told first, so the other gateways serving this kernel drop it (or list it culled), not dead.
+        if (note && this._o.annotate) {
+          await this._o.annotate({ [ANNOTATIONS.stopped]: 'removed' in note ? STOPPED_REMOVED : note.culled });
+        }
         await this._o.deletePod(Math.ceil(graceMs / 1000));
       }
       // The pod is gone once the watch says so (the kubelet has stopped its containers).
@@ -120,7 +144,13 @@ export class DriverPodKernel implements LaunchedKernel {
     const o = this._o;
     const state = driverState(pod);
     let exit: KernelExit | null = null;
-    if (deleted) {
+    const stopped = pod.metadata?.annotations?.[ANNOTATIONS.stopped];
+    if (stopped !== undefined && !this._terminating) {
+      // Another gateway (a replica) stopped it on purpose.
+      exit = stopped === STOPPED_REMOVED
+        ? { code: null, signal: null, reason: 'shut down through another gateway', byGateway: 'removed' }
+        : { code: null, signal: null, reason: stopped, byGateway: 'culled' };
+    } else if (deleted) {
       exit = { code: null, signal: null, reason: deletionReason(pod) ?? `driver pod ${o.namespace}/${o.podName} was deleted` };
     } else if (state.kind === 'ended') {
       exit = { code: state.code, signal: null, reason: state.message };
@@ -142,6 +172,7 @@ export class DriverPodKernel implements LaunchedKernel {
     }
     this._gone = true;
     this._podDeleted = deleted;
+    this._activity?.stop();
     o.pods.off('pod', this._follow);
     o.logger.info('driver pod ended', { deleted, state: state.kind, reason: exit.reason });
     this._resolveExit(exit);
@@ -155,4 +186,5 @@ export class DriverPodKernel implements LaunchedKernel {
   // An ended pod still exists (and owns its Secret, Service and policy) until it is deleted.
   private _podDeleted = false;
   private _terminating: Promise<void> | undefined;
+  private readonly _activity: ActivityNote | null;
 }

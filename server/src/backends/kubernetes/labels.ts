@@ -24,8 +24,15 @@ export const ANNOTATIONS = {
   tenant: 'sparkgate.io/tenant',
   profile: 'sparkgate.io/profile',
   kernelName: 'sparkgate.io/kernel-name',
-  sizing: 'sparkgate.io/sizing'
+  sizing: 'sparkgate.io/sizing',
+  /** The kernel's last user activity (ISO time), written by the gateways that serve it (culling). */
+  lastActivity: 'sparkgate.io/last-activity',
+  /** Set by a gateway just before it deletes the pod on purpose: `removed`, or a cull's reason. */
+  stopped: 'sparkgate.io/stopped-by-gateway'
 } as const;
+
+/** The value of `ANNOTATIONS.stopped` for a kernel shut down or restarted (not culled). */
+export const STOPPED_REMOVED = 'removed';
 
 /** Files of a kernel's Secret (mounted into the driver at `KERNEL_FILES_DIR`). */
 export const SECRET_FILES = {

@@ -2,7 +2,7 @@
  * Fakes for the kernel state machine's unit tests: channels that answer like a kernel would (no
  * zmq), and a backend whose kernels are plain objects whose exit the test decides (no processes).
  */
-import type { Backend, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchRequest } from '../../../../server/src/backends/types.js';
+import type { Backend, DiscoveredKernel, KernelExit, KernelWatchListener, LaunchedKernel, LaunchRequest, StopNote } from '../../../../server/src/backends/types.js';
 import type { KernelChannels, KernelChannelsOptions } from '../../../../server/src/channels/types.js';
 import type { GatewayConfig, Profile, Sizing } from '../../../../server/src/config/types.js';
 import type { KernelClient } from '../../../../server/src/kernels/types.js';
@@ -117,13 +117,27 @@ export class FakeLaunched implements LaunchedKernel {
   readonly interruptMode: 'signal' | 'message';
   interrupts = 0;
   terminated: number[] = [];
+  /** What each terminate told other gateways (replicas). */
+  notes: Array<StopNote | undefined> = [];
+  /** Activity noted for other gateways; `recorded` is what they would read back. */
+  noted: Date[] = [];
+  recorded: Date | null = null;
 
   async interrupt(): Promise<void> {
     this.interrupts++;
   }
 
-  async terminate(graceMs: number): Promise<void> {
+  noteActivity(at: Date): void {
+    this.noted.push(at);
+  }
+
+  recordedActivity(): Date | null {
+    return this.recorded;
+  }
+
+  async terminate(graceMs: number, note?: StopNote): Promise<void> {
     this.terminated.push(graceMs);
+    this.notes.push(note);
     this.exit({ code: 0, signal: null, reason: 'terminated' });
   }
 
@@ -154,6 +168,21 @@ export class FakeBackend implements Backend {
     const launched = await this.launchWith(request);
     this.launched.push(launched);
     return launched;
+  }
+
+  /** Set: the backend has `watchKernels`, and this is its listener while watched. */
+  watching: KernelWatchListener | null | undefined;
+
+  get watchKernels(): Backend['watchKernels'] {
+    if (this.watching === undefined) {
+      return undefined;
+    }
+    return (_namespaces, listener) => {
+      this.watching = listener;
+      return () => {
+        this.watching = null;
+      };
+    };
   }
 
   get discover(): Backend['discover'] {

@@ -43,7 +43,7 @@ function fakeApi(answers: Partial<Record<string, (args: ApiArgs) => Promise<unkn
     }
     return name === 'createNamespacedPod' ? { ...args.body, metadata: { ...args.body.metadata, uid: 'uid-1' } } : args.body;
   };
-  const names = ['createNamespacedPod', 'createNamespacedSecret', 'createNamespacedService', 'readNamespacedSecret', 'readNamespacedPodLog', 'deleteNamespacedPod'];
+  const names = ['createNamespacedPod', 'createNamespacedSecret', 'createNamespacedService', 'readNamespacedSecret', 'readNamespacedPodLog', 'deleteNamespacedPod', 'patchNamespacedPod'];
   const core = Object.fromEntries(names.map(n => [n, method(n)])) as unknown as CoreV1Api;
   const networking = { createNamespacedNetworkPolicy: method('createNamespacedNetworkPolicy') } as unknown as NetworkingV1Api;
   const called = (name: string) => calls.filter(([n]) => n === name).map(([, args]) => args);
@@ -246,6 +246,64 @@ describe('KubernetesBackend#discover()', () => {
     const kernel = found[0]!.adopt(() => undefined);
     expect(kernel.connection).toMatchObject({ ip: '10.0.0.9', key: 'key-of-aaaaaaaa-1' });
     expect(kernel.status?.()).toEqual({ executors: { ready: 0, pending: 0, pendingReason: null }, gpus: 1 });
+    await backend.dispose();
+  });
+
+  // Active-active replicas (issue 13, item 4): kernels another gateway starts, found as they run.
+  it('should offer drivers that get running later, once each, skipping known kernels, pods being stopped by a gateway and unreadable ones, deleting nothing', async () => {
+    const late = driver('ffffffff-1', 'late1');
+    const mine = driver('11111111-1', 'mine1');
+    const stopping = driver('22222222-1', 'stop1');
+    stopping.pod.metadata!.annotations!['sparkgate.io/stopped-by-gateway'] = 'removed';
+    const foreign = driver('33333333-1', 'frgn1');
+    delete foreign.pod.metadata!.annotations!['sparkgate.io/user'];
+    const secrets: Record<string, V1Secret> = { [late.pod.metadata!.name!]: late.secret };
+    const api = fakeApi({
+      readNamespacedSecret: async ({ name }) => {
+        const secret = secrets[name as string];
+        if (!secret) {
+          throw apiStatus(404, 'not found');
+        }
+        return secret;
+      }
+    });
+    const informer = new FakeInformer([[]]);
+    const { backend, called } = setup({ 'team-a': informer }, api);
+    await backend.discover(['team-a']);
+    const offered: string[] = [];
+    const stop = backend.watchKernels(['team-a'], { known: id => id === mine.pod.metadata!.labels!['sparkgate.io/kernel-id'], found: k => offered.push(k.kernelId) });
+    informer.put(podAt.scheduled(late.pod, 'cpu-1'), 'add');
+    informer.put(podAt.running(mine.pod, '10.0.0.2'), 'add');
+    informer.put(podAt.running(stopping.pod, '10.0.0.3'), 'add');
+    informer.put(podAt.running(foreign.pod, '10.0.0.4'), 'add');
+    informer.put(podAt.running(late.pod, '10.0.0.5'));
+    informer.put(podAt.running(late.pod, '10.0.0.5'));
+    await until(() => offered.length === 1, 'the late driver offered');
+    expect(offered).toEqual(['ffffffff-1']);
+    expect(called('readNamespacedSecret').map(c => c.name)).toEqual([late.pod.metadata!.name]);
+    expect(called('deleteNamespacedPod')).toEqual([]);
+    stop();
+    const again = driver('44444444-1', 'again');
+    informer.put(podAt.running(again.pod, '10.0.0.6'), 'add');
+    expect(called('readNamespacedSecret')).toHaveLength(1);
+    await backend.dispose();
+  });
+
+  it('should mark a driver pod (merge patch guarded by its uid) before deleting it for a gateway stop', async () => {
+    const good = driver('aaaaaaaa-2', 'good2');
+    const api = fakeApi({ readNamespacedSecret: async () => good.secret, patchNamespacedPod: async args => args.body });
+    const informer = new FakeInformer([[podAt.running(good.pod, '10.0.0.9')]]);
+    const { backend, calls } = setup({ 'team-a': informer }, api);
+    const [found] = await backend.discover(['team-a']);
+    const kernel = found!.adopt(() => undefined);
+    const stopping = kernel.terminate(0, { culled: 'culled after 60 min idle' });
+    await until(() => calls.some(([n]) => n === 'deleteNamespacedPod'), 'the delete');
+    informer.put(good.pod, 'delete');
+    await stopping;
+    expect(calls.filter(([n]) => n === 'patchNamespacedPod' || n === 'deleteNamespacedPod').map(([n, a]) => [n, a.body])).toEqual([
+      ['patchNamespacedPod', { metadata: { uid: 'uid-aaaaaaaa-2', annotations: { 'sparkgate.io/stopped-by-gateway': 'culled after 60 min idle' } } }],
+      ['deleteNamespacedPod', { preconditions: { uid: 'uid-aaaaaaaa-2' } }]
+    ]);
     await backend.dispose();
   });
 });
