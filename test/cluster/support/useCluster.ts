@@ -22,6 +22,8 @@ export interface GatewaySetup {
 export interface UseClusterOptions extends ClusterOptions {
   /** Start sparkgate too; the cluster then maps its driver and executor images (sparkgateClusterOptions). */
   gateway?: GatewaySetup;
+  /** Map sparkgate's images without starting a gateway here (a file that runs gateway processes itself). */
+  sparkgateImages?: boolean;
 }
 
 /** A JSON answer of the gateway; `body` is loose on purpose (tests read what they assert). */
@@ -47,7 +49,7 @@ export interface ClusterFixture {
 const START_TIMEOUT_MS = 300_000;
 
 export function useCluster(options: UseClusterOptions = {}): ClusterFixture {
-  const { gateway: setup, ...clusterOptions } = options;
+  const { gateway: setup, sparkgateImages, ...clusterOptions } = options;
   let cluster: Cluster | undefined;
   let core: CoreV1Api | undefined;
   let gw: K8sGateway | undefined;
@@ -63,7 +65,7 @@ export function useCluster(options: UseClusterOptions = {}): ClusterFixture {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster({ ...(setup ? await sparkgateClusterOptions() : {}), ...clusterOptions });
+    cluster = await startCluster({ ...(setup || sparkgateImages ? await sparkgateClusterOptions() : {}), ...clusterOptions });
     core = cluster.kubeConfig.makeApiClient(CoreV1Api);
     if (setup) {
       gw = await startGateway();
