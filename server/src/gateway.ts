@@ -54,8 +54,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     config,
     logger: logger.child({ component: 'kernels' })
   });
+  // Among replicas (Kubernetes), the Lease holder alone sweeps orphans and culls; one gateway always leads.
+  const leadership = deps.backend.leadership;
+  const isLeader = (): boolean => leadership?.isLeader() ?? true;
   // Idle culling (off unless some policy has idleSeconds > 0): each tenant's policy, else the global one.
   const culler = new Culler({
+    isLeader,
     kernels,
     policyFor: tenant => config.tenants[tenant]?.cull ?? config.kernels.cull,
     policies: [config.kernels.cull, ...Object.values(config.tenants).map(t => t.cull)],
@@ -100,7 +104,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     namespaces: () => Object.values(config.tenants).map(t => t.namespace),
     known: () => new Set(kernels.all().map(k => k.id)),
     intervalMs: (config.kubernetes.reapIntervalSeconds ?? 300) * 1000,
-    logger: logger.child({ component: 'reaper' })
+    logger: logger.child({ component: 'reaper' }),
+    isLeader
   });
 
   let stopping: Promise<void> | undefined;
@@ -114,6 +119,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
           server.off('error', reject);
           // Kernels other replicas start from now on are adopted too (after main's adoptRunning()).
           kernels.watchRunning();
+          leadership?.start();
           reaper.start();
           resolve(server.address() as AddressInfo);
         });
@@ -123,6 +129,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         server.close();
         culler.stop();
         await reaper.stop();
+        await leadership?.stop();
         await status.close();
         for (const client of wss.clients) {
           client.close(1001, options.keepKernels ? 'gateway restarting; reconnect' : 'gateway shutting down');

@@ -105,6 +105,18 @@ export interface SweptObject {
   reason: string;
 }
 
+/**
+ * Which of several gateway replicas runs the fleet-wide duties (orphan sweep, culler): the Lease
+ * holder on Kubernetes. A backend without it has one gateway, always the leader.
+ */
+export interface Leadership {
+  isLeader(): boolean;
+  /** Starts taking part (at listen). */
+  start(): void;
+  /** Stops taking part; a leader hands over at once. */
+  stop(): Promise<void>;
+}
+
 /** Where kernels run: local processes or Kubernetes pods. */
 export interface Backend {
   readonly name: 'local' | 'kubernetes';
@@ -128,6 +140,8 @@ export interface Backend {
    * known then (it is offered again at the pod's next change). Never deletes anything (the sweep does).
    */
   watchKernels?(namespaces: readonly string[], listener: KernelWatchListener): () => void;
+  /** Leader election among replicas (Kubernetes: a Lease); absent = always the leader. */
+  readonly leadership?: Leadership;
   /** Stops watching/allocating; does not stop kernels (the manager does). */
   dispose(): Promise<void>;
 }

@@ -230,7 +230,10 @@ function buildKubernetes(k: ConfigFile['kubernetes'], version: string): Kubernet
     sparkMaster: k.sparkMaster ?? null,
     nodeLostSeconds: k.nodeLostSeconds ?? null,
     reapIntervalSeconds: k.reapIntervalSeconds,
-    orphanGraceSeconds: k.orphanGraceSeconds
+    orphanGraceSeconds: k.orphanGraceSeconds,
+    leaseNamespace: k.leaseNamespace ?? null,
+    leaseName: k.leaseName,
+    leaseSeconds: k.leaseSeconds
   };
 }
 

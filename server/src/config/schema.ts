@@ -157,7 +157,10 @@ const kubernetes = orEmpty(
     sparkMaster: str().nullish(),
     nodeLostSeconds: int().nullish(),
     reapIntervalSeconds: int().default(300),
-    orphanGraceSeconds: int().default(600)
+    orphanGraceSeconds: int().default(600),
+    leaseNamespace: str().nullish(),
+    leaseName: str().default('sparkgate-gateway'),
+    leaseSeconds: int().refine(s => s >= 3, { error: 'must be at least 3 (it is renewed every third of it)' }).default(15)
   })
 );
 

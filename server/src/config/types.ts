@@ -120,6 +120,14 @@ export interface KubernetesBackendConfig {
   reapIntervalSeconds?: number;
   /** Age in seconds before a driver pod no kernel record knows counts as an orphan (a launch elsewhere has given up). Default 600. */
   orphanGraceSeconds?: number;
+  /**
+   * The `coordination.k8s.io/v1` Lease under which one replica runs the orphan sweep and the culler:
+   * its namespace (`null` = the kubeconfig context's, in a pod its own, else `sparkgate`), name and
+   * duration in seconds (a dead leader's successor takes over after it). Defaults `sparkgate-gateway`, 15.
+   */
+  leaseNamespace?: string | null;
+  leaseName?: string;
+  leaseSeconds?: number;
 }
 
 export interface Toleration {

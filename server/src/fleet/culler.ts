@@ -23,6 +23,8 @@ export interface CullerOptions {
   now?: () => number;
   /** Default an unref'd `setInterval`. */
   every?: Every;
+  /** Whether this replica runs the culler now (the Lease holder among replicas); default always. */
+  isLeader?: () => boolean;
 }
 
 /** What the culler decided for one kernel at one sweep. */
@@ -90,7 +92,12 @@ export class Culler {
         timer.unref();
         return () => clearInterval(timer);
       });
-    this._cancel = every(interval, () => void this.sweep());
+    // Among replicas only the leader culls (each sees every kernel; activity comes from the pods).
+    this._cancel = every(interval, () => {
+      if (this._o.isLeader?.() ?? true) {
+        void this.sweep();
+      }
+    });
     this._o.logger.info('idle culling on', { intervalMs: interval });
   }
 

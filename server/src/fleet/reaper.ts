@@ -21,6 +21,10 @@ export interface ReaperOptions {
   intervalMs: number;
   logger: Logger;
   timer?: TimerFn;
+  /** Whether this replica sweeps now (the Lease holder among replicas); default always. */
+  isLeader?: () => boolean;
+  /** While not the leader, how often it checks whether it has become one (then sweeps at once). Default 5 s. */
+  followerCheckMs?: number;
 }
 
 const defaultTimer: TimerFn = (fn, ms) => {
@@ -80,16 +84,29 @@ export class Reaper {
     return run;
   }
 
+  /** Sweeps this replica did (the leader's count grows; a follower's stays 0). */
+  get sweeps(): number {
+    return this._sweeps;
+  }
+
   private _run(): void {
-    void this.sweepOnce().then(() => {
+    const schedule = (ms: number): void => {
       if (!this._stopped) {
-        this._cancel = (this._o.timer ?? defaultTimer)(() => this._run(), this._o.intervalMs);
+        this._cancel = (this._o.timer ?? defaultTimer)(() => this._run(), ms);
       }
-    });
+    };
+    if (!(this._o.isLeader?.() ?? true)) {
+      // Another replica sweeps; check again soon so a new leader sweeps as a starting gateway does.
+      schedule(Math.min(this._o.intervalMs, this._o.followerCheckMs ?? 5000));
+      return;
+    }
+    this._sweeps++;
+    void this.sweepOnce().then(() => schedule(this._o.intervalMs));
   }
 
   private readonly _o: ReaperOptions;
   private _started = false;
+  private _sweeps = 0;
   private _stopped = false;
   private _cancel: (() => void) | null = null;
   private _running: Promise<void> = Promise.resolve();

@@ -78,6 +78,32 @@ describe('images/deploy', () => {
     expect(Object.keys(secret?.stringData ?? {})).toEqual(['config.yaml']);
   });
 
+  // Issue 13, item 4: active-active replicas.
+  it('should run 2 replicas, spread over nodes, with one kept through voluntary disruptions', () => {
+    const [dep] = byKind<V1Deployment>(gateway, 'Deployment');
+    expect(dep?.spec?.replicas).toBe(2);
+    expect(dep?.spec?.strategy?.type).toBe('RollingUpdate');
+    const spread = dep?.spec?.template.spec?.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm;
+    expect(spread).toMatchObject({ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'sparkgate-gateway' } } });
+    const [pdb] = byKind<KubernetesObject & { spec: Record<string, unknown> }>(gateway, 'PodDisruptionBudget');
+    expect(pdb?.spec).toEqual({ minAvailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': 'sparkgate-gateway' } } });
+  });
+
+  it('should let the gateway hold only its leader Lease, in its own namespace', () => {
+    const roles = byKind<V1Role>(gateway, 'Role');
+    expect(roles.map(r => [r.metadata?.name, r.metadata?.namespace])).toEqual([['sparkgate-gateway-lease', 'sparkgate']]);
+    expect(roles[0]?.rules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['sparkgate-gateway'], verbs: ['get', 'update'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] }
+    ]);
+    const [binding] = byKind<KubernetesObject & { roleRef: { kind: string; name: string }; subjects: Array<Record<string, string>> }>(gateway, 'RoleBinding');
+    expect([binding?.metadata?.namespace, binding?.roleRef, binding?.subjects]).toEqual([
+      'sparkgate',
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'sparkgate-gateway-lease' },
+      [{ kind: 'ServiceAccount', name: 'sparkgate', namespace: 'sparkgate' }]
+    ]);
+  });
+
   it('should keep the gateway ClusterRole to namespaced kernel objects, bound per tenant only', () => {
     const [role] = byKind<V1ClusterRole>(gateway, 'ClusterRole');
     const rules = role?.rules ?? [];

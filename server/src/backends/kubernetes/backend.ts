@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { type CoreV1Api, type KubeConfig, type NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
+import { CoordinationV1Api, type CoreV1Api, type KubeConfig, type NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import type { KubernetesBackendConfig } from '../../config/types.js';
 import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { Backend, DiscoveredKernel, KernelWatchListener, LaunchedKernel, LaunchRequest, SweptObject } from '../types.js';
+import type { Backend, DiscoveredKernel, KernelWatchListener, LaunchedKernel, LaunchRequest, Leadership, SweptObject } from '../types.js';
 import { abortable } from './abort.js';
 import { apiError, apiReason, apiStatus } from './apiErrors.js';
 import { decodeConnection, decodeDriverPod } from './codec.js';
@@ -11,6 +12,7 @@ import { DriverPodKernel, type DriverPodKernelOptions } from './driverPodKernel.
 import { awaitDriverRunning } from './driverStart.js';
 import { kubeListWatchApi, listWatchInformers } from './informers.js';
 import { ANNOTATIONS, LABELS } from './labels.js';
+import { type LeaseApi, LeaseElector, type LeaseElectorOptions } from './lease.js';
 import { buildDriverObjects, driverPodName } from './objects.js';
 import { driverState } from './podStatus.js';
 import { PodWatch, type PodWatchOptions } from './podWatch.js';
@@ -28,6 +30,8 @@ export interface KubernetesBackendOptions {
   podWatch?: Partial<Omit<PodWatchOptions, 'logger'>>;
   /** Pacing of each kernel's last-activity annotation (clock, timer, interval); tests set it. */
   activity?: DriverPodKernelOptions['activity'];
+  /** The leader Lease (clock, timer, API, holder); default the kubeconfig's CoordinationV1Api. */
+  lease?: Partial<Omit<LeaseElectorOptions, 'logger' | 'namespace' | 'name' | 'durationSeconds'>>;
   /** Milliseconds clock of the orphan sweep (pod ages). Default `Date.now`. */
   now?: () => number;
 }
@@ -50,7 +54,21 @@ export class KubernetesBackend implements Backend {
       ...options.podWatch,
       logger: options.logger.child({ component: 'podWatch' })
     });
+    const kc = options.kubeConfig;
+    this.leadership = new LeaseElector({
+      // main.ts hands over no coordination client: made here from the same kubeconfig.
+      api: options.lease?.api ?? lazyLeaseApi(kc),
+      holder: options.lease?.holder ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      ...options.lease,
+      namespace: options.config.leaseNamespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'sparkgate',
+      name: options.config.leaseName ?? 'sparkgate-gateway',
+      durationSeconds: options.config.leaseSeconds ?? 15,
+      logger: options.logger.child({ component: 'lease' })
+    });
   }
+
+  /** The Lease holder among gateway replicas sweeps orphans and culls (lease.ts). */
+  readonly leadership: Leadership;
 
   async launch(request: LaunchRequest): Promise<LaunchedKernel> {
     const o = this._o;
@@ -348,6 +366,17 @@ export class KubernetesBackend implements Backend {
   private readonly _pods: PodWatch;
   /** Driver pods (uids) whose delete failed when their kernel was shut down or abandoned. */
   private readonly _condemned = new Set<string>();
+}
+
+/** The CoordinationV1Api, made at its first call (a kubeconfig without a cluster fails only then). */
+function lazyLeaseApi(kc: KubeConfig): LeaseApi {
+  let api: CoordinationV1Api | undefined;
+  const get = (): CoordinationV1Api => (api ??= kc.makeApiClient(CoordinationV1Api));
+  return {
+    readNamespacedLease: args => get().readNamespacedLease(args),
+    createNamespacedLease: args => get().createNamespacedLease(args),
+    replaceNamespacedLease: args => get().replaceNamespacedLease(args)
+  };
 }
 
 function randomSuffix(): string {

@@ -195,3 +195,33 @@ describe('fleet/culler', () => {
     });
   });
 });
+
+// Replicas (issue 13, item 4): every replica sees every kernel; only the Lease holder culls.
+describe('fleet/culler among replicas', () => {
+  it('should sweep on its timer only while this replica leads', async () => {
+    const fleet = new FakeFleet();
+    fleet.add('k');
+    let leading = false;
+    const ticks: Array<() => void> = [];
+    const culler = new Culler({
+      kernels: fleet,
+      policyFor: () => POLICY,
+      policies: [POLICY],
+      logger: silentLogger,
+      now: () => T0 + 2 * 60 * MIN,
+      every: (_ms, tick) => {
+        ticks.push(tick);
+        return () => undefined;
+      },
+      isLeader: () => leading
+    });
+    culler.start();
+    ticks[0]?.();
+    await new Promise(resolve => setImmediate(resolve));
+    expect(fleet.kernels.get('k')?.cullNotice).toBeNull();
+    leading = true;
+    ticks[0]?.();
+    await new Promise(resolve => setImmediate(resolve));
+    expect(fleet.kernels.get('k')?.cullNotice).not.toBeNull();
+  });
+});

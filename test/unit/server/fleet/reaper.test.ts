@@ -106,3 +106,30 @@ describe('fleet/reaper', () => {
     });
   });
 });
+
+// Replicas (issue 13, item 4): only the Lease holder sweeps; a follower checks again soon and
+// sweeps at once when it becomes the leader.
+describe('fleet/reaper among replicas', () => {
+  it('should not sweep while another replica leads, and sweep as soon as this one does', async () => {
+    let leading = false;
+    const calls: number[] = [];
+    const timers = new FakeTimers();
+    const reaper = new Reaper({
+      backend: { sweep: async () => (calls.push(1), []) },
+      namespaces: () => ['tenant-a'],
+      known: () => new Set(),
+      intervalMs: 300_000,
+      logger: createLogger({ level: 'error', write: () => undefined }),
+      timer: timers.timer,
+      isLeader: () => leading
+    });
+    reaper.start();
+    await settle();
+    expect([calls.length, reaper.sweeps, timers.pending[0]?.ms]).toEqual([0, 0, 5000]);
+    leading = true;
+    timers.fire();
+    await settle();
+    expect([calls.length, reaper.sweeps, timers.pending[0]?.ms]).toEqual([1, 1, 300_000]);
+    await reaper.stop();
+  });
+});
