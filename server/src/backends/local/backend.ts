@@ -9,6 +9,7 @@ import { buildLocalSparkConf } from '../../spark/localConf.js';
 import type { Backend, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchRequest, SweptObject } from '../types.js';
 import { discoverLocal } from './discover.js';
 import { localKernel, logTail } from './localKernel.js';
+import { awaitBoundPorts } from './boundPorts.js';
 import { freePorts } from './ports.js';
 import { processStartTime } from './processProbe.js';
 import { createKernelDir, ensureRuntimeDir, RECORD_FILE, removeKernelDir, writeRecord } from './runtimeDir.js';
@@ -62,21 +63,23 @@ export class LocalBackend implements Backend {
     const dir = root
       ? await createKernelDir(root, request.kernelId)
       : await mkdtemp(path.join(tmpdir(), `sparkgate-${request.kernelId.slice(0, 8)}-`));
-    const [shell, iopub, stdin, control, hb, ui] = await freePorts(6);
-    const connection: ConnectionInfo = {
+    // Ports 0: the kernel binds free ones itself and writes them back (boundPorts.ts). Spark's UI
+    // port is still reserved here: Spark retries the next port when it is taken.
+    const [ui] = await freePorts(1);
+    const unbound: ConnectionInfo = {
       ip: '127.0.0.1',
       transport: 'tcp',
-      shell_port: shell!,
-      iopub_port: iopub!,
-      stdin_port: stdin!,
-      control_port: control!,
-      hb_port: hb!,
+      shell_port: 0,
+      iopub_port: 0,
+      stdin_port: 0,
+      control_port: 0,
+      hb_port: 0,
       key: request.key,
       signature_scheme: 'hmac-sha256',
       kernel_name: request.profile.id
     };
     const connectionFile = path.join(dir, 'connection.json');
-    await writeFile(connectionFile, JSON.stringify(connection), { mode: 0o600 });
+    await writeFile(connectionFile, JSON.stringify(unbound), { mode: 0o600 });
     const args = [o.launcher, '--connection-file', connectionFile];
     if (request.profile.spark) {
       const conf = buildLocalSparkConf({ kernelId: request.kernelId, user: request.owner.user, sizing: request.sizing, uiPort: ui! });
@@ -96,7 +99,7 @@ export class LocalBackend implements Backend {
           sizing: request.sizing,
           spark: request.profile.spark,
           sparkUi,
-          connection,
+          connection: unbound,
           pid: null,
           processStart: null,
           gateway: this._self,
@@ -130,18 +133,26 @@ export class LocalBackend implements Backend {
       throw new KernelLaunchError(`could not start ${o.python}: is SPARKGATE_PYTHON a Python with ipykernel?`);
     }
     const logger = o.logger.child({ kernel: request.kernelId, pid });
-    const recorded = record
-      ? writeRecord(dir, { ...record, pid, processStart: processStartTime(pid) }).catch((error: unknown) =>
-          logger.warn('could not record the kernel process; a gateway after a crash cannot adopt it', { error })
-        )
-      : Promise.resolve();
     const exited = new Promise<KernelExit>(resolve => {
       child.once('error', error => resolve({ code: null, signal: null, reason: error.message }));
       child.once('exit', (code, signal) => {
         void logTail(dir, 20).then(reason => resolve({ code, signal, reason }));
       });
     });
-    logger.debug('kernel process started');
+    let connection: ConnectionInfo;
+    try {
+      connection = await awaitBoundPorts({ file: connectionFile, base: unbound, exited, signal: request.signal });
+    } catch (error) {
+      // Exited or cancelled before it bound its sockets: stop its group, remove its folder.
+      await localKernel({ pid, dir, connection: unbound, sparkUi, exited, logger }).terminate(0);
+      throw error;
+    }
+    const recorded = record
+      ? writeRecord(dir, { ...record, connection, pid, processStart: processStartTime(pid) }).catch((error: unknown) =>
+          logger.warn('could not record the kernel process; a gateway after a crash cannot adopt it', { error })
+        )
+      : Promise.resolve();
+    logger.debug('kernel process started', { shell: connection.shell_port });
     return localKernel({ pid, dir, connection, sparkUi, exited, logger, settled: () => recorded });
   }
 
