@@ -119,8 +119,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
           server.off('error', reject);
           // Kernels other replicas start from now on are adopted too (after main's adoptRunning()).
           kernels.watchRunning();
-          leadership?.start();
-          reaper.start();
+          // The first sweep waits for the first Lease attempt, so the leader sweeps at once on start.
+          void (leadership?.start() ?? Promise.resolve()).then(() => reaper.start());
           resolve(server.address() as AddressInfo);
         });
       }),

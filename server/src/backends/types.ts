@@ -111,8 +111,8 @@ export interface SweptObject {
  */
 export interface Leadership {
   isLeader(): boolean;
-  /** Starts taking part (at listen). */
-  start(): void;
+  /** Starts taking part (at listen); resolves after the first attempt (never rejects). */
+  start(): Promise<void>;
   /** Stops taking part; a leader hands over at once. */
   stop(): Promise<void>;
 }

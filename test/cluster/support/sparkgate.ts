@@ -49,9 +49,9 @@ function findSparkHome(): Promise<string> {
   );
 }
 
-/** Applies the gateway's Namespace, ServiceAccount and ClusterRole (not its Deployment: it runs here). */
+/** Applies the gateway's Namespace, ServiceAccount, ClusterRole and its leader Lease's Role (not its Deployment: it runs here). */
 export async function applyGatewayIdentity(cluster: Cluster): Promise<void> {
-  const docs = parseManifests(await readFile(GATEWAY_MANIFEST, 'utf8')).filter(d => ['Namespace', 'ServiceAccount', 'ClusterRole'].includes(d.kind ?? ''));
+  const docs = parseManifests(await readFile(GATEWAY_MANIFEST, 'utf8')).filter(d => ['Namespace', 'ServiceAccount', 'ClusterRole', 'Role', 'RoleBinding'].includes(d.kind ?? ''));
   await applyManifests(cluster.kubeConfig, docs.map(d => JSON.stringify(d)).join('\n---\n'));
 }
 

@@ -53,13 +53,14 @@ export class LeaseElector implements Leadership {
     return this._renewedAt !== null && this._now() - this._renewedAt < this._o.durationSeconds * 1000;
   }
 
-  /** Tries now, then every third of the duration, until `stop()`. */
-  start(): void {
+  /** Tries now, then every third of the duration, until `stop()`; resolves after the first try. */
+  start(): Promise<void> {
     if (this._started || this._stopped) {
-      return;
+      return this._running;
     }
     this._started = true;
     this._loop();
+    return this._running;
   }
 
   /** Stops trying; a leader releases the Lease (empties its holder) so another replica takes over at once. */
