@@ -235,6 +235,8 @@ for ns in ("tenant-b", "tenant-a"):
 `;
     const run = await execute(BOB, bobKernel, probe);
     expect(run.stdout.trim().split('\n')).toEqual(['tenant-b 200', 'tenant-a 403']);
+    // Driver only: Spark runs in local mode inside the pod (Spark refuses 0 executors on Kubernetes).
+    expect((await execute(BOB, bobKernel, 'spark.range(10).count()')).result).toBe('10');
 
     // Restart: a new driver pod under the same kernel id.
     const restarted = await call(BOB, 'POST', `/api/kernels/${bobKernel}/restart`);

@@ -28,6 +28,19 @@ export interface KubernetesSparkConfInput {
 }
 
 /**
+ * The master a driver pod runs Spark with. A driver-only sizing (`executors.count: 0`) runs
+ * Spark in local mode inside the pod on its own cores: on Kubernetes, Spark refuses zero static
+ * executors ("Number of executors must be a positive number") and dynamic allocation refuses a
+ * maximum of 0, so the SparkSession would never come up.
+ */
+export function driverPodSparkMaster(sizing: Sizing, configured: string | null): string {
+  if (sizing.executors.count === 0) {
+    return `local[${Math.max(1, Math.ceil(sizing.driver.cores))}]`;
+  }
+  return configured ?? 'k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)';
+}
+
+/**
  * Spark configuration of a client-mode driver in a pod (reference: spark-on-kubernetes.md §1).
  * What only the pod knows at start (its IP, the API server address) is added by the pod's args.
  * Pure: everything comes in as arguments.
@@ -68,7 +81,9 @@ export function buildKubernetesSparkConf(input: KubernetesSparkConfInput): Recor
   for (const [key, value] of Object.entries(input.executorLabels)) {
     conf[`spark.kubernetes.executor.label.${key}`] = value;
   }
-  if (e.count !== undefined) {
+  if (e.count === 0) {
+    conf['spark.dynamicAllocation.enabled'] = 'false'; // local mode in the pod: see driverPodSparkMaster
+  } else if (e.count !== undefined) {
     conf['spark.executor.instances'] = String(e.count);
     conf['spark.dynamicAllocation.enabled'] = 'false';
   } else {

@@ -1,5 +1,5 @@
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
-import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR } from '../../spark/kubernetesConf.js';
+import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR, driverPodSparkMaster } from '../../spark/kubernetesConf.js';
 import { ANNOTATIONS, LABELS, MANAGER, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
 import type { DriverObjects, DriverObjectsInput, KernelConnection } from './types.js';
 
@@ -59,7 +59,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       SPARK_CONF_ARG,
       `${KERNEL_FILES_DIR}/${SECRET_FILES.sparkConf}`,
       '--conf',
-      `spark.master=${c.sparkMaster ?? 'k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)'}`,
+      `spark.master=${driverPodSparkMaster(input.sizing, c.sparkMaster)}`,
       '--conf',
       'spark.driver.host=$(SPARKGATE_POD_IP)',
       '--conf',

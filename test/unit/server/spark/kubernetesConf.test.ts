@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Sizing } from '../../../../server/src/config/types.js';
-import { buildKubernetesSparkConf, executorOverheadMiB, taskGpuAmount } from '../../../../server/src/spark/kubernetesConf.js';
+import { buildKubernetesSparkConf, driverPodSparkMaster, executorOverheadMiB, taskGpuAmount } from '../../../../server/src/spark/kubernetesConf.js';
 
 const base = {
   kernelId: '0123abcd-0000-4000-8000-000000000000',
@@ -42,6 +42,12 @@ describe('buildKubernetesSparkConf', () => {
     expect(conf['spark.master']).toBeUndefined();
   });
 
+  it('should ask for no executors at all for a driver-only sizing (Spark refuses instances=0 on Kubernetes)', () => {
+    const conf = buildKubernetesSparkConf({ ...base, sizing: sizing({ count: 0, cores: 1, memoryMiB: 512, gpus: 0 }) });
+    expect(conf['spark.executor.instances']).toBeUndefined();
+    expect(conf['spark.dynamicAllocation.enabled']).toBe('false');
+  });
+
   it('should turn min/max into dynamic allocation with shuffle tracking', () => {
     const conf = buildKubernetesSparkConf({ ...base, sizing: sizing({ min: 1, max: 6, cores: 2, memoryMiB: 2048, gpus: 0 }) });
     expect(conf).toMatchObject({
@@ -77,5 +83,18 @@ describe('taskGpuAmount / executorOverheadMiB', () => {
   it('should give Python at least 384 MiB beside the heap', () => {
     expect(executorOverheadMiB(512)).toBe(384);
     expect(executorOverheadMiB(10_000)).toBe(4000);
+  });
+});
+
+describe('driverPodSparkMaster', () => {
+  it('should run a driver-only sizing in local mode on the driver pod\'s cores, rounded up', () => {
+    expect(driverPodSparkMaster({ driver: { cores: 1.5, memoryMiB: 1024, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 512, gpus: 0 } }, null)).toBe('local[2]');
+    expect(driverPodSparkMaster({ driver: { cores: 0.1, memoryMiB: 1024, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 512, gpus: 0 } }, 'k8s://x')).toBe('local[1]');
+  });
+
+  it('should use the configured master, else the in-cluster API server, when there are executors', () => {
+    const s = sizing({ min: 0, max: 2, cores: 1, memoryMiB: 512, gpus: 0 });
+    expect(driverPodSparkMaster(s, 'k8s://https://api:6443')).toBe('k8s://https://api:6443');
+    expect(driverPodSparkMaster(s, null)).toBe('k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)');
   });
 });

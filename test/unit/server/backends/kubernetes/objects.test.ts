@@ -67,6 +67,8 @@ describe('buildDriverObjects', () => {
     expect(args.slice(0, 5)).toEqual(['kernel', '--connection-file', '/etc/sparkgate/kernel/connection.json', '--ip', '$(SPARKGATE_POD_IP)']);
     expect(args).toContain('spark.master=k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)');
     expect(args).toContain('spark.driver.host=$(SPARKGATE_POD_IP)');
+    const driverOnly = build({ ...sizing(0, 0), executors: { count: 0, cores: 1, memoryMiB: 512, gpus: 0 } }).pod;
+    expect(driverOnly.spec!.containers[0]!.args).toContain('spark.master=local[2]');
     const plain = build(sizing(0, 0), false).pod;
     expect(plain.spec?.containers[0]?.args).not.toContain('--spark-conf');
     expect(plain.spec?.automountServiceAccountToken).toBe(false);
