@@ -113,7 +113,7 @@ export class LeaseElector implements Leadership {
       this._set(null);
       return false;
     }
-    const stamp = new Date(now);
+    const stamp = microTime(now);
     const body: V1Lease = {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
@@ -182,6 +182,14 @@ export class LeaseElector implements Leadership {
   private _stopped = false;
   private _cancel: (() => void) | null = null;
   private _running: Promise<void> = Promise.resolve();
+}
+
+/**
+ * A Lease's MicroTime: the API server parses `….000000Z` (six digits) only, while the client
+ * serializes a Date with three; a string goes through as it is.
+ */
+function microTime(ms: number): Date {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z') as unknown as Date;
 }
 
 function describe(error: unknown): string {

@@ -58,6 +58,8 @@ describe('LeaseElector', () => {
     expect(await a.elector.tryOnce()).toBe(true);
     expect(await b.elector.tryOnce()).toBe(false);
     expect(api.lease?.spec).toMatchObject({ holderIdentity: 'gw-a', leaseDurationSeconds: 15, leaseTransitions: 0 });
+    // MicroTime as the API server parses it (six fraction digits; a Date would go out with three and get 400).
+    expect(String(api.lease?.spec?.renewTime)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     for (let i = 0; i < 5; i++) {
       clock.now += 5000;
       expect(await a.elector.tryOnce()).toBe(true);
