@@ -73,6 +73,10 @@ export interface LaunchedKernel {
   noteActivity?(at: Date): void;
   /** The newest user activity any gateway recorded with `noteActivity`; null when none. */
   recordedActivity?(): Date | null;
+  /** Whether websocket clients are attached through this gateway now (told to the others: `connectedElsewhere`). */
+  clientsAttached?(attached: boolean): void;
+  /** Whether some gateway (this one included) said it has clients of this kernel, recently enough. */
+  connectedElsewhere?(): boolean;
   /** The tail of the kernel's log, for error messages. */
   logTail(lines: number): Promise<string>;
 }

@@ -39,7 +39,8 @@ export function decide(kernel: FleetKernel, policy: CullPolicy, now: number): Cu
   if (policy.idleMs <= 0 || (kernel.state !== 'idle' && kernel.state !== 'busy')) {
     return { keep: true };
   }
-  if ((kernel.state === 'busy' && !policy.busy) || (kernel.connections > 0 && !policy.connected)) {
+  const connected = kernel.connections > 0 || kernel.connectedElsewhere === true;
+  if ((kernel.state === 'busy' && !policy.busy) || (connected && !policy.connected)) {
     return { keep: true };
   }
   const idleSince = kernel.lastActivity;

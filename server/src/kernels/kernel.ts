@@ -83,6 +83,10 @@ export class GatewayKernel implements Kernel {
   get connections(): number {
     return this._clients.size;
   }
+  /** Some other gateway replica has clients of this kernel (its pod says so). */
+  get connectedElsewhere(): boolean {
+    return this._s.launched?.connectedElsewhere?.() ?? false;
+  }
   /** The newest user activity seen here or recorded by another gateway serving the kernel. */
   get lastActivity(): Date {
     const recorded = this._s.launched?.recordedActivity?.() ?? null;
@@ -177,10 +181,12 @@ export class GatewayKernel implements Kernel {
   // otherwise keep a kernel forever. What the client then sends is.
   attach(client: KernelClient): void {
     this._clients.add(client);
+    this._s.launched?.clientsAttached?.(true);
   }
 
   detach(client: KernelClient): void {
     if (this._clients.delete(client)) {
+      this._s.launched?.clientsAttached?.(this._clients.size > 0);
       this._onChange?.(this);
     }
   }

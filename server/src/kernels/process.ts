@@ -50,6 +50,8 @@ export async function connectKernel(
   } else {
     kernel.keepAlive();
   }
+  // Clients that stayed attached through a restart are told to the other replicas too.
+  launched.clientsAttached?.(kernel.connections > 0);
   kernel.flushHeld();
   watchExit(kernel, launched, logger, context.removed);
 }

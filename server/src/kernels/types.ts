@@ -109,7 +109,10 @@ export interface KernelManagerEvents {
 export type KernelManagerListener<E extends keyof KernelManagerEvents> = (...args: KernelManagerEvents[E]) => void;
 
 /** What fleet policies see of one kernel. */
-export type FleetKernel = Pick<Kernel, 'id' | 'owner' | 'state' | 'connections' | 'lastActivity' | 'cullNotice'>;
+export type FleetKernel = Pick<Kernel, 'id' | 'owner' | 'state' | 'connections' | 'lastActivity' | 'cullNotice'> & {
+  /** Clients attached through another gateway replica (read from the pod); absent = none. */
+  readonly connectedElsewhere?: boolean;
+};
 
 /**
  * What fleet policies (fleet/culler.ts) may do over every owner's kernels: list them all,

@@ -6,6 +6,7 @@ import { defaultDelay, type DelayFn } from '../../util/retry.js';
 import type { ClusterStatus, KernelExit, LaunchedKernel, StopNote } from '../types.js';
 import { ActivityNote, type ActivityNoteOptions } from './activityNote.js';
 import { ANNOTATIONS, LABELS, STOPPED_REMOVED } from './labels.js';
+import { Presence } from './presence.js';
 import { deletionReason, describePod, driverState, executorStatus, lostNode } from './podStatus.js';
 import type { KernelConnection, PodSource } from './types.js';
 
@@ -59,6 +60,10 @@ export class DriverPodKernel implements LaunchedKernel {
     this.exited = new Promise<KernelExit>(resolve => (this._resolveExit = resolve));
     const annotate = options.annotate;
     this._activity = annotate ? new ActivityNote({ ...options.activity, write: at => annotate({ [ANNOTATIONS.lastActivity]: at.toISOString() }) }) : null;
+    const { intervalMs, ...clock } = options.activity ?? {};
+    this._presence = annotate
+      ? new Presence({ ...clock, ...(intervalMs === undefined ? {} : { refreshMs: intervalMs }), write: until => annotate({ [ANNOTATIONS.connectedUntil]: until.toISOString() }) })
+      : null;
     options.pods.on('pod', this._follow);
     // Adopted while its node is lost or its pod is being deleted: the watch may say nothing more.
     const current = options.pods.pod(options.namespace, options.podName);
@@ -84,6 +89,18 @@ export class DriverPodKernel implements LaunchedKernel {
     this._activity?.note(at);
   }
 
+  clientsAttached(attached: boolean): void {
+    this._presence?.set(attached);
+  }
+
+  connectedElsewhere(): boolean {
+    const o = this._o;
+    const pod = o.pods.pod(o.namespace, o.podName);
+    const text = pod?.metadata?.uid === o.uid ? pod.metadata.annotations?.[ANNOTATIONS.connectedUntil] : undefined;
+    const until = text === undefined ? NaN : Date.parse(text);
+    return !Number.isNaN(until) && until > (o.activity?.now ?? Date.now)();
+  }
+
   recordedActivity(): Date | null {
     const o = this._o;
     const pod = o.pods.pod(o.namespace, o.podName);
@@ -95,6 +112,7 @@ export class DriverPodKernel implements LaunchedKernel {
   terminate(graceMs: number, note?: StopNote): Promise<void> {
     this._terminating ??= (async () => {
       this._activity?.stop();
+      this._presence?.stop();
       if (!this._podDeleted) {
         // Told first, so the other gateways serving this kernel drop it (or list it culled), not dead.
         if (note && this._o.annotate) {
@@ -173,6 +191,7 @@ export class DriverPodKernel implements LaunchedKernel {
     this._gone = true;
     this._podDeleted = deleted;
     this._activity?.stop();
+    this._presence?.stop();
     o.pods.off('pod', this._follow);
     o.logger.info('driver pod ended', { deleted, state: state.kind, reason: exit.reason });
     this._resolveExit(exit);
@@ -187,4 +206,5 @@ export class DriverPodKernel implements LaunchedKernel {
   private _podDeleted = false;
   private _terminating: Promise<void> | undefined;
   private readonly _activity: ActivityNote | null;
+  private readonly _presence: Presence | null;
 }

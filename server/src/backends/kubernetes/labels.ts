@@ -27,6 +27,8 @@ export const ANNOTATIONS = {
   sizing: 'sparkgate.io/sizing',
   /** The kernel's last user activity (ISO time), written by the gateways that serve it (culling). */
   lastActivity: 'sparkgate.io/last-activity',
+  /** Until when some gateway has websocket clients of the kernel (ISO time; presence.ts). */
+  connectedUntil: 'sparkgate.io/connected-until',
   /** Set by a gateway just before it deletes the pod on purpose: `removed`, or a cull's reason. */
   stopped: 'sparkgate.io/stopped-by-gateway'
 } as const;

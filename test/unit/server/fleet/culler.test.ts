@@ -225,3 +225,12 @@ describe('fleet/culler among replicas', () => {
     expect(fleet.kernels.get('k')?.cullNotice).not.toBeNull();
   });
 });
+
+describe('decide() among replicas', () => {
+  it('should count clients attached through another replica as connected', () => {
+    const kernel = { id: 'k', owner: { user: 'u', tenant: 't' }, state: 'idle' as const, connections: 0, connectedElsewhere: true, lastActivity: new Date(T0), cullNotice: null };
+    expect(decide(kernel, POLICY, T0 + 2 * 60 * MIN)).toEqual({ keep: true });
+    expect(decide({ ...kernel, connectedElsewhere: false }, POLICY, T0 + 2 * 60 * MIN)).not.toEqual({ keep: true });
+    expect(decide(kernel, { ...POLICY, connected: true }, T0 + 2 * 60 * MIN)).not.toEqual({ keep: true });
+  });
+});

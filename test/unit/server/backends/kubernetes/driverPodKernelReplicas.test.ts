@@ -144,4 +144,22 @@ describe('DriverPodKernel across gateway replicas', () => {
     kernel.noteActivity(new Date());
     expect(patches).toEqual([]);
   });
+
+  it('should say it has clients on the pod while they are attached, renewed every interval, and read any gateway\'s mark', () => {
+    const { kernel, pods, patches, timers, advance } = setup();
+    expect(kernel.connectedElsewhere()).toBe(false);
+    kernel.clientsAttached(true);
+    kernel.clientsAttached(true);
+    const until = (p: Record<string, string>) => p[ANNOTATIONS.connectedUntil];
+    expect(patches.map(until)).toEqual([new Date(1_000_000 + 90_000).toISOString()]);
+    expect(timers.map(t => t.ms)).toEqual([30_000]);
+    advance(30_000);
+    timers[0]?.fn();
+    expect(patches.map(until)).toEqual([new Date(1_090_000).toISOString(), new Date(1_120_000).toISOString()]);
+    kernel.clientsAttached(false);
+    pods.change(annotated({ [ANNOTATIONS.connectedUntil]: new Date(1_120_000).toISOString() }));
+    expect(kernel.connectedElsewhere()).toBe(true);
+    advance(90_000);
+    expect(kernel.connectedElsewhere()).toBe(false);
+  });
 });
