@@ -11,7 +11,7 @@ import { decodeConnection, decodeDriverPod } from './codec.js';
 import { DriverPodKernel, type DriverPodKernelOptions } from './driverPodKernel.js';
 import { awaitDriverRunning } from './driverStart.js';
 import { kubeListWatchApi, listWatchInformers } from './informers.js';
-import { ANNOTATIONS, LABELS } from './labels.js';
+import { watchDrivers } from './kernelWatch.js';
 import { type LeaseApi, LeaseElector, type LeaseElectorOptions } from './lease.js';
 import { buildDriverObjects, driverPodName } from './objects.js';
 import { driverState } from './podStatus.js';
@@ -39,8 +39,9 @@ export interface KubernetesBackendOptions {
 /**
  * Runs each kernel as a Spark client-mode driver pod in its tenant's namespace (DESIGN.md,
  * Kernel lifecycle). Pod state comes from one informer per namespace, never from polling.
- * (Over 250 lines: it is the one place that composes launch, discovery, the orphan sweep and the
- * pod deleter they share; each decision lives in its own module.)
+ * (Over 250 lines: it is the one place that composes launch, discovery, the kernel watch of
+ * replicas, the orphan sweep, the leader Lease and the pod deleter and annotator they share;
+ * each decision lives in its own module.)
  */
 export class KubernetesBackend implements Backend {
   readonly name = 'kubernetes' as const;
@@ -173,43 +174,7 @@ export class KubernetesBackend implements Backend {
    * with a readable record and Secret, never one a gateway is stopping; nothing is deleted here.
    */
   watchKernels(namespaces: readonly string[], listener: KernelWatchListener): () => void {
-    const watched = new Set(namespaces);
-    const offered = new Set<string>();
-    const offer = (pod: V1Pod, deleted: boolean): void => {
-      const m = pod.metadata;
-      const uid = m?.uid ?? '';
-      if (deleted) {
-        offered.delete(uid);
-        return;
-      }
-      const kernelId = m?.labels?.[LABELS.kernelId] ?? '';
-      if (!watched.has(m?.namespace ?? '') || m?.labels?.[LABELS.component] !== 'driver' || m.deletionTimestamp || m.annotations?.[ANNOTATIONS.stopped] !== undefined) {
-        return;
-      }
-      if (offered.has(uid) || driverState(pod).kind !== 'running' || listener.known(kernelId)) {
-        return;
-      }
-      offered.add(uid);
-      void this._rediscover(m.namespace ?? '', pod, false).then(
-        found => {
-          if (found && !stopped && !listener.known(found.kernelId)) {
-            listener.found(found);
-          }
-        },
-        () => offered.delete(uid)
-      );
-    };
-    let stopped = false;
-    this._pods.on('pod', offer);
-    for (const namespace of watched) {
-      for (const pod of this._pods.list(namespace, 'driver')) {
-        offer(pod, false);
-      }
-    }
-    return () => {
-      stopped = true;
-      this._pods.off('pod', offer);
-    };
+    return watchDrivers({ pods: this._pods, namespaces, listener, read: (namespace, pod) => this._rediscover(namespace, pod, false) });
   }
 
   /** Orphans of the namespaces (sweep.ts decides), deleted by uid; a namespace the API cannot list now is skipped. */
