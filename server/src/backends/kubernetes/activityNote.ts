@@ -4,9 +4,10 @@
  * at most one write per `intervalMs` per kernel, only when the time moved on; the last one of a
  * burst is written when the interval is over, so a replica's view lags by at most that.
  */
+import { type Timer, unrefTimer } from '../../util/timer.js';
 
 /** Starts a timer; returns its cancel. */
-export type NoteTimer = (fn: () => void, ms: number) => () => void;
+export type NoteTimer = Timer;
 
 export interface ActivityNoteOptions {
   /** Writes the annotation; never rejects (the backend logs failures). */
@@ -19,11 +20,6 @@ export interface ActivityNoteOptions {
   timer?: NoteTimer;
 }
 
-const defaultTimer: NoteTimer = (fn, ms) => {
-  const t = setTimeout(fn, ms);
-  t.unref();
-  return () => clearTimeout(t);
-};
 
 /** One kernel's throttled activity annotation. */
 export class ActivityNote {
@@ -44,7 +40,7 @@ export class ActivityNote {
     if (wait <= 0) {
       this._flush();
     } else {
-      this._cancel = (this._o.timer ?? defaultTimer)(() => {
+      this._cancel = (this._o.timer ?? unrefTimer)(() => {
         this._cancel = null;
         this._flush();
       }, wait);

@@ -10,6 +10,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../../log.js';
 import type { Leadership } from '../types.js';
 import { apiReason, apiStatus } from './apiErrors.js';
+import { type Timer, unrefTimer } from '../../util/timer.js';
 
 /** The Lease calls of the CoordinationV1Api (object-parameter style); tests fake them. */
 export interface LeaseApi {
@@ -19,7 +20,7 @@ export interface LeaseApi {
 }
 
 /** Starts a timer; returns its cancel. */
-export type LeaseTimer = (fn: () => void, ms: number) => () => void;
+export type LeaseTimer = Timer;
 
 export interface LeaseElectorOptions {
   api: LeaseApi;
@@ -36,11 +37,6 @@ export interface LeaseElectorOptions {
   timer?: LeaseTimer;
 }
 
-const defaultTimer: LeaseTimer = (fn, ms) => {
-  const t = setTimeout(fn, ms);
-  t.unref();
-  return () => clearTimeout(t);
-};
 
 /** One replica's side of the election. */
 export class LeaseElector implements Leadership {
@@ -144,7 +140,7 @@ export class LeaseElector implements Leadership {
   private _loop(): void {
     void this.tryOnce().then(() => {
       if (!this._stopped) {
-        this._cancel = (this._o.timer ?? defaultTimer)(() => this._loop(), Math.max(1000, (this._o.durationSeconds * 1000) / 3));
+        this._cancel = (this._o.timer ?? unrefTimer)(() => this._loop(), Math.max(1000, (this._o.durationSeconds * 1000) / 3));
       }
     });
   }

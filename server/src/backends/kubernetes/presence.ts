@@ -5,6 +5,7 @@
  * `refreshMs` to `refreshMs * 3` ahead; once they are gone it is left to expire.
  */
 import type { NoteTimer } from './activityNote.js';
+import { unrefTimer } from '../../util/timer.js';
 
 export interface PresenceOptions {
   /** Writes the annotation's time; never rejects. */
@@ -14,12 +15,6 @@ export interface PresenceOptions {
   now?: () => number;
   timer?: NoteTimer;
 }
-
-const defaultTimer: NoteTimer = (fn, ms) => {
-  const t = setTimeout(fn, ms);
-  t.unref();
-  return () => clearTimeout(t);
-};
 
 export class Presence {
   constructor(options: PresenceOptions) {
@@ -44,7 +39,7 @@ export class Presence {
   private _renew(): void {
     const refresh = this._o.refreshMs ?? 30_000;
     void this._o.write(new Date((this._o.now ?? Date.now)() + 3 * refresh));
-    this._cancel = (this._o.timer ?? defaultTimer)(() => {
+    this._cancel = (this._o.timer ?? unrefTimer)(() => {
       this._cancel = null;
       if (!this._stopped) {
         this._renew();
