@@ -19,6 +19,8 @@ export interface Execution {
   stdout: string;
   /** `text/plain` of the execute_result, if any. */
   result: string | undefined;
+  /** `ename: evalue` of a failed cell, so a failing assertion on `result` says why. */
+  error: string | undefined;
 }
 
 export class KernelSocket {
@@ -91,11 +93,13 @@ export class KernelSocket {
     const mine = this.received.filter(m => m.parent_header.msg_id === msgId);
     const iopub = mine.filter(m => m.channel === 'iopub');
     const result = iopub.find(m => m.header.msg_type === 'execute_result');
+    const reply = mine.find(m => m.header.msg_type === 'execute_reply') as WsMessage;
     return {
-      reply: mine.find(m => m.header.msg_type === 'execute_reply') as WsMessage,
+      reply,
       iopub,
       stdout: iopub.filter(m => m.header.msg_type === 'stream' && m.content.name === 'stdout').map(m => m.content.text).join(''),
-      result: (result?.content.data as Record<string, string> | undefined)?.['text/plain']
+      result: (result?.content.data as Record<string, string> | undefined)?.['text/plain'],
+      error: reply.content.status === 'ok' ? undefined : `${String(reply.content.ename)}: ${String(reply.content.evalue)}`
     };
   }
 

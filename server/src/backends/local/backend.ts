@@ -64,7 +64,8 @@ export class LocalBackend implements Backend {
       ? await createKernelDir(root, request.kernelId)
       : await mkdtemp(path.join(tmpdir(), `sparkgate-${request.kernelId.slice(0, 8)}-`));
     // Ports 0: the kernel binds free ones itself and writes them back (boundPorts.ts). Spark's UI
-    // port is still reserved here: Spark retries the next port when it is taken.
+    // port is reserved here, below the ephemeral range (ports.ts): it must not move, since the
+    // gateway proxies and polls it.
     const [ui] = await freePorts(1);
     const unbound: ConnectionInfo = {
       ip: '127.0.0.1',
