@@ -58,15 +58,17 @@ export class Tenancy {
 
   /**
    * Refuses one more kernel of `sizing` for `owner` with `LimitExceededError`: the user has
-   * `input.maxKernelsPerUser` kernels listed (dead ones count: they hold a slot until shut down),
-   * or the tenant's limits would be exceeded.
+   * `input.maxKernelsPerUser` kernels that are not dead, or the tenant's limits would be exceeded.
+   * A dead kernel (culled, crashed, failed to start) holds no process or pod: it stays listed so
+   * the notebook can show why, but must not keep its owner from starting another (issue 13). So
+   * bringing a dead one back (a restart) is a start too, and should pass this check first.
    */
   assertMayStart(owner: Identity, sizing: Sizing): void {
     const max = this._o.config.input.maxKernelsPerUser;
     if (max > 0) {
       let owned = 0;
       for (const kernel of this._o.kernels()) {
-        owned += owns(owner, kernel) ? 1 : 0;
+        owned += owns(owner, kernel) && kernel.state !== 'dead' ? 1 : 0;
       }
       if (owned >= max) {
         throw new LimitExceededError(`kernels: you have ${max} running, the limit per user; shut one down first`);

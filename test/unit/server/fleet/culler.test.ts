@@ -2,9 +2,12 @@
 // cull_connected, cull_busy), a notice before every cull, activity withdrawing it, tenant policies.
 import { describe, expect, it } from '@jest/globals';
 import type { CullPolicy } from '../../../../server/src/config/types.js';
+import { LimitExceededError } from '../../../../server/src/errors.js';
 import { Culler, decide, duration } from '../../../../server/src/fleet/culler.js';
+import { Tenancy } from '../../../../server/src/fleet/tenancy.js';
 import type { CullNotice, FleetKernel, KernelFleet } from '../../../../server/src/kernels/types.js';
 import { silentLogger } from '../../../../server/src/log.js';
+import { managerConfig, SIZING } from '../kernels/fakes.js';
 
 const MIN = 60_000;
 const POLICY: CullPolicy = { idleMs: 60 * MIN, intervalMs: MIN, connected: false, busy: false, warnMs: 5 * MIN };
@@ -163,6 +166,20 @@ describe('fleet/culler', () => {
       await at(1000 * MIN);
       await at(1005 * MIN);
       expect(fleet.culled.map(c => c.id)).toEqual(['fast', 'global']);
+    });
+
+    it("should leave a culled kernel listed as dead, no longer counting toward its owner's maxKernelsPerUser", async () => {
+      const { fleet, at } = setup();
+      fleet.add('k', { owner: { user: 'u', tenant: 't' } });
+      const tenancy = new Tenancy({
+        config: managerConfig({ maxKernelsPerUser: 1, cores: null }),
+        kernels: () => fleet.all().map(k => ({ owner: k.owner, state: k.state, sizing: SIZING }))
+      });
+      expect(() => tenancy.assertMayStart({ user: 'u', tenant: 't' }, SIZING)).toThrow(LimitExceededError);
+      await at(55 * MIN);
+      await at(60 * MIN);
+      expect(fleet.all().map(k => [k.id, k.state])).toEqual([['k', 'dead']]);
+      expect(() => tenancy.assertMayStart({ user: 'u', tenant: 't' }, SIZING)).not.toThrow();
     });
   });
 

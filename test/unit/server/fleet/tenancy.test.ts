@@ -53,15 +53,32 @@ describe('fleet/tenancy', () => {
   });
 
   describe('#assertMayStart()', () => {
-    it("should count the user's kernels, dead ones included, against the per-user limit", () => {
+    it("should count the user's kernels that are not dead against the per-user limit", () => {
       const kernels: TenantKernel[] = [
         { owner: alice, state: 'idle', sizing: cores(0.5) },
+        { owner: alice, state: 'starting', sizing: cores(0.5) },
         { owner: alice, state: 'dead', sizing: cores(0.5) }
       ];
       const t = tenancy(kernels, { maxKernelsPerUser: 2, cores: null });
       expect(() => t.assertMayStart(alice, cores(1))).toThrow(new LimitExceededError('kernels: you have 2 running, the limit per user; shut one down first'));
       expect(() => t.assertMayStart(bob, cores(1))).not.toThrow();
       expect(() => tenancy(kernels, { maxKernelsPerUser: 0, cores: null }).assertMayStart(alice, cores(1))).not.toThrow();
+    });
+
+    it('should let a user whose kernels were culled or crashed start a new one, while they stay listed (issue 13)', () => {
+      const kernels: TenantKernel[] = [
+        { owner: alice, state: 'busy', sizing: cores(0.5) },
+        { owner: alice, state: 'dead', sizing: cores(0.5) },
+        { owner: alice, state: 'dead', sizing: cores(0.5) }
+      ];
+      const t = tenancy(kernels, { maxKernelsPerUser: 2, cores: null });
+      expect(() => t.assertMayStart(alice, cores(1))).not.toThrow();
+      // The one live kernel dies too (culled): the limit still leaves room for two.
+      kernels[0] = { ...kernels[0]!, state: 'dead' };
+      kernels.push({ owner: alice, state: 'idle', sizing: cores(0.5) });
+      expect(() => t.assertMayStart(alice, cores(1))).not.toThrow();
+      kernels.push({ owner: alice, state: 'idle', sizing: cores(0.5) });
+      expect(() => t.assertMayStart(alice, cores(1))).toThrow(LimitExceededError);
     });
 
     it("should refuse a sizing over what is left of the tenant's limits", () => {
