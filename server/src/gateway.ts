@@ -6,7 +6,7 @@ import { sparkgateRouter } from './api/sparkgate/routes.js';
 import { sparkUiRouter } from './api/sparkgate/sparkUi.js';
 import { attachStatusStream } from './api/sparkgate/status.js';
 import { attachKernelWebsockets } from './api/ws/channels.js';
-import { StaticTokenAuthenticator } from './auth/static.js';
+import { authenticatorFromConfig } from './auth/fromConfig.js';
 import type { Authenticator } from './auth/types.js';
 import type { Backend } from './backends/types.js';
 import type { GatewayConfig } from './config/types.js';
@@ -22,7 +22,7 @@ export interface GatewayDeps {
   channels: KernelChannelsFactory;
   logger: Logger;
   version: string;
-  /** Who may call, for REST, kernel websockets and socket.io alike; default: the config's tokens. */
+  /** Who may call, for REST, kernel websockets and socket.io alike; default: the config's tokens and, if configured, JupyterHub's. */
   authenticator?: Authenticator;
 }
 
@@ -47,7 +47,7 @@ export interface StopOptions {
 /** Wires the gateway's parts; `main.ts` supplies real dependencies, tests may supply others. */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = deps;
-  const auth = deps.authenticator ?? StaticTokenAuthenticator.fromConfig(config);
+  const auth = deps.authenticator ?? authenticatorFromConfig(config, { logger: logger.child({ component: 'auth' }) });
   const kernels = new GatewayKernelManager({
     backend: deps.backend,
     channels: deps.channels,
@@ -103,7 +103,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     backend: deps.backend,
     namespaces: () => Object.values(config.tenants).map(t => t.namespace),
     known: () => new Set(kernels.all().map(k => k.id)),
-    intervalMs: (config.kubernetes.reapIntervalSeconds ?? 300) * 1000,
+    intervalMs: config.kernels.reap?.intervalMs ?? 300_000,
     logger: logger.child({ component: 'reaper' }),
     isLeader
   });

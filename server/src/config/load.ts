@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { CliFlags } from './args.js';
 import { ConfigError } from './errors.js';
 import { BACKENDS, LOG_LEVELS, NAME_RE, parseConfigFile, parseProfile, type ConfigFile } from './schema.js';
-import type { BackendName, CullPolicy, GatewayConfig, KubernetesBackendConfig, Profile, TenantConfig, UserConfig } from './types.js';
+import type { BackendName, CullPolicy, GatewayConfig, JupyterHubConfig, KubernetesBackendConfig, Profile, TenantConfig, UserConfig } from './types.js';
 import { SINGLE_USER } from './types.js';
 
 export { DEFAULT_MAX_KERNELS_PER_USER } from './schema.js';
@@ -52,14 +52,22 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
   }
   const profiles = buildProfiles(file.profiles ?? defaultProfiles());
   const users = buildUsers(file.users ?? []);
-  const tenants = buildTenants(file.tenants, profiles, users.length === 0, file.kernels.cull);
+  const jupyterhub = file.jupyterhub ? buildJupyterHub(file.jupyterhub) : null;
+  // Single-user mode only when nobody else can sign in: no users, no JupyterHub.
+  const singleUser = users.length === 0 && jupyterhub === null;
+  const tenants = buildTenants(file.tenants, profiles, singleUser, file.kernels.cull);
   for (const user of users) {
     if (!(user.tenant in tenants)) {
       throw new ConfigError(`users: user '${user.name}' names tenant '${user.tenant}', which is not in tenants`);
     }
   }
+  for (const { group, tenant } of jupyterhub?.groups ?? []) {
+    if (!(tenant in tenants)) {
+      throw new ConfigError(`jupyterhub.groups: group '${group}' names tenant '${tenant}', which is not in tenants`);
+    }
+  }
   const token = env.SPARKGATE_TOKEN;
-  if (users.length === 0 && !token) {
+  if (singleUser && !token) {
     throw new ConfigError(
       'SPARKGATE_TOKEN is not set: set it to a random secret (npm start generates one), or configure users in --config'
     );
@@ -84,7 +92,7 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
     backend: backend as BackendName,
     basePath,
     users,
-    singleUserTokenSha256: users.length === 0 && token ? sha256(token) : null,
+    singleUserTokenSha256: singleUser && token ? sha256(token) : null,
     tenants,
     profiles,
     defaultProfile,
@@ -100,7 +108,8 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
     kernels: {
       startTimeoutMs: kernels.startTimeoutSeconds * 1000,
       shutdownGraceMs: kernels.shutdownGraceSeconds * 1000,
-      cull: buildCull(kernels.cull)
+      cull: buildCull(kernels.cull),
+      reap: { intervalMs: reapIntervalSeconds(kernels.reap.intervalSeconds, file.kubernetes.reapIntervalSeconds) * 1000 }
     },
     input: {
       maxBodyBytes: limits.maxBodyBytes,
@@ -109,11 +118,13 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
       maxKernelsPerUser: limits.maxKernelsPerUser,
       requestTimeoutMs: limits.requestTimeoutSeconds * 1000
     },
-    logLevel: logLevel as GatewayConfig['logLevel']
+    logLevel: logLevel as GatewayConfig['logLevel'],
+    jupyterhub
   };
-  if (config.backend === 'local' && users.length > 1 && !config.local.usersTrustEachOther) {
+  if (config.backend === 'local' && (users.length > 1 || jupyterhub !== null) && !config.local.usersTrustEachOther) {
+    const who = jupyterhub !== null ? 'JupyterHub user' : `of the ${users.length} users`;
     throw new ConfigError(
-      `the local backend runs every kernel as the gateway's own OS user, so each of the ${users.length} users could read ` +
+      `the local backend runs every kernel as the gateway's own OS user, so each ${who} could read ` +
         "the others' kernel keys and the gateway's tokens: use --backend kubernetes for several users, " +
         'or configure one user (local.usersTrustEachOther: true only if they all trust each other)'
     );
@@ -138,6 +149,18 @@ function readYaml(readFile: (p: string) => string, path: string): unknown {
     throw new ConfigError(`--config ${path} must be a mapping`);
   }
   return doc;
+}
+
+/** JupyterHub mode: the API URL resolved, seconds in ms, groups in the file's order. */
+function buildJupyterHub(h: NonNullable<ConfigFile['jupyterhub']>): JupyterHubConfig {
+  const apiUrl = h.apiUrl ?? `${(h.url ?? '').replace(/\/+$/, '')}/hub/api`;
+  return {
+    apiUrl: apiUrl.replace(/\/+$/, ''),
+    scope: h.scope,
+    cacheMs: h.cacheSeconds * 1000,
+    cacheSize: h.cacheSize,
+    groups: Object.entries(h.groups).map(([group, tenant]) => ({ group, tenant }))
+  };
 }
 
 /** Profiles by id (each is also a kernelspec). */
@@ -215,6 +238,17 @@ function buildTenants(
   return tenants;
 }
 
+/** Seconds between orphan sweeps: `kernels.reap.intervalSeconds`, else its deprecated old name, else 300. */
+function reapIntervalSeconds(current: number | undefined, deprecated: number | undefined): number {
+  if (current !== undefined && deprecated !== undefined && current !== deprecated) {
+    throw new ConfigError(
+      `kernels.reap.intervalSeconds (${current}) and kubernetes.reapIntervalSeconds (${deprecated}) disagree: ` +
+        'give only kernels.reap.intervalSeconds (kubernetes.reapIntervalSeconds is its deprecated old name)'
+    );
+  }
+  return current ?? deprecated ?? 300;
+}
+
 function buildKubernetes(k: ConfigFile['kubernetes'], version: string): KubernetesBackendConfig {
   return {
     kubeconfig: k.kubeconfig ?? null,
@@ -229,7 +263,6 @@ function buildKubernetes(k: ConfigFile['kubernetes'], version: string): Kubernet
     gpuTolerations: k.gpuTolerations,
     sparkMaster: k.sparkMaster ?? null,
     nodeLostSeconds: k.nodeLostSeconds ?? null,
-    reapIntervalSeconds: k.reapIntervalSeconds,
     orphanGraceSeconds: k.orphanGraceSeconds,
     leaseNamespace: k.leaseNamespace ?? null,
     leaseName: k.leaseName,

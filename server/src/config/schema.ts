@@ -156,13 +156,30 @@ const kubernetes = orEmpty(
       .default(() => DEFAULT_GPU_TOLERATIONS.map(t => ({ ...t }))),
     sparkMaster: str().nullish(),
     nodeLostSeconds: int().nullish(),
-    reapIntervalSeconds: int().default(300),
+    // Deprecated old name of kernels.reap.intervalSeconds (it paces the local sweep too); kept so existing configs load.
+    reapIntervalSeconds: int().optional(),
     orphanGraceSeconds: int().default(600),
     leaseNamespace: str().nullish(),
     leaseName: str().default('sparkgate-gateway'),
     leaseSeconds: int().refine(s => s >= 3, { error: 'must be at least 3 (it is renewed every third of it)' }).default(15)
   })
 );
+
+/**
+ * JupyterHub mode (README "JupyterHub"): callers may present a JupyterHub API token, checked
+ * against the Hub at `apiUrl` (default `{url}/hub/api`); `groups` maps Hub groups to tenants.
+ */
+const httpUrl = str().refine(u => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { error: 'must be an http:// or https:// URL' });
+const jupyterhub = section({
+  url: httpUrl.optional(),
+  apiUrl: httpUrl.optional(),
+  scope: str().default('access:services!service=sparkgate'),
+  cacheSeconds: num(0).default(60),
+  cacheSize: int(1).default(10_000),
+  groups: mapOf(z.string(), str()).refine(g => Object.keys(g).length > 0, { error: 'must map at least one JupyterHub group to a tenant' })
+})
+  .refine(h => h.url !== undefined || h.apiUrl !== undefined, { error: ': give url (the Hub, e.g. http://hub:8081) or apiUrl' })
+  .nullish();
 
 /** The whole file. */
 export const configFileSchema = section({
@@ -186,7 +203,15 @@ export const configFileSchema = section({
       adoptGraceSeconds: num(0).default(300)
     })
   ),
-  kernels: orEmpty(section({ startTimeoutSeconds: num(1).default(120), shutdownGraceSeconds: num(0).default(5), cull })),
+  kernels: orEmpty(
+    section({
+      startTimeoutSeconds: num(1).default(120),
+      shutdownGraceSeconds: num(0).default(5),
+      cull,
+      // Orphan sweeps of either backend (README "Reaping"); the default (300) is applied in load.ts, after the old key.
+      reap: orEmpty(section({ intervalSeconds: int().optional() }))
+    })
+  ),
   limits: orEmpty(
     section({
       maxBodyBytes: int(1024).default(1024 * 1024),
@@ -198,7 +223,8 @@ export const configFileSchema = section({
       requestTimeoutSeconds: num(1).default(30)
     })
   ),
-  kubernetes
+  kubernetes,
+  jupyterhub
 });
 
 /** The file as validated: types checked, memory in MiB, static defaults filled in. */

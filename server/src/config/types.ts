@@ -116,8 +116,6 @@ export interface KubernetesBackendConfig {
    * `null` = Kubernetes' default (300 s, DefaultTolerationSeconds).
    */
   nodeLostSeconds?: number | null;
-  /** Seconds between orphan sweeps (fleet/reaper.ts); 0 = no sweeps. Default 300. */
-  reapIntervalSeconds?: number;
   /** Age in seconds before a driver pod no kernel record knows counts as an orphan (a launch elsewhere has given up). Default 600. */
   orphanGraceSeconds?: number;
   /**
@@ -144,6 +142,11 @@ export interface KernelTimings {
   shutdownGraceMs: number;
   /** Idle culling of kernels whose tenant does not override it. */
   cull: CullPolicy;
+  /**
+   * Orphan sweeps (fleet/reaper.ts) of either backend: ms between them, 0 = none. From
+   * `kernels.reap.intervalSeconds` (or the deprecated `kubernetes.reapIntervalSeconds`); absent = 300 s.
+   */
+  reap?: { intervalMs: number };
 }
 
 export interface LimitsOfInput {
@@ -160,6 +163,19 @@ export interface LimitsOfInput {
   maxKernelsPerUser: number;
   /** Time a client has to send a whole request (headers and body); slow or stalled clients get 408. */
   requestTimeoutMs: number;
+}
+
+/** JupyterHub mode (`jupyterhub` in the config file; README "JupyterHub"). */
+export interface JupyterHubConfig {
+  /** The Hub's REST API, e.g. `http://hub:8081/hub/api`. */
+  apiUrl: string;
+  /** Scope a user's token must carry. */
+  scope: string;
+  /** How long the Hub's answer for a token is reused, i.e. how late a revocation may take effect. */
+  cacheMs: number;
+  cacheSize: number;
+  /** Hub group → tenant, in the file's order (a user in several mapped groups gets the first). */
+  groups: readonly { group: string; tenant: string }[];
 }
 
 export interface GatewayConfig {
@@ -179,6 +195,8 @@ export interface GatewayConfig {
   kernels: KernelTimings;
   input: LimitsOfInput;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** JupyterHub tokens accepted beside `users`' (and instead of single-user mode); absent or null = off. */
+  jupyterhub?: JupyterHubConfig | null;
 }
 
 /** Single-user mode's identity (DESIGN.md, operator contract). */

@@ -10,6 +10,7 @@ import type { Backend, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchReque
 import { discoverLocal } from './discover.js';
 import { localKernel, logTail } from './localKernel.js';
 import { awaitBoundPorts } from './boundPorts.js';
+import { liveKernelIds, sweepLeftovers } from './leftovers.js';
 import { freePorts } from './ports.js';
 import { processStartTime } from './processProbe.js';
 import { createKernelDir, ensureRuntimeDir, RECORD_FILE, removeKernelDir, writeRecord } from './runtimeDir.js';
@@ -38,6 +39,14 @@ export interface LocalBackendOptions {
   uid?: number;
   /** How often an adopted kernel, not our child, is checked for having exited. */
   exitPollMs?: number;
+  /** Where kernel folders go without a runtime directory, and whose leftovers the sweep removes; default `os.tmpdir()`. */
+  tempDir?: string;
+  /** Age below which a leftover temp folder is never removed (its kernel may still be starting); default 60 s. */
+  leftoverMinAgeMs?: number;
+  /** The proc filesystem that tells which kernel processes live (tests); default `/proc`. */
+  procDir?: string;
+  /** Milliseconds clock (tests); default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -62,7 +71,7 @@ export class LocalBackend implements Backend {
     const root = await this._runtimeRoot();
     const dir = root
       ? await createKernelDir(root, request.kernelId)
-      : await mkdtemp(path.join(tmpdir(), `sparkgate-${request.kernelId.slice(0, 8)}-`));
+      : await mkdtemp(path.join(this._tempDir(), `sparkgate-${request.kernelId.slice(0, 8)}-`));
     // Ports 0: the kernel binds free ones itself and writes them back (boundPorts.ts). Spark's UI
     // port is reserved here, below the ephemeral range (ports.ts): it must not move, since the
     // gateway proxies and polls it.
@@ -172,10 +181,23 @@ export class LocalBackend implements Backend {
     });
   }
 
-  /** One orphan sweep of the runtime directory (sweep.ts); nothing without one. */
+  /**
+   * One orphan sweep: the runtime directory's records (sweep.ts), then kernel folders left in the
+   * temp dir by gateways without one, or by kernels killed before they could clean up (leftovers.ts).
+   */
   async sweep(_namespaces: readonly string[], known: ReadonlySet<string>): Promise<SweptObject[]> {
+    const o = this._options;
     const root = await this._runtimeRoot();
-    return root ? sweepLocal({ root, owner: { uid: this._uid() }, self: this._self, known }) : [];
+    const recorded = root ? await sweepLocal({ root, owner: { uid: this._uid() }, self: this._self, known }) : [];
+    const leftovers = await sweepLeftovers({
+      dir: this._tempDir(),
+      uid: this._uid(),
+      known,
+      liveIds: await liveKernelIds(o.procDir),
+      minAgeMs: o.leftoverMinAgeMs ?? 60_000,
+      now: (o.now ?? Date.now)()
+    });
+    return [...recorded, ...leftovers];
   }
 
   async dispose(): Promise<void> {}
@@ -203,6 +225,10 @@ export class LocalBackend implements Backend {
       }
     );
     return this._root;
+  }
+
+  private _tempDir(): string {
+    return this._options.tempDir ?? tmpdir();
   }
 
   private _uid(): number {

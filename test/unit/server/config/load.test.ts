@@ -54,6 +54,24 @@ describe('config/load', () => {
       expect(load('limits: {maxKernelsPerUser: 0, requestTimeoutSeconds: 5}\n').input).toMatchObject({ maxKernelsPerUser: 0, requestTimeoutMs: 5000 });
     });
 
+    it('should pace orphan sweeps of either backend by kernels.reap.intervalSeconds, the old kubernetes key still read (issue 13, item 2)', () => {
+      expect(load(null).kernels.reap).toEqual({ intervalMs: 300_000 });
+      expect(load('kernels: {reap: {intervalSeconds: 30}}\n').kernels.reap).toEqual({ intervalMs: 30_000 });
+      expect(load('kernels: {reap: {intervalSeconds: 0}}\n').kernels.reap).toEqual({ intervalMs: 0 });
+      expect(load('kernels: {reap: {}}\n').kernels.reap).toEqual({ intervalMs: 300_000 });
+      // Deprecated, but existing configs (images/deploy/config.example.yaml, the cluster tests) use it.
+      expect(load('kubernetes: {reapIntervalSeconds: 5}\n').kernels.reap).toEqual({ intervalMs: 5000 });
+      expect(load('kubernetes: {reapIntervalSeconds: 5}\nkernels: {reap: {intervalSeconds: 5}}\n').kernels.reap).toEqual({ intervalMs: 5000 });
+      expect(() => load('kubernetes: {reapIntervalSeconds: 5}\nkernels: {reap: {intervalSeconds: 60}}\n')).toThrow(
+        new ConfigError(
+          'kernels.reap.intervalSeconds (60) and kubernetes.reapIntervalSeconds (5) disagree: ' +
+            'give only kernels.reap.intervalSeconds (kubernetes.reapIntervalSeconds is its deprecated old name)'
+        )
+      );
+      expect(() => load('kernels: {reap: {intervalSeconds: -1}}\n')).toThrow('kernels.reap.intervalSeconds must be an integer ≥ 0 (got -1)');
+      expect(() => load('kernels: {reap: {intervalSeconds: 1.5}}\n')).toThrow(/^kernels\.reap\.intervalSeconds must be an integer/);
+    });
+
     it('should leave culling off by default, with the documented defaults for when it is on (issue 13, item 1)', () => {
       const off = { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 };
       expect(load(null).kernels.cull).toEqual(off);
@@ -167,7 +185,8 @@ profiles:
       ['a user', 'users:\n  - {name: a, tenant: t, token: x, tennant: t}\ntenants: {t: {}}\n', 'config: users[0].tennant: unknown key; allowed: name, tenant, token, tokenSha256'],
       ['limits', 'limits: {maxKernelsPerUsr: 3}\n', 'config: limits.maxKernelsPerUsr: unknown key; allowed: maxBodyBytes, maxWsMessageBytes, maxWsBacklogBytes, maxKernelsPerUser, requestTimeoutSeconds'],
       ['local', 'local: {pyhton: /py}\n', 'config: local.pyhton: unknown key; allowed: python, launcher, workingDir, usersTrustEachOther'],
-      ['kernels', 'kernels: {startTimeout: 5}\n', 'config: kernels.startTimeout: unknown key; allowed: startTimeoutSeconds, shutdownGraceSeconds, cull'],
+      ['kernels', 'kernels: {startTimeout: 5}\n', 'config: kernels.startTimeout: unknown key; allowed: startTimeoutSeconds, shutdownGraceSeconds, cull, reap'],
+      ['kernels.reap', 'kernels: {reap: {interval: 60}}\n', 'config: kernels.reap.interval: unknown key; allowed: intervalSeconds'],
       ['kernels.cull', 'kernels: {cull: {idleSecs: 60}}\n', 'config: kernels.cull.idleSecs: unknown key; allowed: idleSeconds, intervalSeconds, connected, busy, warnSeconds'],
       ['a tenant\'s cull', 'tenants: {team-a: {cull: {bussy: true}}}\n', 'config: tenants.team-a.cull.bussy: unknown key; allowed: idleSeconds, intervalSeconds, connected, busy, warnSeconds'],
       ['kubernetes', 'kubernetes: {driverimage: d}\n', 'config: kubernetes.driverimage: unknown key; allowed: kubeconfig, driverImage, executorImage, imagePullPolicy, kernelServiceAccount, executorServiceAccount, runAsUser, gpuDiscoveryScript, gpuNodeSelector, gpuTolerations, sparkMaster, nodeLostSeconds, reapIntervalSeconds, orphanGraceSeconds'],
@@ -205,7 +224,8 @@ profiles:
       expect(config.kernels).toEqual({
         startTimeoutMs: 120_000,
         shutdownGraceMs: 5000,
-        cull: { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 }
+        cull: { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 },
+        reap: { intervalMs: 300_000 }
       });
       expect(config.input).toEqual({
         maxBodyBytes: 1024 * 1024,
