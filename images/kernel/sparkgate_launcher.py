@@ -23,6 +23,10 @@ The same file runs a local kernel (a process of the gateway) and the driver pod 
 - stdout/stderr: one flush of more than STREAM_CHUNK_BYTES is published as several `stream`
   messages of at most that size each (split after a newline where one is in reach, never inside a
   character), so a huge print crosses relays that cap a websocket message at 10 MiB (issue 11).
+- iopub is an XPUB socket: while no gateway is subscribed (before the first one, or after a gateway
+  crash until the next one re-adopts the kernel) output is held, up to IOPUB_HOLD_MESSAGES /
+  IOPUB_HOLD_BYTES (oldest dropped, counted), and published in order when a subscriber comes; if
+  any was dropped, a `stream` stderr message says how many first (issue 13).
 
 Logs go to stderr (the gateway's log); the connection key is never logged.
 Python 3.9+; needs only the packages pinned in requirements.txt.
@@ -53,6 +57,68 @@ log = logging.getLogger("sparkgate.launcher")
 # (within its pod's memory limit, never the shared gateway's); it is at most the output the cell
 # produced that the gateway has not read yet, and is freed when the subscriber disconnects.
 IOPUB_SNDHWM = 0
+
+# Output held while no gateway is subscribed to iopub (ZeroMQ PUB drops what an absent subscriber
+# would get): enough for minutes of a chatty cell's prints, bounded in the kernel's own memory.
+IOPUB_HOLD_MESSAGES = 2000
+IOPUB_HOLD_BYTES = 16 * 1024 * 1024
+
+_DELIM = b"<IDS|MSG>"
+
+
+class HeldOutput:
+    """iopub messages (lists of frames) kept while no one is subscribed: a FIFO bounded in count
+    and bytes that drops its oldest when full and counts what it dropped. Pure (no zmq)."""
+
+    def __init__(self, max_messages: int = IOPUB_HOLD_MESSAGES, max_bytes: int = IOPUB_HOLD_BYTES):
+        from collections import deque
+
+        self.max_messages = max_messages
+        self.max_bytes = max_bytes
+        self._messages: Any = deque()
+        self.bytes = 0
+        self.dropped = 0
+        # parent_header (JSON bytes) of the newest dropped message: the request the notice is about.
+        self.dropped_parent: Optional[bytes] = None
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def push(self, frames: List[Any]) -> None:
+        # Copied: frames may be memoryviews of buffers the sender reuses.
+        held = [bytes(f) for f in frames]
+        size = sum(len(f) for f in held)
+        self._messages.append((held, size))
+        self.bytes += size
+        while len(self._messages) > self.max_messages or (self.bytes > self.max_bytes and self._messages):
+            old, old_size = self._messages.popleft()
+            self.bytes -= old_size
+            self.dropped += 1
+            self.dropped_parent = _parent_frame(old)
+
+    def take(self) -> "tuple[int, Optional[bytes], List[List[bytes]]]":
+        """(dropped count, the newest dropped message's parent_header, held messages in order); empties."""
+        out = (self.dropped, self.dropped_parent, [m for m, _ in self._messages])
+        self._messages.clear()
+        self.bytes = 0
+        self.dropped = 0
+        self.dropped_parent = None
+        return out
+
+
+def _parent_frame(frames: List[bytes]) -> Optional[bytes]:
+    """The parent_header frame of a serialized Jupyter message: [idents, DELIM, hmac, header, parent, ...]."""
+    try:
+        return frames[frames.index(_DELIM) + 3]
+    except (ValueError, IndexError):
+        return None
+
+
+def dropped_notice_text(count: int) -> str:
+    return (f"[sparkgate] {count} output message{'s' if count != 1 else ''} of this kernel "
+            f"{'were' if count != 1 else 'was'} dropped while no gateway was connected (at most "
+            f"{IOPUB_HOLD_MESSAGES} messages / {IOPUB_HOLD_BYTES // (1024 * 1024)} MiB are kept); "
+            "the output that follows is the most recent.\n")
 
 # How long interrupt waits for cancelAllJobs and shutdown waits for SparkSession.stop().
 CANCEL_TIMEOUT_S = 10.0
@@ -524,13 +590,90 @@ def _make_kernel_class(starter: Optional[SparkStarter]) -> type:
     return SparkgateKernel
 
 
+def _make_iopub_thread_class() -> type:
+    import zmq
+    from ipykernel.iostream import CHILD, IOPubThread
+    from zmq.eventloop.zmqstream import ZMQStream
+
+    class HoldingIOPubThread(IOPubThread):
+        """ipykernel's IOPub thread on an XPUB socket: holds output while no one is subscribed.
+
+        Everything here runs in the IOPub thread (its io_loop), the only user of the socket:
+        subscriptions are read by a ZMQStream on the loop and, since a send on the same socket can
+        consume the edge-triggered readiness of its fd, also right before and after each send."""
+
+        def __init__(self, socket: Any, pipe: bool = False,
+                     notice: Optional[Callable[[int, Optional[bytes]], List[bytes]]] = None):
+            super().__init__(socket, pipe)
+            self._topics: set = set()
+            self.held = HeldOutput()
+            self._notice = notice
+            self._subscriptions = ZMQStream(socket, self.io_loop)
+            self._subscriptions.on_recv(self._on_subscription)
+
+        def _on_subscription(self, frames: List[bytes]) -> None:
+            self._note(frames)
+            self._read_subscriptions()
+
+        def _read_subscriptions(self) -> None:
+            while True:
+                try:
+                    frames = self.socket.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    return
+                self._note(frames)
+
+        def _note(self, frames: List[bytes]) -> None:
+            # XPUB (not verbose) passes a topic's subscribe once, and its unsubscribe once the last
+            # subscriber of it is gone (a closed TCP connection counts): the set is "who listens".
+            event = frames[0] if frames else b""
+            if not event or event[0] not in (0, 1):
+                return
+            was_empty = not self._topics
+            if event[0] == 1:
+                self._topics.add(event[1:])
+            else:
+                self._topics.discard(event[1:])
+            if was_empty and self._topics:
+                self._publish_held()
+            elif not was_empty and not self._topics:
+                log.info("iopub: no subscriber; holding output until a gateway subscribes")
+
+        def _publish_held(self) -> None:
+            dropped, parent, messages = self.held.take()
+            if dropped:
+                log.warning("iopub: %d output messages dropped while no gateway was subscribed", dropped)
+                if self._notice is not None:
+                    try:
+                        self.socket.send_multipart(self._notice(dropped, parent))
+                    except Exception as exc:  # noqa: BLE001 - the held output still goes out
+                        log.warning("iopub: could not publish the dropped-output notice: %s", exc)
+            if messages:
+                log.info("iopub: a subscriber is back; publishing %d held messages", len(messages))
+            for frames in messages:
+                self.socket.send_multipart(frames)
+
+        def _really_send(self, msg: Any, *args: Any, **kwargs: Any) -> None:
+            if self.closed or self._check_mp_mode() == CHILD:
+                return super()._really_send(msg, *args, **kwargs)  # a forked child pipes to us
+            self._read_subscriptions()
+            if not self._topics:
+                self.held.push(msg)
+                return
+            self.socket.send_multipart(msg, *args, **kwargs)
+            self._read_subscriptions()
+
+    return HoldingIOPubThread
+
+
 def _make_app_class() -> type:
     import zmq
     from ipykernel.kernelapp import IPKernelApp
     from traitlets import Bool
 
     class SparkgateKernelApp(IPKernelApp):
-        """IPKernelApp whose iopub PUB socket never drops output (IOPUB_SNDHWM)."""
+        """IPKernelApp whose iopub never drops output: no send HWM (IOPUB_SNDHWM), and an XPUB
+        socket that holds output while no gateway is subscribed (HoldingIOPubThread)."""
 
         iopub_hwm_set = False
         # True with --record: GatewayWatch decides when the kernel goes, not ipykernel's poller
@@ -546,10 +689,31 @@ def _make_app_class() -> type:
         def _bind_socket(self, s: Any, port: Any) -> Any:
             # Set before bind, i.e. before any subscriber's pipe exists (and before the iopub
             # thread owns the socket: zmq sockets are not thread-safe).
-            if s.socket_type == zmq.PUB:
+            if s.socket_type in (zmq.PUB, zmq.XPUB):
                 s.setsockopt(zmq.SNDHWM, IOPUB_SNDHWM)
                 self.iopub_hwm_set = True
             return super()._bind_socket(s, port)
+
+        def init_iopub(self, context: Any) -> None:
+            # ipykernel 6.29's init_iopub with an XPUB socket and our thread (the pinned version;
+            # ipykernel 7 has its own XPUB handling and a different init_iopub).
+            self.iopub_socket = context.socket(zmq.XPUB)
+            self.iopub_socket.linger = 1000
+            self.iopub_port = self._bind_socket(self.iopub_socket, self.iopub_port)
+            self.configure_tornado_logger()
+            self.iopub_thread = _make_iopub_thread_class()(self.iopub_socket, pipe=True, notice=self._dropped_notice)
+            self.iopub_thread.start()
+            self.iopub_socket = self.iopub_thread.background_socket
+
+        def _dropped_notice(self, count: int, parent: Optional[bytes]) -> List[bytes]:
+            """A signed `stream` stderr message saying `count` output messages were dropped."""
+            try:
+                parent_header = json.loads(parent) if parent else {}
+            except ValueError:
+                parent_header = {}
+            msg = self.session.msg("stream", {"name": "stderr", "text": dropped_notice_text(count)},
+                                   parent=parent_header if isinstance(parent_header, dict) else {})
+            return self.session.serialize(msg, ident=b"stream.stderr")
 
     return SparkgateKernelApp
 
