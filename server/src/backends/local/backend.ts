@@ -10,7 +10,7 @@ import type { Backend, DiscoveredKernel, KernelExit, LaunchedKernel, LaunchReque
 import { discoverLocal } from './discover.js';
 import { localKernel, logTail } from './localKernel.js';
 import { awaitBoundPorts } from './boundPorts.js';
-import { liveKernelIds, sweepLeftovers } from './leftovers.js';
+import { kernelProcesses, reapStrayGroups, sweepLeftovers } from './leftovers.js';
 import { freePorts } from './ports.js';
 import { processStartTime } from './processProbe.js';
 import { createKernelDir, ensureRuntimeDir, RECORD_FILE, removeKernelDir, writeRecord } from './runtimeDir.js';
@@ -182,22 +182,26 @@ export class LocalBackend implements Backend {
   }
 
   /**
-   * One orphan sweep: the runtime directory's records (sweep.ts), then kernel folders left in the
-   * temp dir by gateways without one, or by kernels killed before they could clean up (leftovers.ts).
+   * One orphan sweep: the runtime directory's records (sweep.ts), then kernel process groups whose
+   * launcher was killed, and kernel folders left in the temp dir by gateways without a runtime
+   * directory or by kernels killed before they could clean up (leftovers.ts).
    */
   async sweep(_namespaces: readonly string[], known: ReadonlySet<string>): Promise<SweptObject[]> {
     const o = this._options;
     const root = await this._runtimeRoot();
     const recorded = root ? await sweepLocal({ root, owner: { uid: this._uid() }, self: this._self, known }) : [];
+    const processes = await kernelProcesses(o.procDir);
+    const strays = processes ? reapStrayGroups({ processes, uid: this._uid(), known }) : [];
     const leftovers = await sweepLeftovers({
       dir: this._tempDir(),
       uid: this._uid(),
       known,
-      liveIds: await liveKernelIds(o.procDir),
+      // Read before the groups were killed: a folder of a group just ended waits for the next sweep.
+      liveIds: processes && new Set(processes.map(p => p.kernelId)),
       minAgeMs: o.leftoverMinAgeMs ?? 60_000,
       now: (o.now ?? Date.now)()
     });
-    return [...recorded, ...leftovers];
+    return [...recorded, ...strays, ...leftovers];
   }
 
   async dispose(): Promise<void> {}

@@ -6,11 +6,14 @@
  * this uid with mode 0700, it is older than `minAgeMs` (a kernel whose folder exists but whose
  * process is not spawned yet is never touched), no kernel this gateway holds has that id prefix,
  * and no live process of ours carries SPARKGATE_KERNEL_ID with it (the launcher, ipykernel and the
- * JVM all do). Where /proc cannot be read, nothing is removed.
+ * JVM all do). Where /proc cannot be read, nothing is removed. Also here: process groups of
+ * kernels whose launcher was SIGKILLed, with a JVM still in them (`reapStrayGroups`).
  */
 import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { signalGroup } from '../../util/processGroup.js';
 import type { SweptObject } from '../types.js';
+import { processAlive } from './processProbe.js';
 
 /** `sparkgate-` + the first 8 hex digits of the kernel id + mkdtemp's 6 characters. */
 export const LEFTOVER_NAME = /^sparkgate-([0-9a-f]{8})-[A-Za-z0-9]{6}$/;
@@ -21,7 +24,7 @@ export interface SweepLeftoversOptions {
   uid: number;
   /** Ids of every kernel this gateway holds, starting ones included. */
   known: ReadonlySet<string>;
-  /** Kernel ids of live processes (`liveKernelIds`), or null when that cannot be told: then nothing is removed. */
+  /** Kernel ids of live processes (`kernelProcesses`), or null when that cannot be told: then nothing is removed. */
   liveIds: ReadonlySet<string> | null;
   minAgeMs: number;
   now: number;
@@ -63,34 +66,86 @@ export async function sweepLeftovers(o: SweepLeftoversOptions): Promise<SweptObj
   return swept;
 }
 
+/** A live process that carries SPARKGATE_KERNEL_ID (a launcher, or what it spawned: the JVM). */
+export interface KernelProcess {
+  pid: number;
+  kernelId: string;
+  /** Its process group: the launcher's pid, as every kernel leads its own group. */
+  pgid: number;
+  uid: number;
+}
+
 /**
- * SPARKGATE_KERNEL_ID of every live (not zombie) process this user may read, from
- * `<proc>/<pid>/environ`; null when `<proc>` cannot be listed or our own environ not read (not Linux).
+ * Every live (not zombie) process this user may read that carries SPARKGATE_KERNEL_ID, from
+ * `<proc>/<pid>/environ` and `stat`; null when `<proc>` cannot be listed or our own environ not
+ * read (not Linux).
  */
-export async function liveKernelIds(proc = '/proc'): Promise<Set<string> | null> {
+export async function kernelProcesses(proc = '/proc'): Promise<KernelProcess[] | null> {
   const entries = await readdir(proc).catch(() => null);
   if (entries === null || (await readFile(path.join(proc, 'self', 'environ')).catch(() => null)) === null) {
     return null;
   }
-  const ids = new Set<string>();
-  await Promise.all(
+  const found = await Promise.all(
     entries
       .filter(e => /^\d+$/.test(e))
-      .map(async pid => {
+      .map(async (pid): Promise<KernelProcess | null> => {
         // Unreadable (another user's, or gone meanwhile): another user's process cannot hold our 0700 folder.
         const env = await readFile(path.join(proc, pid, 'environ'), 'latin1').catch(() => '');
-        const id = /(?:^|\0)SPARKGATE_KERNEL_ID=([^\0]*)/.exec(env)?.[1];
-        if (!id) {
-          return;
+        const kernelId = /(?:^|\0)SPARKGATE_KERNEL_ID=([^\0]*)/.exec(env)?.[1];
+        if (!kernelId) {
+          return null;
         }
-        const stat = await readFile(path.join(proc, pid, 'stat'), 'latin1').catch(() => '');
-        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-        if (state !== 'Z' && state !== 'X') {
-          ids.add(id);
+        const [stat, info] = await Promise.all([readFile(path.join(proc, pid, 'stat'), 'latin1').catch(() => ''), lstat(path.join(proc, pid)).catch(() => null)]);
+        // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses. Unreadable counts as live (kept).
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (state === 'Z' || state === 'X') {
+          return null;
         }
+        return { pid: Number(pid), kernelId, pgid: Number(pgrp ?? pid) || Number(pid), uid: info?.uid ?? -1 };
       })
   );
-  return ids;
+  return found.filter((p): p is KernelProcess => p !== null);
+}
+
+export interface ReapStrayGroupsOptions {
+  processes: readonly KernelProcess[];
+  uid: number;
+  /** Ids of every kernel this gateway holds: its own stops end their groups themselves. */
+  known: ReadonlySet<string>;
+  /** Whether the group's leader (the launcher) still runs (zombies do not); default processProbe's. */
+  leaderAlive?: (pgid: number) => boolean;
+  /** Default `signalGroup(pgid, 'SIGKILL')`. */
+  kill?: (pgid: number) => void;
+}
+
+/**
+ * Kernel process groups whose launcher is gone (SIGKILLed: it could not end its group) but where
+ * something still runs, a JVM typically: nothing can talk to them any more (the kernel that
+ * held the sockets is gone), so they are killed. Only this uid's, never one this gateway holds.
+ */
+export function reapStrayGroups(o: ReapStrayGroupsOptions): SweptObject[] {
+  const leaderAlive = o.leaderAlive ?? ((pgid: number) => processAlive(pgid, null));
+  const kill = o.kill ?? ((pgid: number) => void signalGroup(pgid, 'SIGKILL'));
+  const swept: SweptObject[] = [];
+  const seen = new Set<number>();
+  for (const p of o.processes) {
+    if (p.uid !== o.uid || p.pgid <= 1 || seen.has(p.pgid) || o.known.has(p.kernelId) || p.pid === p.pgid || leaderAlive(p.pgid)) {
+      continue;
+    }
+    seen.add(p.pgid);
+    try {
+      kill(p.pgid);
+    } catch {
+      continue; // EPERM: a member is not ours to signal; left alone
+    }
+    swept.push({
+      kind: 'process',
+      namespace: '',
+      name: `group ${p.pgid}`,
+      reason: `left behind by kernel ${p.kernelId}, whose launcher (pid ${p.pgid}) is gone; pid ${p.pid} still ran`
+    });
+  }
+  return swept;
 }
 
 function someStartsWith(ids: Iterable<string>, prefix: string): boolean {

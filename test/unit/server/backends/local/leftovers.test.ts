@@ -1,12 +1,14 @@
 // backends/local/leftovers.ts (issue 13, item 2): kernel temp folders that no runtime directory
 // records, left by a killed gateway or kernel, are removed once provably nobody's, and only then.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LocalBackend } from '../../../../../server/src/backends/local/backend.js';
-import { liveKernelIds, sweepLeftovers } from '../../../../../server/src/backends/local/leftovers.js';
+import { kernelProcesses, reapStrayGroups, sweepLeftovers } from '../../../../../server/src/backends/local/leftovers.js';
 import { silentLogger } from '../../../../../server/src/log.js';
+import { waitUntil } from '../../../../support/waitFor.js';
 
 const uid = process.getuid?.() ?? 0;
 const ID = '0123abcd-1111-4222-8333-444455556666';
@@ -89,25 +91,71 @@ describe('backends/local/leftovers', () => {
     });
   });
 
-  describe('liveKernelIds()', () => {
-    async function proc(pid: string, env: string[], state = 'S'): Promise<void> {
+  describe('kernelProcesses()', () => {
+    async function proc(pid: string, env: string[], state = 'S', pgid = pid): Promise<void> {
       await mkdir(path.join(tmp, pid));
       await writeFile(path.join(tmp, pid, 'environ'), `${env.join('\0')}\0`);
-      await writeFile(path.join(tmp, pid, 'stat'), `${pid} (python3 (x)) ${state} 1 ${pid} ${pid}`);
+      await writeFile(path.join(tmp, pid, 'stat'), `${pid} (python3 (x) y) ${state} 1 ${pgid} ${pgid} 0`);
     }
 
-    it('should read SPARKGATE_KERNEL_ID of live processes, not zombies or others', async () => {
+    it('should read SPARKGATE_KERNEL_ID, group and uid of live processes, not zombies or others', async () => {
       await proc('self', ['HOME=/h']);
       await proc('10', ['PATH=/bin', `SPARKGATE_KERNEL_ID=${ID}`]);
+      await proc('14', [`SPARKGATE_KERNEL_ID=${ID}`], 'S', '10');
       await proc('11', ['SPARKGATE_KERNEL_ID=dead-one'], 'Z');
       await proc('12', ['NOT_SPARKGATE_KERNEL_ID=x']);
       await mkdir(path.join(tmp, '13')); // gone, or another user's: unreadable
-      await expect(liveKernelIds(tmp)).resolves.toEqual(new Set([ID]));
+      const found = await kernelProcesses(tmp);
+      expect(found?.sort((a, b) => a.pid - b.pid)).toEqual([
+        { pid: 10, kernelId: ID, pgid: 10, uid },
+        { pid: 14, kernelId: ID, pgid: 10, uid }
+      ]);
     });
 
     it('should answer null where there is no readable /proc', async () => {
-      await expect(liveKernelIds(path.join(tmp, 'none'))).resolves.toBeNull();
-      await expect(liveKernelIds(tmp)).resolves.toBeNull(); // no self/environ
+      await expect(kernelProcesses(path.join(tmp, 'none'))).resolves.toBeNull();
+      await expect(kernelProcesses(tmp)).resolves.toBeNull(); // no self/environ
+    });
+  });
+
+  describe('reapStrayGroups()', () => {
+    const p = (pid: number, pgid: number, kernelId = ID, owner = uid) => ({ pid, pgid, kernelId, uid: owner });
+
+    it("should kill each group whose launcher is gone, once, and leave live launchers', held kernels' and other uids' alone", () => {
+      const killed: number[] = [];
+      const swept = reapStrayGroups({
+        processes: [p(21, 20), p(22, 20), p(31, 30, 'held'), p(41, 40), p(40, 40), p(51, 50, 'x', uid + 1)],
+        uid,
+        known: new Set(['held']),
+        leaderAlive: pgid => pgid === 40,
+        kill: pgid => void killed.push(pgid)
+      });
+      expect(killed).toEqual([20]);
+      expect(swept).toEqual([
+        { kind: 'process', namespace: '', name: 'group 20', reason: `left behind by kernel ${ID}, whose launcher (pid 20) is gone; pid 21 still ran` }
+      ]);
+    });
+
+    it('should end a real group whose leader was SIGKILLed, with what still ran in it', async () => {
+      const kernelId = `stray-${process.pid}-${Date.now()}`;
+      const leader = spawn('sh', ['-c', 'sleep 60 & wait'], { detached: true, stdio: 'ignore', env: { ...process.env, SPARKGATE_KERNEL_ID: kernelId } });
+      const pgid = leader.pid as number;
+      const mine = async () => ((await kernelProcesses()) ?? []).filter(k => k.kernelId === kernelId);
+      try {
+        await waitUntil(async () => (await mine()).some(k => k.pid !== pgid), { timeoutMs: 5000, what: 'the sleep in the group' });
+        const exited = new Promise(resolve => leader.once('exit', resolve));
+        leader.kill('SIGKILL');
+        await exited;
+        const swept = reapStrayGroups({ processes: await mine(), uid, known: new Set() });
+        expect(swept.map(s => s.name)).toEqual([`group ${pgid}`]);
+        await waitUntil(async () => (await mine()).length === 0, { timeoutMs: 5000, what: 'the group gone' });
+      } finally {
+        try {
+          process.kill(-pgid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
     });
   });
 
