@@ -122,14 +122,13 @@ export class JupyterHubAuthenticator implements Authenticator {
 
 /** `ECONNREFUSED`, `timed out`: what went wrong, without the URL's query or anything the caller sent. */
 function describeFetchError(error: unknown): string {
-  // DOMException (AbortSignal.timeout) need not be an Error of this realm: test the name.
-  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
-  if (name === 'TimeoutError' || name === 'AbortError') {
+  // Duck-typed: fetch's errors (undici, DOMException for the timeout) need not be Errors of this realm.
+  const e = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
     return 'timed out';
   }
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  if (typeof cause?.code === 'string') {
-    return cause.code;
+  if (typeof e.cause?.code === 'string') {
+    return e.cause.code;
   }
-  return error instanceof Error ? error.message : String(error);
+  return typeof e.message === 'string' ? e.message : String(error);
 }
