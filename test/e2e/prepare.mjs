@@ -3,11 +3,14 @@
 //   1. Debian's Chromium at /usr/bin/chromium (apt-get when missing; Playwright's own browsers are never downloaded),
 //   2. playwright-core in the root devDependencies (installed and committed once, pinned),
 //   3. the prebuilt sparkgate-lab extension installed into the Python env that runs JupyterLab
-//      (SPARKGATE_PYTHON, default .venv/bin/python): built with `npm run build:lab -w extension` when missing.
+//      (SPARKGATE_PYTHON, default .venv/bin/python): built with `npm run build:lab -w extension` when missing,
+//   4. the clean virtualenv with a plain JupyterLab that wheelInstall.test.ts installs the extension's wheel into
+//      (cached under ~/.cache/sparkgate/, keyed by the pins in images/jupyterlab/requirements.txt and the Python version).
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePlainLabVenv } from './support/wheelInstall.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -118,5 +121,13 @@ if (isLink && current !== null) {
   mkdirSync(path.dirname(installed), { recursive: true });
   cpSync(built, installed, { recursive: true });
   writeFileSync(path.join(installed, '.copied-by-e2e-prepare'), `${built}\n`);
+}
+// --- 4. The clean JupyterLab venv of the wheel test ----------------------------------------------
+const basePython = spawnSync(python, ['-c', 'import sys; print(sys._base_executable)'], { encoding: 'utf8' }).stdout.trim();
+try {
+  const plain = ensurePlainLabVenv({ root, basePython, log: say });
+  say(`clean JupyterLab venv: ${plain.dir}`);
+} catch (error) {
+  fail(`cannot create the clean JupyterLab venv: ${error.message}`);
 }
 say('ready');
