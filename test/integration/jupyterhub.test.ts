@@ -7,6 +7,7 @@
  * the Hub stops working within the cache time.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { io } from 'socket.io-client';
 import { pickHubPorts, startJupyterHub, type HubUserToken, type JupyterHubProcess } from '../support/jupyterhubProcess.js';
 import { waitUntil } from '../support/waitFor.js';
 import { api, startGateway, type TestGateway } from './support/gateway.js';
@@ -86,13 +87,40 @@ describe('integration/jupyterhub', () => {
 
   it('should list each kernel on the gateway under its own user and tenant', async () => {
     for (const [user, tenant] of [['alice', 'team-a'], ['bob', 'team-b']] as const) {
-      const me = (await api(direct(user), 'GET', '/api/me')).body as { user: string; tenant: string };
+      const me = (await api(direct(user), 'GET', '/api/me')).body as { user: string; tenant: string; usage: object };
       expect([me.user, me.tenant]).toEqual([user, tenant]);
+      // The tenant's usage is its one PySpark kernel (the local profile's driver: 2 cores, 2 GiB).
+      expect(me.usage).toEqual({ gpus: 0, cores: 2, memoryMiB: 2048 });
       const list = (await api(direct(user), 'GET', '/api/kernels')).body as { id: string }[];
       expect(list.map(k => k.id)).toEqual([kernels[user]]);
       // What the single-user server shows is the gateway's list for its token.
       const viaServer = (await api(server(user), 'GET', '/api/kernels')).body as { id: string }[];
       expect(viaServer.map(k => k.id)).toEqual([kernels[user]]);
+    }
+  });
+
+  it("should stream each user's own clusters over socket.io with their Hub token, and refuse carol", async () => {
+    for (const user of ['alice', 'bob']) {
+      const socket = io(`${gw.url}/status`, { path: '/socket.io', transports: ['websocket'], auth: { token: direct(user).token }, reconnection: false });
+      try {
+        const clusters = await new Promise<{ id: string }[]>((resolve, reject) => {
+          socket.once('clusters', resolve);
+          socket.once('connect_error', reject);
+        });
+        expect(clusters.map(c => c.id)).toEqual([kernels[user]]);
+      } finally {
+        socket.close();
+      }
+    }
+    const carol = io(`${gw.url}/status`, { path: '/socket.io', transports: ['websocket'], auth: { token: direct('carol').token }, reconnection: false });
+    try {
+      const error = await new Promise<Error & { data?: unknown }>(resolve => carol.once('connect_error', resolve));
+      expect([error.message, error.data]).toEqual([
+        'user carol is in no group mapped to a sparkgate tenant; ask your admin',
+        { status: 403, reason: 'NotAllowed' }
+      ]);
+    } finally {
+      carol.close();
     }
   });
 
@@ -108,8 +136,12 @@ describe('integration/jupyterhub', () => {
   });
 
   it('should keep config-file tokens working beside Hub tokens', async () => {
-    const me = (await api({ url: gw.url, token: OPS_TOKEN }, 'GET', '/api/me')).body as { user: string; tenant: string };
+    const ops = { url: gw.url, token: OPS_TOKEN };
+    const me = (await api(ops, 'GET', '/api/me')).body as { user: string; tenant: string; usage: object };
     expect([me.user, me.tenant]).toEqual(['ops', 'team-a']);
+    // Same tenant as alice: her kernel counts, bob's does not; the kernel itself stays hers.
+    expect(me.usage).toEqual({ gpus: 0, cores: 2, memoryMiB: 2048 });
+    expect((await api(ops, 'GET', '/api/kernels')).body).toEqual([]);
   });
 
   it('should refuse a Hub user in no mapped group with 403, and a token without the scope', async () => {
