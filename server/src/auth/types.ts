@@ -7,8 +7,8 @@ export interface Identity {
 /**
  * Turns the token a caller presented into who they are. Every entry point (REST, the kernel
  * websocket upgrade, socket.io) extracts the token the same way (`auth/middleware.ts`) and awaits
- * this, so a second implementation (JupyterHub: ask the Hub's `/hub/api/user` with the token) is
- * a drop-in.
+ * the one instance `auth/fromConfig.ts` builds: the config file's tokens (`static.ts`), JupyterHub
+ * API tokens checked at the Hub's `/hub/api/user` (`jupyterhub.ts`), or both (`anyOf.ts`).
  *
  * #### Notes
  * It takes the token, not the request: socket.io may carry it in its handshake `auth` payload,
