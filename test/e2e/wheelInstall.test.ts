@@ -188,6 +188,17 @@ describe('e2e/the sparkgate_lab wheel in a clean JupyterLab venv (issue 14, item
     expect(lab.output()).toContain(`sparkgate_lab: /sparkgate/ → ${gw.url}`);
   });
 
+  it('should forward <lab>/sparkgate/ to the gateway with the gateway token, for Jupyter-authenticated requests only', async () => {
+    // The Lab's token is not a gateway token: a 200 means the proxy sent JUPYTER_GATEWAY_AUTH_TOKEN instead.
+    const me = await fetch(`${lab.url}/sparkgate/api/me`, { headers: { Authorization: `token ${LAB_TOKEN}` } });
+    expect(me.status).toBe(200);
+    const body = (await me.json()) as { user: string; profiles: { id: string }[] };
+    expect(body.user).toBe('local');
+    expect(body.profiles.map(p => p.id)).toContain('python-small');
+    const anonymous = await fetch(`${lab.url}/sparkgate/api/me`, { redirect: 'manual' });
+    expect([302, 403]).toContain(anonymous.status);
+  });
+
   it('should show the Spark panel with the gateway\'s profiles, launch from it, run a cell and shut down', async () => {
     context = await launchChromium(tmp, { width: 1440, height: 900 });
     page = context.pages()[0] ?? (await context.newPage());
