@@ -11,6 +11,7 @@ import type { KernelChannels } from '../channels/types.js';
 import type { ExecutionState, RawMessage } from '../protocol/messages.js';
 import { jupyterDate } from '../protocol/websocket.js';
 import type { JobProgress } from '../spark/restClient.js';
+import { droppedNotice, OutputBuffer } from './outputBuffer.js';
 import { deliver, gatewayStatus, parentOf, replyTargets, statusOf } from './relay.js';
 import { OwnRequests, type OwnRequestOptions } from './requests.js';
 import { applyPatch, INITIAL_STATE, type KernelPatch, type KernelState } from './state.js';
@@ -179,9 +180,20 @@ export class GatewayKernel implements Kernel {
 
   // Connecting is not activity by itself: an open tab that reconnects through a proxy would
   // otherwise keep a kernel forever. What the client then sends is.
+  // Output buffered while no client was attached goes to this one first, in order (see outputBuffer.ts).
   attach(client: KernelClient): void {
     this._clients.add(client);
     this._s.launched?.clientsAttached?.(true);
+    if (this._unread.size > 0 || this._unread.dropped > 0) {
+      const { messages, dropped, droppedParent } = this._unread.take();
+      if (dropped > 0) {
+        this._logger.warn('output dropped while no client was connected', { dropped });
+        deliver(droppedNotice(dropped, droppedParent, this._own.session, this._unread), [client]);
+      }
+      for (const msg of messages) {
+        deliver(msg, [client]);
+      }
+    }
   }
 
   detach(client: KernelClient): void {
@@ -223,7 +235,13 @@ export class GatewayKernel implements Kernel {
       // Clients first: a status change notifies listeners (status streams) that may take longer
       // than the relay itself, and nothing can run between the two to observe the order.
       try {
-        deliver(msg, this._clients);
+        if (this._clients.size > 0) {
+          deliver(msg, this._clients);
+        } else if (!this._own.isOwn(msg) && statusOf(msg) !== 'starting') {
+          // Kept for the next client; not the gateway's own busy/idle, nor a boot's `starting`
+          // (a stale status, and nobody's output).
+          this._unread.push(msg);
+        }
       } finally {
         this._trackStatus(msg);
       }
@@ -302,6 +320,8 @@ export class GatewayKernel implements Kernel {
   private readonly _own = new OwnRequests(randomUUID());
   private readonly _clients = new Set<KernelClient>();
   private readonly _held: RawMessage[] = [];
+  /** iopub output received while no client was attached, for the first one that attaches. */
+  private readonly _unread = new OutputBuffer();
   private readonly _logger: Logger;
   private readonly _now: () => Date;
   private readonly _onChange: ((kernel: GatewayKernel) => void) | undefined;
