@@ -24,6 +24,8 @@ PREFIX = "sparkgate"
 
 #: Browser headers that are the Jupyter server's credentials, not the gateway's: never forwarded.
 _DROPPED_HEADERS = ("Cookie", "Authorization", "X-XSRFToken")
+#: GatewayClient connection arguments (TLS, HTTP basic auth) that tornado's HTTPRequest takes as they are.
+_CONNECTION_OPTIONS = ("validate_cert", "ca_certs", "client_cert", "client_key", "auth_username", "auth_password")
 
 
 def _load(serverapp: Any) -> None:
@@ -69,11 +71,21 @@ def _load(serverapp: Any) -> None:
             return headers
 
         def get_request_headers_override(self) -> dict[str, str]:
-            # GatewayClient's own headers (c.GatewayClient.headers, the auth header, a renewed token).
+            # GatewayClient's own headers (c.GatewayClient.headers, the auth header with a renewed token).
             headers = dict(client.load_connection_args(headers={}).get("headers", {}))
-            if not client.auth_token:
+            if client.auth_token:
+                headers.setdefault(client.auth_header_key, f"{client.auth_scheme} {client.auth_token}")
+            else:
                 headers.pop(client.auth_header_key, None)
             return headers
+
+        def proxy_request_options(self) -> dict[str, Any]:
+            # The TLS and basic-auth settings GatewayClient uses for the gateway. HTTP only: jupyter-server-proxy
+            # opens its websockets without options (socket.io stays on long-polling if that upgrade fails).
+            options = super().proxy_request_options()
+            args = client.load_connection_args()
+            options.update({k: args[k] for k in _CONNECTION_OPTIONS if args.get(k) is not None})
+            return options
 
         async def http_get(self, proxied_path: str) -> Any:
             return await self.proxy(host, port, proxied_path)
