@@ -1,4 +1,4 @@
-"""``<base_url>/sparkgate/`` → the gateway jupyter_server already talks to (``GatewayClient.url``), for the Spark panel.
+"""``<base_url>/sparkgate/`` → the gateway jupyter_server talks to (``GatewayClient.url``), for the Spark panel.
 
 The panel calls ``<base_url>sparkgate/api/...`` and socket.io under ``<base_url>sparkgate/socket.io`` (same origin,
 Jupyter auth). In a JupyterHub single-user image the gateway is another host (a Kubernetes Service), which
@@ -40,7 +40,7 @@ def _load(serverapp: Any) -> None:
     try:
         from jupyter_server_proxy.handlers import AddSlashHandler, ProxyHandler
     except ImportError:
-        serverapp.log.warning("sparkgate_lab: jupyter-server-proxy is not installed; the Spark panel cannot reach the gateway")
+        serverapp.log.warning("sparkgate_lab: no jupyter-server-proxy; the Spark panel cannot reach the gateway")
         return
 
     target = urlsplit(client.url)
