@@ -135,6 +135,10 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     if (this._busy.has(id) || kernel.state === 'starting' || kernel.state === 'restarting') {
       throw new ConflictError(`kernel ${id} is already ${kernel.state === 'starting' ? 'starting' : 'restarting'}`);
     }
+    if (kernel.state === 'dead') {
+      // A dead kernel holds no slot (tenancy.ts); bringing it back takes one like a new start.
+      this._tenancy.assertMayStart(kernel.owner, kernel.sizing);
+    }
     this._busy.add(id);
     kernel.keepAlive();
     try {

@@ -270,7 +270,7 @@ describe('kernels/manager', () => {
   });
 
   describe('limits', () => {
-    it('should refuse a kernel over the per-user count, counting dead ones until shut down', async () => {
+    it('should refuse a kernel over the per-user count; a dead one frees its slot, and restarting it takes one again', async () => {
       const { backend, manager } = setup({ config: managerConfig({ maxKernelsPerUser: 2, cores: null }) });
       const first = await manager.start({ owner: alice, env: {} });
       await manager.start({ owner: alice, env: {} });
@@ -281,9 +281,14 @@ describe('kernels/manager', () => {
       await manager.start({ owner: bob, env: {} }); // per user, not per tenant
       backend.launched[0]?.exit({ code: 1, signal: null, reason: 'x' });
       await waitUntil(() => first.state === 'dead', { timeoutMs: 2000, what: 'the first kernel dead' });
-      await expect(manager.start({ owner: alice, env: {} })).rejects.toThrow(LimitExceededError);
-      await manager.shutdown(alice, first.id);
+      expect(manager.list(alice).map(k => k.id)).toContain(first.id); // still listed, with its reason
       await manager.start({ owner: alice, env: {} });
+      await expect(manager.restart(alice, first.id)).rejects.toThrow(
+        new LimitExceededError('kernels: you have 2 running, the limit per user; shut one down first')
+      );
+      expect(first.state).toBe('dead');
+      await manager.shutdown(alice, first.id);
+      await expect(manager.start({ owner: alice, env: {} })).rejects.toThrow(LimitExceededError);
     });
 
     it("should refuse a kernel over the tenant's quota, and free it on shutdown", async () => {
