@@ -6,6 +6,7 @@ import { defaultDelay, type DelayFn } from '../../util/retry.js';
 import type { ClusterStatus, KernelExit, LaunchedKernel, StopNote } from '../types.js';
 import { ActivityNote, type ActivityNoteOptions } from './activityNote.js';
 import { ANNOTATIONS, LABELS, STOPPED_REMOVED } from './labels.js';
+import { NodeLossCheck, type NodeLossCheckOptions, tcpReachable } from './nodeLoss.js';
 import { Presence } from './presence.js';
 import { deletionReason, describePod, driverState, executorStatus, lostNode } from './podStatus.js';
 import type { KernelConnection, PodSource } from './types.js';
@@ -37,7 +38,12 @@ export interface DriverPodKernelOptions {
   logger: Logger;
   /** Waits out the terminate deadline. Default an unref'd timer. */
   delay?: DelayFn;
+  /** How a node reported lost is confirmed (nodeLoss.ts); default a TCP connect to the kernel's shell port. */
+  nodeLoss?: NodeLossCheckOptions;
 }
+
+/** How long one connect to a kernel on a node reported lost may take before it counts as unanswered. */
+const REACH_TIMEOUT_MS = 5000;
 
 /** How long after the grace period `terminate()` still waits for the watch to report the pod gone. */
 const GONE_SLACK_MS = 30_000;
@@ -64,6 +70,27 @@ export class DriverPodKernel implements LaunchedKernel {
     this._presence = annotate
       ? new Presence({ ...clock, ...(intervalMs === undefined ? {} : { refreshMs: intervalMs }), write: until => annotate({ [ANNOTATIONS.connectedUntil]: until.toISOString() }) })
       : null;
+    this._nodeLoss = new NodeLossCheck(
+      { reachable: () => tcpReachable(options.podIP, options.connection.shell_port, REACH_TIMEOUT_MS), ...options.nodeLoss },
+      {
+        stillReported: () => !this._gone && !this._terminating && this._lostNode() !== null,
+        answered: () =>
+          options.logger.warn('node reported lost but the kernel answers on its pod IP; kept (the control plane lost track of the node, e.g. after an API server outage)', {
+            node: this._lostNode()
+          }),
+        lost: () => {
+          const node = this._lostNode();
+          const pod = this._current();
+          if (node !== null && pod) {
+            this._end(pod, false, {
+              code: null,
+              signal: null,
+              reason: `node ${node} lost: the node controller marked driver pod ${options.namespace}/${options.podName} not ready (its kubelet stopped reporting)`
+            });
+          }
+        }
+      }
+    );
     options.pods.on('pod', this._follow);
     // Adopted while its node is lost or its pod is being deleted: the watch may say nothing more.
     const current = options.pods.pod(options.namespace, options.podName);
@@ -113,6 +140,7 @@ export class DriverPodKernel implements LaunchedKernel {
     this._terminating ??= (async () => {
       this._activity?.stop();
       this._presence?.stop();
+      this._nodeLoss.stop();
       if (!this._podDeleted) {
         // Told first, so the other gateways serving this kernel drop it (or list it culled), not dead.
         if (note && this._o.annotate) {
@@ -156,7 +184,8 @@ export class DriverPodKernel implements LaunchedKernel {
   /**
    * Settles `exited` when this driver pod is over: deleted, its container ended, its deletion
    * requested by someone else (its clients hear at once, not after the grace period), or its
-   * node lost (else the kernel would stay `busy` forever: no kubelet reports on it any more).
+   * node lost (else the kernel would stay `busy` forever: no kubelet reports on it any more) —
+   * that one once the pod does not answer either (nodeLoss.ts).
    */
   private _ended(pod: V1Pod, deleted: boolean): boolean {
     const o = this._o;
@@ -174,28 +203,43 @@ export class DriverPodKernel implements LaunchedKernel {
       exit = { code: state.code, signal: null, reason: state.message };
     } else if (!this._terminating) {
       const deletion = deletionReason(pod);
-      const node = lostNode(pod);
       if (deletion) {
         exit = { code: null, signal: null, reason: deletion };
-      } else if (node) {
-        exit = {
-          code: null,
-          signal: null,
-          reason: `node ${node} lost: the node controller marked driver pod ${o.namespace}/${o.podName} not ready (its kubelet stopped reporting)`
-        };
+      } else if (lostNode(pod)) {
+        // Only once the pod does not answer either: the report alone also follows an API server outage.
+        this._nodeLoss.start();
       }
     }
     if (!exit) {
       return false;
     }
+    this._end(pod, deleted, exit);
+    return true;
+  }
+
+  private _end(pod: V1Pod, deleted: boolean, exit: KernelExit): void {
+    const o = this._o;
     this._gone = true;
     this._podDeleted = deleted;
     this._activity?.stop();
     this._presence?.stop();
+    this._nodeLoss.stop();
     o.pods.off('pod', this._follow);
-    o.logger.info('driver pod ended', { deleted, state: state.kind, reason: exit.reason });
+    o.logger.info('driver pod ended', { deleted, state: driverState(pod).kind, reason: exit.reason });
     this._resolveExit(exit);
-    return true;
+  }
+
+  /** This kernel's driver pod in the cache. */
+  private _current(): V1Pod | undefined {
+    const o = this._o;
+    const pod = o.pods.pod(o.namespace, o.podName);
+    return pod?.metadata?.uid === o.uid ? pod : undefined;
+  }
+
+  /** The node the control plane reports lost under this kernel's pod, or null. */
+  private _lostNode(): string | null {
+    const pod = this._current();
+    return pod ? lostNode(pod) : null;
   }
 
   private readonly _o: DriverPodKernelOptions;
@@ -207,4 +251,5 @@ export class DriverPodKernel implements LaunchedKernel {
   private _terminating: Promise<void> | undefined;
   private readonly _activity: ActivityNote | null;
   private readonly _presence: Presence | null;
+  private readonly _nodeLoss: NodeLossCheck;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { DriverPodKernel, type DriverPodKernelOptions } from '../../../../../server/src/backends/kubernetes/driverPodKernel.js';
 import { buildDriverObjects, driverPodName } from '../../../../../server/src/backends/kubernetes/objects.js';
-import { silentLogger } from '../../../../../server/src/log.js';
+import { createLogger, silentLogger } from '../../../../../server/src/log.js';
 import { config, FakeDelays, FakePods, podAt, sizing } from './fixtures.js';
 
 const ID = '0123abcd-0000-4000-8000-000000000000';
@@ -33,6 +33,38 @@ const executor = (name: string, ownerUid: string, phase: string): V1Pod => ({
   status: { phase }
 });
 
+/** Timers a test fires by hand (the node-loss check's pauses). */
+class ManualTimers {
+  readonly pending: Array<{ fn: () => void; ms: number }> = [];
+  readonly timer = (fn: () => void, ms: number): (() => void) => {
+    const entry = { fn, ms };
+    this.pending.push(entry);
+    return () => this.pending.splice(this.pending.indexOf(entry) >>> 0, 1);
+  };
+
+  /** Fires the oldest pending timer; returns its delay. */
+  fire(): number {
+    const next = this.pending.shift();
+    if (!next) {
+      throw new Error('no pending timer');
+    }
+    next.fn();
+    return next.ms;
+  }
+}
+
+/** Lets the check's awaited asks settle. */
+const settle = (): Promise<void> => new Promise(resolve => setImmediate(resolve));
+
+/** A node-loss check whose pod never answers and whose pauses pass at once. */
+const unreachable: DriverPodKernelOptions['nodeLoss'] = {
+  reachable: async () => false,
+  timer: fn => {
+    const t = setImmediate(fn);
+    return () => clearImmediate(t);
+  }
+};
+
 function setup(overrides: Partial<DriverPodKernelOptions> = {}) {
   const pods = new FakePods();
   pods.change(driver);
@@ -56,6 +88,7 @@ function setup(overrides: Partial<DriverPodKernelOptions> = {}) {
     readLog: async lines => `last ${lines} lines`,
     logger: silentLogger,
     delay: delays.delay,
+    nodeLoss: unreachable,
     ...overrides
   });
   return { kernel, pods, deletes, delays, statusChanges: () => statusChanges };
@@ -177,7 +210,7 @@ describe('DriverPodKernel', () => {
       await expect(kernel.exited).resolves.toMatchObject({ reason: 'driver pod tenant-a/sg-0123abcd-x1y2z was deleted' });
     });
 
-    it('should end with "node <name> lost" when the node controller marks the pod not ready', async () => {
+    it('should end with "node <name> lost" when the node controller marks the pod not ready and the pod does not answer', async () => {
       const { kernel, pods } = setup();
       pods.change(conditions('True', 'True'));
       expect(pods.listening).toBe(1);
@@ -193,6 +226,59 @@ describe('DriverPodKernel', () => {
       const { pods } = setup();
       pods.change(conditions('False', 'False'));
       expect(pods.listening).toBe(1);
+    });
+
+    it('should keep a kernel whose node is reported lost while its pod answers (the control plane lost track, e.g. an API server outage), and end it once the pod stops answering', async () => {
+      const timers = new ManualTimers();
+      let answers = true;
+      const asked: boolean[] = [];
+      const warnings: string[] = [];
+      const logger = createLogger({ level: 'warn', write: line => warnings.push((JSON.parse(line) as { message: string }).message) });
+      const { kernel, pods } = setup({
+        logger,
+        nodeLoss: {
+          reachable: async () => {
+            asked.push(answers);
+            return answers;
+          },
+          timer: timers.timer
+        }
+      });
+      let exited = false;
+      void kernel.exited.then(() => (exited = true));
+      pods.change(conditions('False', 'True'));
+      await settle();
+      expect({ asked, exited, warnings }).toEqual({ asked: [true], exited: false, warnings: [expect.stringMatching(/^node reported lost but the kernel answers/)] });
+      // Asked again while the report stands: a node that dies later still ends the kernel.
+      expect(timers.fire()).toBe(10_000);
+      await settle();
+      answers = false;
+      expect(timers.fire()).toBe(10_000);
+      await settle();
+      // One unanswered connect is not a loss (a busy node); the second in a row is.
+      expect({ asked, exited }).toEqual({ asked: [true, true, false], exited: false });
+      expect(timers.fire()).toBe(1000);
+      await expect(kernel.exited).resolves.toMatchObject({ reason: expect.stringMatching(/^node gpu-1 lost: the node controller marked/) });
+      expect({ asked: asked.length, warnings: warnings.length, pending: timers.pending.length, listening: pods.listening }).toEqual({ asked: 4, warnings: 1, pending: 0, listening: 0 });
+    });
+
+    it('should stop asking once the pod reads ready again (its kubelet reports again)', async () => {
+      const timers = new ManualTimers();
+      let asks = 0;
+      const { kernel, pods } = setup({ nodeLoss: { reachable: async () => (asks++, true), timer: timers.timer } });
+      pods.change(conditions('False', 'True'));
+      await settle();
+      pods.change(conditions('True', 'True'));
+      timers.fire();
+      await settle();
+      expect({ asks, pending: timers.pending.length, listening: pods.listening }).toEqual({ asks: 2, pending: 0, listening: 1 });
+      // Reported again later: asked again.
+      pods.change(conditions('False', 'True'));
+      await settle();
+      expect(asks).toBe(3);
+      // Stopping the kernel stops the check.
+      void kernel.terminate(0);
+      expect({ asks, pending: timers.pending.length }).toEqual({ asks: 3, pending: 0 });
     });
 
     it('should end at once when adopted on a node already lost', async () => {
