@@ -1,5 +1,6 @@
 // Server-side apply of the deployment manifests in images/deploy/ (the same documents an operator
-// renders with envsubst and pipes into `kubectl apply --server-side -f -`).
+// renders with envsubst and pipes into `kubectl apply --server-side -f -`; generated from the Helm
+// chart charts/sparkgate by images/deploy/generate.mjs), or of any rendered text such as `helm template`.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { HttpMethod, KubernetesObjectApi, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -71,7 +72,7 @@ class ApplyClient extends KubernetesObjectApi {
     return api;
   }
 
-  async apply(doc: KubernetesObject, fieldManager: string): Promise<KubernetesObject> {
+  async apply(doc: KubernetesObject, fieldManager: string, dryRun: boolean): Promise<KubernetesObject> {
     const path = await this.specUriPath(doc, 'patch');
     const ctx = this.configuration.baseServer.makeRequestContext(path, HttpMethod.PATCH);
     ctx.setHeaderParam('Accept', 'application/json');
@@ -79,9 +80,18 @@ class ApplyClient extends KubernetesObjectApi {
     ctx.setQueryParam('fieldManager', fieldManager);
     ctx.setQueryParam('force', 'true');
     ctx.setQueryParam('fieldValidation', 'Strict');
+    if (dryRun) {
+      ctx.setQueryParam('dryRun', 'All');
+    }
     ctx.setBody(JSON.stringify(doc));
     return this.requestPromise(ctx);
   }
+}
+
+/** Options of {@link applyManifests}. */
+export interface ApplyOptions {
+  /** `dryRun=All`: the API server validates and admits each object (as `kubectl apply --dry-run=server`) but stores nothing. */
+  dryRun?: boolean;
 }
 
 /**
@@ -89,13 +99,18 @@ class ApplyClient extends KubernetesObjectApi {
  * force=true so the harness re-acquires fields another manager set, strict field validation), and
  * returns what the API server answered for each. Applying the same text again is a no-op.
  */
-export async function applyManifests(kubeConfig: KubeConfig, text: string, fieldManager = FIELD_MANAGER): Promise<KubernetesObject[]> {
+export async function applyManifests(
+  kubeConfig: KubeConfig,
+  text: string,
+  fieldManager = FIELD_MANAGER,
+  options: ApplyOptions = {}
+): Promise<KubernetesObject[]> {
   const api = ApplyClient.forConfig(kubeConfig);
   const applied: KubernetesObject[] = [];
   for (const doc of parseManifests(text)) {
     const what = `${doc.kind ?? '?'} ${doc.metadata?.namespace ? `${doc.metadata.namespace}/` : ''}${doc.metadata?.name ?? '?'}`;
     try {
-      applied.push(await api.apply(doc, fieldManager));
+      applied.push(await api.apply(doc, fieldManager, options.dryRun ?? false));
     } catch (err) {
       const body = (err as { body?: unknown }).body;
       const detail = typeof body === 'string' ? body : err instanceof Error ? err.message : String(err);
