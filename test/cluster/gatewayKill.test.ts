@@ -6,11 +6,14 @@
  * reconnects by itself (its GatewayWebSocketConnection retries) and runs a cell that sees the
  * kernel's old variable.
  *
- * What is guaranteed for a cell running during the outage (README "Faults and orphan reaping"):
- * it runs to its end in the driver pod, and its effects (variables) and the kernel's
- * execution_count are there after the re-adoption, so a client can tell it ran. Output it printed
- * while no gateway was subscribed to the kernel's iopub is lost — ZeroMQ PUB/SUB keeps nothing for
- * an absent subscriber — so this test asserts the state, not that output.
+ * What is guaranteed for a cell running during the outage (README "Faults and orphan reaping",
+ * "Re-adoption"): it runs to its end in the driver pod, and its effects (variables) and the
+ * kernel's execution_count are there after the re-adoption, so a client can tell it ran; and the
+ * output it printed while no gateway was up reaches the reconnected client, in order, none missing
+ * (the launcher in the pod holds iopub output while no gateway is subscribed, the new gateway holds
+ * it until a client attaches). The mid-cell kernels (4 direct, and jupyter_server's) print on a
+ * shared 0.25 s wall-clock grid and the gateway is killed just after a tick every one of them has
+ * delivered, so no tick is in flight at the kill.
  *
  * Sizing (2 cores): 19 python kernels (driver pods without Spark, 0.1 core, as cycles.test.ts) and
  * 1 PySpark driver with one small executor pod, started 5 at a time.
@@ -20,7 +23,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../../server/src/backends/local/ports.js';
-import { KernelSocket } from '../integration/support/kernelSocket.js';
+import { KernelSocket, type WsMessage } from '../integration/support/kernelSocket.js';
 import { jupyterServerArgs } from '../integration/support/jupyterServer.js';
 import type { GatewayProcess } from '../support/gatewayProcess.js';
 import { startJupyterProcess, type JupyterProcess } from '../support/jupyterProcess.js';
@@ -54,8 +57,21 @@ profiles:
     executors: { count: 1, cores: 1, memory: 512m, gpus: 0 }
 kernels: { startTimeoutSeconds: 240, shutdownGraceSeconds: 2 }
 ${KUBERNETES_SECTION}`;
-/** A cell that prints for ~6 s, then sets `done`. */
-const SLOW_CELL = 'import time\nfor i in range(30):\n    print("tick", i, flush=True)\n    time.sleep(0.2)\ndone = "finished"';
+/** Tick period of the slow cell: its prints land on a wall-clock grid shared by every kernel. */
+const PERIOD_S = 0.25;
+/** A cell that prints "tick i <time>" 30 times for ~7.5 s, on the PERIOD_S grid, then sets `done`. */
+const SLOW_CELL =
+  `import time\nt0 = (int(time.time() / ${PERIOD_S}) + 1) * ${PERIOD_S}\nfor i in range(30):\n` +
+  `    time.sleep(max(0.0, t0 + i * ${PERIOD_S} - time.time()))\n    print("tick", i, "%.3f" % time.time(), flush=True)\ndone = "finished"`;
+
+/** The "tick i t" lines in `messages`' stdout, in order. */
+function ticks(messages: readonly WsMessage[]): { i: number; t: number }[] {
+  const text = messages
+    .filter(m => m.header.msg_type === 'stream' && m.content.name === 'stdout')
+    .map(m => String(m.content.text))
+    .join('');
+  return [...text.matchAll(/^tick (\d+) ([\d.]+)$/gm)].map(m => ({ i: Number(m[1]), t: Number(m[2]) }));
+}
 const JS_TOKEN = 'kill-jupyter-token';
 
 interface Started {
@@ -171,10 +187,11 @@ describe('cluster/gateway SIGKILL with 20 kernels (issue 13)', () => {
     const counted = await gwSockets[0]!.execute('spark.range(10).count()', 180_000);
     expect([counted.result, counted.reply.content.evalue]).toEqual(['10', undefined]);
     const mid = kernels.slice(1, 1 + MID);
-    for (const [j, k] of mid.entries()) {
-      const ws = gwSockets[1 + j]!;
+    // The mid-cell clients: the 4 direct ones and jupyter_server's.
+    const midSockets = [...mid.map((_k, j) => gwSockets[1 + j]!), jsSocket];
+    for (const ws of midSockets) {
       ws.send('shell', 'execute_request', { code: SLOW_CELL, silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
-      await ws.waitFor(() => ws.received.some(m => m.header.msg_type === 'stream' && String(m.content.text).includes('tick')), 30_000, `${k.id}'s slow cell to print`);
+      await ws.waitFor(() => ticks(ws.received).length > 0, 30_000, 'a slow cell to print');
     }
     const owned = (token: string): string[] =>
       [...kernels.filter(k => k.token === token).map(k => k.id), ...(token === USERS[0].token ? [jsKernel] : [])].sort();
@@ -182,7 +199,31 @@ describe('cluster/gateway SIGKILL with 20 kernels (issue 13)', () => {
       expect(await ids(gw1, user.token)).toEqual(owned(user.token));
     }
 
+    // Kill just after a grid tick that every mid-cell client has received, early in the period:
+    // nothing is in flight then, and the next tick comes well after the kernels saw the gateway go.
+    const slot = (ws: KernelSocket): number => Math.round((ticks(ws.received).at(-1)?.t ?? 0) / PERIOD_S);
+    const startSlot = Math.max(...midSockets.map(slot));
+    await waitUntil(
+      () => {
+        const slots = new Set(midSockets.map(slot));
+        const [s] = slots;
+        return slots.size === 1 && s! > startSlot && Date.now() / 1000 < (s! + 0.4) * PERIOD_S;
+      },
+      { timeoutMs: 5000, intervalMs: 5, what: 'every mid-cell kernel to deliver the same fresh tick' }
+    );
+    const seenBefore = midSockets.map(ws => ws.received.length);
     await gw1.crash();
+    const crashedAt = Date.now() / 1000;
+    /** Ticks of mid-cell client `j` before the crash and on `after` (its reconnected client) from `from`. */
+    const expectTicks = async (j: number, after: KernelSocket, from: number): Promise<number> => {
+      await after.waitFor(() => ticks(after.received.slice(from)).some(t => t.i === 29), 60_000, 'ticks up to 29 on the reconnected client');
+      const seen = ticks(midSockets[j]!.received.slice(0, seenBefore[j]));
+      const got = ticks(after.received.slice(from));
+      expect([j, [...seen, ...got].map(t => t.i)]).toEqual([j, Array.from({ length: 30 }, (_x, n) => n)]);
+      expect([j, got[0]!.t > crashedAt - PERIOD_S]).toEqual([j, true]);
+      return got.length;
+    };
+    const delivered: number[] = [];
     // The driver pods outlive the gateway process.
     const drivers = async (): Promise<number> => {
       let n = 0;
@@ -211,6 +252,10 @@ describe('cluster/gateway SIGKILL with 20 kernels (issue 13)', () => {
     // Every client reconnects and reads its variable back; mid-execution cells ran to their end.
     for (const [i, k] of kernels.entries()) {
       const ws = await open(wsUrl, k.id, k.token);
+      if (mid.includes(k)) {
+        // Output printed while no gateway was up: with the ticks seen before, 0..29, none missing.
+        delivered.push(await expectTicks(mid.indexOf(k), ws, 0));
+      }
       const read = await ws.execute('x', 120_000);
       expect([k.id, read.result]).toEqual([k.id, String(i * 1000 + 7)]);
       // The cell running during the kill counted (and so did PySpark's count).
@@ -233,7 +278,10 @@ describe('cluster/gateway SIGKILL with 20 kernels (issue 13)', () => {
       },
       { timeoutMs: 60_000, intervalMs: 250, what: `jupyter_server to reconnect to the new gateway\n${js.output().slice(-3000)}` }
     );
+    delivered.push(await expectTicks(MID, jsSocket, seenBefore[MID]!));
     const again = await jsSocket.execute('y', 60_000);
     expect(again.result).toBe("'set through jupyter_server'");
+    expect((await jsSocket.execute('done', 60_000)).result).toBe("'finished'");
+    process.stdout.write(`gatewayKill: lines printed while no gateway was up, delivered after re-adoption: ${delivered.join(', ')} (the last through jupyter_server)\n`);
   }, 170_000);
 });
