@@ -1,4 +1,5 @@
 import type { Sizing } from '../config/types.js';
+import { sparkAuthConf, type SparkSecretFiles } from './auth.js';
 
 /** Fixed ports of a driver pod: each pod has its own IP, so they never collide (NetworkPolicy names them). */
 export const DRIVER_PORTS = {
@@ -25,6 +26,10 @@ export interface KubernetesSparkConfInput {
   executorTemplateFile: string;
   /** Labels every executor pod carries (kernel id, managed-by…), so the gateway's informer sees them. */
   executorLabels: Readonly<Record<string, string>>;
+  /** The master the driver runs with (`driverPodSparkMaster`): it decides how Spark's secret is kept. */
+  master: string;
+  /** The kernel's Spark secret as mounted in the driver and in the executors (see sparkAuthConf). */
+  secretFiles: SparkSecretFiles;
 }
 
 /**
@@ -76,7 +81,8 @@ export function buildKubernetesSparkConf(input: KubernetesSparkConfInput): Recor
     'spark.executorEnv.SPARKGATE_KERNEL_ID': input.kernelId,
     // spark-submit's Ivy cache defaults to the JVM's user.home, which is "?" for a uid without a
     // passwd entry (OpenShift-style random uids): keep it in the writable work dir.
-    'spark.jars.ivy': `${DRIVER_WORK_DIR}/.ivy2`
+    'spark.jars.ivy': `${DRIVER_WORK_DIR}/.ivy2`,
+    ...sparkAuthConf(input.master, input.secretFiles)
   };
   for (const [key, value] of Object.entries(input.executorLabels)) {
     conf[`spark.kubernetes.executor.label.${key}`] = value;

@@ -1,4 +1,5 @@
 import type { Sizing } from '../config/types.js';
+import { sparkAuthConf } from './auth.js';
 
 export interface LocalSparkConfInput {
   kernelId: string;
@@ -13,8 +14,9 @@ export interface LocalSparkConfInput {
  * Pure: ids and ports come in as arguments.
  */
 export function buildLocalSparkConf(input: LocalSparkConfInput): Record<string, string> {
+  const master = 'local[*]';
   return {
-    'spark.master': 'local[*]',
+    'spark.master': master,
     'spark.app.name': `sparkgate-${input.user}-${input.kernelId.slice(0, 8)}`,
     'spark.driver.memory': `${input.sizing.driver.memoryMiB}m`,
     'spark.driver.host': '127.0.0.1',
@@ -24,5 +26,7 @@ export function buildLocalSparkConf(input: LocalSparkConfInput): Record<string, 
     'spark.port.maxRetries': '0',
     'spark.ui.showConsoleProgress': 'false',
     'spark.sql.execution.arrow.pyspark.enabled': 'true',
+    // Other local users' processes can reach 127.0.0.1 too: the driver's ports want Spark's own secret.
+    ...sparkAuthConf(master, null)
   };
 }

@@ -40,7 +40,9 @@ export const STOPPED_REMOVED = 'removed';
 export const SECRET_FILES = {
   connection: 'connection.json',
   sparkConf: 'spark-conf.json',
-  executorTemplate: 'executor-template.json'
+  executorTemplate: 'executor-template.json',
+  /** Spark's RPC secret; the only key executors mount (at `EXECUTOR_SECRET_DIR`). */
+  sparkAuth: 'spark-auth'
 } as const;
 
 /** The driver argument that turns Spark on (followed by the Spark conf file). */

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR, driverPodSparkMaster } from '../../spark/kubernetesConf.js';
 import { ANNOTATIONS, LABELS, MANAGER, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
@@ -14,6 +15,8 @@ export const KERNEL_PORTS = {
 
 /** Where the kernel's Secret (connection file, Spark conf, executor template) is mounted. */
 export const KERNEL_FILES_DIR = '/etc/sparkgate/kernel';
+/** Where executors get the one key of that Secret they need, Spark's secret (`SECRET_FILES.sparkAuth`). */
+export const EXECUTOR_SECRET_DIR = '/etc/sparkgate/spark';
 const WORK_DIR = DRIVER_WORK_DIR;
 
 /**
@@ -53,13 +56,14 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
   };
   const containerSecurity = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
 
+  const master = driverPodSparkMaster(input.sizing, c.sparkMaster);
   const args = ['kernel', '--connection-file', `${KERNEL_FILES_DIR}/${SECRET_FILES.connection}`, '--ip', '$(SPARKGATE_POD_IP)'];
   if (input.spark) {
     args.push(
       SPARK_CONF_ARG,
       `${KERNEL_FILES_DIR}/${SECRET_FILES.sparkConf}`,
       '--conf',
-      `spark.master=${driverPodSparkMaster(input.sizing, c.sparkMaster)}`,
+      `spark.master=${master}`,
       '--conf',
       'spark.driver.host=$(SPARKGATE_POD_IP)',
       '--conf',
@@ -154,11 +158,30 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       enableServiceLinks: false,
       securityContext: podSecurity,
       ...gpuPlacement(input.sizing.executors.gpus),
-      containers: [{ name: 'spark-kubernetes-executor', securityContext: containerSecurity }]
+      containers: [
+        {
+          name: 'spark-kubernetes-executor',
+          securityContext: containerSecurity,
+          volumeMounts: [{ name: 'spark-auth', mountPath: EXECUTOR_SECRET_DIR, readOnly: true }]
+        }
+      ],
+      // Spark keeps the template's volumes and mounts. Only Spark's secret: the rest of the Secret
+      // (the connection key) is the driver's alone.
+      volumes: [
+        {
+          name: 'spark-auth',
+          secret: { secretName: input.podName, items: [{ key: SECRET_FILES.sparkAuth, path: SECRET_FILES.sparkAuth }], defaultMode: 0o440 }
+        }
+      ]
     }
   };
   const sparkConf = input.spark
     ? buildKubernetesSparkConf({
+        master,
+        secretFiles: {
+          driver: `${KERNEL_FILES_DIR}/${SECRET_FILES.sparkAuth}`,
+          executor: `${EXECUTOR_SECRET_DIR}/${SECRET_FILES.sparkAuth}`
+        },
         kernelId: input.kernelId,
         user: input.user,
         namespace: input.namespace,
@@ -184,7 +207,11 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       stringData: {
         [SECRET_FILES.connection]: JSON.stringify({ ...connection, ip: '0.0.0.0' }),
         ...(sparkConf
-          ? { [SECRET_FILES.sparkConf]: JSON.stringify(sparkConf), [SECRET_FILES.executorTemplate]: JSON.stringify(executorTemplate) }
+          ? {
+              [SECRET_FILES.sparkConf]: JSON.stringify(sparkConf),
+              [SECRET_FILES.executorTemplate]: JSON.stringify(executorTemplate),
+              [SECRET_FILES.sparkAuth]: sparkSecret(input.key)
+            }
           : {})
       }
     }),
@@ -228,6 +255,15 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       }
     })
   };
+}
+
+/**
+ * The kernel's Spark secret (`spark.authenticate`): HMAC-SHA256 of its connection key, so it is as
+ * random and as new per launch as the key (256 bits), while executors, which get only this value,
+ * cannot work the key out of it.
+ */
+export function sparkSecret(key: string): string {
+  return createHmac('sha256', key).update('sparkgate spark.authenticate').digest('hex');
 }
 
 /** Room in the driver pod beyond the JVM heap: Python, IPython and the JVM's own overhead. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Sizing } from '../../../../server/src/config/types.js';
+import { sparkAuthConf } from '../../../../server/src/spark/auth.js';
 import { buildKubernetesSparkConf, driverPodSparkMaster, executorOverheadMiB, taskGpuAmount } from '../../../../server/src/spark/kubernetesConf.js';
+import { buildLocalSparkConf } from '../../../../server/src/spark/localConf.js';
 
 const base = {
   kernelId: '0123abcd-0000-4000-8000-000000000000',
@@ -12,7 +14,15 @@ const base = {
   executorServiceAccount: 'sparkgate-executor',
   gpuDiscoveryScript: '/opt/sparkgate/bin/gpu-discovery.sh',
   executorTemplateFile: '/etc/sparkgate/kernel/executor-template.json',
-  executorLabels: { 'sparkgate.io/kernel-id': '0123abcd-0000-4000-8000-000000000000' }
+  executorLabels: { 'sparkgate.io/kernel-id': '0123abcd-0000-4000-8000-000000000000' },
+  master: 'k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)',
+  secretFiles: { driver: '/etc/sparkgate/kernel/spark-auth', executor: '/etc/sparkgate/spark/spark-auth' }
+};
+const encrypted = {
+  'spark.authenticate': 'true',
+  'spark.network.crypto.enabled': 'true',
+  'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
+  'spark.network.crypto.authEngineVersion': '2'
 };
 const sizing = (executors: Sizing['executors']): Sizing => ({ driver: { cores: 1, memoryMiB: 2048, gpus: 0 }, executors });
 
@@ -68,6 +78,49 @@ describe('buildKubernetesSparkConf', () => {
       'spark.executor.resource.gpu.discoveryScript': '/opt/sparkgate/bin/gpu-discovery.sh',
       'spark.task.resource.gpu.amount': '0.25'
     });
+  });
+});
+
+describe('Spark traffic (spark.authenticate, RPC encryption)', () => {
+
+  it('should authenticate and encrypt with the secret read from files on Kubernetes (never a value in the conf)', () => {
+    const conf = buildKubernetesSparkConf({ ...base, sizing: sizing({ count: 2, cores: 1, memoryMiB: 512, gpus: 0 }) });
+    expect(conf).toMatchObject({
+      ...encrypted,
+      'spark.authenticate.secret.driver.file': '/etc/sparkgate/kernel/spark-auth',
+      'spark.authenticate.secret.executor.file': '/etc/sparkgate/spark/spark-auth'
+    });
+    // A secret in the conf would reach executors' env; Spark refuses files unless both are set.
+    expect(conf['spark.authenticate.secret']).toBeUndefined();
+    expect(conf['spark.authenticate.secret.file']).toBeUndefined();
+  });
+
+  it('should let Spark make its own secret in local mode (a driver-only pod, the local backend): files are for Kubernetes mode only', () => {
+    const conf = buildKubernetesSparkConf({ ...base, master: 'local[2]', sizing: sizing({ count: 0, cores: 1, memoryMiB: 512, gpus: 0 }) });
+    expect(conf).toMatchObject(encrypted);
+    expect(Object.keys(conf).filter(k => k.startsWith('spark.authenticate.secret'))).toEqual([]);
+    expect(sparkAuthConf('local', null)).toEqual(encrypted);
+    expect(sparkAuthConf('local[*]', null)).toEqual(encrypted);
+    expect(sparkAuthConf('local[4,2]', null)).toEqual(encrypted);
+  });
+
+  it('should leave other masters alone: their executors could not get the secret from the gateway', () => {
+    expect(sparkAuthConf('spark://master:7077', base.secretFiles)).toEqual({});
+    expect(sparkAuthConf('localhost', null)).toEqual({});
+  });
+});
+
+describe('buildLocalSparkConf', () => {
+  it('should bind to loopback and authenticate and encrypt Spark traffic with a secret Spark makes', () => {
+    const conf = buildLocalSparkConf({ kernelId: base.kernelId, user: 'alice', sizing: sizing({ count: 0, cores: 1, memoryMiB: 512, gpus: 0 }), uiPort: 4100 });
+    expect(conf).toMatchObject({
+      'spark.master': 'local[*]',
+      'spark.driver.host': '127.0.0.1',
+      'spark.driver.bindAddress': '127.0.0.1',
+      'spark.ui.port': '4100',
+      ...encrypted
+    });
+    expect(Object.keys(conf).filter(k => k.startsWith('spark.authenticate.secret'))).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 // Not exported from the package root; it is what the API clients run on every request body.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import { buildDriverObjects, driverPodName } from '../../../../../server/src/backends/kubernetes/objects.js';
+import { buildDriverObjects, driverPodName, sparkSecret } from '../../../../../server/src/backends/kubernetes/objects.js';
 import type { Sizing } from '../../../../../server/src/config/types.js';
 import { config, sizing } from './fixtures.js';
 
@@ -85,6 +85,45 @@ describe('buildDriverObjects', () => {
     expect(template.spec).toMatchObject({ serviceAccountName: 'sparkgate-executor', automountServiceAccountToken: false });
     expect(template.spec.tolerations).toEqual(config.gpuTolerations);
     expect(template.metadata.labels['app.kubernetes.io/component']).toBe('executor');
+  });
+
+  it('should keep Spark\'s secret in the Secret and give executors that one key as a file, never a value in a pod spec (issue 14)', () => {
+    const objects = build(sizing(0, 2));
+    const secret = objects.secret(owner);
+    const value = secret.stringData!['spark-auth']!;
+    expect(value).toMatch(/^[0-9a-f]{64}$/);
+    expect(value).toBe(sparkSecret(KEY));
+    expect(value).not.toBe(sparkSecret('e'.repeat(64)));
+    expect(value).not.toContain(KEY);
+    const conf = JSON.parse(secret.stringData!['spark-conf.json']!);
+    expect(conf).toMatchObject({
+      'spark.authenticate': 'true',
+      'spark.network.crypto.enabled': 'true',
+      'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
+      'spark.authenticate.secret.driver.file': '/etc/sparkgate/kernel/spark-auth',
+      'spark.authenticate.secret.executor.file': '/etc/sparkgate/spark/spark-auth'
+    });
+    // The driver reads it from its Secret volume; the executors mount only that key, not the connection key.
+    expect(objects.pod.spec?.containers[0]?.volumeMounts).toContainEqual({ name: 'kernel', mountPath: '/etc/sparkgate/kernel', readOnly: true });
+    const template = JSON.parse(secret.stringData!['executor-template.json']!);
+    expect(template.spec.volumes).toEqual([
+      { name: 'spark-auth', secret: { secretName: 'sg-0123abcd-x1y2z', items: [{ key: 'spark-auth', path: 'spark-auth' }], defaultMode: 0o440 } }
+    ]);
+    expect(template.spec.containers).toEqual([
+      expect.objectContaining({ name: 'spark-kubernetes-executor', volumeMounts: [{ name: 'spark-auth', mountPath: '/etc/sparkgate/spark', readOnly: true }] })
+    ]);
+    for (const text of [JSON.stringify(objects.pod), JSON.stringify(template), secret.stringData!['spark-conf.json']!]) {
+      expect(text).not.toContain(value);
+      expect(text).not.toContain('_SPARK_AUTH_SECRET');
+    }
+  });
+
+  it('should run a driver-only kernel in local mode with a secret Spark makes (files are for Kubernetes mode only)', () => {
+    const { secret } = build({ ...sizing(0, 0), executors: { count: 0, cores: 1, memoryMiB: 512, gpus: 0 } });
+    const conf = JSON.parse(secret(owner).stringData!['spark-conf.json']!);
+    expect(conf).toMatchObject({ 'spark.authenticate': 'true', 'spark.network.crypto.enabled': 'true' });
+    expect(conf['spark.authenticate.secret.driver.file']).toBeUndefined();
+    expect(build(sizing(0, 0), false).secret(owner).stringData?.['spark-auth']).toBeUndefined();
   });
 
   it("should let only the kernel's own pods reach its Spark ports", () => {
