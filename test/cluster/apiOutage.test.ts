@@ -161,7 +161,7 @@ describe('cluster/kube-apiserver outage', () => {
       },
       { timeoutMs: 60_000, intervalMs: 500, what: "the node controller marking the kept kernel's pod not ready" }
     );
-    process.stderr.write(`faults: node controller marked the kept pod not ready ${Date.now() - back} ms after the restart\n`);
+    process.stderr.write(`faults: kept pod marked not ready by the node controller (seen ${Date.now() - back} ms after the restart)\n`);
     await waitUntil(() => log.slice(logged).some(l => l.kernel === keep && String(l.message).startsWith('node reported lost but the kernel answers')), {
       timeoutMs: 30_000,
       what: 'the gateway checking the kept kernel on its reported-lost node'
