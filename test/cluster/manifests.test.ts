@@ -1,6 +1,7 @@
-// images/deploy/ on a real control plane: gateway.yaml and tenant.yaml apply server-side (twice, to
-// show idempotence), and the RBAC, quota and LimitRange they declare behave as promised when the
-// service accounts use real tokens (TokenRequest) against the API server.
+// images/deploy/ on a real control plane: gateway.yaml and tenant.yaml (generated from the Helm chart
+// charts/sparkgate, images/deploy/generate.mjs) apply server-side (twice, to show idempotence), and
+// the RBAC, quota and LimitRange they declare behave as promised when the service accounts use real
+// tokens (TokenRequest) against the API server. helmChart.test.ts checks the files equal the chart's output.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from '@jest/globals';
 import {
@@ -68,11 +69,21 @@ async function rejection(call: () => Promise<unknown>): Promise<{ code: number; 
   throw new Error('the call succeeded; expected a rejection');
 }
 
+// Tenant namespaces enforce Pod Security "restricted", so the test pods follow it.
 const pausePod = (name: string, resources: Record<string, Record<string, string>> = {}, extra: Partial<V1Pod['spec']> = {}): V1Pod => ({
   metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'sparkgate' } },
   spec: {
     restartPolicy: 'Never',
-    containers: [{ name: 'main', image: 'sparkgate/none:test', command: ['/bin/sh', '-c', 'exec sleep 600'], resources }],
+    securityContext: { runAsNonRoot: true, runAsUser: 185, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [
+      {
+        name: 'main',
+        image: 'sparkgate/none:test',
+        command: ['/bin/sh', '-c', 'exec sleep 600'],
+        resources,
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }
+      }
+    ],
     ...extra
   }
 });
@@ -128,6 +139,11 @@ describe('cluster/deploy manifests', () => {
 
     const ns = await k8s.core.readNamespace({ name: A });
     expect(ns.metadata?.labels?.['sparkgate.io/tenant']).toBe(A);
+    expect(ns.metadata?.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/audit': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted'
+    });
     const quota = await k8s.core.readNamespacedResourceQuota({ name: 'sparkgate-tenant', namespace: A });
     expect(quota.spec?.hard).toMatchObject({ 'requests.nvidia.com/gpu': '2', 'requests.cpu': '16', 'requests.memory': '64Gi', 'limits.memory': '64Gi' });
     expect((await k8s.core.readNamespacedResourceQuota({ name: 'sparkgate-tenant', namespace: B })).spec?.hard?.['requests.nvidia.com/gpu']).toBe('1');
