@@ -180,3 +180,26 @@ export async function applyGateway(cluster: { kubeConfig: KubeConfig }, options:
   const text = renderManifest(await readFile(GATEWAY_MANIFEST, 'utf8'), { GATEWAY_IMAGE: options.gatewayImage ?? 'sparkgate/gateway:test' });
   return applyManifests(cluster.kubeConfig, text);
 }
+
+/**
+ * `pod` made to pass Pod Security "restricted", which tenant namespaces enforce (the chart's
+ * `podSecurity`): non-root uid 185 (the images' user), RuntimeDefault seccomp, and on every
+ * container no privilege escalation and no capabilities — what sparkgate's own pods set. For tests
+ * that create pods by hand in a tenant namespace (as a crashed gateway or Spark would leave them).
+ */
+export function restrictedPod<T extends { spec?: { securityContext?: object; containers: Array<{ securityContext?: object }>; initContainers?: Array<{ securityContext?: object }> } }>(pod: T): T {
+  const spec = pod.spec;
+  if (!spec) {
+    return pod;
+  }
+  const container = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+  return {
+    ...pod,
+    spec: {
+      ...spec,
+      securityContext: { runAsNonRoot: true, runAsUser: 185, runAsGroup: 185, seccompProfile: { type: 'RuntimeDefault' }, ...spec.securityContext },
+      containers: spec.containers.map(c => ({ ...c, securityContext: { ...container, ...c.securityContext } })),
+      ...(spec.initContainers ? { initContainers: spec.initContainers.map(c => ({ ...c, securityContext: { ...container, ...c.securityContext } })) } : {})
+    }
+  };
+}
