@@ -5,7 +5,7 @@
  * from it; and `helm install` → a kernel through the gateway the chart configured → `helm uninstall`
  * leaves nothing the chart made.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -72,6 +72,17 @@ describe('cluster/helm chart', () => {
       // Regenerate with `node images/deploy/generate.mjs` after changing the chart.
       expect({ file, text: await readFile(path.join(CHART_DIR, '..', '..', 'images', 'deploy', file), 'utf8') }).toEqual({ file, text });
     }
+  }, 60_000);
+
+  it("should accept the values README \"Deploy with Helm\" shows a platform team", async () => {
+    const readme = await readFile(path.join(CHART_DIR, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Deploy with Helm'));
+    const values = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(values).toContain('tenants:');
+    const file = path.join(dir, 'readme-values.yaml');
+    await writeFile(file, values ?? '');
+    const docs = parseManifests(await helm(['template', 'sparkgate', CHART_DIR, '--namespace', GATEWAY_NS, '--values', file]));
+    expect(byKind(docs, 'Namespace').map(d => d.metadata?.name).sort()).toEqual(['ml-team-b', 'team-a']);
   }, 60_000);
 
   it('should render the optional ServiceMonitor and scrape annotations only when asked', async () => {
