@@ -4,7 +4,7 @@
  * and executor pods sparkgate makes are admitted and run a Spark job, and a pod that breaks the
  * profile is refused with a message naming the violation.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -108,6 +108,13 @@ hosts = sc.parallelize(range(8), 8).map(lambda _: os.environ.get("HOSTNAME")).di
 print(sorted(hosts))
 sc.parallelize(range(100), 4).map(lambda x: 2 * x).sum()`;
       const run = await socket.execute(code, 300_000);
+      if (run.error) {
+        // Why, from the driver's log (the node agent's file) and the tenant's events (a refused executor pod is one).
+        const [driver] = (await k8s.core.listNamespacedPod({ namespace: TENANT_NS, labelSelector: `${KERNEL_ID}=${kernelId},app.kubernetes.io/component=driver` })).items;
+        const log = driver ? await readFile(k8s.cluster.agent.logFile(TENANT_NS, driver.metadata!.name!, 'kernel'), 'utf8').catch(() => '') : '';
+        const events = (await k8s.core.listNamespacedEvent({ namespace: TENANT_NS })).items.filter(e => e.type === 'Warning').map(e => `${e.reason}: ${e.message}`);
+        throw new Error(`${run.error.split('\n')[0]}\nwarning events:\n${events.join('\n')}\ndriver log:\n${log.split('\n').filter(l => /ERROR|WARN|Exception|forbidden/.test(l)).slice(-20).join('\n')}`);
+      }
       expect(run.reply.content.status).toBe('ok');
       expect(run.result).toBe('9900');
       // The tasks ran in the executor pods (their HOSTNAME is the pod name).
