@@ -9,6 +9,7 @@ import { NetworkingV1Api } from '@kubernetes/client-node';
 import { createLogger } from '../../server/src/log.js';
 import { waitUntil } from '../support/waitFor.js';
 import { shellPod } from './harness/index.js';
+import { restrictedPod } from './harness/apply.js';
 import { KUBERNETES_SECTION } from './support/sparkgate.js';
 import { useCluster } from './support/useCluster.js';
 
@@ -117,7 +118,7 @@ describe('cluster/launch-delete cycles', () => {
     // As a crashed launch of an older gateway might leave it: a driver pod without sparkgate's annotations.
     await k8s.core.createNamespacedPod({
       namespace: NS,
-      body: shellPod(name, 'sleep 3600', {
+      body: restrictedPod(shellPod(name, 'sleep 3600', {
         metadata: {
           labels: {
             'app.kubernetes.io/managed-by': 'sparkgate',
@@ -125,7 +126,7 @@ describe('cluster/launch-delete cycles', () => {
             'sparkgate.io/kernel-id': '00000000-0000-4000-8000-00000000dead'
           }
         }
-      })
+      }))
     });
     const since = Date.now();
     const line = await waitUntil(() => log.find(l => l.component === 'reaper' && l.message === 'orphan removed' && l.name === name), {

@@ -10,6 +10,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { waitUntil } from '../support/waitFor.js';
 import { shellPod } from './harness/index.js';
+import { restrictedPod } from './harness/apply.js';
 import { KUBERNETES_SECTION } from './support/sparkgate.js';
 import { useCluster } from './support/useCluster.js';
 
@@ -79,12 +80,12 @@ describe('cluster/faults', () => {
     for (const i of [1, 2]) {
       await k8s.core.createNamespacedPod({
         namespace: NS,
-        body: shellPod(`${driver.metadata!.name}-exec-${i}`, 'sleep 3600', {
+        body: restrictedPod(shellPod(`${driver.metadata!.name}-exec-${i}`, 'sleep 3600', {
           metadata: {
             labels: { 'app.kubernetes.io/managed-by': 'sparkgate', 'app.kubernetes.io/component': 'executor', [KERNEL_ID]: id },
             ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: driver.metadata!.name!, uid: driver.metadata!.uid!, controller: true }]
           }
-        })
+        }))
       });
     }
     await waitUntil(async () => (await pods(`${KERNEL_ID}=${id},app.kubernetes.io/component=executor`)).every(p => p.status?.phase === 'Running'), {
