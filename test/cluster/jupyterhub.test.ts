@@ -10,6 +10,7 @@
  * driver), the cheapest kernel that runs a real Spark job; executor pods are covered by
  * kernels.test.ts and notebook.test.ts.
  */
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { api } from '../integration/support/gateway.js';
@@ -20,6 +21,8 @@ import { KUBERNETES_SECTION, startK8sGateway, type K8sGateway } from './support/
 import { useCluster } from './support/useCluster.js';
 
 const KERNEL_ID = 'sparkgate.io/kernel-id';
+/** A PySpark driver's first job on a loaded 2-core machine (about 20 s when two start at once). */
+const CELL_TIMEOUT_MS = 120_000;
 const USERS = {
   alice: { group: 'hub-team-a', tenant: 'team-a', namespace: 'tenant-team-a' },
   bob: { group: 'hub-team-b', tenant: 'team-b', namespace: 'tenant-team-b' }
@@ -61,6 +64,19 @@ describe('cluster/jupyterhub', () => {
   /** Every pod of a kernel, in whatever namespace, read through the API by its kernel-id label. */
   const podsOf = async (kernelId: string): Promise<V1Pod[]> => (await k8s.core.listPodForAllNamespaces({ labelSelector: `${KERNEL_ID}=${kernelId}` })).items;
 
+  /** The end of each of a kernel's pod logs (the node agent's files), to show why a cell failed. */
+  const podLogs = async (kernelId: string): Promise<string> => {
+    const logs = await Promise.all(
+      (await podsOf(kernelId)).map(async p => {
+        const { namespace = '', name = '' } = p.metadata ?? {};
+        const container = p.spec?.containers[0]?.name ?? '';
+        const text = await readFile(k8s.cluster.agent.logFile(namespace, name, container), 'utf8').catch(() => '');
+        return `--- ${name}/${container}\n${text.split('\n').slice(-30).join('\n')}`;
+      })
+    );
+    return logs.join('\n');
+  };
+
   beforeAll(async () => {
     const ports = await pickHubPorts();
     const tenants = Object.fromEntries(NAMES.map(u => [USERS[u].namespace, {}]));
@@ -97,8 +113,10 @@ describe('cluster/jupyterhub', () => {
         kernels[user] = id;
         const ws = await KernelSocket.open(server(user).url.replace(/^http/, 'ws'), id, server(user).token);
         try {
-          const run = await ws.execute('spark.range(10).count()', 240_000);
+          const run = await ws.execute('spark.range(10).count()', CELL_TIMEOUT_MS);
           return { user, created: created.status, run: [run.error, run.result] };
+        } catch (error) {
+          return { user, created: created.status, run: [String(error), await podLogs(id)] };
         } finally {
           ws.close();
         }
