@@ -147,7 +147,9 @@ describe('cluster/jupyterhub', () => {
       expect([status, body]).toEqual([404, { reason: 'NotFound', message: `kernel ${theirs} does not exist` }]);
       expect((await api(direct(user), 'DELETE', `/api/kernels/${theirs}`)).status).toBe(404);
       await expect(KernelSocket.open(gw!.wsUrl, theirs, direct(user).token)).rejects.toMatchObject({ status: 404 });
-      // Their own single-user server lists only their own kernel; the other one's pod is untouched.
+      // Their own single-user server (which asks the gateway with their token) neither shows nor
+      // reaches it, and lists only their own kernel; the other one's pod is untouched.
+      expect((await api(server(user), 'GET', `/api/kernels/${theirs}`)).status).toBe(404);
       const listed = (await api(server(user), 'GET', '/api/kernels')).body as { id: string }[];
       expect(listed.map(k => k.id)).toEqual([kernels[user]]);
       expect((await podsOf(theirs)).map(p => p.status?.phase)).toEqual(['Running']);
