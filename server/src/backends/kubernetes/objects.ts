@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
+import { executorBootstrapJavaOptions } from '../../spark/auth.js';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR, driverPodSparkMaster } from '../../spark/kubernetesConf.js';
 import { ANNOTATIONS, LABELS, MANAGER, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
 import type { DriverObjects, DriverObjectsInput, KernelConnection } from './types.js';
@@ -148,6 +149,8 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
     ]
   });
   const executorLabels = { ...labels, [LABELS.component]: 'executor' };
+  const secretFiles = { driver: `${KERNEL_FILES_DIR}/${SECRET_FILES.sparkAuth}`, executor: `${EXECUTOR_SECRET_DIR}/${SECRET_FILES.sparkAuth}` };
+  const bootstrap = executorBootstrapJavaOptions(master, secretFiles);
   const executorTemplate = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -162,6 +165,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
         {
           name: 'spark-kubernetes-executor',
           securityContext: containerSecurity,
+          ...(bootstrap ? { env: [{ name: 'JAVA_TOOL_OPTIONS', value: bootstrap }] } : {}),
           volumeMounts: [{ name: 'spark-auth', mountPath: EXECUTOR_SECRET_DIR, readOnly: true }]
         }
       ],
@@ -178,10 +182,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
   const sparkConf = input.spark
     ? buildKubernetesSparkConf({
         master,
-        secretFiles: {
-          driver: `${KERNEL_FILES_DIR}/${SECRET_FILES.sparkAuth}`,
-          executor: `${EXECUTOR_SECRET_DIR}/${SECRET_FILES.sparkAuth}`
-        },
+        secretFiles,
         kernelId: input.kernelId,
         user: input.user,
         namespace: input.namespace,

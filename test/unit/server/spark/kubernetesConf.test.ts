@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Sizing } from '../../../../server/src/config/types.js';
-import { sparkAuthConf } from '../../../../server/src/spark/auth.js';
+import { executorBootstrapJavaOptions, sparkAuthConf } from '../../../../server/src/spark/auth.js';
 import { buildKubernetesSparkConf, driverPodSparkMaster, executorOverheadMiB, taskGpuAmount } from '../../../../server/src/spark/kubernetesConf.js';
 import { buildLocalSparkConf } from '../../../../server/src/spark/localConf.js';
 
@@ -21,8 +21,9 @@ const base = {
 const encrypted = {
   'spark.authenticate': 'true',
   'spark.network.crypto.enabled': 'true',
-  'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
-  'spark.network.crypto.authEngineVersion': '2'
+  'spark.network.crypto.cipher': 'AES/CTR/NoPadding',
+  'spark.network.crypto.authEngineVersion': '2',
+  'spark.network.crypto.saslFallback': 'false'
 };
 const sizing = (executors: Sizing['executors']): Sizing => ({ driver: { cores: 1, memoryMiB: 2048, gpus: 0 }, executors });
 
@@ -102,6 +103,14 @@ describe('Spark traffic (spark.authenticate, RPC encryption)', () => {
     expect(sparkAuthConf('local', null)).toEqual(encrypted);
     expect(sparkAuthConf('local[*]', null)).toEqual(encrypted);
     expect(sparkAuthConf('local[4,2]', null)).toEqual(encrypted);
+  });
+
+  it('should give Kubernetes executors what they need to fetch the driver\'s conf over the authenticated connection, and nothing elsewhere', () => {
+    expect(executorBootstrapJavaOptions('k8s://https://api:6443', base.secretFiles)).toBe(
+      '-Dspark.master=k8s://https://api:6443 -Dspark.authenticate.secret.file=/etc/sparkgate/spark/spark-auth'
+    );
+    expect(executorBootstrapJavaOptions('local[2]', base.secretFiles)).toBeNull();
+    expect(executorBootstrapJavaOptions('spark://master:7077', base.secretFiles)).toBeNull();
   });
 
   it('should leave other masters alone: their executors could not get the secret from the gateway', () => {

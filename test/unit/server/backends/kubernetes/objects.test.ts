@@ -99,7 +99,7 @@ describe('buildDriverObjects', () => {
     expect(conf).toMatchObject({
       'spark.authenticate': 'true',
       'spark.network.crypto.enabled': 'true',
-      'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
+      'spark.network.crypto.cipher': 'AES/CTR/NoPadding',
       'spark.authenticate.secret.driver.file': '/etc/sparkgate/kernel/spark-auth',
       'spark.authenticate.secret.executor.file': '/etc/sparkgate/spark/spark-auth'
     });
@@ -112,6 +112,13 @@ describe('buildDriverObjects', () => {
     expect(template.spec.containers).toEqual([
       expect.objectContaining({ name: 'spark-kubernetes-executor', volumeMounts: [{ name: 'spark-auth', mountPath: '/etc/sparkgate/spark', readOnly: true }] })
     ]);
+    // Spark 4.0.1 executors need these before they have the driver's conf (see executorBootstrapJavaOptions).
+    expect(template.spec.containers[0].env).toEqual([
+      {
+        name: 'JAVA_TOOL_OPTIONS',
+        value: '-Dspark.master=k8s://https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT) -Dspark.authenticate.secret.file=/etc/sparkgate/spark/spark-auth'
+      }
+    ]);
     for (const text of [JSON.stringify(objects.pod), JSON.stringify(template), secret.stringData!['spark-conf.json']!]) {
       expect(text).not.toContain(value);
       expect(text).not.toContain('_SPARK_AUTH_SECRET');
@@ -123,6 +130,7 @@ describe('buildDriverObjects', () => {
     const conf = JSON.parse(secret(owner).stringData!['spark-conf.json']!);
     expect(conf).toMatchObject({ 'spark.authenticate': 'true', 'spark.network.crypto.enabled': 'true' });
     expect(conf['spark.authenticate.secret.driver.file']).toBeUndefined();
+    expect(JSON.parse(secret(owner).stringData!['executor-template.json']!).spec.containers[0].env).toBeUndefined();
     expect(build(sizing(0, 0), false).secret(owner).stringData?.['spark-auth']).toBeUndefined();
   });
 
