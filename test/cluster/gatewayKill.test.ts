@@ -19,7 +19,7 @@
  * 1 PySpark driver with one small executor pod, started 5 at a time.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../../server/src/backends/local/ports.js';
@@ -96,6 +96,19 @@ describe('cluster/gateway SIGKILL with 20 kernels (issue 13)', () => {
     }
   }, 60_000);
   const k8s = useCluster({ nodes: [{ name: 'cpu-1' }], sparkgateImages: true });
+
+  /** The last lines of a kernel's driver pod log (the node agent's file). */
+  async function driverLogTail(kernelId: string): Promise<string> {
+    const pods = await k8s.core.listPodForAllNamespaces({ labelSelector: `sparkgate.io/kernel-id=${kernelId},app.kubernetes.io/component=driver` });
+    const tails = await Promise.all(
+      pods.items.map(async p => {
+        const { namespace = '', name = '' } = p.metadata ?? {};
+        const file = k8s.cluster.agent.logFile(namespace, name, p.spec?.containers[0]?.name ?? '');
+        return `--- ${name}\n${(await readFile(file, 'utf8').catch(() => '')).split('\n').slice(-60).join('\n')}`;
+      })
+    );
+    return tails.join('\n') || `no driver pod of kernel ${kernelId}`;
+  }
 
   async function call(gw: GatewayProcess, token: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
     const response = await fetch(gw.url + route, {
@@ -185,7 +198,9 @@ describe('cluster/gateway SIGKILL with 20 kernels (issue 13)', () => {
     }
     const spark = kernels[0]!;
     const counted = await gwSockets[0]!.execute('spark.range(10).count()', 180_000);
-    expect([counted.result, counted.reply.content.evalue]).toEqual(['10', undefined]);
+    // On failure, the driver's log says why Spark did not start (executors lost, auth, quota...).
+    const driverLog = counted.result === '10' ? '' : await driverLogTail(spark.id);
+    expect([counted.result, counted.reply.content.evalue, driverLog]).toEqual(['10', undefined, '']);
     const mid = kernels.slice(1, 1 + MID);
     // The mid-cell clients: the 4 direct ones and jupyter_server's.
     const midSockets = [...mid.map((_k, j) => gwSockets[1 + j]!), jsSocket];
