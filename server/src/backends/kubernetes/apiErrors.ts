@@ -56,7 +56,8 @@ export function apiError(error: unknown, action: ApiAction): GatewayError {
         : new NotFoundError(`${action.object} in namespace ${action.namespace} is gone: ${reason}`, options);
     case 409:
       return new ConflictError(
-        action.verb === 'create'
+        // A create's 409 is AlreadyExists, unless the quota admission lost a race (quotaRetry.ts).
+        action.verb === 'create' && !/has been modified/i.test(reason)
           ? `could not ${doing}: it already exists: ${reason}; start the kernel again (each start picks a new pod name)`
           : `could not ${doing}: it changed meanwhile: ${reason}; try again`,
         options

@@ -16,6 +16,7 @@ import { type LeaseApi, LeaseElector, type LeaseElectorOptions } from './lease.j
 import { buildDriverObjects, driverPodName } from './objects.js';
 import { driverState } from './podStatus.js';
 import { PodWatch, type PodWatchOptions } from './podWatch.js';
+import { createRetryingQuotaConflicts as quotaRetried } from './quotaRetry.js';
 import { deleteOrphan, findOrphans, listSnapshot } from './sweep.js';
 
 export interface KubernetesBackendOptions {
@@ -96,7 +97,7 @@ export class KubernetesBackend implements Backend {
     const logger = o.logger.child({ kernel: request.kernelId, pod: `${namespace}/${name}` });
 
     request.onPhase?.('scheduling');
-    const creating = o.core.createNamespacedPod({ namespace, body: objects.pod }).catch((error: unknown) => {
+    const creating = quotaRetried(() => o.core.createNamespacedPod({ namespace, body: objects.pod })).catch((error: unknown) => {
       throw apiError(error, { verb: 'create', object: 'the driver pod', namespace, server: this._server });
     });
     const pod = await abortable(creating, signal).catch((error: unknown) => {
@@ -109,9 +110,9 @@ export class KubernetesBackend implements Backend {
 
     try {
       const owned = Promise.all([
-        o.core.createNamespacedSecret({ namespace, body: objects.secret(pod) }),
-        o.core.createNamespacedService({ namespace, body: objects.service(pod) }),
-        o.networking.createNamespacedNetworkPolicy({ namespace, body: objects.networkPolicy(pod) })
+        quotaRetried(() => o.core.createNamespacedSecret({ namespace, body: objects.secret(pod) })),
+        quotaRetried(() => o.core.createNamespacedService({ namespace, body: objects.service(pod) })),
+        quotaRetried(() => o.networking.createNamespacedNetworkPolicy({ namespace, body: objects.networkPolicy(pod) }))
       ]).catch((error: unknown) => {
         throw apiError(error, { verb: 'create', object: "the kernel's Secret, Service and NetworkPolicy", namespace, server: this._server });
       });
