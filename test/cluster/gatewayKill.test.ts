@@ -23,7 +23,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../../server/src/backends/local/ports.js';
-import { KernelSocket, type WsMessage } from '../integration/support/kernelSocket.js';
+import { KernelSocket } from '../integration/support/kernelSocket.js';
+import { PERIOD_S, SLOW_CELL, ticks } from '../support/tickCell.js';
 import { jupyterServerArgs } from '../integration/support/jupyterServer.js';
 import type { GatewayProcess } from '../support/gatewayProcess.js';
 import { startJupyterProcess, type JupyterProcess } from '../support/jupyterProcess.js';
@@ -57,21 +58,6 @@ profiles:
     executors: { count: 1, cores: 1, memory: 512m, gpus: 0 }
 kernels: { startTimeoutSeconds: 240, shutdownGraceSeconds: 2 }
 ${KUBERNETES_SECTION}`;
-/** Tick period of the slow cell: its prints land on a wall-clock grid shared by every kernel. */
-const PERIOD_S = 0.25;
-/** A cell that prints "tick i <time>" 30 times for ~7.5 s, on the PERIOD_S grid, then sets `done`. */
-const SLOW_CELL =
-  `import time\nt0 = (int(time.time() / ${PERIOD_S}) + 1) * ${PERIOD_S}\nfor i in range(30):\n` +
-  `    time.sleep(max(0.0, t0 + i * ${PERIOD_S} - time.time()))\n    print("tick", i, "%.3f" % time.time(), flush=True)\ndone = "finished"`;
-
-/** The "tick i t" lines in `messages`' stdout, in order. */
-function ticks(messages: readonly WsMessage[]): { i: number; t: number }[] {
-  const text = messages
-    .filter(m => m.header.msg_type === 'stream' && m.content.name === 'stdout')
-    .map(m => String(m.content.text))
-    .join('');
-  return [...text.matchAll(/^tick (\d+) ([\d.]+)$/gm)].map(m => ({ i: Number(m[1]), t: Number(m[2]) }));
-}
 const JS_TOKEN = 'kill-jupyter-token';
 
 interface Started {

@@ -38,7 +38,8 @@ import { startJupyterProcess, type JupyterProcess } from '../support/jupyterProc
 import { waitUntil } from '../support/waitFor.js';
 import { python } from './support/gateway.js';
 import { jupyterServerArgs } from './support/jupyterServer.js';
-import { KernelSocket, type WsMessage } from './support/kernelSocket.js';
+import { KernelSocket } from './support/kernelSocket.js';
+import { PERIOD_S, SLOW_CELL, ticks } from '../support/tickCell.js';
 
 jest.setTimeout(300_000);
 
@@ -60,21 +61,6 @@ const uid = { uid: process.getuid?.() ?? 0 };
 /** Kernels started through jupyter_server (as alice), the first of them mid-cell at the crash. */
 const JS = 3;
 const JS_TOKEN = 'crash-jupyter-token';
-/** Tick period of the slow cell: its prints land on a wall-clock grid shared by every kernel. */
-const PERIOD_S = 0.25;
-/** A cell that prints "tick i <time>" 30 times for ~7.5 s, on the PERIOD_S grid, then sets `done`. */
-const SLOW_CELL =
-  `import time\nt0 = (int(time.time() / ${PERIOD_S}) + 1) * ${PERIOD_S}\nfor i in range(30):\n` +
-  `    time.sleep(max(0.0, t0 + i * ${PERIOD_S} - time.time()))\n    print("tick", i, "%.3f" % time.time(), flush=True)\ndone = "finished"`;
-
-/** The "tick i t" lines in `messages`' stdout, in order. */
-function ticks(messages: readonly WsMessage[]): { i: number; t: number }[] {
-  const text = messages
-    .filter(m => m.header.msg_type === 'stream' && m.content.name === 'stdout')
-    .map(m => String(m.content.text))
-    .join('');
-  return [...text.matchAll(/^tick (\d+) ([\d.]+)$/gm)].map(m => ({ i: Number(m[1]), t: Number(m[2]) }));
-}
 
 let tmp: string;
 let js: JupyterProcess | undefined;
