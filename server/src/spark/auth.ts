@@ -7,10 +7,10 @@ export interface SparkSecretFiles {
 /**
  * Spark's RPC authentication and encryption for a driver with `master` (security.md "Authentication",
  * "Network Encryption"). Every connection to the driver's and block managers' ports must prove the
- * secret (auth engine v2, which also derives the session keys) and is then encrypted with AES/CTR.
- * Not AES/GCM, which would also detect tampering: in pyspark 4.0.1 its decrypter drops every message
- * after the first on a connection, so executors never get an answer from the driver (SPARK-56227,
- * fixed after 4.0.1) — switch when the pinned pyspark has the fix. Only the RPC layer: the UI is not covered.
+ * secret (auth engine v2, which also derives the session keys) and is then encrypted with AES/GCM,
+ * which also rejects tampered or replayed frames (AES/CTR would not). GCM needs Spark ≥ 4.0.2: before
+ * SPARK-56227 its decrypter dropped every message after the first on a connection, so executors never
+ * got the driver's answer. Only the RPC layer: the UI is not covered.
  *
  * - `k8s://`: the secret is read from `files`. Without them Spark makes one and writes it into every
  *   executor pod spec as the plain env value `_SPARK_AUTH_SECRET`, readable by anyone who may list pods.
@@ -23,7 +23,7 @@ export function sparkAuthConf(master: string, files: SparkSecretFiles | null): R
   const on = {
     'spark.authenticate': 'true',
     'spark.network.crypto.enabled': 'true',
-    'spark.network.crypto.cipher': 'AES/CTR/NoPadding',
+    'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
     'spark.network.crypto.authEngineVersion': '2',
     // A peer that fails this protocol may not retry with SASL (DIGEST-MD5, which encrypts nothing here).
     'spark.network.crypto.saslFallback': 'false'
@@ -39,7 +39,7 @@ export function sparkAuthConf(master: string, files: SparkSecretFiles | null): R
 
 /**
  * What an executor JVM needs before it has the driver's conf (`JAVA_TOOL_OPTIONS` of its pod), or
- * null when the secret is not read from files. Spark 4.0.1's executors first fetch the driver's conf
+ * null when the secret is not read from files. Spark 4.0's executors first fetch the driver's conf
  * over an authenticated connection, with a SecurityManager that reads only
  * `spark.authenticate.secret.file` and only when `spark.master` is `k8s://…` — neither of which
  * Spark passes to executor pods — so without these they fail with "A secret key must be specified".

@@ -130,14 +130,14 @@ describe('images/Dockerfiles', () => {
     const froms = driverAll.filter((x) => x.op === 'FROM').map((x) => x.args.split(/\s+/)[0]);
     expect(froms).toEqual(['${CUDA_IMAGE}', '${CUDA_IMAGE}']);
     expect(driverAll.find((x) => x.op === 'ARG')?.args).toMatch(/^CUDA_IMAGE=nvidia\/cuda:12\.\d+\.\d+-runtime-ubuntu\d\d\.04$/);
-    // JRE 17 headless, tini, the requirements pinned for the kernel (pyspark 4.0.1 = SPARK_HOME).
+    // JRE 17 headless, tini, the requirements pinned for the kernel (pyspark 4.0.5 = SPARK_HOME).
     const runs = driverAll.filter((x) => x.op === 'RUN').map((x) => x.args).join('\n');
     expect(runs).toContain('openjdk-17-jre-headless');
     expect(runs).toContain('tini');
     expect(runs).toMatch(/groupadd --system --gid 185 spark/);
     expect(runs).toMatch(/useradd --system --uid 185 --gid 185 --home-dir \/home\/spark/);
     expect(runs).toContain('-r /tmp/requirements.txt');
-    expect(readFileSync(path.join(root, 'images/kernel/requirements.txt'), 'utf8')).toMatch(/^pyspark==4\.0\.1$/m);
+    expect(readFileSync(path.join(root, 'images/kernel/requirements.txt'), 'utf8')).toMatch(/^pyspark==4\.0\.5$/m);
 
     const executor = parse('images/executor/Dockerfile');
     expect(executor.find((x) => x.op === 'ARG')?.args).toBe(`DRIVER_IMAGE=sparkgate/driver:${version}`);

@@ -21,7 +21,7 @@ const base = {
 const encrypted = {
   'spark.authenticate': 'true',
   'spark.network.crypto.enabled': 'true',
-  'spark.network.crypto.cipher': 'AES/CTR/NoPadding',
+  'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
   'spark.network.crypto.authEngineVersion': '2',
   'spark.network.crypto.saslFallback': 'false'
 };

@@ -99,7 +99,7 @@ describe('buildDriverObjects', () => {
     expect(conf).toMatchObject({
       'spark.authenticate': 'true',
       'spark.network.crypto.enabled': 'true',
-      'spark.network.crypto.cipher': 'AES/CTR/NoPadding',
+      'spark.network.crypto.cipher': 'AES/GCM/NoPadding',
       'spark.authenticate.secret.driver.file': '/etc/sparkgate/kernel/spark-auth',
       'spark.authenticate.secret.executor.file': '/etc/sparkgate/spark/spark-auth'
     });
@@ -112,7 +112,7 @@ describe('buildDriverObjects', () => {
     expect(template.spec.containers).toEqual([
       expect.objectContaining({ name: 'spark-kubernetes-executor', volumeMounts: [{ name: 'spark-auth', mountPath: '/etc/sparkgate/spark', readOnly: true }] })
     ]);
-    // Spark 4.0.1 executors need these before they have the driver's conf (see executorBootstrapJavaOptions).
+    // Spark 4.0 executors need these before they have the driver's conf (see executorBootstrapJavaOptions).
     expect(template.spec.containers[0].env).toEqual([
       {
         name: 'JAVA_TOOL_OPTIONS',
