@@ -23,6 +23,21 @@ export interface LaunchRequest {
   kernelName?: string;
   /** Called when what `LaunchedKernel.status()` reports may have changed (executors came or went). */
   onStatus?: () => void;
+  /**
+   * A warm driver of a pool (fleet/pools.ts): it belongs to nobody until `LaunchedKernel.claim`;
+   * `owner.user` is `POOL_USER`, `env` is empty. Backends record it so that no other gateway adopts
+   * it as anyone's kernel, and so that one left behind by a gateway that died is removed.
+   */
+  pooled?: boolean;
+}
+
+/** The user of a pool's unclaimed drivers: no authenticator yields an empty user name. */
+export const POOL_USER = '';
+
+/** Who a warm pool driver is handed to, and under which kernel name. */
+export interface KernelClaim {
+  owner: Identity;
+  kernelName: string;
 }
 
 /** Executors and GPUs of a running cluster, where the backend can see them (pods). */
@@ -79,6 +94,13 @@ export interface LaunchedKernel {
   connectedElsewhere?(): boolean;
   /** The tail of the kernel's log, for error messages. */
   logTail(lines: number): Promise<string>;
+  /**
+   * A pooled kernel (`LaunchRequest.pooled`) becomes `claim.owner`'s: recorded like a cold launch
+   * for them (pods: the owner and kernel-name annotations, the pool marks removed), so adoption,
+   * culling and isolation see no difference. Rejects when that could not be recorded; the caller
+   * then stops the kernel. Absent: nothing outside the gateway's memory records the owner (local).
+   */
+  claim?(claim: KernelClaim): Promise<void>;
 }
 
 /** A kernel an earlier gateway process started, found again in the cluster. */
