@@ -15,7 +15,7 @@ import {
 
 /** What the backend was doing when the API failed: `<verb> <object> in namespace <namespace>`. */
 export interface ApiAction {
-  verb: 'create' | 'read' | 'delete';
+  verb: 'create' | 'read' | 'update' | 'delete';
   /** The object(s), as a user reads them: "the driver pod", "the kernel's Secret". */
   object: string;
   namespace: string;

@@ -7,15 +7,17 @@ import type { Logger } from '../../log.js';
 import type { Backend, DiscoveredKernel, KernelWatchListener, LaunchedKernel, LaunchRequest, Leadership, SweptObject } from '../types.js';
 import { abortable } from './abort.js';
 import { apiError, apiReason, apiStatus } from './apiErrors.js';
-import { decodeConnection, decodeDriverPod } from './codec.js';
+import { decodeConnection, decodeDriverPod, poolHeldUntil } from './codec.js';
 import { DriverPodKernel, type DriverPodKernelOptions } from './driverPodKernel.js';
 import { awaitDriverRunning } from './driverStart.js';
 import { kubeListWatchApi, listWatchInformers } from './informers.js';
 import { watchDrivers } from './kernelWatch.js';
 import { type LeaseApi, LeaseElector, type LeaseElectorOptions } from './lease.js';
+import { ANNOTATIONS } from './labels.js';
 import { buildDriverObjects, driverPodName } from './objects.js';
 import { driverState } from './podStatus.js';
 import { PodWatch, type PodWatchOptions } from './podWatch.js';
+import { PoolLease, poolLeaseEnd, type PoolLeaseTiming } from './poolLease.js';
 import { createRetryingQuotaConflicts as quotaRetried } from './quotaRetry.js';
 import { deleteOrphan, findOrphans, listSnapshot } from './sweep.js';
 
@@ -35,6 +37,8 @@ export interface KubernetesBackendOptions {
   lease?: Partial<Omit<LeaseElectorOptions, 'logger' | 'namespace' | 'name' | 'durationSeconds'>>;
   /** Milliseconds clock of the orphan sweep (pod ages). Default `Date.now`. */
   now?: () => number;
+  /** Lease of unclaimed warm pool drivers (duration, renewal interval, clock, timer); default poolLease.ts's constants. */
+  poolLease?: PoolLeaseTiming;
 }
 
 /**
@@ -80,6 +84,7 @@ export class KubernetesBackend implements Backend {
     // without the watch the launch could only wait for the start timeout. A cancelled launch stops waiting.
     await this._pods.watch(namespace, signal);
     const name = driverPodName(request.kernelId, randomSuffix());
+    const pooled = request.pooled === true;
     const objects = buildDriverObjects({
       kernelId: request.kernelId,
       podName: name,
@@ -92,9 +97,10 @@ export class KubernetesBackend implements Backend {
       sizing: request.sizing,
       key: request.key,
       env: request.env,
-      config: o.config
+      config: o.config,
+      ...(pooled ? { pool: { until: poolLeaseEnd(o.poolLease) } } : {})
     });
-    const logger = o.logger.child({ kernel: request.kernelId, pod: `${namespace}/${name}` });
+    const logger = o.logger.child({ kernel: request.kernelId, pod: `${namespace}/${name}`, ...(pooled ? { pool: true } : {}) });
 
     request.onPhase?.('scheduling');
     const creating = quotaRetried(() => o.core.createNamespacedPod({ namespace, body: objects.pod })).catch((error: unknown) => {
@@ -107,6 +113,10 @@ export class KubernetesBackend implements Backend {
     });
     const uid = pod.metadata?.uid ?? '';
     const deletePod = this._deleter(namespace, name, uid, logger);
+    // Renewed from the create on: a slow start must not let the sweep of another replica take the pod.
+    const annotate = this._annotator(namespace, name, uid, logger);
+    const lease = pooled ? new PoolLease({ ...o.poolLease, write: until => annotate({ [ANNOTATIONS.poolUntil]: until.toISOString() }) }) : null;
+    lease?.start();
 
     try {
       const owned = Promise.all([
@@ -139,9 +149,11 @@ export class KubernetesBackend implements Backend {
         driverGpus: request.sizing.driver.gpus,
         onStatus: request.onStatus,
         deletePod,
-        logger
+        logger,
+        ...(lease ? { pool: { tenant: request.owner.tenant, lease } } : {})
       });
     } catch (error) {
+      await lease?.stop();
       await deletePod(0);
       throw error;
     }
@@ -214,6 +226,14 @@ export class KubernetesBackend implements Backend {
     if (pod.metadata?.deletionTimestamp) {
       return null;
     }
+    const poolUntil = poolHeldUntil(pod);
+    if (poolUntil !== null) {
+      // Nobody's kernel: the gateway that renews its lease holds it; once that stops, the sweep removes it.
+      if (cleanUp) {
+        logger.debug('left an unclaimed warm pool driver alone', { poolUntil: Number.isNaN(poolUntil) ? null : new Date(poolUntil).toISOString() });
+      }
+      return null;
+    }
     const state = driverState(pod);
     const record = decodeDriverPod(pod);
     if (!cleanUp && (state.kind !== 'running' || !record.ok)) {
@@ -275,21 +295,37 @@ export class KubernetesBackend implements Backend {
     };
   }
 
-  private _kernel(options: Omit<DriverPodKernelOptions, 'pods' | 'readLog' | 'annotate'>): DriverPodKernel {
+  private _kernel(options: Omit<DriverPodKernelOptions, 'pods' | 'readLog' | 'annotate' | 'patchAnnotations'>): DriverPodKernel {
+    const patch = this._patcher(options.namespace, options.podName, options.uid);
     return new DriverPodKernel({
       ...options,
       pods: this._pods,
       readLog: lines => this._readLog(options.namespace, options.podName, lines),
       annotate: this._annotator(options.namespace, options.podName, options.uid, options.logger),
+      patchAnnotations: annotations =>
+        patch(annotations).catch((error: unknown) => {
+          throw apiError(error, { verb: 'update', object: `driver pod ${options.podName}`, namespace: options.namespace, server: this._server });
+        }),
       ...(this._o.activity ? { activity: this._o.activity } : {})
     });
   }
 
-  /** Merges annotations into one driver pod (a JSON merge patch guarded by its uid); never rejects. */
+  /**
+   * Merges annotations into one driver pod: a JSON merge patch (`null` removes one) guarded by its
+   * uid (another pod of the same name answers 409). Rejects with the API's error.
+   */
+  private _patcher(namespace: string, name: string, uid: string): (annotations: Record<string, string | null>) => Promise<void> {
+    return async annotations => {
+      await this._o.core.patchNamespacedPod({ name, namespace, body: { metadata: { uid, annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    };
+  }
+
+  /** `_patcher`'s merge for notes other gateways read (activity, presence, stop, pool lease); never rejects. */
   private _annotator(namespace: string, name: string, uid: string, logger: Logger): (annotations: Record<string, string>) => Promise<void> {
+    const patch = this._patcher(namespace, name, uid);
     return annotations =>
       Promise.resolve()
-        .then(() => this._o.core.patchNamespacedPod({ name, namespace, body: { metadata: { uid, annotations } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)))
+        .then(() => patch(annotations))
         .then(
           () => undefined,
           (error: unknown) => {

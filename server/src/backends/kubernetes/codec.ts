@@ -17,6 +17,12 @@ export function decodeDriverPod(pod: V1Pod): Decoded<DriverRecord> {
   if (labels[LABELS.managedBy] !== MANAGER || labels[LABELS.component] !== 'driver') {
     return refuse(`not a sparkgate driver pod (labels ${LABELS.managedBy}=${labels[LABELS.managedBy] ?? ''}, ${LABELS.component}=${labels[LABELS.component] ?? ''})`);
   }
+  if (a[ANNOTATIONS.pool] !== undefined) {
+    // Even with a user set by hand: only a claim (one patch that removes the pool marks) makes it someone's.
+    return refuse(
+      `an unclaimed warm pool driver (annotations ${ANNOTATIONS.pool}=${a[ANNOTATIONS.pool]}, ${ANNOTATIONS.poolUntil}=${a[ANNOTATIONS.poolUntil] ?? ''}): nobody's kernel until its gateway hands it out`
+    );
+  }
   const required = {
     [`label ${LABELS.kernelId}`]: labels[LABELS.kernelId],
     'metadata.name': meta.name,
@@ -52,6 +58,21 @@ export function decodeDriverPod(pod: V1Pod): Decoded<DriverRecord> {
       sizing: sizing.value
     }
   };
+}
+
+/**
+ * Whether `pod` is an unclaimed warm pool driver and until when its gateway holds it: the
+ * `ANNOTATIONS.poolUntil` time in ms (NaN when missing or unreadable: held by nobody), or null for
+ * any other pod. Such a pod is skipped by discovery and the kernel watch; the orphan sweep removes
+ * it once this time has passed.
+ */
+export function poolHeldUntil(pod: V1Pod): number | null {
+  const a = pod.metadata?.annotations ?? {};
+  if (a[ANNOTATIONS.pool] === undefined) {
+    return null;
+  }
+  const until = a[ANNOTATIONS.poolUntil];
+  return until === undefined ? NaN : Date.parse(until);
 }
 
 /**

@@ -2,11 +2,13 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../log.js';
 import type { ConnectionInfo } from '../../protocol/messages.js';
 import { DRIVER_PORTS } from '../../spark/kubernetesConf.js';
+import { ConflictError, NotAllowedError } from '../../errors.js';
 import { defaultDelay, type DelayFn } from '../../util/retry.js';
-import type { ClusterStatus, KernelExit, LaunchedKernel, StopNote } from '../types.js';
+import { type ClusterStatus, type KernelClaim, type KernelExit, type LaunchedKernel, POOL_USER, type StopNote } from '../types.js';
 import { ActivityNote, type ActivityNoteOptions } from './activityNote.js';
 import { ANNOTATIONS, LABELS, STOPPED_REMOVED } from './labels.js';
 import { NodeLossCheck, type NodeLossCheckOptions, tcpReachable } from './nodeLoss.js';
+import type { PoolLease } from './poolLease.js';
 import { Presence } from './presence.js';
 import { deletionReason, describePod, driverState, executorStatus, lostNode } from './podStatus.js';
 import type { KernelConnection, PodSource } from './types.js';
@@ -29,6 +31,10 @@ export interface DriverPodKernelOptions {
   onStatus?: () => void;
   /** Merges annotations into this driver pod (by uid); never rejects (failures are logged). */
   annotate?: (annotations: Record<string, string>) => Promise<void>;
+  /** The same merge, `null` removing one; rejects with a gateway error when the API did not apply it (the claim). */
+  patchAnnotations?: (annotations: Record<string, string | null>) => Promise<void>;
+  /** A warm pool driver (`LaunchRequest.pooled`): its tenant and the lease its gateway renews until the claim. */
+  pool?: { tenant: string; lease: PoolLease };
   /** Pacing of the last-activity annotation (activityNote.ts); tests set clock and timer. */
   activity?: Omit<ActivityNoteOptions, 'write'>;
   /** Deletes this driver pod (by uid) with the given grace; never rejects. */
@@ -138,6 +144,7 @@ export class DriverPodKernel implements LaunchedKernel {
 
   terminate(graceMs: number, note?: StopNote): Promise<void> {
     this._terminating ??= (async () => {
+      void this._o.pool?.lease.stop();
       this._activity?.stop();
       this._presence?.stop();
       this._nodeLoss.stop();
@@ -157,6 +164,43 @@ export class DriverPodKernel implements LaunchedKernel {
       deadline.abort();
     })();
     return this._terminating;
+  }
+
+  /**
+   * Hands a warm pool driver to `claim.owner`: stops renewing its lease (after a renewal in
+   * flight, which could re-add the pool-until otherwise), then one merge patch writes the owner's
+   * annotations as a cold launch has them and removes both pool marks, so the pod reads as that
+   * user's kernel everywhere (codec.ts) or, if the patch fails, stays a pool driver whose lease runs
+   * out. Once only: a pool driver is never handed out twice.
+   */
+  async claim(claim: KernelClaim): Promise<void> {
+    const o = this._o;
+    const pod = `driver pod ${o.namespace}/${o.podName}`;
+    if (!o.pool || !o.patchAnnotations) {
+      throw new ConflictError(`${pod} is not a warm pool driver: it cannot be claimed`);
+    }
+    if (this._claimed) {
+      throw new ConflictError(`${pod} was claimed already: a warm pool driver is handed out once`);
+    }
+    if (this._gone || this._terminating) {
+      throw new ConflictError(`${pod} has ended or is being stopped: it cannot be claimed`);
+    }
+    if (claim.owner.tenant !== o.pool.tenant || claim.owner.user === POOL_USER) {
+      throw new NotAllowedError(`${pod} is a warm driver of tenant ${o.pool.tenant}: it cannot be claimed by user '${claim.owner.user}' of tenant ${claim.owner.tenant}`);
+    }
+    this._claimed = true;
+    await o.pool.lease.stop();
+    if (this._gone || this._terminating) {
+      throw new ConflictError(`${pod} ended or began stopping while it was claimed`);
+    }
+    await o.patchAnnotations({
+      [ANNOTATIONS.user]: claim.owner.user,
+      [ANNOTATIONS.tenant]: claim.owner.tenant,
+      [ANNOTATIONS.kernelName]: claim.kernelName,
+      [ANNOTATIONS.pool]: null,
+      [ANNOTATIONS.poolUntil]: null
+    });
+    o.logger.info('warm pool driver claimed', { user: claim.owner.user, kernelName: claim.kernelName });
   }
 
   async logTail(lines: number): Promise<string> {
@@ -221,6 +265,7 @@ export class DriverPodKernel implements LaunchedKernel {
     const o = this._o;
     this._gone = true;
     this._podDeleted = deleted;
+    void o.pool?.lease.stop();
     this._activity?.stop();
     this._presence?.stop();
     this._nodeLoss.stop();
@@ -249,6 +294,7 @@ export class DriverPodKernel implements LaunchedKernel {
   // An ended pod still exists (and owns its Secret, Service and policy) until it is deleted.
   private _podDeleted = false;
   private _terminating: Promise<void> | undefined;
+  private _claimed = false;
   private readonly _activity: ActivityNote | null;
   private readonly _presence: Presence | null;
   private readonly _nodeLoss: NodeLossCheck;

@@ -1,7 +1,8 @@
 /**
  * Kernels other gateway replicas start (issue 13, item 4): driver pods that get running after
  * `discover`, offered once each (by uid) unless the gateway knows the kernel already (then offered
- * again at the pod's next change). Only running pods no gateway is stopping; nothing is deleted.
+ * again at the pod's next change). Only running pods no gateway is stopping and no unclaimed warm
+ * pool drivers (offered once claimed); nothing is deleted.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { DiscoveredKernel, KernelWatchListener } from '../types.js';
@@ -34,7 +35,8 @@ export function watchDrivers(options: WatchDriversOptions): () => void {
     if (!watched.has(m?.namespace ?? '') || m?.labels?.[LABELS.component] !== 'driver' || m.deletionTimestamp || m.annotations?.[ANNOTATIONS.stopped] !== undefined) {
       return;
     }
-    if (offered.has(uid) || driverState(pod).kind !== 'running' || listener.known(kernelId)) {
+    // An unclaimed pool driver is nobody's kernel yet; its claim is a change, offered then.
+    if (offered.has(uid) || m.annotations?.[ANNOTATIONS.pool] !== undefined || driverState(pod).kind !== 'running' || listener.known(kernelId)) {
       return;
     }
     offered.add(uid);

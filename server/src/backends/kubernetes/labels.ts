@@ -30,8 +30,26 @@ export const ANNOTATIONS = {
   /** Until when some gateway has websocket clients of the kernel (ISO time; presence.ts). */
   connectedUntil: 'sparkgate.io/connected-until',
   /** Set by a gateway just before it deletes the pod on purpose: `removed`, or a cull's reason. */
-  stopped: 'sparkgate.io/stopped-by-gateway'
+  stopped: 'sparkgate.io/stopped-by-gateway',
+  /**
+   * `warm` (`POOL_WARM`) on a pool's driver that belongs to nobody yet (issue 15): it has no `user`,
+   * so no gateway adopts it as anyone's kernel; its claim sets the owner's annotations and removes
+   * this one in the same patch.
+   */
+  pool: 'sparkgate.io/pool',
+  /**
+   * Until when the gateway that started an unclaimed pool driver keeps it (ISO time, renewed by
+   * that gateway: poolLease.ts). Only that gateway knows the pod; once the time has passed it is
+   * gone, and any replica's orphan sweep removes the pod.
+   */
+  poolUntil: 'sparkgate.io/pool-until'
 } as const;
+
+/** The value of `ANNOTATIONS.pool` on an unclaimed warm pool driver. */
+export const POOL_WARM = 'warm';
+
+/** Who a pool driver's Spark app is named after (`spark.app.name`): its user is not known at start. */
+export const POOL_SPARK_USER = 'pool';
 
 /** The value of `ANNOTATIONS.stopped` for a kernel shut down or restarted (not culled). */
 export const STOPPED_REMOVED = 'removed';

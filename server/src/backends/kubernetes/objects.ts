@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { executorBootstrapJavaOptions } from '../../spark/auth.js';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR, driverPodSparkMaster } from '../../spark/kubernetesConf.js';
-import { ANNOTATIONS, LABELS, MANAGER, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
+import { ANNOTATIONS, LABELS, MANAGER, POOL_SPARK_USER, POOL_WARM, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
 import type { DriverObjects, DriverObjectsInput, KernelConnection } from './types.js';
 
 /** Jupyter ports of a kernel pod (fixed: every pod has its own IP). */
@@ -86,7 +86,8 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       namespace: input.namespace,
       labels: driverLabels,
       annotations: {
-        [ANNOTATIONS.user]: input.user,
+        // A pool driver has no user until its claim (a gateway adopts only pods with one).
+        ...(input.pool ? { [ANNOTATIONS.pool]: POOL_WARM, [ANNOTATIONS.poolUntil]: input.pool.until.toISOString() } : { [ANNOTATIONS.user]: input.user }),
         [ANNOTATIONS.tenant]: input.tenant,
         [ANNOTATIONS.profile]: input.profile,
         [ANNOTATIONS.kernelName]: input.kernelName,
@@ -184,7 +185,8 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
         master,
         secretFiles,
         kernelId: input.kernelId,
-        user: input.user,
+        // Spark's app name is fixed when the session starts, before a pool driver has a user.
+        user: input.pool ? POOL_SPARK_USER : input.user,
         namespace: input.namespace,
         podName: input.podName,
         sizing: input.sizing,

@@ -9,13 +9,14 @@
  * Kubernetes' garbage collector removes most of these by itself (ownerReferences); the sweep is
  * for clusters where it is slow or off, and for what it cannot know (pods no kernel record
  * knows). A running driver pod with a readable record and Secret is never removed unless this
- * gateway shut its kernel down: another gateway (or the next one) can adopt it.
+ * gateway shut its kernel down: another gateway (or the next one) can adopt it. An unclaimed warm
+ * pool driver is nobody's to adopt: it stays while its gateway renews its lease (poolLease.ts).
  */
 import type { CoreV1Api, NetworkingV1Api, V1Pod } from '@kubernetes/client-node';
 import type { SweptObject } from '../types.js';
 import { apiStatus } from './apiErrors.js';
-import { decodeDriverPod } from './codec.js';
-import { LABELS, MANAGED_SELECTOR } from './labels.js';
+import { decodeDriverPod, poolHeldUntil } from './codec.js';
+import { ANNOTATIONS, LABELS, MANAGED_SELECTOR } from './labels.js';
 import { driverState } from './podStatus.js';
 
 /** An object of the sweep's lists: the metadata the decision reads. */
@@ -86,6 +87,15 @@ export function findOrphans(snapshot: NamespaceSnapshot, policy: OrphanPolicy): 
     }
     const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : policy.now;
     if (policy.now - created < policy.graceMs) {
+      continue;
+    }
+    const poolUntil = poolHeldUntil(pod);
+    if (poolUntil !== null) {
+      // Another gateway's warm driver while it renews the lease; nobody's once it stopped (only it knew the pod).
+      if (!(poolUntil > policy.now)) {
+        const text = pod.metadata?.annotations?.[ANNOTATIONS.poolUntil];
+        add(item, `unclaimed warm pool driver whose gateway stopped renewing it (${ANNOTATIONS.poolUntil} ${text === undefined ? 'missing' : text})`);
+      }
       continue;
     }
     const record = decodeDriverPod(pod);

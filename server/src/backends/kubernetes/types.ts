@@ -22,6 +22,11 @@ export interface DriverObjectsInput {
   /** Validated `KERNEL_*` variables from the client. */
   env: Readonly<Record<string, string>>;
   config: KubernetesBackendConfig;
+  /**
+   * A warm pool driver (`LaunchRequest.pooled`): annotated `sparkgate.io/pool` and `pool-until`
+   * (the lease's first end) instead of a user, and its Spark app named for the pool.
+   */
+  pool?: { until: Date };
 }
 
 /** A kernel's Kubernetes objects, as `buildDriverObjects` makes them. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
-import { decodeConnection, decodeDriverPod } from '../../../../../server/src/backends/kubernetes/codec.js';
+import { decodeConnection, decodeDriverPod, poolHeldUntil } from '../../../../../server/src/backends/kubernetes/codec.js';
 import { buildDriverObjects, driverPodName } from '../../../../../server/src/backends/kubernetes/objects.js';
 import type { DriverObjectsInput, DriverRecord } from '../../../../../server/src/backends/kubernetes/types.js';
 import type { Sizing } from '../../../../../server/src/config/types.js';
@@ -97,6 +97,34 @@ describe('decodeDriverPod', () => {
     ]
   ] as const)('should refuse %s, saying why', (_case, pod, reason) => {
     expect(refusal(decodeDriverPod(pod as V1Pod))).toBe(reason);
+  });
+});
+
+describe('decodeDriverPod of a warm pool driver (issue 15)', () => {
+  const warm = (until: string | undefined): V1Pod => {
+    const pod = created(buildDriverObjects(input({ user: '', env: {}, pool: { until: new Date('2026-01-01T12:10:00Z') } })).pod);
+    if (until === undefined) {
+      delete pod.metadata!.annotations!['sparkgate.io/pool-until'];
+    } else {
+      pod.metadata!.annotations!['sparkgate.io/pool-until'] = until;
+    }
+    return pod;
+  };
+
+  it("should refuse an unclaimed one as nobody's kernel, saying so, and read its lease", () => {
+    expect(refusal(decodeDriverPod(warm('2026-01-01T12:10:00.000Z')))).toBe(
+      "an unclaimed warm pool driver (annotations sparkgate.io/pool=warm, sparkgate.io/pool-until=2026-01-01T12:10:00.000Z): nobody's kernel until its gateway hands it out"
+    );
+    expect(poolHeldUntil(warm('2026-01-01T12:10:00.000Z'))).toBe(Date.parse('2026-01-01T12:10:00Z'));
+    expect(poolHeldUntil(warm(undefined))).toBeNaN();
+    expect(poolHeldUntil(warm('soon'))).toBeNaN();
+    expect(poolHeldUntil(created(buildDriverObjects(input()).pod))).toBeNull();
+  });
+
+  it('should refuse a pool driver someone gave a user by hand: only a claim removes the pool mark', () => {
+    const pod = warm('2026-01-01T12:10:00.000Z');
+    pod.metadata!.annotations!['sparkgate.io/user'] = 'mallory';
+    expect(refusal(decodeDriverPod(pod))).toMatch(/^an unclaimed warm pool driver/);
   });
 });
 

@@ -166,3 +166,49 @@ describe('buildDriverObjects through the client serializer', () => {
     expect(ObjectSerializer.serialize(object, type, '')).toEqual(apiNames(JSON.parse(JSON.stringify(object))));
   });
 });
+
+describe('buildDriverObjects of a warm pool driver (issue 15)', () => {
+  const until = new Date('2026-01-01T12:10:00.000Z');
+  const objectsOf = (pool: boolean) =>
+    buildDriverObjects({
+      kernelId: ID,
+      podName: driverPodName(ID, 'x1y2z'),
+      namespace: 'tenant-a',
+      // A pool's launch has POOL_USER ('') and no KERNEL_* env.
+      user: pool ? '' : 'alice',
+      tenant: 'a',
+      profile: 'gpu',
+      kernelName: 'gpu',
+      spark: true,
+      sizing: sizing(1, 1),
+      key: KEY,
+      env: {},
+      config,
+      ...(pool ? { pool: { until } } : {})
+    });
+  const conf = (objects: ReturnType<typeof build>) => JSON.parse(objects.secret(owner).stringData!['spark-conf.json']!) as Record<string, string>;
+
+  it('should build what a cold launch builds, with the pool marks instead of a user and the Spark app named for the pool', () => {
+    const warm = objectsOf(true);
+    const cold = objectsOf(false);
+    const { 'sparkgate.io/user': user, ...coldAnnotations } = cold.pod.metadata!.annotations!;
+    expect(user).toBe('alice');
+    expect(warm.pod.metadata?.annotations).toEqual({ ...coldAnnotations, 'sparkgate.io/pool': 'warm', 'sparkgate.io/pool-until': '2026-01-01T12:10:00.000Z' });
+    expect(warm.pod.metadata?.labels).toEqual(cold.pod.metadata?.labels);
+    expect(warm.pod.spec).toEqual(cold.pod.spec);
+    expect(conf(warm)['spark.app.name']).toBe('sparkgate-pool-0123abcd');
+    expect(conf(cold)['spark.app.name']).toBe('sparkgate-alice-0123abcd');
+    expect({ ...conf(warm), 'spark.app.name': '' }).toEqual({ ...conf(cold), 'spark.app.name': '' });
+    const { 'spark-conf.json': _warmConf, ...warmFiles } = warm.secret(owner).stringData!;
+    const { 'spark-conf.json': _coldConf, ...coldFiles } = cold.secret(owner).stringData!;
+    expect(warmFiles).toEqual(coldFiles);
+    expect(warm.service(owner)).toEqual(cold.service(owner));
+    expect(warm.networkPolicy(owner)).toEqual(cold.networkPolicy(owner));
+    expect(warm.connection).toEqual(cold.connection);
+  });
+
+  it('should send every field of the pool driver pod to the API server', () => {
+    const { pod } = objectsOf(true);
+    expect(ObjectSerializer.serialize(pod, 'V1Pod', '')).toEqual(JSON.parse(JSON.stringify(pod)));
+  });
+});

@@ -87,6 +87,43 @@ describe('k8s/sweep', () => {
     });
   });
 
+  describe('findOrphans() of warm pool drivers (issue 15)', () => {
+    const warm = (kernelId: string, uid: string, until: string | undefined, created = old): V1Pod => {
+      const pod = podAt.running(driverFor(kernelId, uid, created));
+      const { 'sparkgate.io/user': _user, ...annotations } = pod.metadata!.annotations!;
+      return {
+        ...pod,
+        metadata: { ...pod.metadata, annotations: { ...annotations, 'sparkgate.io/pool': 'warm', ...(until === undefined ? {} : { 'sparkgate.io/pool-until': until }) } }
+      };
+    };
+
+    it("should keep another gateway's pool driver while its lease runs, and remove it once its gateway stopped renewing", () => {
+      const held = warm(ID(1), 'uid-1', new Date(NOW + 1).toISOString());
+      const lapsed = warm(ID(2), 'uid-2', new Date(NOW).toISOString());
+      const noLease = warm(ID(3), 'uid-3', undefined);
+      const garbled = warm(ID(4), 'uid-4', 'tomorrow');
+      const known = warm(ID(5), 'uid-5', new Date(NOW - 60_000).toISOString());
+      const young = warm(ID(6), 'uid-6', undefined, new Date(NOW - 1000));
+      const pendingHeld = podAt.scheduled({ ...held, metadata: { ...held.metadata, name: 'sg-pend', uid: 'uid-7' } });
+      const snapshot: NamespaceSnapshot = {
+        namespace: 'tenant-a',
+        owned: [held, lapsed, noLease, garbled, known].map(p => owned('Secret', p.metadata!.name!, p.metadata!.uid!)),
+        pods: [held, lapsed, noLease, garbled, known, young, pendingHeld]
+      };
+      expect(names(snapshot, policy([ID(5)]))).toEqual([
+        `Pod ${lapsed.metadata!.name}: unclaimed warm pool driver whose gateway stopped renewing it (sparkgate.io/pool-until ${new Date(NOW).toISOString()})`,
+        `Pod ${noLease.metadata!.name}: unclaimed warm pool driver whose gateway stopped renewing it (sparkgate.io/pool-until missing)`,
+        `Pod ${garbled.metadata!.name}: unclaimed warm pool driver whose gateway stopped renewing it (sparkgate.io/pool-until tomorrow)`
+      ]);
+    });
+
+    it('should remove a pool driver this gateway shut down whose delete had failed, lease or not', () => {
+      const held = warm(ID(1), 'uid-1', new Date(NOW + 60_000).toISOString());
+      const snapshot: NamespaceSnapshot = { namespace: 'tenant-a', owned: [], pods: [held] };
+      expect(names(snapshot, policy([], ['uid-1']))).toEqual([`Pod ${held.metadata!.name}: driver pod of a kernel shut down earlier (its delete had failed)`]);
+    });
+  });
+
   describe('deleteOrphan()', () => {
     it('should delete by uid and say false when it is gone already or the name is taken', async () => {
       const asked: unknown[] = [];
