@@ -51,6 +51,8 @@ export interface IProfile {
   executors: IExecutorSizing;
   /** Upper bound on executors for this profile; `null` means none beyond the tenant limits. */
   maxExecutors: number | null;
+  /** Warm drivers ready for a launch at this profile's own sizing (absent: a gateway without pools). */
+  warm?: number;
 }
 
 /** `GET sparkgate/api/me`. */

@@ -40,6 +40,9 @@ export function assertProfile(x: unknown, path = 'profile'): asserts x is IProfi
   Private.string(o.id, `${path}.id`);
   Private.string(o.displayName, `${path}.displayName`);
   Private.string(o.kernelspec, `${path}.kernelspec`);
+  if (o.warm !== undefined) {
+    Private.number(o.warm, `${path}.warm`);
+  }
   assertSizing({ driver: o.driver, executors: o.executors }, path);
 }
 

@@ -119,6 +119,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
           server.off('error', reject);
           // Kernels other replicas start from now on are adopted too (after main's adoptRunning()).
           kernels.watchRunning();
+          // Warm pools fill after adoption, so adopted kernels count toward the tenants' limits first.
+          kernels.startPools();
           // The first sweep waits for the first Lease attempt, so the leader sweeps at once on start.
           void (leadership?.start() ?? Promise.resolve()).then(() => reaper.start());
           resolve(server.address() as AddressInfo);
@@ -136,6 +138,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
         }
         if (!options.keepKernels) {
           await kernels.dispose();
+        } else {
+          // Kept kernels are users'; unclaimed warm drivers are nobody's and go with their gateway.
+          await kernels.disposePools();
         }
         await deps.backend.dispose();
         server.closeAllConnections();

@@ -200,7 +200,9 @@ export class SizingForm extends Widget {
     this._autoscaleRow.classList.toggle('sg-mod-hidden', !spark);
     this._executorsHeader.classList.toggle('sg-mod-hidden', !spark);
     this._profileNote.textContent = profile
-      ? `Kernel ${profile.kernelspec}${profile.maxExecutors !== null ? ` · up to ${profile.maxExecutors} executors` : ''}`
+      ? `Kernel ${profile.kernelspec}${profile.maxExecutors !== null ? ` · up to ${profile.maxExecutors} executors` : ''}${
+          profile.warm ? ` · ${profile.warm} warm (at this profile's sizing, ready at once)` : ''
+        }`
       : me
         ? 'No profiles are available to you.'
         : 'Loading profiles…';

@@ -38,6 +38,14 @@ export const POOL_USER = '';
 export interface KernelClaim {
   owner: Identity;
   kernelName: string;
+  /** The claimer's validated `KERNEL_*` variables (the manager sets them in the kernel). */
+  env: Readonly<Record<string, string>>;
+}
+
+/** What a backend resolved for a claim that the manager applies inside the kernel. */
+export interface ClaimApplied {
+  /** The working directory a cold launch of this request would have had (local: `KERNEL_WORKING_DIR`). */
+  workingDir?: string;
 }
 
 /** Executors and GPUs of a running cluster, where the backend can see them (pods). */
@@ -100,7 +108,7 @@ export interface LaunchedKernel {
    * culling and isolation see no difference. Rejects when that could not be recorded; the caller
    * then stops the kernel. Absent: nothing outside the gateway's memory records the owner (local).
    */
-  claim?(claim: KernelClaim): Promise<void>;
+  claim?(claim: KernelClaim): Promise<ClaimApplied | void>;
 }
 
 /** A kernel an earlier gateway process started, found again in the cluster. */

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { CliFlags } from './args.js';
 import { ConfigError } from './errors.js';
 import { BACKENDS, LOG_LEVELS, NAME_RE, parseConfigFile, parseProfile, type ConfigFile } from './schema.js';
-import type { BackendName, CullPolicy, GatewayConfig, JupyterHubConfig, KubernetesBackendConfig, Profile, TenantConfig, UserConfig } from './types.js';
+import type { BackendName, CullPolicy, GatewayConfig, JupyterHubConfig, KubernetesBackendConfig, PoolPolicy, Profile, TenantConfig, UserConfig } from './types.js';
 import { SINGLE_USER } from './types.js';
 
 export { DEFAULT_MAX_KERNELS_PER_USER } from './schema.js';
@@ -212,7 +212,7 @@ function buildTenants(
   cull: CullFile
 ): Record<string, TenantConfig> {
   // Single-user mode needs no tenants section: its one user is in the default tenant.
-  const source: ConfigFile['tenants'] = Object.keys(raw).length === 0 && singleUser ? { [SINGLE_USER.tenant]: { limits: {}, cull: {} } } : raw;
+  const source: ConfigFile['tenants'] = Object.keys(raw).length === 0 && singleUser ? { [SINGLE_USER.tenant]: { limits: {}, cull: {}, pools: {} } } : raw;
   const tenants: Record<string, TenantConfig> = {};
   for (const [name, t] of Object.entries(source)) {
     const path = `tenants.${name}`;
@@ -226,8 +226,18 @@ function buildTenants(
     if (!NAME_RE.test(namespace)) {
       throw new ConfigError(`${path}.namespace '${namespace}' is not a valid Kubernetes namespace name`);
     }
+    const pools: Record<string, PoolPolicy> = {};
+    for (const [id, p] of Object.entries(t.pools)) {
+      if (!allowed.includes(id)) {
+        throw new ConfigError(`${path}.pools.${id}: the tenant may not launch profile '${id}' (its profiles: ${allowed.join(', ')})`);
+      }
+      if (p.size > 0) {
+        pools[id] = { size: p.size, maxIdleMs: p.maxIdleMinutes * 60_000 };
+      }
+    }
     tenants[name] = {
       name,
+      pools,
       namespace,
       // Merged before clamping: a tenant with a longer timeout than the global one keeps the full warning.
       cull: buildCull(mergeCull(cull, t.cull)),

@@ -14,6 +14,8 @@ export const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Kernels one user may hold at once unless `limits.maxKernelsPerUser` says otherwise. */
 export const DEFAULT_MAX_KERNELS_PER_USER = 10;
+/** Warm drivers one pool may keep (each holds a driver's cores, memory and GPUs while unclaimed). */
+export const MAX_POOL_SIZE = 20;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export const BACKENDS = ['local', 'kubernetes'] as const;
@@ -96,12 +98,19 @@ const tenantCull = orEmpty(
   })
 );
 
+/** One warm pool of a tenant: `size` drivers kept ready; asleep after `maxIdleMinutes` without a claim (0 = never). */
+const pool = section({
+  size: int(0, MAX_POOL_SIZE),
+  maxIdleMinutes: int().default(0)
+});
+
 const tenant = orEmpty(
   section({
     namespace: str().optional(),
     limits: orEmpty(section({ gpus: int().nullish(), cores: num().nullish(), memory: memory().nullish() })),
     profiles: z.array(z.string({ error: 'must be a profile id' }), { error: 'must be a list of profile ids' }).optional(),
-    cull: tenantCull
+    cull: tenantCull,
+    pools: orEmpty(mapOf(z.string(), pool))
   })
 );
 

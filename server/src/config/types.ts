@@ -55,6 +55,16 @@ export interface TenantConfig {
   limits: Limits;
   /** Profile ids the tenant's users may launch. */
   profiles: readonly string[];
+  /** Warm driver pools by profile id (only sizes > 0; fleet/pools.ts keeps them). */
+  pools: Readonly<Record<string, PoolPolicy>>;
+}
+
+/** A tenant's warm pool of one profile. */
+export interface PoolPolicy {
+  /** Drivers kept started and ready, unclaimed. */
+  size: number;
+  /** The pool empties after this long without a claim, until the next launch of the profile; 0 = never. */
+  maxIdleMs: number;
 }
 
 export interface UserConfig {

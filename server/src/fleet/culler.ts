@@ -115,7 +115,8 @@ export class Culler {
     const now = this._now();
     const culls: Promise<void>[] = [];
     for (const kernel of this._o.kernels.all()) {
-      if (this._culling.has(kernel.id)) {
+      // A warm pool's unclaimed drivers are idle by design; the pool's maxIdleMinutes bounds them.
+      if (this._culling.has(kernel.id) || kernel.pooled) {
         continue;
       }
       const decision = decide(kernel, this._o.policyFor(kernel.owner.tenant), now);

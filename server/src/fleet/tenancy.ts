@@ -3,6 +3,7 @@
  * holds now, and whether one more kernel fits (per-user count, tenant quotas).
  */
 import type { Identity } from '../auth/types.js';
+import { POOL_USER } from '../backends/types.js';
 import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
 import { LimitExceededError, NotFoundError } from '../errors.js';
 import { addUsage, assertWithinLimits, NO_USAGE, totalsOf, type Usage } from '../kernels/sizing.js';
@@ -62,10 +63,12 @@ export class Tenancy {
    * A dead kernel (culled, crashed, failed to start) holds no process or pod: it stays listed so
    * the notebook can show why, but must not keep its owner from starting another (issue 13). So
    * bringing a dead one back (a restart) is a start too, and should pass this check first.
+   * `sizing` null: the kernel's resources are counted already (claiming a warm driver).
    */
-  assertMayStart(owner: Identity, sizing: Sizing): void {
+  assertMayStart(owner: Identity, sizing: Sizing | null): void {
     const max = this._o.config.input.maxKernelsPerUser;
-    if (max > 0) {
+    // A pool's unclaimed drivers are nobody's: only the tenant's limits bound them.
+    if (max > 0 && owner.user !== POOL_USER) {
       let owned = 0;
       for (const kernel of this._o.kernels()) {
         owned += owns(owner, kernel) && kernel.state !== 'dead' ? 1 : 0;
@@ -75,7 +78,7 @@ export class Tenancy {
       }
     }
     const tenant = this._o.config.tenants[owner.tenant];
-    if (tenant) {
+    if (tenant && sizing) {
       assertWithinLimits(sizing, tenant.limits, this.usageOf(owner.tenant), owner.tenant);
     }
   }

@@ -4,7 +4,7 @@
  * Decides which, and binds the adopted ones; the manager lists them (the registry stays its own).
  */
 import type { Identity } from '../auth/types.js';
-import type { Backend, DiscoveredKernel } from '../backends/types.js';
+import { POOL_USER, type Backend, type DiscoveredKernel } from '../backends/types.js';
 import type { GatewayConfig, Profile } from '../config/types.js';
 import { owns } from '../fleet/tenancy.js';
 import type { GatewayKernel } from './kernel.js';
@@ -108,6 +108,15 @@ function adoptFound(found: DiscoveredKernel, options: AdoptRunningOptions): bool
   const { config, host, context } = options;
   const logger = context.logger;
   const profile = config.profiles[found.profileId];
+  if (found.owner.user === POOL_USER && !host.has(found.kernelId)) {
+    // An unclaimed warm driver of a gateway that died: nobody's, so nobody's to adopt.
+    logger.info('warm driver left by an earlier gateway stopped', { kernel: found.kernelId, tenant: found.owner.tenant });
+    void found
+      .adopt(() => undefined)
+      .terminate(0)
+      .catch((error: unknown) => logger.warn('could not stop a leftover warm driver', { kernel: found.kernelId, error }));
+    return false;
+  }
   if (!profile || !config.tenants[found.owner.tenant] || host.has(found.kernelId)) {
     logger.warn('running kernel left alone: already known, or its profile or tenant is no longer configured', {
       kernel: found.kernelId,

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
 import type { Logger } from '../log.js';
-import type { LaunchedKernel, LaunchPhase } from '../backends/types.js';
+import { POOL_USER, type LaunchedKernel, type LaunchPhase } from '../backends/types.js';
 import type { KernelChannels } from '../channels/types.js';
 import type { ExecutionState, RawMessage } from '../protocol/messages.js';
 import { jupyterDate } from '../protocol/websocket.js';
@@ -40,18 +40,16 @@ export interface KernelOptions {
  */
 export class GatewayKernel implements Kernel {
   readonly id: string;
-  readonly name: string;
   readonly profile: Profile;
   readonly sizing: Sizing;
-  readonly owner: Identity;
   readonly createdAt: Date;
 
   constructor(options: KernelOptions) {
     this.id = options.id;
-    this.name = options.name;
+    this._name = options.name;
     this.profile = options.profile;
     this.sizing = options.sizing;
-    this.owner = options.owner;
+    this._owner = options.owner;
     this._logger = options.logger;
     this._now = options.now ?? (() => new Date());
     this._onChange = options.onChange;
@@ -59,6 +57,20 @@ export class GatewayKernel implements Kernel {
     this.createdAt = this._lastActivity;
   }
 
+  get name(): string {
+    return this._name;
+  }
+  get owner(): Identity {
+    return this._owner;
+  }
+  /** An unclaimed driver of a warm pool (fleet/pools.ts): nobody's, invisible to users and culling. */
+  get pooled(): boolean {
+    return this._owner.user === POOL_USER;
+  }
+  /** A pooled driver ready to hand out. */
+  get warm(): boolean {
+    return this.pooled && this._s.launched !== null && this._s.state === 'idle' && this._s.phase === 'spark-ready';
+  }
   get state(): ExecutionState {
     return this._s.state;
   }
@@ -161,6 +173,17 @@ export class GatewayKernel implements Kernel {
    * Shows (or, with null, withdraws) an upcoming cull, for status streams. Set by the culler;
    * any user activity withdraws it (`_touch`).
    */
+  /** A pooled driver becomes `owner`'s under `name` (its activity counts from now); once only. */
+  claim(owner: Identity, name: string): void {
+    if (!this.pooled) {
+      throw new Error(`kernel ${this.id} is not an unclaimed pool driver`);
+    }
+    this._owner = owner;
+    this._name = name;
+    this.keepAlive();
+    this._onChange?.(this);
+  }
+
   announceCull(notice: CullNotice | null): void {
     if (notice === this._cullNotice) {
       return;
@@ -312,6 +335,8 @@ export class GatewayKernel implements Kernel {
   }
 
   private _s: KernelState = INITIAL_STATE;
+  private _name: string;
+  private _owner: Identity;
   private _ready: Promise<void> = Promise.resolve();
   private _lastActivity: Date;
   private _cullNotice: CullNotice | null = null;

@@ -12,17 +12,19 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Identity } from '../auth/types.js';
-import type { Backend } from '../backends/types.js';
+import { POOL_USER, type Backend } from '../backends/types.js';
 import type { KernelChannelsFactory } from '../channels/types.js';
 import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { DriverPools, type PoolCount } from '../fleet/pools.js';
 import { owns, Tenancy } from '../fleet/tenancy.js';
 import type { Logger } from '../log.js';
 import { SparkMonitor } from '../spark/monitor.js';
 import { adoptRunning, type AdoptRunningOptions, clusterName, resolveStartName, watchRunning } from './adoption.js';
+import { claimCell } from './claimCell.js';
 import { GatewayKernel, type KernelOptions } from './kernel.js';
 import { interruptKernel, launchKernel, stopKernel, type ProcessContext } from './process.js';
-import type { Usage } from './sizing.js';
+import { sameSizing, type Usage } from './sizing.js';
 import type { CullNotice, KernelFleet, KernelManager, KernelManagerEvents, KernelManagerListener, StartKernelRequest } from './types.js';
 
 /** Follows kernels on every change (Spark progress); `SparkMonitor` by default. */
@@ -61,6 +63,27 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
         }
       }
     };
+    this._pools = new DriverPools<GatewayKernel>({
+      tenants: options.config.tenants,
+      profiles: options.config.profiles,
+      host: { startWarm: (tenant, profile) => this._startWarm(tenant, profile), stop: kernel => this._shutdown(kernel) },
+      logger: options.logger.child({ component: 'fleet.pools' })
+    });
+  }
+
+  /** Starts keeping the tenants' warm pools full (at listen, after `adoptRunning`). */
+  startPools(): void {
+    this._pools.start();
+  }
+
+  /** Ready and starting warm drivers of the tenant's pools, by profile id. */
+  poolCounts(tenant: string): Record<string, PoolCount> {
+    return this._pools.counts(tenant);
+  }
+
+  /** Stops the pools and their unclaimed drivers (gateway stop, also when running kernels are kept). */
+  disposePools(): Promise<void> {
+    return this._pools.dispose();
   }
 
   profilesFor(owner: Identity): Profile[] {
@@ -187,6 +210,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
    */
   async dispose(): Promise<void> {
     const keep = this._o.backend.kernelsOutliveGateway === true;
+    await this._pools.dispose();
     this._unwatch?.();
     this._unwatch = null;
     this._spark.dispose();
@@ -242,15 +266,70 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   private _create(request: StartKernelRequest & { sizing?: Sizing }, asCluster: boolean): GatewayKernel {
     const profile = this._tenancy.profileFor(request.owner, request.name);
     const sizing = request.sizing ?? profile.sizing;
+    const nameOf = (id: string): string => (asCluster ? clusterName(request.name ?? this._o.config.defaultProfile, id) : profile.id);
+    if (sameSizing(sizing, profile.sizing)) {
+      // The warm driver already counts toward the tenant's limits: only the user's own count is new.
+      this._tenancy.assertMayStart(request.owner, null);
+      const warm = this._pools.take(request.owner.tenant, profile.id);
+      if (warm) {
+        return this._claim(warm, request, nameOf(warm.id));
+      }
+    }
     this._tenancy.assertMayStart(request.owner, sizing);
     const id = (this._o.newId ?? randomUUID)();
-    const name = asCluster ? clusterName(request.name ?? this._o.config.defaultProfile, id) : profile.id;
-    const kernel = this._register({ id, name, profile, sizing, owner: request.owner }, request.env);
+    const kernel = this._register({ id, name: nameOf(id), profile, sizing, owner: request.owner }, request.env);
     const ready = this._launch(kernel).then(() => {
       this._logger.info('kernel started', { kernel: kernel.id, spec: profile.id, user: request.owner.user });
     });
     // Callers await `ready`; this only keeps an unobserved failure from crashing the process.
     ready.catch(() => undefined);
+    kernel.update({ ready });
+    return kernel;
+  }
+
+  /** A warm pool's driver, owned by nobody (`POOL_USER`) until `_claim`. */
+  private _startWarm(tenant: string, profile: Profile): GatewayKernel {
+    this._tenancy.assertMayStart({ user: POOL_USER, tenant }, profile.sizing);
+    const id = (this._o.newId ?? randomUUID)();
+    const kernel = this._register({ id, name: profile.id, profile, sizing: profile.sizing, owner: { user: POOL_USER, tenant } }, {});
+    const ready = this._launch(kernel, true).then(
+      () => this._logger.info('warm driver ready', { kernel: id, spec: profile.id, tenant }),
+      async (error: unknown) => {
+        // Nothing to show a user: it goes, and the pool replaces it after a back-off.
+        if (this._kernels.get(id) === kernel) {
+          await this._shutdown(kernel).catch(() => undefined);
+        }
+        throw error;
+      }
+    );
+    ready.catch(() => undefined);
+    kernel.update({ ready });
+    return kernel;
+  }
+
+  /**
+   * Hands a warm driver to the requester: theirs in memory at once (listed, attachable), then
+   * recorded by the backend (pods: annotations) and given their settings inside the kernel.
+   */
+  private _claim(kernel: GatewayKernel, request: StartKernelRequest, name: string): GatewayKernel {
+    kernel.claim(request.owner, name);
+    this._env.set(kernel.id, request.env);
+    this._logger.info('warm driver claimed', { kernel: kernel.id, spec: kernel.profile.id, user: request.owner.user });
+    const launched = kernel.launched;
+    const ready = (async () => {
+      const applied = (await launched?.claim?.({ owner: request.owner, kernelName: name, env: request.env })) ?? {};
+      const code = claimCell(request.env, applied.workingDir);
+      const reply = await kernel.request('shell', 'execute_request', { code, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false }, 30_000);
+      if (reply === null) {
+        this._logger.warn('claimed warm driver did not confirm its settings', { kernel: kernel.id });
+      }
+    })();
+    ready.catch(async (error: unknown) => {
+      // Not recorded for its new owner: another gateway could not adopt it as theirs. It goes.
+      this._logger.warn('warm driver could not be handed over; stopped', { kernel: kernel.id, error });
+      await stopKernel(kernel, { state: 'dead', reason: `the warm driver could not be handed over: ${(error as Error).message}` }, 0).catch(() => undefined);
+      kernel.broadcastStatus('dead');
+    });
     kernel.update({ ready });
     return kernel;
   }
@@ -278,6 +357,8 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     this._env.delete(kernel.id);
     this._spark.remove(kernel.id);
     this._events.emit('removed', kernel);
+    // A driver of a pool went, or room in the tenant: the pool may refill.
+    this._pools.removed(kernel.owner.tenant, kernel.id);
   }
 
   private async _shutdown(kernel: GatewayKernel): Promise<void> {
@@ -300,12 +381,13 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     }
   }
 
-  private async _launch(kernel: GatewayKernel): Promise<void> {
+  private async _launch(kernel: GatewayKernel, pooled = false): Promise<void> {
     const abort = new AbortController();
     this._abort.set(kernel.id, abort);
     try {
       await launchKernel(kernel, {
         ...this._context,
+        pooled,
         env: this._env.get(kernel.id) ?? {},
         abort,
         onStatus: () => this._changed(kernel)
@@ -318,6 +400,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   private readonly _o: KernelManagerOptions;
   private readonly _logger: Logger;
   private readonly _tenancy: Tenancy;
+  private readonly _pools: DriverPools<GatewayKernel>;
   private readonly _spark: KernelWatcher;
   private readonly _context: ProcessContext;
   private readonly _events = new EventEmitter<KernelManagerEvents>();

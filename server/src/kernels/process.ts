@@ -63,6 +63,8 @@ export interface LaunchOptions extends ProcessContext {
   abort: AbortController;
   /** The backend saw the cluster's executors change. */
   onStatus: () => void;
+  /** A warm pool's driver (`LaunchRequest.pooled`). */
+  pooled?: boolean;
 }
 
 /**
@@ -84,7 +86,8 @@ export async function launchKernel(kernel: GatewayKernel, options: LaunchOptions
       signal: abort.signal,
       onPhase: (phase, detail) => kernel.update({ phase, phaseDetail: detail ?? null }),
       kernelName: kernel.name,
-      onStatus: options.onStatus
+      onStatus: options.onStatus,
+      ...(options.pooled ? { pooled: true } : {})
     });
     await connectKernel(kernel, launched, abort.signal, options);
   } catch (error) {

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { totalsOf, type Resources, type Sizing } from '@sparkgate/contract';
 import type { Limits, Profile } from '../config/types.js';
 import { InputError, LimitExceededError } from '../errors.js';
@@ -95,4 +96,9 @@ function number(x: unknown, path: string, fallback: number, min: number, integer
     throw new InputError(`${path} must be ${integer ? 'a whole number' : 'a number'} ≥ ${min} (got ${JSON.stringify(x)})`);
   }
   return x;
+}
+
+/** Whether two sizings ask for the same cluster (a launch matches a warm pool's profile). */
+export function sameSizing(a: Sizing, b: Sizing): boolean {
+  return isDeepStrictEqual(a, b);
 }

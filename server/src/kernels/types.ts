@@ -66,6 +66,8 @@ export interface Kernel {
   readonly profile: Profile;
   readonly sizing: Sizing;
   readonly owner: Identity;
+  /** An unclaimed driver of a warm pool: nobody's, never listed to users, never culled. */
+  readonly pooled: boolean;
   readonly createdAt: Date;
   readonly state: ExecutionState;
   /** Why the kernel is in its state (a dead kernel's cause); null when there is nothing to say. */
@@ -110,6 +112,8 @@ export type KernelManagerListener<E extends keyof KernelManagerEvents> = (...arg
 
 /** What fleet policies see of one kernel. */
 export type FleetKernel = Pick<Kernel, 'id' | 'owner' | 'state' | 'connections' | 'lastActivity' | 'cullNotice'> & {
+  /** An unclaimed warm pool driver (never culled); absent = no. */
+  readonly pooled?: boolean;
   /** Clients attached through another gateway replica (read from the pod); absent = none. */
   readonly connectedElsewhere?: boolean;
 };
@@ -140,8 +144,10 @@ export interface KernelManager {
   profilesFor(owner: Identity): Profile[];
   /** Resolves a kernelspec name the owner may use; NotFoundError otherwise. */
   profileFor(owner: Identity, name: string | undefined): Profile;
-  /** What a tenant holds now, summed over its live kernels. */
+  /** What a tenant holds now, summed over its live kernels (its warm pools' drivers included). */
   usageOf(tenant: string): Usage;
+  /** Ready and starting warm drivers of the tenant's pools, by profile id. */
+  poolCounts(tenant: string): Record<string, { warm: number; starting: number }>;
   /** Starts a kernel and resolves once it answers kernel_info; a failed start leaves no record. */
   start(request: StartKernelRequest & { sizing?: Sizing }): Promise<Kernel>;
   /** Starts a cluster in the background: listed at once, `dead` with its reason if the launch fails. */

@@ -18,6 +18,7 @@ export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConf
   router.get('/api/me', (req, res) => {
     const me = identityOf(req);
     const tenant = config.tenants[me.tenant];
+    const pools = kernels.poolCounts(me.tenant);
     res.json({
       user: me.user,
       tenant: me.tenant,
@@ -33,7 +34,9 @@ export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConf
         executors: p.sizing.executors,
         // No per-profile executor cap: tenant limits decide how large a cluster may be.
         maxExecutors: null,
-        totals: totalsOf(p.sizing)
+        totals: totalsOf(p.sizing),
+        // Warm drivers ready for a launch at this profile's own sizing (fleet/pools.ts).
+        warm: pools[p.id]?.warm ?? 0
       }))
     });
   });

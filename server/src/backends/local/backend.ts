@@ -92,7 +92,7 @@ export class LocalBackend implements Backend {
     await writeFile(connectionFile, JSON.stringify(unbound), { mode: 0o600 });
     const args = [o.launcher, '--connection-file', connectionFile];
     if (request.profile.spark) {
-      const conf = buildLocalSparkConf({ kernelId: request.kernelId, user: request.owner.user, sizing: request.sizing, uiPort: ui! });
+      const conf = buildLocalSparkConf({ kernelId: request.kernelId, user: request.pooled ? 'pool' : request.owner.user, sizing: request.sizing, uiPort: ui! });
       const confFile = path.join(dir, 'spark-conf.json');
       await writeFile(confFile, JSON.stringify(conf), { mode: 0o600 });
       args.push('--spark-conf', confFile);
@@ -163,7 +163,21 @@ export class LocalBackend implements Backend {
         )
       : Promise.resolve();
     logger.debug('kernel process started', { shell: connection.shell_port });
-    return localKernel({ pid, dir, connection, sparkUi, exited, logger, settled: () => recorded });
+    const kernel = localKernel({ pid, dir, connection, sparkUi, exited, logger, settled: () => recorded });
+    if (!request.pooled) {
+      return kernel;
+    }
+    return {
+      ...kernel,
+      // The record names the claimer, so a gateway after a crash adopts it as theirs.
+      claim: async ({ owner, kernelName, env }) => {
+        if (record) {
+          await recorded;
+          await writeRecord(dir, { ...record, owner, kernelName, connection, pid, processStart: processStartTime(pid) });
+        }
+        return { workingDir: await this._workingDir(env.KERNEL_WORKING_DIR) };
+      }
+    };
   }
 
   /** Kernels a crashed gateway left running, from their records (discover.ts); none without a runtime directory. */

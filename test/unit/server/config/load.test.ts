@@ -129,7 +129,8 @@ profiles:
         namespace: 'ns-a',
         cull: { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 },
         limits: { gpus: 4, cores: 16, memoryMiB: 65536 },
-        profiles: ['gpu']
+        profiles: ['gpu'],
+        pools: {}
       });
       expect(config.tenants['team-b']?.limits).toEqual({ gpus: null, cores: null, memoryMiB: null });
       expect(config.profiles.gpu?.sizing).toEqual({
@@ -249,11 +250,18 @@ profiles:
           namespace: 'default',
           cull: { idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0 },
           limits: { gpus: null, cores: null, memoryMiB: null },
-          profiles: ['p']
+          profiles: ['p'],
+          pools: {}
         }
       });
       expect(load('profiles: {p: {executors: {min: 2}}}\n').profiles.p?.sizing.executors).toEqual({ min: 2, max: 2, cores: 1, memoryMiB: 2048, gpus: 0 });
       expect(load('profiles: {p: {executors: {max: 3}}}\n').profiles.p?.sizing.executors).toEqual({ min: 0, max: 3, cores: 1, memoryMiB: 2048, gpus: 0 });
+    });
+
+    it('should read warm pools per tenant and profile, leaving out size 0 (issue 15)', () => {
+      const config = load('profiles: {p: {}, q: {}}\ntenants: {a: {pools: {p: {size: 2, maxIdleMinutes: 30}, q: {size: 0}}}}\n', { env: { SPARKGATE_TOKEN: 't' } });
+      expect(config.tenants.a?.pools).toEqual({ p: { size: 2, maxIdleMs: 1_800_000 } });
+      expect(load('profiles: {p: {}}\ntenants: {a: {pools: {p: {size: 1}}}}\n', { env: { SPARKGATE_TOKEN: 't' } }).tenants.a?.pools).toEqual({ p: { size: 1, maxIdleMs: 0 } });
     });
 
     it('should read empty sections (a key with nothing under it) as their defaults', () => {
@@ -296,6 +304,11 @@ profiles:
       ['tenants: {a: {profiles: pyspark}}\n', 'tenants.a.profiles must be a list of profile ids'],
       ['tenants: {a: {profiles: [3]}}\n', 'tenants.a.profiles[0] must be a profile id'],
       ['tenants: {a: {limits: {memory: lots}}}\n', 'tenants.a.limits.memory must be a memory size like 4g, 4096m or 4Gi (got "lots")'],
+      ['profiles: {p: {}, q: {}}\ntenants: {a: {profiles: [p], pools: {q: {size: 1}}}}\n', "tenants.a.pools.q: the tenant may not launch profile 'q' (its profiles: p)"],
+      ['profiles: {p: {}}\ntenants: {a: {pools: {p: {size: -1}}}}\n', 'tenants.a.pools.p.size must be an integer between 0 and 20 (got -1)'],
+      ['profiles: {p: {}}\ntenants: {a: {pools: {p: {size: 21}}}}\n', 'tenants.a.pools.p.size must be an integer between 0 and 20 (got 21)'],
+      ['profiles: {p: {}}\ntenants: {a: {pools: {p: {}}}}\n', 'tenants.a.pools.p.size must be an integer between 0 and 20 (got nothing)'],
+      ['profiles: {p: {}}\ntenants: {a: {pools: {p: {size: 1, maxIdle: 5}}}}\n', 'tenants.a.pools.p.maxIdle: unknown key; allowed: size, maxIdleMinutes'],
       ['kubernetes: {gpuTolerations: [{operator: Sometimes}]}\n', "kubernetes.gpuTolerations[0].operator must be one of Exists, Equal (got 'Sometimes')"],
       ['- a\n- b\n', '--config gw.yaml must be a mapping']
     ])('should refuse %j, naming the setting', (yaml, message) => {

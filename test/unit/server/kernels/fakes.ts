@@ -4,7 +4,7 @@
  */
 import type { Backend, DiscoveredKernel, KernelExit, KernelWatchListener, LaunchedKernel, LaunchRequest, StopNote } from '../../../../server/src/backends/types.js';
 import type { KernelChannels, KernelChannelsOptions } from '../../../../server/src/channels/types.js';
-import type { GatewayConfig, Profile, Sizing } from '../../../../server/src/config/types.js';
+import type { GatewayConfig, Profile, Sizing, TenantConfig } from '../../../../server/src/config/types.js';
 import type { KernelClient } from '../../../../server/src/kernels/types.js';
 import { makeMessage } from '../../../../server/src/protocol/make.js';
 import type { RawMessage } from '../../../../server/src/protocol/messages.js';
@@ -206,7 +206,7 @@ export const CULL_OFF = Object.freeze({ idleMs: 0, intervalMs: 60_000, connected
 export type ManagerConfig = Pick<GatewayConfig, 'profiles' | 'tenants' | 'defaultProfile' | 'kernels' | 'input'>;
 
 /** Tenant `t` may use both profiles and 4 cores (unless `cores` says otherwise); 3 kernels per user. */
-export function managerConfig(overrides: { maxKernelsPerUser?: number; cores?: number | null } = {}): ManagerConfig {
+export function managerConfig(overrides: { maxKernelsPerUser?: number; cores?: number | null; pools?: TenantConfig['pools'] } = {}): ManagerConfig {
   return {
     profiles: PROFILES,
     tenants: {
@@ -215,7 +215,8 @@ export function managerConfig(overrides: { maxKernelsPerUser?: number; cores?: n
         namespace: 'ns-t',
         cull: CULL_OFF,
         profiles: ['python3', 'pyspark'],
-        limits: { gpus: null, cores: overrides.cores === undefined ? 4 : overrides.cores, memoryMiB: null }
+        limits: { gpus: null, cores: overrides.cores === undefined ? 4 : overrides.cores, memoryMiB: null },
+        pools: overrides.pools ?? {}
       }
     },
     defaultProfile: 'python3',
