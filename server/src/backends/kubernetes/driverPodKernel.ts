@@ -171,7 +171,9 @@ export class DriverPodKernel implements LaunchedKernel {
    * flight, which could re-add the pool-until otherwise), then one merge patch writes the owner's
    * annotations as a cold launch has them and removes both pool marks, so the pod reads as that
    * user's kernel everywhere (codec.ts) or, if the patch fails, stays a pool driver whose lease runs
-   * out. Once only: a pool driver is never handed out twice.
+   * out. Once only: a pool driver is never handed out twice. `claim.env` is not the pod's: a
+   * running container's env cannot change, the manager sets it inside the kernel; the working
+   * directory is the pod's fixed one, as for a cold launch (nothing to return).
    */
   async claim(claim: KernelClaim): Promise<void> {
     const o = this._o;
