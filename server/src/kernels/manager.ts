@@ -350,6 +350,10 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   private _changed(kernel: GatewayKernel): void {
     this._spark.update(kernel);
     this._events.emit('changed', kernel);
+    if (kernel.pooled && kernel.state === 'dead' && !this._stopping.has(kernel.id) && this._kernels.get(kernel.id) === kernel) {
+      // An unclaimed driver that died is nobody's to show: it goes, and its pool replaces it.
+      void this._shutdown(kernel).catch(() => undefined);
+    }
   }
 
   private _forget(kernel: GatewayKernel): void {
