@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { api, repoRoot, startGateway, type TestGateway } from '../integration/support/gateway.js';
+import { waitUntil } from '../support/waitFor.js';
 import { launchChromium, startLab, type Lab } from './support/lab.js';
 
 jest.setTimeout(600_000);
@@ -30,6 +31,7 @@ const yaml = `
 tenants:
   default:
     limits: {gpus: 2, cores: 16, memory: 32g}
+    pools: {python3: {size: 1}}
 profiles:
   pyspark:
     displayName: PySpark (local)
@@ -41,6 +43,10 @@ profiles:
     spark: true
     driver: {cores: 1, memory: 1g, gpus: 1}
     executors: {count: 1, cores: 1, memory: 1g, gpus: 0}
+  python3:
+    displayName: Python 3 (warm pool)
+    spark: false
+    driver: {cores: 1, memory: 1g, gpus: 0}
 `;
 
 /** Eight 1-s tasks per wave on 2 cores: long enough for the 1 Hz job poll to see it running. */
@@ -111,6 +117,16 @@ describe('e2e/JupyterLab + sparkgate-lab', () => {
     // --- the Spark panel: profile, sizing over the limit, refusal -----------------------------
     const panel = page.locator('#sparkgate-panel');
     const launch = panel.locator('button.sg-SizingForm-launch');
+    // The warm pool of python3 (issue 15) is full before the panel reads profiles.
+    await step('pool warm', () =>
+      waitUntil(
+        async () => {
+          const me = (await api(gw, 'GET', '/api/me')).body as { profiles: Array<{ id: string; warm?: number }> };
+          return me.profiles.find(p => p.id === 'python3')?.warm === 1;
+        },
+        { timeoutMs: 60_000, intervalMs: 250, what: 'one warm python3 driver' }
+      )
+    );
     await step('open panel', async () => {
       await page.locator('.jp-SideBar.jp-mod-left [data-id="sparkgate-panel"]').click();
       await panel.waitFor();
@@ -118,6 +134,8 @@ describe('e2e/JupyterLab + sparkgate-lab', () => {
     });
     const headerText = await panel.locator('.sg-SparkPanel-header').innerText();
     expect(headerText).toContain('local');
+    await panel.locator('select.sg-SizingForm-profile').selectOption('python3');
+    await panel.locator('.sg-SizingForm-note', { hasText: '1 warm' }).waitFor();
     await screenshot('panel');
 
     await panel.locator('select.sg-SizingForm-profile').selectOption('gpu-small');
