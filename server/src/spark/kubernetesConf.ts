@@ -8,6 +8,12 @@ export const DRIVER_PORTS = {
   ui: 4040
 } as const;
 
+/**
+ * How long an executor without tasks, cached blocks or live shuffle data stays under dynamic
+ * allocation (min/max sizing) before Spark removes its pod, unless the input says otherwise.
+ */
+export const DEFAULT_EXECUTOR_IDLE_TIMEOUT_SECONDS = 120;
+
 /** Working directory (and HOME) of a driver pod: a writable emptyDir. */
 export const DRIVER_WORK_DIR = '/opt/spark/work-dir';
 
@@ -30,6 +36,8 @@ export interface KubernetesSparkConfInput {
   master: string;
   /** The kernel's Spark secret as mounted in the driver and in the executors (see sparkAuthConf). */
   secretFiles: SparkSecretFiles;
+  /** Dynamic allocation's executor idle timeout (default DEFAULT_EXECUTOR_IDLE_TIMEOUT_SECONDS); unused with a fixed count. */
+  executorIdleTimeoutSeconds?: number;
 }
 
 /**
@@ -100,7 +108,7 @@ export function buildKubernetesSparkConf(input: KubernetesSparkConfInput): Recor
       'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
       // …but not forever: idle GPU executors are expensive.
       'spark.dynamicAllocation.shuffleTracking.timeout': '30min',
-      'spark.dynamicAllocation.executorIdleTimeout': '120s',
+      'spark.dynamicAllocation.executorIdleTimeout': `${input.executorIdleTimeoutSeconds ?? DEFAULT_EXECUTOR_IDLE_TIMEOUT_SECONDS}s`,
       'spark.dynamicAllocation.minExecutors': String(min),
       'spark.dynamicAllocation.initialExecutors': String(min),
       'spark.dynamicAllocation.maxExecutors': String(e.max ?? min)

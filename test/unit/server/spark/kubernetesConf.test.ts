@@ -64,11 +64,21 @@ describe('buildKubernetesSparkConf', () => {
     expect(conf).toMatchObject({
       'spark.dynamicAllocation.enabled': 'true',
       'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
+      'spark.dynamicAllocation.shuffleTracking.timeout': '30min',
+      'spark.dynamicAllocation.executorIdleTimeout': '120s',
       'spark.dynamicAllocation.minExecutors': '1',
       'spark.dynamicAllocation.initialExecutors': '1',
       'spark.dynamicAllocation.maxExecutors': '6'
     });
     expect(conf['spark.executor.instances']).toBeUndefined();
+  });
+
+  it('should remove idle executors after the idle timeout it is given', () => {
+    const dynamic = sizing({ min: 0, max: 3, cores: 1, memoryMiB: 512, gpus: 0 });
+    expect(buildKubernetesSparkConf({ ...base, sizing: dynamic, executorIdleTimeoutSeconds: 15 })['spark.dynamicAllocation.executorIdleTimeout']).toBe('15s');
+    // A fixed count keeps its executors: no timeout to set.
+    const fixed = buildKubernetesSparkConf({ ...base, sizing: sizing({ count: 2, cores: 1, memoryMiB: 512, gpus: 0 }), executorIdleTimeoutSeconds: 15 });
+    expect(fixed['spark.dynamicAllocation.executorIdleTimeout']).toBeUndefined();
   });
 
   it('should ask for nvidia.com GPUs with the discovery script and share them among task slots', () => {
