@@ -46,6 +46,11 @@ export interface KernelClaim {
 export interface ClaimApplied {
   /** The working directory a cold launch of this request would have had (local: `KERNEL_WORKING_DIR`). */
   workingDir?: string;
+  /**
+   * Executors to ask Spark for now: a warm driver of a fixed-count profile starts with none, so it
+   * holds no executor pods while unclaimed (pods: `spark.executor.instances` 0 when pooled).
+   */
+  requestExecutors?: number;
 }
 
 /** Executors and GPUs of a running cluster, where the backend can see them (pods). */

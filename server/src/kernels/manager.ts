@@ -318,7 +318,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     const launched = kernel.launched;
     const ready = (async () => {
       const applied = (await launched?.claim?.({ owner: request.owner, kernelName: name, env: request.env })) ?? {};
-      const code = claimCell(request.env, applied.workingDir);
+      const code = claimCell(request.env, applied);
       const reply = await kernel.request('shell', 'execute_request', { code, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false }, 30_000);
       if (reply === null) {
         this._logger.warn('claimed warm driver did not confirm its settings', { kernel: kernel.id });
