@@ -188,7 +188,15 @@ export class DriverPools<D extends PoolDriver> {
       pool.drivers.add(driver);
       driver.ready.then(
         () => pool.backoff.reset(),
-        (error: unknown) => this._o.logger.warn('warm driver failed to start', { tenant: pool.tenant, profile: pool.profile.id, error })
+        (error: unknown) => {
+          if (error instanceof LimitExceededError) {
+            // The cluster's own quota (a ResourceQuota) refused it: wait for room like the gateway's limits.
+            pool.full = true;
+            this._o.logger.info('warm pool stays smaller: the tenant is at its quota', { tenant: pool.tenant, profile: pool.profile.id, reason: error.message });
+            return;
+          }
+          this._o.logger.warn('warm driver failed to start', { tenant: pool.tenant, profile: pool.profile.id, error });
+        }
       );
     }
   }

@@ -26,8 +26,8 @@ class Driver implements PoolDriver {
     this.warm = true;
     this._resolve();
   }
-  fail(): void {
-    this._reject(new Error('launch failed'));
+  fail(error = new Error('launch failed')): void {
+    this._reject(error);
   }
   private _resolve: () => void = () => undefined;
   private _reject: (e: Error) => void = () => undefined;
@@ -113,6 +113,20 @@ describe('fleet/pools', () => {
     host.room = 3;
     pools.removed('t', 'some-user-kernel');
     expect(host.started).toHaveLength(3);
+  });
+
+  it("should wait for room, not retry, when the cluster's quota refuses a driver", async () => {
+    const { host, pools } = setup({ size: 1 });
+    pools.start();
+    host.started[0]!.fail(new LimitExceededError('exceeded quota: tenant-quota, requested: requests.cpu=1'));
+    host.live--;
+    pools.removed('t', 'd1');
+    await host.started[0]!.ready.catch(() => undefined);
+    // The back-off (5 ms here) passes several times without a new start…
+    expect(await holdsWithin(() => host.started.length > 1, { timeoutMs: 40, intervalMs: 2 })).toBe(false);
+    // …until a kernel of the tenant goes.
+    pools.removed('t', 'some-user-kernel');
+    expect(host.started).toHaveLength(2);
   });
 
   it('should replace a driver that dies or fails to start, after a back-off', async () => {
