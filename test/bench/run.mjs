@@ -3,8 +3,9 @@
  * sparkgate benchmark (issue 6): sparkgate side by side with Enterprise Gateway, Kernel Gateway
  * and a direct ZeroMQ client, same kernel everywhere. See test/bench/README.md.
  *
- *   node test/bench/run.mjs [--targets direct,sparkgate,eg,kg] [--only latency,throughput,start,scale]
+ *   node test/bench/run.mjs [--targets direct,sparkgate,eg,kg] [--only latency,throughput,relay,start,warm,scale,cluster]
  *                           [--n 2000] [--warmup 200] [--plain-starts 10] [--spark-starts 3]
+ *                           [--warm-samples 5] [--warm-pool 1]
  *                           [--scale-kernels 1000] [--scale-streaming 100] [--no-readme] [--cpu-prof]
  *                           [--baseline GIT-REF]   (also runs the gateway as it was at GIT-REF: before/after)
  *
@@ -20,6 +21,7 @@ import { benchSparkConf, MINI_KERNEL, startGateway } from './support/gateways.mj
 import { killAllNow, stopAll } from './support/procs.mjs';
 import { checks, describe, machine, table } from './support/report.mjs';
 import { runScale, startScaleHost } from './support/scale.mjs';
+import { runWarm } from './support/warm.mjs';
 import { directTarget, gatewayTarget, largeOutput, medianRun, relay, smallMessages, startsRoundRobin } from './support/scenarios.mjs';
 import { summarize } from './support/stats.mjs';
 
@@ -27,12 +29,15 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 const { values: opt } = parseArgs({
   options: {
     targets: { type: 'string', default: 'direct,sparkgate,eg,kg' },
-    only: { type: 'string', default: 'latency,throughput,relay,start,scale' },
+    only: { type: 'string', default: 'latency,throughput,relay,start,warm,scale' },
     n: { type: 'string', default: '2000' },
     warmup: { type: 'string', default: '200' },
     'plain-starts': { type: 'string', default: '10' },
     'spark-starts': { type: 'string', default: '3' },
     'large-repeats': { type: 'string', default: '3' },
+    // Warm pools (issue 15): pyspark launches with a pool refilled between samples vs without.
+    'warm-samples': { type: 'string', default: '5' },
+    'warm-pool': { type: 'string', default: '1' },
     'scale-kernels': { type: 'string', default: '1000' },
     'scale-streaming': { type: 'string', default: '100' },
     'no-readme': { type: 'boolean', default: false },
@@ -44,7 +49,9 @@ const { values: opt } = parseArgs({
   }
 });
 const only = new Set(opt.only.split(','));
-const wanted = opt.targets.split(',');
+// The warm, scale and cluster phases start their own gateways: the targets are for the others.
+const TARGET_PHASES = ['latency', 'throughput', 'relay', 'start'];
+const wanted = TARGET_PHASES.some(p => only.has(p)) ? opt.targets.split(',') : [];
 if (opt.baseline && !wanted.includes('baseline')) {
   wanted.splice(wanted.includes('sparkgate') ? wanted.indexOf('sparkgate') + 1 : wanted.length, 0, 'baseline');
 }
@@ -138,6 +145,15 @@ async function main() {
   } finally {
     for (const gw of Object.values(gateways)) {
       await gw.stop();
+    }
+  }
+  if (only.has('warm') && Number(opt['warm-samples']) > 0) {
+    try {
+      results.warm = await runWarm({ repoRoot, python, launcher, samples: Number(opt['warm-samples']), poolSize: Number(opt['warm-pool']), log });
+      log('warm', JSON.stringify(results.warm));
+    } catch (error) {
+      results.warm = { error: error.message.split('\n')[0].slice(0, 300) };
+      log(`warm failed: ${error.stack}`);
     }
   }
   if (only.has('scale')) {

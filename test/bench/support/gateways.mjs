@@ -50,9 +50,10 @@ function baseEnv(extra) {
 
 /**
  * Starts one gateway. `which`: 'sparkgate' | 'baseline' (sparkgate built from `serverDist`, see
- * baseline.mjs) | 'eg' | 'kg'. Returns { name, url, wsUrl, token, stop }.
+ * baseline.mjs) | 'eg' | 'kg'. `configFile`: sparkgate's --config; `label` names it in logs and
+ * errors (default `which`). Returns { name, url, wsUrl, token, stop }.
  */
-export async function startGateway(which, { repoRoot, python, launcher, peerBins, cpuProfDir = null, serverDist = null }) {
+export async function startGateway(which, { repoRoot, python, launcher, peerBins, cpuProfDir = null, serverDist = null, configFile = null, label = which }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let entry;
@@ -60,7 +61,8 @@ export async function startGateway(which, { repoRoot, python, launcher, peerBins
   if (which === 'sparkgate' || which === 'baseline') {
     const main = path.join(serverDist ?? path.join(repoRoot, 'server', 'dist'), 'main.js');
     const node = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), main];
-    entry = start(which, process.execPath, [...node, '--host', '127.0.0.1', '--port', String(port), '--backend', 'local'], {
+    const config = configFile ? ['--config', configFile] : [];
+    entry = start(label, process.execPath, [...node, '--host', '127.0.0.1', '--port', String(port), '--backend', 'local', ...config], {
       cwd: repoRoot,
       env: baseEnv({ SPARKGATE_TOKEN: TOKEN, SPARKGATE_PYTHON: python, SPARKGATE_LOG_LEVEL: 'warn' })
     });
@@ -84,7 +86,7 @@ export async function startGateway(which, { repoRoot, python, launcher, peerBins
   }
   await waitHttp(`${url}/api/kernelspecs`, entry, 90_000, { Authorization: `token ${TOKEN}` });
   return {
-    name: which,
+    name: label,
     url,
     wsUrl: url.replace(/^http/, 'ws'),
     token: TOKEN,

@@ -1,7 +1,10 @@
 /** The run's table (markdown), its target checks, and the machine description. */
 import { execSync } from 'node:child_process';
 import os from 'node:os';
+import { clusterChecks, clusterTable } from './clusterReport.mjs';
 import { fmt, ratio } from './stats.mjs';
+
+const finite = v => typeof v === 'number' && Number.isFinite(v);
 
 export function machine(python) {
   const sh = cmd => {
@@ -59,7 +62,8 @@ export function table(results) {
     'sparkgate ÷ EG',
     ...before.map(() => 'sparkgate ÷ before')
   ];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)];
+  // Only the phases that start their own gateways ran (e.g. --only warm): no targets' table.
+  const lines = Object.keys(t).length === 0 ? [] : [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map(r => `| ${r.join(' | ')} |`)];
   const notes = [];
   for (const [name, r] of Object.entries(t)) {
     for (const key of ['small', 'large', 'relay']) {
@@ -81,6 +85,8 @@ export function table(results) {
   if (notes.length > 0) {
     lines.push('', ...notes.map(n => `- ${n}`));
   }
+  lines.push(...warmTable(results.warm));
+  lines.push(...clusterTable(results.cluster));
   for (const [s, title] of [
     [results.scale, 'scale (one gateway process, minimal kernels), as shipped'],
     [results.scaleBaseline, `scale, sparkgate before (${results.baseline?.sha.slice(0, 7)})`]
@@ -95,7 +101,39 @@ export function table(results) {
     lines.push(`| event-loop lag p99 / max while ${s.streaming} stream ${s.streamCount} × ${s.streamBytes} B each | ${fmt(s.streamLagMs?.p99, 2)} / ${fmt(s.streamLagMs?.max, 2)} ms |`);
     lines.push(`| stream messages delivered | ${s.streamMessages} of ${s.streamExpected}, ${fmt(s.streamMsgsPerSec, 0)} msgs/s |`);
   }
-  return lines.join('\n');
+  return (lines[0] === '' ? lines.slice(1) : lines).join('\n');
+}
+
+/** The warm phase: cold vs warm pyspark launches (support/warm.mjs). */
+function warmTable(w) {
+  if (!w) {
+    return [];
+  }
+  if (w.error) {
+    return ['', `- warm phase failed: ${w.error}`];
+  }
+  const out = [
+    '',
+    `| warm pool, local backend (\`${w.profile}\`, pool of ${w.poolSize}, ${w.samples} launches each) | cold | warm | warm, refill held | cold ÷ warm | cold ÷ held |`,
+    '|---|---|---|---|---|---|'
+  ];
+  const rows = [
+    ['POST → first idle', 'idleMs', ['p50', 'p90']],
+    ['POST → `spark.range(1).count()` answered', 'sparkMs', ['p50', 'p90']],
+    ['a second `spark.range(1).count()` right after', 'againMs', ['p50']]
+  ];
+  for (const [label, key, ps] of rows) {
+    for (const p of ps) {
+      const [c, h, held] = ['cold', 'warm', 'held'].map(k => w[k]?.[key]?.[p]);
+      out.push(`| ${label}, ${p} ms | ${fmt(c, 0)} | ${fmt(h, 0)} | ${fmt(held, 0)} | ${fmt(ratio(c, h), 1)} | ${fmt(ratio(c, held), 1)} |`);
+    }
+  }
+  for (const kind of ['cold', 'warm', 'held']) {
+    if (w[kind]?.failures) {
+      out.push('', `- warm phase, ${kind}: ${w[kind].failures} launches failed; first: ${w[kind].error}`);
+    }
+  }
+  return out;
 }
 
 /** PASS/MISS for each target of issue 6 that this run can check. */
@@ -106,28 +144,46 @@ export function checks(results) {
   const sg = t.sparkgate;
   const d = t.direct;
   const eg = t.eg;
-  const added = sg?.latency && d?.latency ? sg.latency.p50 - d.latency.p50 : null;
-  add('added latency over direct ZMQ ≤ 0.3 ms (p50)', added === null ? null : added <= 0.3, `${fmt(added, 3)} ms`);
-  const egAdded = eg?.latency && d?.latency ? eg.latency.p50 - d.latency.p50 : null;
-  add(
-    "added latency ≤ 1/3 of EG's (p50)",
-    added === null || egAdded === null ? null : added <= egAdded / 3,
-    `sparkgate +${fmt(added, 3)} ms vs EG +${fmt(egAdded, 3)} ms`
-  );
-  for (const [key, label, unit] of [['small', 'msgsPerSec', 'msgs/s'], ['large', 'mibPerSec', 'MiB/s'], ['relay', 'msgsPerSec', 'msgs/s']]) {
-    const s = sg?.[key]?.[label];
-    const dd = d?.[key]?.[label];
-    const e = eg?.[key]?.[label];
-    add(`${key} output throughput ≥ 90% of direct ZMQ`, s && dd ? s >= 0.9 * dd : null, `${fmt(s, 1)} vs ${fmt(dd, 1)} ${unit} (${fmt(ratio(s, dd) * 100, 0)}%)`);
-    add(`${key} output throughput ≥ 3× EG`, s && e ? s >= 3 * e : null, `${fmt(s, 1)} vs ${fmt(e, 1)} ${unit} (${fmt(ratio(s, e), 2)}×)`);
-    add(`${key} output complete and in order (sparkgate)`, sg?.[key] ? sg[key].allComplete : null, sg?.[key] ? `${sg[key].messages} messages` : '');
+  // Only phases that start their own gateways ran (e.g. --only warm): nothing to say of the targets.
+  if (Object.keys(t).length > 0) {
+    const added = sg?.latency && d?.latency ? sg.latency.p50 - d.latency.p50 : null;
+    add('added latency over direct ZMQ ≤ 0.3 ms (p50)', added === null ? null : added <= 0.3, `${fmt(added, 3)} ms`);
+    const egAdded = eg?.latency && d?.latency ? eg.latency.p50 - d.latency.p50 : null;
+    add(
+      "added latency ≤ 1/3 of EG's (p50)",
+      added === null || egAdded === null ? null : added <= egAdded / 3,
+      `sparkgate +${fmt(added, 3)} ms vs EG +${fmt(egAdded, 3)} ms`
+    );
+    for (const [key, label, unit] of [['small', 'msgsPerSec', 'msgs/s'], ['large', 'mibPerSec', 'MiB/s'], ['relay', 'msgsPerSec', 'msgs/s']]) {
+      const s = sg?.[key]?.[label];
+      const dd = d?.[key]?.[label];
+      const e = eg?.[key]?.[label];
+      add(`${key} output throughput ≥ 90% of direct ZMQ`, s && dd ? s >= 0.9 * dd : null, `${fmt(s, 1)} vs ${fmt(dd, 1)} ${unit} (${fmt(ratio(s, dd) * 100, 0)}%)`);
+      add(`${key} output throughput ≥ 3× EG`, s && e ? s >= 3 * e : null, `${fmt(s, 1)} vs ${fmt(e, 1)} ${unit} (${fmt(ratio(s, e), 2)}×)`);
+      add(`${key} output complete and in order (sparkgate)`, sg?.[key] ? sg[key].allComplete : null, sg?.[key] ? `${sg[key].messages} messages` : '');
+    }
+    for (const [key, label] of [['startPlain', 'python3'], ['startSpark', 'pyspark']]) {
+      const s = sg?.[key]?.idleMs.p50;
+      const e = eg?.[key]?.idleMs.p50;
+      add(`start ${label} ≤ EG's (p50 to first idle)`, s && e ? s <= e : null, `${fmt(s, 0)} vs ${fmt(e, 0)} ms`);
+    }
   }
-  for (const [key, label] of [['startPlain', 'python3'], ['startSpark', 'pyspark']]) {
-    const s = sg?.[key]?.idleMs.p50;
-    const e = eg?.[key]?.idleMs.p50;
-    add(`start ${label} ≤ EG's (p50 to first idle)`, s && e ? s <= e : null, `${fmt(s, 0)} vs ${fmt(e, 0)} ms`);
+  const w = results.warm;
+  if (w) {
+    const wi = w.warm?.idleMs?.p50;
+    const ws = w.warm?.sparkMs?.p50;
+    const ci = w.cold?.idleMs?.p50;
+    const cs = w.cold?.sparkMs?.p50;
+    add('local: warm POST → first idle < 0.5 s (p50)', finite(wi) ? wi < 500 : null, `${fmt(wi, 0)} ms`);
+    add('local: warm POST → `spark.range(1).count()` < 1.5 s (p50)', finite(ws) ? ws < 1500 : null, `${fmt(ws, 0)} ms`);
+    add('local: warm ≥ 10× faster than cold, POST → count (p50)', finite(ws) && finite(cs) ? cs >= 10 * ws : null, `${fmt(cs, 0)} vs ${fmt(ws, 0)} ms (${fmt(ratio(cs, ws), 1)}×)`);
+    add('local: warm ≥ 10× faster than cold, POST → first idle (p50)', finite(wi) && finite(ci) ? ci >= 10 * wi : null, `${fmt(ci, 0)} vs ${fmt(wi, 0)} ms (${fmt(ratio(ci, wi), 1)}×)`);
   }
+  out.push(...clusterChecks(results.cluster));
   const sc = results.scale;
+  if (!sc) {
+    return out;
+  }
   add('≤ 0.5 MiB gateway RSS per connected kernel', sc?.connected ? sc.rssPerKernelMB <= 0.5 : null, sc ? `${fmt(sc.rssPerKernelMB, 3)} MiB over ${sc.connected} kernels` : '');
   add('event-loop lag p99 < 20 ms while 100 stream', sc?.streamLagMs ? sc.streamLagMs.p99 < 20 : null, sc?.streamLagMs ? `${fmt(sc.streamLagMs.p99, 2)} ms` : '');
   add(`all ${sc?.kernels ?? 1000} kernels connect through one gateway`, sc ? sc.connected === sc.kernels : null, sc ? `${sc.connected}` : '');
