@@ -16,9 +16,10 @@ import { POOL_USER, type Backend } from '../backends/types.js';
 import type { KernelChannelsFactory } from '../channels/types.js';
 import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { DriverPools, type PoolCount } from '../fleet/pools.js';
+import { DriverPools, type PoolCount, type PoolDriver } from '../fleet/pools.js';
 import { owns, Tenancy } from '../fleet/tenancy.js';
 import type { Logger } from '../log.js';
+import { parseContent } from '../protocol/wire.js';
 import { SparkMonitor } from '../spark/monitor.js';
 import { adoptRunning, type AdoptRunningOptions, clusterName, resolveStartName, watchRunning } from './adoption.js';
 import { claimCell } from './claimCell.js';
@@ -26,6 +27,14 @@ import { GatewayKernel, type KernelOptions } from './kernel.js';
 import { interruptKernel, launchKernel, stopKernel, type ProcessContext } from './process.js';
 import { sameSizing, type Usage } from './sizing.js';
 import type { CullNotice, KernelFleet, KernelManager, KernelManagerEvents, KernelManagerListener, StartKernelRequest } from './types.js';
+
+/** A pool's view of one of its drivers: warm once launched, idle and (Spark) warmed up. */
+interface WarmDriver extends PoolDriver {
+  readonly kernel: GatewayKernel;
+}
+
+/** Run silently in a new PySpark driver before it counts as warm (`_warmUp`). */
+const SPARK_WARM_UP = 'spark.range(1).count()';
 
 /** Follows kernels on every change (Spark progress); `SparkMonitor` by default. */
 export interface KernelWatcher {
@@ -63,10 +72,10 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
         }
       }
     };
-    this._pools = new DriverPools<GatewayKernel>({
+    this._pools = new DriverPools<WarmDriver>({
       tenants: options.config.tenants,
       profiles: options.config.profiles,
-      host: { startWarm: (tenant, profile) => this._startWarm(tenant, profile), stop: kernel => this._shutdown(kernel) },
+      host: { startWarm: (tenant, profile) => this._startWarm(tenant, profile), stop: driver => this._shutdown(driver.kernel) },
       logger: options.logger.child({ component: 'fleet.pools' })
     });
   }
@@ -272,7 +281,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
       this._tenancy.assertMayStart(request.owner, null);
       const warm = this._pools.take(request.owner.tenant, profile.id);
       if (warm) {
-        return this._claim(warm, request, nameOf(warm.id));
+        return this._claim(warm.kernel, request, nameOf(warm.id));
       }
     }
     this._tenancy.assertMayStart(request.owner, sizing);
@@ -288,23 +297,55 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   }
 
   /** A warm pool's driver, owned by nobody (`POOL_USER`) until `_claim`. */
-  private _startWarm(tenant: string, profile: Profile): GatewayKernel {
+  private _startWarm(tenant: string, profile: Profile): WarmDriver {
     this._tenancy.assertMayStart({ user: POOL_USER, tenant }, profile.sizing);
     const id = (this._o.newId ?? randomUUID)();
     const kernel = this._register({ id, name: profile.id, profile, sizing: profile.sizing, owner: { user: POOL_USER, tenant } }, {});
-    const ready = this._launch(kernel, true).then(
-      () => this._logger.info('warm driver ready', { kernel: id, spec: profile.id, tenant }),
-      async (error: unknown) => {
+    let warmedUp = !profile.spark;
+    const ready = this._launch(kernel, true)
+      .then(async () => {
+        if (profile.spark) {
+          await this._warmUp(kernel);
+          warmedUp = true;
+        }
+        this._logger.info('warm driver ready', { kernel: id, spec: profile.id, tenant });
+      })
+      .catch(async (error: unknown) => {
         // Nothing to show a user: it goes, and the pool replaces it after a back-off.
         if (this._kernels.get(id) === kernel) {
           await this._shutdown(kernel).catch(() => undefined);
         }
         throw error;
-      }
-    );
+      });
     ready.catch(() => undefined);
     kernel.update({ ready });
-    return kernel;
+    return {
+      id,
+      kernel,
+      ready,
+      get warm() {
+        return warmedUp && kernel.warm;
+      }
+    };
+  }
+
+  /**
+   * Warm means the SparkSession is up and has run a job: the launcher creates the session in the
+   * background after the kernel answers, and a JVM's first job loads and compiles for seconds;
+   * both would otherwise be the claimer's wait. Rejects when Spark failed to start.
+   */
+  private async _warmUp(kernel: GatewayKernel): Promise<void> {
+    const reply = await kernel.request(
+      'shell',
+      'execute_request',
+      { code: SPARK_WARM_UP, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+      this._o.config.kernels.startTimeoutMs,
+      { untilIdle: true }
+    );
+    const content = reply && parseContent(reply);
+    if (content?.status !== 'ok') {
+      throw new Error(content ? `Spark did not start: ${String(content.ename)}: ${String(content.evalue)}` : 'Spark did not answer a first job in time');
+    }
   }
 
   /**
@@ -319,9 +360,21 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     const ready = (async () => {
       const applied = (await launched?.claim?.({ owner: request.owner, kernelName: name, env: request.env })) ?? {};
       const code = claimCell(request.env, applied);
-      const reply = await kernel.request('shell', 'execute_request', { code, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false }, 30_000);
+      // Until idle: the claimer is answered with an idle kernel, as after a cold start, not with the claim's busy.
+      const reply = await kernel.request(
+        'shell',
+        'execute_request',
+        { code, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
+        30_000,
+        { untilIdle: true }
+      );
       if (reply === null) {
         this._logger.warn('claimed warm driver did not confirm its settings', { kernel: kernel.id });
+      } else {
+        const content = parseContent(reply);
+        if (content.status !== 'ok') {
+          this._logger.warn('claimed warm driver could not apply its settings', { kernel: kernel.id, error: `${String(content.ename)}: ${String(content.evalue)}` });
+        }
       }
     })();
     ready.catch(async (error: unknown) => {
@@ -371,7 +424,11 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
       return running;
     }
     const stop = (async () => {
-      this._abort.get(kernel.id)?.abort();
+      const launch = this._abort.get(kernel.id);
+      launch?.abort.abort();
+      // A launch in flight unwinds first (its process ended, its folder removed): a gateway that
+      // exits after the stop (the pool's starting drivers at gateway stop) leaves nothing behind.
+      await launch?.launching.catch(() => undefined);
       await stopKernel(kernel, { state: 'terminating' }, this._o.config.kernels.shutdownGraceMs);
       kernel.closeClients(1000, 'kernel shut down');
       this._forget(kernel);
@@ -385,32 +442,34 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     }
   }
 
-  private async _launch(kernel: GatewayKernel, pooled = false): Promise<void> {
+  private _launch(kernel: GatewayKernel, pooled = false): Promise<void> {
     const abort = new AbortController();
-    this._abort.set(kernel.id, abort);
-    try {
-      await launchKernel(kernel, {
-        ...this._context,
-        pooled,
-        env: this._env.get(kernel.id) ?? {},
-        abort,
-        onStatus: () => this._changed(kernel)
-      });
-    } finally {
-      this._abort.delete(kernel.id);
-    }
+    const launching = launchKernel(kernel, {
+      ...this._context,
+      pooled,
+      env: this._env.get(kernel.id) ?? {},
+      abort,
+      onStatus: () => this._changed(kernel)
+    }).finally(() => {
+      if (this._abort.get(kernel.id)?.abort === abort) {
+        this._abort.delete(kernel.id);
+      }
+    });
+    this._abort.set(kernel.id, { abort, launching });
+    return launching;
   }
 
   private readonly _o: KernelManagerOptions;
   private readonly _logger: Logger;
   private readonly _tenancy: Tenancy;
-  private readonly _pools: DriverPools<GatewayKernel>;
+  private readonly _pools: DriverPools<WarmDriver>;
   private readonly _spark: KernelWatcher;
   private readonly _context: ProcessContext;
   private readonly _events = new EventEmitter<KernelManagerEvents>();
   private readonly _kernels = new Map<string, GatewayKernel>();
   private readonly _env = new Map<string, Readonly<Record<string, string>>>();
-  private readonly _abort = new Map<string, AbortController>();
+  /** Launches in flight: how to cancel each, and its settling. */
+  private readonly _abort = new Map<string, { abort: AbortController; launching: Promise<void> }>();
   private readonly _busy = new Set<string>();
   private readonly _stopping = new Map<string, Promise<void>>();
   private _unwatch: (() => void) | null = null;
