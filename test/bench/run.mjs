@@ -6,12 +6,15 @@
  *   node test/bench/run.mjs [--targets direct,sparkgate,eg,kg] [--only latency,throughput,relay,start,warm,scale,cluster]
  *                           [--n 2000] [--warmup 200] [--plain-starts 10] [--spark-starts 3]
  *                           [--warm-samples 5] [--warm-pool 1]
+ *                           [--cluster-spark-samples 3] [--cluster-burst 30] [--cluster-idle-seconds 60]
  *                           [--scale-kernels 1000] [--scale-streaming 100] [--no-readme] [--cpu-prof]
  *                           [--baseline GIT-REF]   (also runs the gateway as it was at GIT-REF: before/after)
  *
  * Everything listens on 127.0.0.1; every process started here is killed on exit, error or SIGINT.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -38,6 +41,10 @@ const { values: opt } = parseArgs({
     // Warm pools (issue 15): pyspark launches with a pool refilled between samples vs without.
     'warm-samples': { type: 'string', default: '5' },
     'warm-pool': { type: 'string', default: '1' },
+    // The cluster phase (opt-in, --only cluster): the Kubernetes backend on the test control plane.
+    'cluster-spark-samples': { type: 'string', default: '3' },
+    'cluster-burst': { type: 'string', default: '30' },
+    'cluster-idle-seconds': { type: 'string', default: '60' },
     'scale-kernels': { type: 'string', default: '1000' },
     'scale-streaming': { type: 'string', default: '100' },
     'no-readme': { type: 'boolean', default: false },
@@ -89,7 +96,7 @@ async function main() {
     throw new Error('server/dist is missing: run `npm run build --workspace server` (server/scripts/bench.mjs does)');
   }
   mkdirSync(outDir, { recursive: true });
-  const results = { date: new Date().toISOString(), machine: machine(python), options: opt, targets: {}, scale: null };
+  const results = { date: new Date().toISOString(), machine: machine(python), revision: revision(), options: opt, targets: {}, scale: null };
   log('machine', JSON.stringify(results.machine));
   const peerBins = {};
   for (const peer of ['eg', 'kg'].filter(p => wanted.includes(p))) {
@@ -156,6 +163,23 @@ async function main() {
       log(`warm failed: ${error.stack}`);
     }
   }
+  if (only.has('cluster')) {
+    try {
+      // The cluster harness is TypeScript: transpiled on import like the jest tiers do (support/tsLoader.mjs).
+      register('./support/tsLoader.mjs', import.meta.url);
+      const { runCluster } = await import('./support/cluster.mjs');
+      results.cluster = await runCluster({
+        sparkSamples: Number(opt['cluster-spark-samples']),
+        burstSize: Number(opt['cluster-burst']),
+        idleSeconds: Number(opt['cluster-idle-seconds']),
+        log
+      });
+      log('cluster', JSON.stringify({ ...results.cluster, cold: { ...results.cluster.cold, spark: { ...results.cluster.cold?.spark, runs: undefined } }, warm: { ...results.cluster.warm, spark: { ...results.cluster.warm?.spark, runs: undefined } } }));
+    } catch (error) {
+      results.cluster = { ...(results.cluster ?? {}), error: error.message.split('\n')[0].slice(0, 300) };
+      log(`cluster failed: ${error.stack}`);
+    }
+  }
   if (only.has('scale')) {
     const scaleOpts = { python, kernels: Number(opt['scale-kernels']), streaming: Number(opt['scale-streaming']), log };
     log(`scale: ${scaleOpts.kernels} kernels, ${scaleOpts.streaming} streaming`);
@@ -190,6 +214,18 @@ function report(results, file) {
   if (!opt['no-readme']) {
     updateReadme(results, text, checkText, file);
   }
+}
+
+/** The commit measured, and the gateway sources that differ from it (server/dist is built from the working tree). */
+function revision() {
+  const git = args => {
+    try {
+      return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  return { head: git(['rev-parse', '--short', 'HEAD']), uncommitted: (git(['status', '--porcelain', '--', 'server/src', 'images/kernel']) ?? '').split('\n').filter(Boolean).map(l => l.slice(3)) };
 }
 
 function fail(results, name, error, gw) {
@@ -322,6 +358,7 @@ function updateReadme(results, text, checkText, file) {
     '<!-- bench:results:start (written by test/bench/run.mjs) -->',
     `Run of ${results.date.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(results.seconds)} s; machine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Python ${m.python}.`,
     `Options: ${JSON.stringify(results.options)}. Raw figures: \`${file}\` (not committed).`,
+    ...(results.revision ? [`Gateway built from ${results.revision.head}${results.revision.uncommitted.length ? ` plus uncommitted changes to ${results.revision.uncommitted.join(', ')}` : ''}.`] : []),
     '',
     text,
     '',

@@ -27,6 +27,8 @@ export interface ClusterOptions {
   leaseRenewMs?: number;
   /** kube-controller-manager's node-monitor grace period in seconds (a lost node goes NotReady after it). Default 50 s. */
   nodeMonitorGracePeriodSeconds?: number;
+  /** Extra kube-apiserver flags (the bench's audit log: `--audit-policy-file`, `--audit-log-path`). Default none. */
+  apiServerArgs?: string[];
 }
 
 /** A running test cluster. `stop()` leaves no process and no files behind. */
@@ -85,7 +87,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
   try {
     const pki = await createPki(dir);
-    cp = await startControlPlane({ binary, dir, pki, timeoutMs, log, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds });
+    cp = await startControlPlane({ binary, dir, pki, timeoutMs, log, nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriodSeconds, apiServerArgs: options.apiServerArgs });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(cp.adminKubeconfig);
     agent = new NodeAgent({

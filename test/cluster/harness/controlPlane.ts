@@ -19,6 +19,8 @@ export interface ControlPlaneOptions {
   log: (line: string) => void;
   /** kube-controller-manager's `--node-monitor-grace-period` in seconds (watched every second then). Default: its own (50 s). */
   nodeMonitorGracePeriodSeconds?: number;
+  /** Extra kube-apiserver flags, appended. Default none. */
+  apiServerArgs?: string[];
 }
 
 /** A running control plane. Components are listed in start order. */
@@ -118,7 +120,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       // endpoints at all (rather than a retry loop logging errors); pods dial 127.0.0.1 directly.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
-      '--v=1'
+      '--v=1',
+      ...(options.apiServerArgs ?? [])
     ];
     const apiProbe =
       ([port]: number[]) =>
