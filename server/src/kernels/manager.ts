@@ -406,6 +406,10 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     if (kernel.pooled && kernel.state === 'dead' && !this._stopping.has(kernel.id) && this._kernels.get(kernel.id) === kernel) {
       // An unclaimed driver that died is nobody's to show: it goes, and its pool replaces it.
       void this._shutdown(kernel).catch(() => undefined);
+    } else if (kernel.state === 'dead' && this._kernels.get(kernel.id) === kernel) {
+      // A dead kernel (crashed, culled) stays listed but holds no slot (tenancy.ts): a pool the
+      // tenant's limits kept smaller may take the room now, not only once the kernel is deleted.
+      this._pools.removed(kernel.owner.tenant, kernel.id);
     }
   }
 
