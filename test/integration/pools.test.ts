@@ -327,6 +327,13 @@ describe('integration/warm pools, local backend (issue 15)', () => {
       expect(JSON.parse(run.stdout)).toEqual({ user, note: `${note} ${user}`, cwd: await realpath(dirs[user]), names: [] });
       ws.close();
     }
+    // A restart is a cold launch for the claimer: the same settings come back, the record still names alice.
+    const restarted = await call(gwA, 'alice', 'POST', `/api/kernels/${warm.id}/restart`);
+    expect([restarted.status, (restarted.body as KernelModel).execution_state]).toEqual([200, 'idle']);
+    const ws = await open(gwA, 'alice', warm.id);
+    expect(JSON.parse((await ws.execute(probe)).stdout)).toEqual({ user: 'alice', note: `${note} alice`, cwd: await realpath(dirs.alice), names: [] });
+    ws.close();
+    expect(records(runtimeDir).find(r => r.kernelId === warm.id)?.owner).toEqual({ user: 'alice', tenant: 'team-a' });
     expect((await call(gwA, 'alice', 'DELETE', `/api/kernels/${warm.id}`)).status).toBe(204);
     expect((await call(gwA, 'carol', 'DELETE', `/api/kernels/${cold.id}`)).status).toBe(204);
     // Created when launched, as the panel's uptime ("up 12m") and its newest-first order show: not when the pool started the driver.
@@ -383,9 +390,10 @@ describe('integration/warm pools, local backend (issue 15)', () => {
     const pids: string[] = [];
     for (const [user, id] of [['alice', a.id], ['bob', b.id]] as const) {
       const ws = await open(gwA, user, id);
-      const run = await ws.execute("import os\nprint(os.getpid(), os.environ.get('SPARKGATE_KERNEL_ID'))");
-      const [pid, kernelId] = run.stdout.trim().split(' ');
-      expect(kernelId).toBe(id);
+      // A fresh process: nothing of an earlier claimer (alice's x = 42 lives on in her own kernel).
+      const run = await ws.execute("import os\nprint(os.getpid(), os.environ.get('SPARKGATE_KERNEL_ID'), 'x' in globals())");
+      const [pid, kernelId, hasX] = run.stdout.trim().split(' ');
+      expect([kernelId, hasX]).toEqual([id, 'False']);
       pids.push(pid!);
       ws.close();
     }
