@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { io, type Socket } from 'socket.io-client';
 import type { LocalKernelRecord } from '../../server/src/backends/local/types.js';
 import { spawnGateway, type GatewayProcess } from '../support/gatewayProcess.js';
 import { waitUntil } from '../support/waitFor.js';
@@ -225,6 +226,9 @@ describe('integration/warm pools, local backend (issue 15)', () => {
   const kept: { user: User; id: string }[] = [];
   /** The gateway that re-adopted them. */
   let gwB_: GatewayProcess | undefined;
+  /** Ids of the clusters bob's panel heard of on /status (pool drivers are nobody's: never among them). */
+  const bobHeard: string[] = [];
+  let bobStatus: Socket | undefined;
 
   beforeAll(async () => {
     runtimeDir = path.join(tmp, 'runtime');
@@ -232,6 +236,13 @@ describe('integration/warm pools, local backend (issue 15)', () => {
     const preload = path.join(tmp, 'boom.mjs');
     await writeFile(preload, "process.on('SIGUSR2', () => { throw new Error('boom (test preload)'); });\n");
     gwA = await spawn(FULL, runtimeDir, { NODE_OPTIONS: `--import ${pathToFileURL(preload).href}` });
+    bobStatus = io(`${gwA.url}/status`, { path: '/socket.io', transports: ['websocket'], auth: { token: USERS.bob.token }, reconnection: false });
+    bobStatus.on('cluster', (c: { id: string }) => bobHeard.push(c.id));
+    const initial = new Promise<{ id: string }[]>(resolve => bobStatus!.once('clusters', resolve));
+    bobHeard.push(...(await initial).map(c => c.id));
+  });
+  afterAll(() => {
+    bobStatus?.close();
   });
 
   it('should fill the pool, hand a warm driver to a launch at once, keep drivers invisible until claimed, and refill', async () => {
@@ -415,6 +426,8 @@ describe('integration/warm pools, local backend (issue 15)', () => {
       expect(await listIds(gwA, user)).not.toContain(victim.kernelId);
       expect(((await call(gwA, user, 'GET', '/api/clusters')).body as { clusters: ClusterModel[] }).clusters.map(c => c.id)).not.toContain(victim.kernelId);
     }
+    // Every fill, claim, refill and death so far reached bob's panel only for his own kernel.
+    expect(new Set(bobHeard)).toEqual(new Set(kept.filter(k => k.user === 'bob').map(k => k.id)));
   });
 
   it("should keep a pool within its tenant's limits, refuse a launch with the clear 403 when the tenant is full, and refill once a kernel goes", async () => {
@@ -562,6 +575,10 @@ describe('integration/warm PySpark pool, local backend (issue 15)', () => {
     expect(apps.status).toBe(200);
     expect((await apps.json()) as unknown[]).toHaveLength(1);
 
+    // Its Spark UI is nobody's either, until claimed.
+    const ui = (): Promise<number> => fetch(`${gw.url}/ui/${driver!.kernelId}/`, { headers: { Authorization: `token ${USERS.sam.token}` } }).then(r => r.status);
+    expect(await ui()).toBe(404);
+
     const t0 = performance.now();
     const kernel = await startKernel(gw, 'sam', { name: 'pyspark' });
     const idleMs = performance.now() - t0;
@@ -571,6 +588,7 @@ describe('integration/warm PySpark pool, local backend (issue 15)', () => {
     const countMs = performance.now() - t0;
     expect(run.error).toBeUndefined();
     expect(run.result).toBe('1');
+    expect(await ui()).toBe(200);
     console.log(`warm PySpark driver: POST /api/kernels -> idle ${idleMs.toFixed(0)} ms, POST -> spark.range(1).count() answered ${countMs.toFixed(0)} ms`);
     ws.close();
 
