@@ -33,8 +33,12 @@ interface WarmDriver extends PoolDriver {
   readonly kernel: GatewayKernel;
 }
 
-/** Run silently in a new PySpark driver before it counts as warm (`_warmUp`). */
-const SPARK_WARM_UP = 'spark.range(1).count()';
+/**
+ * Run silently in a new PySpark driver before it counts as warm (`_warmUp`): waits for the
+ * SparkSession, then, where tasks run in the driver's JVM (local masters), runs a first job. A
+ * driver on a cluster holds no executors while warm (or its minimum), so no job there.
+ */
+const SPARK_WARM_UP = "if spark.sparkContext.master.startswith('local'):\n    spark.range(1).count()";
 
 /** Follows kernels on every change (Spark progress); `SparkMonitor` by default. */
 export interface KernelWatcher {
@@ -330,9 +334,10 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   }
 
   /**
-   * Warm means the SparkSession is up and has run a job: the launcher creates the session in the
-   * background after the kernel answers, and a JVM's first job loads and compiles for seconds;
-   * both would otherwise be the claimer's wait. Rejects when Spark failed to start.
+   * Warm means the SparkSession is up: the launcher creates it in the background after the kernel
+   * answers (and Spark's UI, which `spark-ready` watches, comes up before the session does). Locally
+   * a first job too, whose class loading takes seconds. Either would otherwise be the claimer's
+   * wait. Rejects when Spark failed to start.
    */
   private async _warmUp(kernel: GatewayKernel): Promise<void> {
     const reply = await kernel.request(
