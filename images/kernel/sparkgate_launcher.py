@@ -302,6 +302,14 @@ class SparkStarter:
         try:
             from pyspark.sql import SparkSession
 
+            if self.conf.get("spark.executor.instances") == "0":
+                # A warm pool's driver starts without executors and asks for them when claimed.
+                # spark-submit refuses 0 ("Number of executors must be a positive number") but
+                # SparkContext takes it: start the JVM without it, then create the context with it.
+                from pyspark import SparkConf, SparkContext
+
+                early = [(k, v) for k, v in self.conf.items() if k != "spark.executor.instances"]
+                SparkContext._ensure_initialized(conf=SparkConf().setAll(early))
             builder = SparkSession.builder
             for key, value in self.conf.items():
                 builder = builder.config(key, value)

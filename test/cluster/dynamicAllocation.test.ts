@@ -10,7 +10,6 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { io, type Socket } from 'socket.io-client';
-import { DEFAULT_EXECUTOR_IDLE_TIMEOUT_SECONDS } from '../../server/src/spark/kubernetesConf.js';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { waitUntil } from '../support/waitFor.js';
 import { KUBERNETES_SECTION } from './support/sparkgate.js';
@@ -19,8 +18,13 @@ import { useCluster } from './support/useCluster.js';
 const TOKEN = 'gwen-token-0123456789abcdef';
 const NAMESPACE = 'tenant-elastic';
 const KERNEL_ID = 'sparkgate.io/kernel-id';
-/** spark.dynamicAllocation.executorIdleTimeout: the gateway's default (no config key sets it yet). */
-const IDLE_TIMEOUT_MS = DEFAULT_EXECUTOR_IDLE_TIMEOUT_SECONDS * 1000;
+/**
+ * spark.dynamicAllocation.executorIdleTimeout (`kubernetes.executorIdleTimeoutSeconds`): shorter than
+ * the default, to keep the tier short, yet long enough that the executors of the growth job are
+ * still there when the shuffle job starts right after it on a loaded machine.
+ */
+const IDLE_TIMEOUT_SECONDS = 45;
+const IDLE_TIMEOUT_MS = IDLE_TIMEOUT_SECONDS * 1000;
 
 const CONFIG = `
 users:
@@ -33,7 +37,8 @@ profiles:
     driver: { cores: 0.5, memory: 768m, gpus: 0 }
     executors: { min: 0, max: 3, cores: 1, memory: 512m, gpus: 0 }
 kernels: { startTimeoutSeconds: 240, shutdownGraceSeconds: 10 }
-${KUBERNETES_SECTION}`;
+${KUBERNETES_SECTION}  executorIdleTimeoutSeconds: ${IDLE_TIMEOUT_SECONDS}
+`;
 
 /** The executor figures of a cluster model (a `/status` event or GET /api/clusters/<id>). */
 interface Executors {

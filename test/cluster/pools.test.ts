@@ -3,11 +3,12 @@
  * unclaimed driver pods (annotated `sparkgate.io/pool`, no user), a launch at the profile's sizing
  * takes one, the pod is then annotated for its user exactly like a cold one, and the pool refills.
  */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { createPod } from './harness/pods.js';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
-import { waitUntil } from '../support/waitFor.js';
+import { holdsWithin, waitUntil } from '../support/waitFor.js';
 import { KUBERNETES_SECTION } from './support/sparkgate.js';
 import { useCluster } from './support/useCluster.js';
 
@@ -22,12 +23,16 @@ tenants:
   a:
     namespace: ${NS}
     limits: { gpus: 0, cores: 8, memory: 16g }
-    pools: { small: { size: 1, maxIdleMinutes: 0 } }
+    pools: { small: { size: 1, maxIdleMinutes: 0 }, fixed: { size: 1 } }
 profiles:
   small:
     displayName: PySpark, driver only
     driver: { cores: 0.5, memory: 512m, gpus: 0 }
     executors: { count: 0, cores: 1, memory: 512m, gpus: 0 }
+  fixed:
+    displayName: PySpark, one executor
+    driver: { cores: 0.5, memory: 768m, gpus: 0 }
+    executors: { count: 1, cores: 1, memory: 512m, gpus: 0 }
 kernels: { startTimeoutSeconds: 240, shutdownGraceSeconds: 5, reap: { intervalSeconds: 5 } }
 ${KUBERNETES_SECTION}  orphanGraceSeconds: 1
 `;
@@ -38,16 +43,26 @@ describe('cluster/pools', () => {
 
   const drivers = async (): Promise<V1Pod[]> =>
     (await k8s.core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=driver' })).items.filter(p => !p.metadata?.deletionTimestamp);
-  const warmPods = async (): Promise<V1Pod[]> => (await drivers()).filter(p => p.metadata?.annotations?.['sparkgate.io/pool'] === 'warm');
-  const warmCount = async (): Promise<number> => {
+  const warmPods = async (profile?: string): Promise<V1Pod[]> =>
+    (await drivers()).filter(
+      p => p.metadata?.annotations?.['sparkgate.io/pool'] === 'warm' && (!profile || p.metadata?.annotations?.['sparkgate.io/profile'] === profile)
+    );
+  /** The end of a pod's kernel log (the node agent's file), to show why a warm driver never got ready. */
+  const logOf = async (pod: V1Pod | undefined): Promise<string> =>
+    pod ? (await readFile(k8s.cluster.agent.logFile(NS, pod.metadata!.name!, 'kernel'), 'utf8').catch(() => '')).split('\n').slice(-40).join('\n') : '(no pod)';
+  const warmCount = async (profile = 'small'): Promise<number> => {
     const me = await call(ALICE, 'GET', '/api/me');
-    return (me.body.profiles as Array<{ id: string; warm: number }>).find(p => p.id === 'small')?.warm ?? 0;
+    return (me.body.profiles as Array<{ id: string; warm: number }>).find(p => p.id === profile)?.warm ?? 0;
   };
+  const executorPods = async (kernelId: string): Promise<V1Pod[]> =>
+    (await k8s.core.listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/component=executor,${KERNEL_ID}=${kernelId}` })).items.filter(
+      p => !p.metadata?.deletionTimestamp
+    );
 
   it("should hand a launch the pool's ready driver, annotated for its user like a cold one, start a replacement, and adopt the claimed one after a restart", async () => {
     // The pool's driver: nobody's pod, with a lease, until a launch takes it.
     await waitUntil(async () => (await warmCount()) === 1, { timeoutMs: 240_000, what: "the pool's warm driver ready (/api/me)", intervalMs: 500 });
-    const [warm] = await warmPods();
+    const [warm] = await warmPods('small');
     expect(warm).toBeDefined();
     const warmId = warm!.metadata!.labels![KERNEL_ID]!;
     expect(warm!.metadata?.annotations?.['sparkgate.io/user']).toBeUndefined();
@@ -83,7 +98,7 @@ describe('cluster/pools', () => {
     }
 
     // The pool refills with a new, unclaimed driver.
-    const replacement = await waitUntil(async () => (await warmPods()).find(p => p.metadata?.labels?.[KERNEL_ID] !== warmId), {
+    const replacement = await waitUntil(async () => (await warmPods('small')).find(p => p.metadata?.labels?.[KERNEL_ID] !== warmId), {
       timeoutMs: 60_000,
       what: 'a replacement warm driver pod',
       intervalMs: 500
@@ -111,6 +126,41 @@ describe('cluster/pools', () => {
     expect((await call(ALICE, 'DELETE', `/api/kernels/${warmId}`)).status).toBe(204);
     await waitUntil(async () => !(await drivers()).some(p => p.metadata?.uid === warm!.metadata?.uid), { timeoutMs: 60_000, what: 'the claimed pod gone', intervalMs: 500 });
   }, 600_000);
+
+  it("should keep a fixed-count profile's warm driver without executor pods and bring its executors at the claim", async () => {
+    await waitUntil(async () => (await warmCount('fixed')) === 1, { timeoutMs: 240_000, what: "the fixed pool's warm driver ready (/api/me)", intervalMs: 500 }).catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}\n${await logOf((await warmPods('fixed'))[0])}`);
+      }
+    );
+    const [warm] = await warmPods('fixed');
+    const warmId = warm!.metadata!.labels![KERNEL_ID]!;
+    // Spark is up (warm), yet no executor pod: nobody's driver holds none.
+    expect(await holdsWithin(async () => (await executorPods(warmId)).length > 0, { timeoutMs: 3000, intervalMs: 250 })).toBe(false);
+    const res = await call(ALICE, 'POST', '/api/kernels', { name: 'fixed' });
+    expect([res.status, res.body.id]).toEqual([201, warmId]);
+    await waitUntil(async () => (await executorPods(warmId)).length === 1, { timeoutMs: 120_000, what: 'the claimed driver\'s executor pod', intervalMs: 500 });
+    const socket = await KernelSocket.open(k8s.gw.wsUrl, warmId, ALICE);
+    try {
+      const run = await socket.execute(
+        [
+          'import time',
+          'deadline = time.time() + 120',
+          'while len(sc._jsc.sc().statusTracker().getExecutorInfos()) < 2 and time.time() < deadline:',
+          '    time.sleep(0.5)',
+          'print(len(sc._jsc.sc().statusTracker().getExecutorInfos()) - 1, sc.parallelize(range(100), 4).map(lambda x: x * 2).sum())'
+        ].join('\n'),
+        180_000
+      );
+      expect([run.error, run.stdout.trim()]).toEqual([undefined, '1 9900']);
+    } finally {
+      socket.close();
+    }
+    const cluster = await call(ALICE, 'GET', `/api/clusters/${warmId}`);
+    expect(cluster.body.executors).toMatchObject({ ready: 1, desired: 1 });
+    expect((await call(ALICE, 'DELETE', `/api/kernels/${warmId}`)).status).toBe(204);
+    await waitUntil(async () => (await executorPods(warmId)).length === 0, { timeoutMs: 60_000, what: 'its executor gone with it', intervalMs: 500 });
+  }, 420_000);
 
   // A gateway that died leaves its unclaimed drivers (a clean stop takes them along): only their
   // lease tells a replica's from a dead gateway's.

@@ -276,7 +276,8 @@ function buildKubernetes(k: ConfigFile['kubernetes'], version: string): Kubernet
     orphanGraceSeconds: k.orphanGraceSeconds,
     leaseNamespace: k.leaseNamespace ?? null,
     leaseName: k.leaseName,
-    leaseSeconds: k.leaseSeconds
+    leaseSeconds: k.leaseSeconds,
+    executorIdleTimeoutSeconds: k.executorIdleTimeoutSeconds
   };
 }
 

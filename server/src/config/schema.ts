@@ -170,7 +170,8 @@ const kubernetes = orEmpty(
     orphanGraceSeconds: int().default(600),
     leaseNamespace: str().nullish(),
     leaseName: str().default('sparkgate-gateway'),
-    leaseSeconds: int().refine(s => s >= 3, { error: 'must be at least 3 (it is renewed every third of it)' }).default(15)
+    leaseSeconds: int().refine(s => s >= 3, { error: 'must be at least 3 (it is renewed every third of it)' }).default(15),
+    executorIdleTimeoutSeconds: int(1).default(120)
   })
 );
 

@@ -136,6 +136,8 @@ export interface KubernetesBackendConfig {
   leaseNamespace?: string | null;
   leaseName?: string;
   leaseSeconds?: number;
+  /** Dynamic allocation: an executor idle this long (and holding no live shuffle data) is removed. Default 120. */
+  executorIdleTimeoutSeconds?: number;
 }
 
 export interface Toleration {

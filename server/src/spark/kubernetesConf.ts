@@ -38,6 +38,12 @@ export interface KubernetesSparkConfInput {
   secretFiles: SparkSecretFiles;
   /** Dynamic allocation's executor idle timeout (default DEFAULT_EXECUTOR_IDLE_TIMEOUT_SECONDS); unused with a fixed count. */
   executorIdleTimeoutSeconds?: number;
+  /**
+   * A warm pool's driver: a fixed executor count starts at 0 (the launcher gets it past
+   * spark-submit's check) and the claim asks for `count` (backend.ts `warmExecutors`), so an
+   * unclaimed driver holds no executor pods.
+   */
+  warm?: boolean;
 }
 
 /**
@@ -98,7 +104,7 @@ export function buildKubernetesSparkConf(input: KubernetesSparkConfInput): Recor
   if (e.count === 0) {
     conf['spark.dynamicAllocation.enabled'] = 'false'; // local mode in the pod: see driverPodSparkMaster
   } else if (e.count !== undefined) {
-    conf['spark.executor.instances'] = String(e.count);
+    conf['spark.executor.instances'] = input.warm ? '0' : String(e.count);
     conf['spark.dynamicAllocation.enabled'] = 'false';
   } else {
     const min = e.min ?? 0;

@@ -25,7 +25,7 @@ export function clusterModel(kernel: Kernel, job: JobProgress | null): ClusterMo
     executors: {
       ready: status?.executors.ready ?? 0,
       pending: status?.executors.pending ?? 0,
-      desired: status ? (kernel.sizing.executors.count ?? kernel.sizing.executors.min ?? 0) : 0,
+      desired: status ? desiredExecutors(kernel.sizing.executors, (status.executors.ready ?? 0) + (status.executors.pending ?? 0)) : 0,
       pendingReason: status?.executors.pendingReason ?? null
     },
     gpus: { held: status ? status.gpus : up ? kernel.sizing.driver.gpus : 0 },
@@ -57,4 +57,12 @@ function clusterState(kernel: Kernel): ClusterModel['state'] {
     case 'unknown':
       return 'dead';
   }
+}
+
+/** Executors the cluster is going for: its count, or with dynamic allocation what Spark asked for now, within min..max. */
+function desiredExecutors(e: Kernel['sizing']['executors'], asked: number): number {
+  if (e.count !== undefined) {
+    return e.count;
+  }
+  return Math.min(e.max ?? e.min ?? 0, Math.max(e.min ?? 0, asked));
 }

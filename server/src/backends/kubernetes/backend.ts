@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoordinationV1Api, type CoreV1Api, type KubeConfig, type NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Secret } from '@kubernetes/client-node';
-import type { KubernetesBackendConfig } from '../../config/types.js';
+import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
 import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Backend, DiscoveredKernel, KernelWatchListener, LaunchedKernel, LaunchRequest, Leadership, SweptObject } from '../types.js';
@@ -150,7 +150,7 @@ export class KubernetesBackend implements Backend {
         onStatus: request.onStatus,
         deletePod,
         logger,
-        ...(lease ? { pool: { tenant: request.owner.tenant, lease } } : {})
+        ...(lease ? { pool: { tenant: request.owner.tenant, lease, requestExecutors: warmExecutors(request.profile.spark, request.sizing) } } : {})
       });
     } catch (error) {
       await lease?.stop();
@@ -385,4 +385,13 @@ function randomSuffix(): string {
   // 5 chars of [a-z0-9]: a new pod name per (re)start of the same kernel id.
   const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return [...randomBytes(5)].map(b => alphabet[b % alphabet.length]).join('');
+}
+
+/**
+ * Executors a warm driver asks for at its claim: a fixed-count profile's warm driver starts with
+ * none (objects.ts, `spark.executor.instances` 0), so it holds no executor pods while nobody's.
+ * Dynamic allocation and driver-only (local mode) profiles start as a cold launch does.
+ */
+export function warmExecutors(spark: boolean, sizing: Sizing): number {
+  return spark && sizing.executors.count !== undefined && sizing.executors.count > 0 ? sizing.executors.count : 0;
 }

@@ -4,7 +4,7 @@ import type { ConnectionInfo } from '../../protocol/messages.js';
 import { DRIVER_PORTS } from '../../spark/kubernetesConf.js';
 import { ConflictError, NotAllowedError } from '../../errors.js';
 import { defaultDelay, type DelayFn } from '../../util/retry.js';
-import { type ClusterStatus, type KernelClaim, type KernelExit, type LaunchedKernel, POOL_USER, type StopNote } from '../types.js';
+import { type ClaimApplied, type ClusterStatus, type KernelClaim, type KernelExit, type LaunchedKernel, POOL_USER, type StopNote } from '../types.js';
 import { ActivityNote, type ActivityNoteOptions } from './activityNote.js';
 import { ANNOTATIONS, LABELS, STOPPED_REMOVED } from './labels.js';
 import { NodeLossCheck, type NodeLossCheckOptions, tcpReachable } from './nodeLoss.js';
@@ -34,7 +34,7 @@ export interface DriverPodKernelOptions {
   /** The same merge, `null` removing one; rejects with a gateway error when the API did not apply it (the claim). */
   patchAnnotations?: (annotations: Record<string, string | null>) => Promise<void>;
   /** A warm pool driver (`LaunchRequest.pooled`): its tenant and the lease its gateway renews until the claim. */
-  pool?: { tenant: string; lease: PoolLease };
+  pool?: { tenant: string; lease: PoolLease; requestExecutors?: number };
   /** Pacing of the last-activity annotation (activityNote.ts); tests set clock and timer. */
   activity?: Omit<ActivityNoteOptions, 'write'>;
   /** Deletes this driver pod (by uid) with the given grace; never rejects. */
@@ -173,9 +173,10 @@ export class DriverPodKernel implements LaunchedKernel {
    * user's kernel everywhere (codec.ts) or, if the patch fails, stays a pool driver whose lease runs
    * out. Once only: a pool driver is never handed out twice. `claim.env` is not the pod's: a
    * running container's env cannot change, the manager sets it inside the kernel; the working
-   * directory is the pod's fixed one, as for a cold launch (nothing to return).
+   * directory is the pod's fixed one, as for a cold launch. Returns the executors the manager
+   * asks Spark for (a fixed-count profile's warm driver started without them).
    */
-  async claim(claim: KernelClaim): Promise<void> {
+  async claim(claim: KernelClaim): Promise<ClaimApplied> {
     const o = this._o;
     const pod = `driver pod ${o.namespace}/${o.podName}`;
     if (!o.pool || !o.patchAnnotations) {
@@ -203,6 +204,7 @@ export class DriverPodKernel implements LaunchedKernel {
       [ANNOTATIONS.poolUntil]: null
     });
     o.logger.info('warm pool driver claimed', { user: claim.owner.user, kernelName: claim.kernelName });
+    return o.pool.requestExecutors ? { requestExecutors: o.pool.requestExecutors } : {};
   }
 
   async logTail(lines: number): Promise<string> {

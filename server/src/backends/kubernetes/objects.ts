@@ -195,7 +195,9 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
         executorServiceAccount: c.executorServiceAccount,
         gpuDiscoveryScript: c.gpuDiscoveryScript,
         executorTemplateFile: `${KERNEL_FILES_DIR}/${SECRET_FILES.executorTemplate}`,
-        executorLabels
+        executorLabels,
+        ...(c.executorIdleTimeoutSeconds !== undefined ? { executorIdleTimeoutSeconds: c.executorIdleTimeoutSeconds } : {}),
+        ...(input.pool ? { warm: true } : {})
       })
     : null;
 

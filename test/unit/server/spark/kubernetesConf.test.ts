@@ -81,6 +81,14 @@ describe('buildKubernetesSparkConf', () => {
     expect(fixed['spark.dynamicAllocation.executorIdleTimeout']).toBeUndefined();
   });
 
+  it("should start a warm pool's fixed-count driver without executors (the claim asks for them), and leave dynamic allocation as it is", () => {
+    const fixed = sizing({ count: 2, cores: 1, memoryMiB: 512, gpus: 0 });
+    expect(buildKubernetesSparkConf({ ...base, sizing: fixed, warm: true })['spark.executor.instances']).toBe('0');
+    expect(buildKubernetesSparkConf({ ...base, sizing: fixed })['spark.executor.instances']).toBe('2');
+    const dynamic = sizing({ min: 1, max: 3, cores: 1, memoryMiB: 512, gpus: 0 });
+    expect(buildKubernetesSparkConf({ ...base, sizing: dynamic, warm: true })).toEqual(buildKubernetesSparkConf({ ...base, sizing: dynamic }));
+  });
+
   it('should ask for nvidia.com GPUs with the discovery script and share them among task slots', () => {
     const conf = buildKubernetesSparkConf({ ...base, sizing: sizing({ count: 2, cores: 4, memoryMiB: 4096, gpus: 1 }) });
     expect(conf).toMatchObject({

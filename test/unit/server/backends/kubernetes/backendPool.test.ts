@@ -143,7 +143,8 @@ describe('KubernetesBackend with warm pool drivers (issue 15)', () => {
     const informer = new FakeInformer([[]]);
     const s = setup(informer);
     const { kernel, pod } = await launchWarm(s, informer);
-    await kernel.claim!({ owner: { user: 'alice', tenant: 'a' }, kernelName: 'python--k1', env: { KERNEL_USERNAME: 'alice' } });
+    // A driver-only profile: nothing for the manager to ask Spark for.
+    expect(await kernel.claim!({ owner: { user: 'alice', tenant: 'a' }, kernelName: 'python--k1', env: { KERNEL_USERNAME: 'alice' } })).toEqual({});
     const [patch] = s.called('patchNamespacedPod');
     expect(patch).toEqual({
       name: pod.metadata!.name,
@@ -190,6 +191,18 @@ describe('KubernetesBackend with warm pool drivers (issue 15)', () => {
     });
     expect(s.called('patchNamespacedPod')).toHaveLength(1);
     await s.backend.dispose();
+  });
+
+  it("should start a fixed-count Spark profile's warm driver without executors and have the claim ask for them", async () => {
+    const informer = new FakeInformer([[]]);
+    const s = setup(informer);
+    const sizing = { ...SIZING, executors: { ...SIZING.executors, count: 2 } };
+    const profile = { id: 'pyspark', displayName: 'PySpark', spark: true, sizing } as LaunchRequest['profile'];
+    const { kernel } = await launchWarm(s, informer, { profile, sizing, kernelName: 'pyspark' });
+    const secret = s.called('createNamespacedSecret').at(-1)!.body as V1Secret;
+    const conf = JSON.parse(secret.stringData!['spark-conf.json']!) as Record<string, string>;
+    expect(conf['spark.executor.instances']).toBe('0');
+    expect(await kernel.claim!({ owner: { user: 'alice', tenant: 'a' }, kernelName: 'pyspark', env: {} })).toEqual({ requestExecutors: 2 });
   });
 
   it('should refuse a claim by another tenant, by nobody, of a cold kernel and of a stopping one, patching nothing', async () => {

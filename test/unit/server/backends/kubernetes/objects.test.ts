@@ -198,7 +198,10 @@ describe('buildDriverObjects of a warm pool driver (issue 15)', () => {
     expect(warm.pod.spec).toEqual(cold.pod.spec);
     expect(conf(warm)['spark.app.name']).toBe('sparkgate-pool-0123abcd');
     expect(conf(cold)['spark.app.name']).toBe('sparkgate-alice-0123abcd');
-    expect({ ...conf(warm), 'spark.app.name': '' }).toEqual({ ...conf(cold), 'spark.app.name': '' });
+    // Its fixed executor count comes at the claim (backend.ts warmExecutors): none while unclaimed.
+    expect([conf(warm)['spark.executor.instances'], conf(cold)['spark.executor.instances']]).toEqual(['0', '2']);
+    const same = { 'spark.app.name': '', 'spark.executor.instances': '' };
+    expect({ ...conf(warm), ...same }).toEqual({ ...conf(cold), ...same });
     const { 'spark-conf.json': _warmConf, ...warmFiles } = warm.secret(owner).stringData!;
     const { 'spark-conf.json': _coldConf, ...coldFiles } = cold.secret(owner).stringData!;
     expect(warmFiles).toEqual(coldFiles);
