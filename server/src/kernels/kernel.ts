@@ -42,7 +42,6 @@ export class GatewayKernel implements Kernel {
   readonly id: string;
   readonly profile: Profile;
   readonly sizing: Sizing;
-  readonly createdAt: Date;
 
   constructor(options: KernelOptions) {
     this.id = options.id;
@@ -54,11 +53,15 @@ export class GatewayKernel implements Kernel {
     this._now = options.now ?? (() => new Date());
     this._onChange = options.onChange;
     this._lastActivity = this._now();
-    this.createdAt = this._lastActivity;
+    this._createdAt = this._lastActivity;
   }
 
   get name(): string {
     return this._name;
+  }
+  /** When it was started for its owner (a claimed warm driver: the claim, as the panel's uptime). */
+  get createdAt(): Date {
+    return this._createdAt;
   }
   get owner(): Identity {
     return this._owner;
@@ -180,6 +183,7 @@ export class GatewayKernel implements Kernel {
     }
     this._owner = owner;
     this._name = name;
+    this._createdAt = this._now();
     this.keepAlive();
     this._onChange?.(this);
   }
@@ -336,6 +340,7 @@ export class GatewayKernel implements Kernel {
 
   private _s: KernelState = INITIAL_STATE;
   private _name: string;
+  private _createdAt: Date;
   private _owner: Identity;
   private _ready: Promise<void> = Promise.resolve();
   private _lastActivity: Date;

@@ -27,7 +27,8 @@ const recordSchema = z.object({
   kernelId: z.string().min(1),
   kernelName: z.string().min(1),
   profileId: z.string().min(1),
-  owner: z.object({ user: z.string().min(1), tenant: z.string().min(1) }),
+  // user '' (POOL_USER): an unclaimed warm pool driver, which the next gateway stops.
+  owner: z.object({ user: z.string(), tenant: z.string().min(1) }),
   sizing: z.object({
     driver: resources,
     executors: resources.extend({ count: count.optional(), min: count.optional(), max: count.optional() })
