@@ -1,44 +1,32 @@
 /**
  * Kernel lifecycle: start, launch in the background, interrupt, restart, shut down, take over
- * kernels of an earlier gateway process or of another replica, let go at gateway stop — and the registry by id with
- * its concurrency guards. The rest lives elsewhere and never imports this module: one kernel's
- * process (process.ts, readiness.ts, exitWatch.ts), tenancy and limits (fleet/tenancy.ts),
- * which kernels to adopt (adoption.ts), Spark progress (spark/monitor.ts).
+ * kernels of an earlier gateway process or of another replica, let go at gateway stop — and the
+ * registry by id with its concurrency guards. The rest lives elsewhere and never imports this
+ * module: one kernel's process (process.ts, readiness.ts, exitWatch.ts), tenancy and limits
+ * (fleet/tenancy.ts), which kernels to adopt (adoption.ts), a warm pool driver's start, warm-up
+ * and claim (warm.ts; which pools to fill, fleet/pools.ts), Spark progress (spark/monitor.ts).
  *
- * Over 300 lines: the registry and its three concurrency guards (`_abort`, `_busy`,
+ * Over 250 lines: the registry and its three concurrency guards (`_abort`, `_busy`,
  * `_stopping`) are one piece; split, each half would have to reach into the other's maps. (The
  * cull is a stop under the same guards; when to cull is fleet/culler.ts's.)
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Identity } from '../auth/types.js';
-import { POOL_USER, type Backend } from '../backends/types.js';
+import type { Backend } from '../backends/types.js';
 import type { KernelChannelsFactory } from '../channels/types.js';
 import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { DriverPools, type PoolCount, type PoolDriver } from '../fleet/pools.js';
+import { DriverPools, type PoolCount } from '../fleet/pools.js';
 import { owns, Tenancy } from '../fleet/tenancy.js';
 import type { Logger } from '../log.js';
-import { parseContent } from '../protocol/wire.js';
 import { SparkMonitor } from '../spark/monitor.js';
 import { adoptRunning, type AdoptRunningOptions, clusterName, resolveStartName, watchRunning } from './adoption.js';
-import { claimCell } from './claimCell.js';
 import { GatewayKernel, type KernelOptions } from './kernel.js';
 import { interruptKernel, launchKernel, stopKernel, type ProcessContext } from './process.js';
 import { sameSizing, type Usage } from './sizing.js';
 import type { CullNotice, KernelFleet, KernelManager, KernelManagerEvents, KernelManagerListener, StartKernelRequest } from './types.js';
-
-/** A pool's view of one of its drivers: warm once launched, idle and (Spark) warmed up. */
-interface WarmDriver extends PoolDriver {
-  readonly kernel: GatewayKernel;
-}
-
-/**
- * Run silently in a new PySpark driver before it counts as warm (`_warmUp`): waits for the
- * SparkSession, then, where tasks run in the driver's JVM (local masters), runs a first job. A
- * driver on a cluster holds no executors while warm (or its minimum), so no job there.
- */
-const SPARK_WARM_UP = "if spark.sparkContext.master.startswith('local'):\n    spark.range(1).count()";
+import { claimWarm, startWarm, type WarmDriver, type WarmHost } from './warm.js';
 
 /** Follows kernels on every change (Spark progress); `SparkMonitor` by default. */
 export interface KernelWatcher {
@@ -76,10 +64,21 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
         }
       }
     };
+    this._warmHost = {
+      logger: options.logger,
+      startTimeoutMs: options.config.kernels.startTimeoutMs,
+      assertMayStart: (owner, sizing) => this._tenancy.assertMayStart(owner, sizing),
+      newId: () => (options.newId ?? randomUUID)(),
+      register: (kernel, env) => this._register(kernel, env),
+      launch: (kernel, pooled) => this._launch(kernel, pooled),
+      holds: kernel => this._kernels.get(kernel.id) === kernel,
+      shutdown: kernel => this._shutdown(kernel),
+      setEnv: (id, env) => this._env.set(id, env)
+    };
     this._pools = new DriverPools<WarmDriver>({
       tenants: options.config.tenants,
       profiles: options.config.profiles,
-      host: { startWarm: (tenant, profile) => this._startWarm(tenant, profile), stop: driver => this._shutdown(driver.kernel) },
+      host: { startWarm: (tenant, profile) => startWarm(this._warmHost, tenant, profile), stop: driver => this._shutdown(driver.kernel) },
       logger: options.logger.child({ component: 'fleet.pools' })
     });
   }
@@ -285,7 +284,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
       this._tenancy.assertMayStart(request.owner, null);
       const warm = this._pools.take(request.owner.tenant, profile.id);
       if (warm) {
-        return this._claim(warm.kernel, request, nameOf(warm.id));
+        return claimWarm(this._warmHost, warm.kernel, request, nameOf(warm.id));
       }
     }
     this._tenancy.assertMayStart(request.owner, sizing);
@@ -296,98 +295,6 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     });
     // Callers await `ready`; this only keeps an unobserved failure from crashing the process.
     ready.catch(() => undefined);
-    kernel.update({ ready });
-    return kernel;
-  }
-
-  /** A warm pool's driver, owned by nobody (`POOL_USER`) until `_claim`. */
-  private _startWarm(tenant: string, profile: Profile): WarmDriver {
-    this._tenancy.assertMayStart({ user: POOL_USER, tenant }, profile.sizing);
-    const id = (this._o.newId ?? randomUUID)();
-    const kernel = this._register({ id, name: profile.id, profile, sizing: profile.sizing, owner: { user: POOL_USER, tenant } }, {});
-    let warmedUp = !profile.spark;
-    const ready = this._launch(kernel, true)
-      .then(async () => {
-        if (profile.spark) {
-          await this._warmUp(kernel);
-          warmedUp = true;
-        }
-        this._logger.info('warm driver ready', { kernel: id, spec: profile.id, tenant });
-      })
-      .catch(async (error: unknown) => {
-        // Nothing to show a user: it goes, and the pool replaces it after a back-off.
-        if (this._kernels.get(id) === kernel) {
-          await this._shutdown(kernel).catch(() => undefined);
-        }
-        throw error;
-      });
-    ready.catch(() => undefined);
-    kernel.update({ ready });
-    return {
-      id,
-      kernel,
-      ready,
-      get warm() {
-        return warmedUp && kernel.warm;
-      }
-    };
-  }
-
-  /**
-   * Warm means the SparkSession is up: the launcher creates it in the background after the kernel
-   * answers (and Spark's UI, which `spark-ready` watches, comes up before the session does). Locally
-   * a first job too, whose class loading takes seconds. Either would otherwise be the claimer's
-   * wait. Rejects when Spark failed to start.
-   */
-  private async _warmUp(kernel: GatewayKernel): Promise<void> {
-    const reply = await kernel.request(
-      'shell',
-      'execute_request',
-      { code: SPARK_WARM_UP, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
-      this._o.config.kernels.startTimeoutMs,
-      { untilIdle: true }
-    );
-    const content = reply && parseContent(reply);
-    if (content?.status !== 'ok') {
-      throw new Error(content ? `Spark did not start: ${String(content.ename)}: ${String(content.evalue)}` : 'Spark did not answer a first job in time');
-    }
-  }
-
-  /**
-   * Hands a warm driver to the requester: theirs in memory at once (listed, attachable), then
-   * recorded by the backend (pods: annotations) and given their settings inside the kernel.
-   */
-  private _claim(kernel: GatewayKernel, request: StartKernelRequest, name: string): GatewayKernel {
-    kernel.claim(request.owner, name);
-    this._env.set(kernel.id, request.env);
-    this._logger.info('warm driver claimed', { kernel: kernel.id, spec: kernel.profile.id, user: request.owner.user });
-    const launched = kernel.launched;
-    const ready = (async () => {
-      const applied = (await launched?.claim?.({ owner: request.owner, kernelName: name, env: request.env })) ?? {};
-      const code = claimCell(request.env, applied);
-      // Until idle: the claimer is answered with an idle kernel, as after a cold start, not with the claim's busy.
-      const reply = await kernel.request(
-        'shell',
-        'execute_request',
-        { code, silent: true, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: false },
-        30_000,
-        { untilIdle: true }
-      );
-      if (reply === null) {
-        this._logger.warn('claimed warm driver did not confirm its settings', { kernel: kernel.id });
-      } else {
-        const content = parseContent(reply);
-        if (content.status !== 'ok') {
-          this._logger.warn('claimed warm driver could not apply its settings', { kernel: kernel.id, error: `${String(content.ename)}: ${String(content.evalue)}` });
-        }
-      }
-    })();
-    ready.catch(async (error: unknown) => {
-      // Not recorded for its new owner: another gateway could not adopt it as theirs. It goes.
-      this._logger.warn('warm driver could not be handed over; stopped', { kernel: kernel.id, error });
-      await stopKernel(kernel, { state: 'dead', reason: `the warm driver could not be handed over: ${(error as Error).message}` }, 0).catch(() => undefined);
-      kernel.broadcastStatus('dead');
-    });
     kernel.update({ ready });
     return kernel;
   }
@@ -472,6 +379,8 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   private readonly _logger: Logger;
   private readonly _tenancy: Tenancy;
   private readonly _pools: DriverPools<WarmDriver>;
+  /** The registry as warm.ts sees it. */
+  private readonly _warmHost: WarmHost;
   private readonly _spark: KernelWatcher;
   private readonly _context: ProcessContext;
   private readonly _events = new EventEmitter<KernelManagerEvents>();
