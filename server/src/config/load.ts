@@ -1,3 +1,9 @@
+/**
+ * `loadConfig`: flags, environment and the schema-checked file (schema.ts) into one frozen
+ * `GatewayConfig`, with the defaults that depend on the machine and the checks across sections
+ * (users name tenants, tenants name profiles). Over 250 lines: one short builder per section,
+ * composed here and checked against each other; apart they would pass the whole file around.
+ */
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { CliFlags } from './args.js';

@@ -3,6 +3,8 @@
  * range of each value, and the defaults that do not depend on the machine. Unknown keys are errors
  * at every level, so a typo is reported instead of silently ignored. What depends on other
  * settings (a user's tenant exists, a tenant's profiles exist) is checked by `config/load.ts`.
+ * Over 250 lines: the file's whole grammar, one section after another, so README "Configuration
+ * file" reads against one place; the value helpers are parse.ts's.
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * One kernel (`GatewayKernel`). Near 300 lines: messaging, activity (what idle culling measures)
+ * One kernel (`GatewayKernel`). Over 250 lines: messaging, activity (what idle culling measures)
  * and the single state mutator meet on the relay's hot path; apart, each would hook into the others.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,3 +1,9 @@
+/**
+ * The Kubernetes `Backend`. Over 250 lines: it is the one place that composes launch, discovery,
+ * the kernel watch of replicas, the orphan sweep, the leader Lease and the pod deleter and
+ * annotator they share; each decision lives in its own module (objects.ts, codec.ts,
+ * driverStart.ts, kernelWatch.ts, sweep.ts, lease.ts, poolLease.ts, driverPodKernel.ts).
+ */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoordinationV1Api, type CoreV1Api, type KubeConfig, type NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Secret } from '@kubernetes/client-node';
@@ -44,9 +50,6 @@ export interface KubernetesBackendOptions {
 /**
  * Runs each kernel as a Spark client-mode driver pod in its tenant's namespace (DESIGN.md,
  * Kernel lifecycle). Pod state comes from one informer per namespace, never from polling.
- * (Over 250 lines: it is the one place that composes launch, discovery, the kernel watch of
- * replicas, the orphan sweep, the leader Lease and the pod deleter and annotator they share;
- * each decision lives in its own module.)
  */
 export class KubernetesBackend implements Backend {
   readonly name = 'kubernetes' as const;

@@ -1,3 +1,9 @@
+/**
+ * One kernel as a driver pod (`DriverPodKernel`). Over 250 lines: its end (the watched pod), its
+ * stop (delete, then wait for the watch) and its claim read and set the same few flags
+ * (`_gone`, `_podDeleted`, `_terminating`, `_claimed`) of the same pod; what stands alone lives
+ * beside it (activityNote.ts, presence.ts, nodeLoss.ts, podStatus.ts, poolLease.ts).
+ */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../../log.js';
 import type { ConnectionInfo } from '../../protocol/messages.js';

@@ -1,3 +1,9 @@
+/**
+ * The objects of one kernel on Kubernetes, pure builders; codec.ts is their inverse (codec.test.ts
+ * decodes what these build). Over 250 lines: `buildDriverObjects` is one piece,
+ * the pod, its Secret, Service and NetworkPolicy sharing names, labels, ports and the mounted
+ * keys; cut apart, each part would take the others' names as arguments.
+ */
 import { createHmac } from 'node:crypto';
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { executorBootstrapJavaOptions } from '../../spark/auth.js';

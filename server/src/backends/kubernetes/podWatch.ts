@@ -1,3 +1,8 @@
+/**
+ * `PodWatch`: the pod informers, one per tenant namespace, and their restart back-off. Just over
+ * 250 lines: the watch and its retry state per namespace are one piece (the state decides both
+ * what `watch()` answers and when the informer starts again).
+ */
 import { EventEmitter } from 'node:events';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ServiceUnavailableError } from '../../errors.js';

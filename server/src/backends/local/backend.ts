@@ -1,3 +1,9 @@
+/**
+ * The local `Backend`: kernels as processes. Over 250 lines: `launch` is one sequence (folder,
+ * ports, conf, record, spawn, bound ports) whose failure at each step undoes the steps before it;
+ * what stands alone lives beside it (runtimeDir.ts, discover.ts, localKernel.ts, boundPorts.ts,
+ * ports.ts, sweep.ts, leftovers.ts).
+ */
 import { spawn } from 'node:child_process';
 import { mkdtemp, open, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
