@@ -30,6 +30,7 @@ import { waitUntil } from '../support/waitFor.js';
 import { api } from './support/gateway.js';
 import { KernelSocket } from './support/kernelSocket.js';
 import { processesOfKernel, waitForNoProcesses } from './support/processes.js';
+import { signalGroup } from '../../server/src/util/processGroup.js';
 
 jest.setTimeout(120_000);
 
@@ -99,11 +100,7 @@ afterAll(async () => {
   await Promise.all(gateways.map(g => g.stop(30_000)));
   // Kernels a failed test left with a gateway that was killed would wait out their adopt grace: end them now.
   for (const p of processesUnder(tmp)) {
-    try {
-      process.kill(-p.pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
+    signalGroup(p.pid, 'SIGKILL');
   }
   await rm(tmp, { recursive: true, force: true });
 });

@@ -9,6 +9,7 @@ import { LocalBackend } from '../../../../../server/src/backends/local/backend.j
 import { kernelProcesses, reapStrayGroups, sweepLeftovers } from '../../../../../server/src/backends/local/leftovers.js';
 import { silentLogger } from '../../../../../server/src/log.js';
 import { waitUntil } from '../../../../support/waitFor.js';
+import { signalGroup } from '../../../../../server/src/util/processGroup.js';
 
 const uid = process.getuid?.() ?? 0;
 const ID = '0123abcd-1111-4222-8333-444455556666';
@@ -150,11 +151,7 @@ describe('backends/local/leftovers', () => {
         expect(swept.map(s => s.name)).toEqual([`group ${pgid}`]);
         await waitUntil(async () => (await mine()).length === 0, { timeoutMs: 5000, what: 'the group gone' });
       } finally {
-        try {
-          process.kill(-pgid, 'SIGKILL');
-        } catch {
-          // gone
-        }
+        signalGroup(pgid, 'SIGKILL');
       }
     });
   });
