@@ -23,7 +23,7 @@ tenants:
   a:
     namespace: ${NS}
     limits: { gpus: 0, cores: 8, memory: 16g }
-    pools: { small: { size: 1, maxIdleMinutes: 0 }, fixed: { size: 1 } }
+    pools: { small: { size: 1, maxIdleMinutes: 0 }, fixed: { size: 1 }, elastic: { size: 1 } }
 profiles:
   small:
     displayName: PySpark, driver only
@@ -33,6 +33,10 @@ profiles:
     displayName: PySpark, one executor
     driver: { cores: 0.5, memory: 768m, gpus: 0 }
     executors: { count: 1, cores: 1, memory: 512m, gpus: 0 }
+  elastic:
+    displayName: PySpark, 0 to 2 executors
+    driver: { cores: 0.5, memory: 768m, gpus: 0 }
+    executors: { min: 0, max: 2, cores: 1, memory: 512m, gpus: 0 }
 kernels: { startTimeoutSeconds: 240, shutdownGraceSeconds: 5, reap: { intervalSeconds: 5 } }
 ${KUBERNETES_SECTION}  orphanGraceSeconds: 1
 `;
@@ -160,6 +164,40 @@ describe('cluster/pools', () => {
     expect(cluster.body.executors).toMatchObject({ ready: 1, desired: 1 });
     expect((await call(ALICE, 'DELETE', `/api/kernels/${warmId}`)).status).toBe(204);
     await waitUntil(async () => (await executorPods(warmId)).length === 0, { timeoutMs: 60_000, what: 'its executor gone with it', intervalMs: 500 });
+  }, 420_000);
+
+  it("should let a claimed dynamic-allocation driver grow from zero executors for a job with many tasks, the toolbar's model following", async () => {
+    await waitUntil(async () => (await warmCount('elastic')) === 1, { timeoutMs: 240_000, what: "the elastic pool's warm driver ready (/api/me)", intervalMs: 500 }).catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}\n${await logOf((await warmPods('elastic'))[0])}`);
+      }
+    );
+    const [warm] = await warmPods('elastic');
+    const warmId = warm!.metadata!.labels![KERNEL_ID]!;
+    expect(await executorPods(warmId)).toEqual([]);
+    const res = await call(ALICE, 'POST', '/api/kernels', { name: 'elastic' });
+    expect([res.status, res.body.id]).toEqual([201, warmId]);
+    // The toolbar's model (GET /api/clusters/<id>) while the job runs: its largest ready count.
+    let most = 0;
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const model = await call(ALICE, 'GET', `/api/clusters/${warmId}`);
+        most = Math.max(most, (model.body.executors as { ready: number }).ready);
+        await new Promise(resolve => setTimeout(resolve, 500));
+      }
+    })();
+    const socket = await KernelSocket.open(k8s.gw.wsUrl, warmId, ALICE);
+    try {
+      const run = await socket.execute('import time\nprint(sc.parallelize(range(16), 16).map(lambda x: (time.sleep(3), x)[1]).sum())', 240_000);
+      expect([run.error, run.stdout.trim()]).toEqual([undefined, '120']);
+      await waitUntil(() => most === 2, { timeoutMs: 10_000, what: 'the model to have shown 2 ready executors', intervalMs: 250 });
+    } finally {
+      watching = false;
+      await watch;
+      socket.close();
+    }
+    expect((await call(ALICE, 'DELETE', `/api/kernels/${warmId}`)).status).toBe(204);
   }, 420_000);
 
   // A gateway that died leaves its unclaimed drivers (a clean stop takes them along): only their
