@@ -58,6 +58,16 @@ describe('cluster/pools', () => {
     const me = await call(ALICE, 'GET', '/api/me');
     return (me.body.profiles as Array<{ id: string; warm: number }>).find(p => p.id === profile)?.warm ?? 0;
   };
+  /** The profile's warm driver pod once /api/me counts it warm; on a timeout, the pod's log says why. */
+  const warmDriver = async (profile: string): Promise<V1Pod> => {
+    await waitUntil(async () => (await warmCount(profile)) === 1, { timeoutMs: 240_000, what: `the ${profile} pool's warm driver ready (/api/me)`, intervalMs: 500 }).catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}\n${await logOf((await warmPods(profile))[0])}`);
+      }
+    );
+    const [pod] = await warmPods(profile);
+    return pod!;
+  };
   const executorPods = async (kernelId: string): Promise<V1Pod[]> =>
     (await k8s.core.listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/component=executor,${KERNEL_ID}=${kernelId}` })).items.filter(
       p => !p.metadata?.deletionTimestamp
@@ -132,13 +142,8 @@ describe('cluster/pools', () => {
   }, 600_000);
 
   it("should keep a fixed-count profile's warm driver without executor pods and bring its executors at the claim", async () => {
-    await waitUntil(async () => (await warmCount('fixed')) === 1, { timeoutMs: 240_000, what: "the fixed pool's warm driver ready (/api/me)", intervalMs: 500 }).catch(
-      async (error: Error) => {
-        throw new Error(`${error.message}\n${await logOf((await warmPods('fixed'))[0])}`);
-      }
-    );
-    const [warm] = await warmPods('fixed');
-    const warmId = warm!.metadata!.labels![KERNEL_ID]!;
+    const warm = await warmDriver('fixed');
+    const warmId = warm.metadata!.labels![KERNEL_ID]!;
     // Spark is up (warm), yet no executor pod: nobody's driver holds none.
     expect(await holdsWithin(async () => (await executorPods(warmId)).length > 0, { timeoutMs: 3000, intervalMs: 250 })).toBe(false);
     const res = await call(ALICE, 'POST', '/api/kernels', { name: 'fixed' });
@@ -167,13 +172,8 @@ describe('cluster/pools', () => {
   }, 420_000);
 
   it("should let a claimed dynamic-allocation driver grow from zero executors for a job with many tasks, the toolbar's model following", async () => {
-    await waitUntil(async () => (await warmCount('elastic')) === 1, { timeoutMs: 240_000, what: "the elastic pool's warm driver ready (/api/me)", intervalMs: 500 }).catch(
-      async (error: Error) => {
-        throw new Error(`${error.message}\n${await logOf((await warmPods('elastic'))[0])}`);
-      }
-    );
-    const [warm] = await warmPods('elastic');
-    const warmId = warm!.metadata!.labels![KERNEL_ID]!;
+    const warm = await warmDriver('elastic');
+    const warmId = warm.metadata!.labels![KERNEL_ID]!;
     expect(await executorPods(warmId)).toEqual([]);
     const res = await call(ALICE, 'POST', '/api/kernels', { name: 'elastic' });
     expect([res.status, res.body.id]).toEqual([201, warmId]);
