@@ -67,7 +67,8 @@ const launcher = path.join(repoRoot, 'images', 'kernel', 'sparkgate_launcher.py'
 const basePython = process.env.SPARKGATE_BENCH_BASE_PYTHON ?? 'python3';
 const cacheDir = path.join(repoRoot, '.cache', 'bench');
 const outDir = path.join(repoRoot, 'bench-results');
-const HARD_LIMIT_MS = 40 * 60_000;
+// The warm and cluster phases add ~5 and ~15 minutes on 2 cores.
+const HARD_LIMIT_MS = (40 + (only.has('warm') ? 10 : 0) + (only.has('cluster') ? 30 : 0)) * 60_000;
 const started = Date.now();
 const log = (...args) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s]`, ...args);
 
@@ -174,7 +175,7 @@ async function main() {
         idleSeconds: Number(opt['cluster-idle-seconds']),
         log
       });
-      log('cluster', JSON.stringify({ ...results.cluster, cold: { ...results.cluster.cold, spark: { ...results.cluster.cold?.spark, runs: undefined } }, warm: { ...results.cluster.warm, spark: { ...results.cluster.warm?.spark, runs: undefined } } }));
+      log('cluster', JSON.stringify(results.cluster, (k, v) => (k === 'runs' ? undefined : v)));
     } catch (error) {
       results.cluster = { ...(results.cluster ?? {}), error: error.message.split('\n')[0].slice(0, 300) };
       log(`cluster failed: ${error.stack}`);
@@ -220,12 +221,14 @@ function report(results, file) {
 function revision() {
   const git = args => {
     try {
-      return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      // Not trimmed: porcelain lines start with a status column that may be a space.
+      return execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
     } catch {
       return null;
     }
   };
-  return { head: git(['rev-parse', '--short', 'HEAD']), uncommitted: (git(['status', '--porcelain', '--', 'server/src', 'images/kernel']) ?? '').split('\n').filter(Boolean).map(l => l.slice(3)) };
+  const status = git(['status', '--porcelain', '--', 'server/src', 'images/kernel']) ?? '';
+  return { head: git(['rev-parse', '--short', 'HEAD']), uncommitted: status.split('\n').filter(l => l.length > 3).map(l => l.slice(3)) };
 }
 
 function fail(results, name, error, gw) {

@@ -45,18 +45,22 @@ rules:
   - level: None
 `;
 
-function gatewayYaml({ sparkPool, plainPool }) {
-  const pools = (size, profile) => (size > 0 ? `, pools: { ${profile}: { size: ${size}, maxIdleMinutes: 0 } }` : '');
-  const tenant = (t, extra) => `  ${t}: { namespace: ${TENANTS[t]}, limits: { gpus: 0, cores: 32, memory: 64g }${extra} }`;
-  // Tenant a also holds the pyspark pool; YAML flow maps cannot merge two `pools:` keys.
-  const aPools = sparkPool > 0 || plainPool > 0 ? `, pools: { ${[sparkPool > 0 ? `spark: { size: ${sparkPool}, maxIdleMinutes: 0 }` : '', plainPool > 0 ? `plain: { size: ${plainPool}, maxIdleMinutes: 0 }` : ''].filter(Boolean).join(', ')} }` : '';
+function gatewayYaml(kind, half) {
+  const pools = poolsOf(kind, half);
+  const tenant = t => {
+    const own = pools.filter(([pt]) => pt === t);
+    const list = own.map(([, profile, size]) => `${profile}: { size: ${size}, maxIdleMinutes: 0 }`).join(', ');
+    // held: room for the pool's plain drivers (0.1 core each) and not one more, so refills wait for the claimed ones to go.
+    const cores = kind === 'held' ? half * 0.1 + 0.05 : 32;
+    return `  ${t}: { namespace: ${TENANTS[t]}, limits: { gpus: 0, cores: ${cores}, memory: 64g }${list ? `, pools: { ${list} }` : ''} }`;
+  };
   return `
 users:
   - { name: bench-a, tenant: a, token: ${TOKENS.a} }
   - { name: bench-b, tenant: b, token: ${TOKENS.b} }
 tenants:
-${tenant('a', aPools)}
-${tenant('b', pools(plainPool, 'plain'))}
+${tenant('a')}
+${tenant('b')}
 profiles:
   spark:
     displayName: PySpark, driver only
@@ -191,6 +195,8 @@ async function launch(gw, t, profile, { spark = false, phases = false } = {}) {
     idleMs,
     sparkMs,
     phases: seen,
+    /** Closes the websocket only: the kernel runs on with no client. */
+    detach: () => client.close(),
     async close() {
       await client.close();
       await rest(g, 'DELETE', `/api/kernels/${model.id}`).catch(() => undefined);
@@ -284,18 +290,70 @@ async function burst(gw, pid, audit, { size, log }) {
   };
 }
 
-/** API requests of the gateway in `seconds` with what is open now idle; by kind, leases apart. */
+/** API requests of the gateway in `seconds` with what is open now idle; by kind, the gateway-wide ones apart. */
 async function idleWindow(audit, seconds) {
   await sleep(3000);
   const t0 = Date.now();
   await sleep(seconds * 1000);
   const events = audit.events(t0, Date.now());
-  const leases = events.filter(e => e.resource === 'coordination.k8s.io/leases').length;
-  return { seconds, requests: events.length, leaseRequests: leases, requestKinds: breakdown(events) };
+  // The gateway's own: its leader lease and the restarts of its namespace-wide watches (the same with no kernel).
+  const gatewayWide = events.filter(e => e.resource === 'coordination.k8s.io/leases' || e.watch).length;
+  return { seconds, requests: events.length, gatewayWide, requestKinds: breakdown(events) };
 }
 
 async function closeAll(kernels) {
   await mapLimit(kernels, 8, k => k.close());
+}
+
+/** Pools each kind keeps full: [tenant, profile, size]. */
+function poolsOf(kind, half) {
+  return kind === 'cold' ? [] : [...(kind === 'warm' ? [['a', 'spark', 1]] : []), ['a', 'plain', half], ['b', 'plain', half]];
+}
+
+/**
+ * One gateway's share of the phase. `cold`: no pools; `warm`: pools of pyspark (1) and plain
+ * (half the burst per tenant); `held`: the plain pools only, in tenants whose core limit fits just
+ * the pool, so no refill starts while the burst's claimed drivers run (what the refills cost the
+ * claims). Idle windows: no kernels (cold) or pools full (warm); the burst's kernels idle with a
+ * websocket each, then with none.
+ */
+async function oneGateway(kind, { gw, cluster, audit, half, sparkSamples, idleSeconds, log }) {
+  const pid = gw.child.pid;
+  const pools = poolsOf(kind, half);
+  const r = {};
+  if (pools.length > 0) {
+    const fillT0 = Date.now();
+    await waitWarm(gw, pools, 900_000);
+    r.fillMs = Date.now() - fillT0;
+    log(`cluster: ${kind} pools full in ${Math.round(r.fillMs / 1000)} s`);
+  }
+  if (kind !== 'held') {
+    // No kernels (cold), or every pool driver idle and nobody's (warm): what that costs the API server.
+    const w = await idleWindow(audit, idleSeconds);
+    r[kind === 'cold' ? 'idleEmpty' : 'idlePools'] = { ...w, kernels: kind === 'cold' ? 0 : pools.reduce((n, [, , size]) => n + size, 0) };
+    log(`  idle, ${kind === 'cold' ? 'no kernels' : 'pools full'}: ${w.requests} API requests in ${idleSeconds} s ${JSON.stringify(w.requestKinds)}`);
+    r.spark = await sparkLaunches(gw, audit, { samples: sparkSamples, warm: kind === 'warm', log, cluster });
+    if (pools.length > 0) {
+      await waitWarm(gw, pools, 900_000);
+    }
+  }
+  const b = await burst(gw, pid, audit, { size: 2 * half, log });
+  r.burst = b.summary;
+  if (kind !== 'held') {
+    if (pools.length > 0) {
+      // The refills of the burst's claims are launches, not idleness: wait them out.
+      await waitWarm(gw, pools, 900_000);
+    }
+    r.idleKernels = { ...(await idleWindow(audit, idleSeconds)), kernels: b.kernels.length };
+    log(`  idle, ${b.kernels.length} kernels with a websocket: ${r.idleKernels.requests} API requests in ${idleSeconds} s ${JSON.stringify(r.idleKernels.requestKinds)}`);
+    await Promise.all(b.kernels.map(k => k.detach()));
+    r.idleDetached = { ...(await idleWindow(audit, idleSeconds)), kernels: b.kernels.length };
+    log(`  idle, ${b.kernels.length} kernels without a client: ${r.idleDetached.requests} API requests in ${idleSeconds} s ${JSON.stringify(r.idleDetached.requestKinds)}`);
+  }
+  await closeAll(b.kernels);
+  await waitGone(gw, cluster, 300_000);
+  r.gatewayCpuTotalMs = cpuMs(pid);
+  return r;
 }
 
 /**
@@ -325,42 +383,10 @@ export async function runCluster({ sparkSamples, burstSize, idleSeconds, log }) 
     out.clusterStartMs = Date.now() - t0;
     log(`cluster: up in ${Math.round(out.clusterStartMs / 1000)} s at ${cluster.server}`);
     const kubeconfig = await prepareK8sGatewayProcess(cluster, Object.fromEntries(Object.values(TENANTS).map(ns => [ns, { gpuQuota: 0 }])), scratch);
-    for (const kind of ['cold', 'warm']) {
-      const yaml = kind === 'cold' ? gatewayYaml({ sparkPool: 0, plainPool: 0 }) : gatewayYaml({ sparkPool: 1, plainPool: half });
+    for (const kind of ['cold', 'warm', 'held']) {
       log(`cluster: gateway (${kind}) starting`);
-      gw = await spawnK8sGatewayProcess({ yaml, kubeconfig, port: await freePort(), token: 'unused-single-user-token', timeoutMs: 180_000 });
-      const pid = gw.child.pid;
-      const r = (out[kind] = {});
-      if (kind === 'warm') {
-        const fillT0 = Date.now();
-        await waitWarm(gw, [['a', 'spark', 1], ['a', 'plain', half], ['b', 'plain', half]], 900_000);
-        r.fillMs = Date.now() - fillT0;
-        log(`cluster: pools full in ${Math.round(r.fillMs / 1000)} s`);
-        // Every driver of the pools idle, nobody's: what they cost the API server.
-        r.idlePools = await idleWindow(audit, idleSeconds);
-        r.idlePools.drivers = 1 + 2 * half;
-        log(`  idle pools (${r.idlePools.drivers} drivers): ${r.idlePools.requests} API requests in ${idleSeconds} s (${r.idlePools.leaseRequests} on leases) ${JSON.stringify(r.idlePools.requestKinds)}`);
-      } else {
-        r.idleEmpty = await idleWindow(audit, idleSeconds);
-        log(`  idle, no kernels: ${r.idleEmpty.requests} API requests in ${idleSeconds} s ${JSON.stringify(r.idleEmpty.requestKinds)}`);
-      }
-      r.spark = await sparkLaunches(gw, audit, { samples: sparkSamples, warm: kind === 'warm', log, cluster });
-      if (kind === 'warm') {
-        await waitWarm(gw, [['a', 'spark', 1], ['a', 'plain', half], ['b', 'plain', half]], 900_000);
-      }
-      const b = await burst(gw, pid, audit, { size: 2 * half, log });
-      r.burst = b.summary;
-      if (kind === 'warm') {
-        // The refills of the burst's claims are launches, not idleness: wait them out.
-        await waitWarm(gw, [['a', 'spark', 1], ['a', 'plain', half], ['b', 'plain', half]], 900_000);
-      }
-      // The burst's kernels, claimed and idle with a websocket each.
-      r.idleKernels = await idleWindow(audit, idleSeconds);
-      r.idleKernels.kernels = b.kernels.length;
-      log(`  idle with ${b.kernels.length} kernels: ${r.idleKernels.requests} API requests in ${idleSeconds} s (${r.idleKernels.leaseRequests} on leases) ${JSON.stringify(r.idleKernels.requestKinds)}`);
-      await closeAll(b.kernels);
-      await waitGone(gw, cluster, 300_000);
-      r.gatewayCpuTotalMs = cpuMs(pid);
+      gw = await spawnK8sGatewayProcess({ yaml: gatewayYaml(kind, half), kubeconfig, port: await freePort(), token: 'unused-single-user-token', timeoutMs: 180_000 });
+      out[kind] = await oneGateway(kind, { gw, cluster, audit, half, sparkSamples, idleSeconds, log });
       await gw.stop(30_000);
       gw = undefined;
     }

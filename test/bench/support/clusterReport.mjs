@@ -4,9 +4,9 @@ import { fmt, ratio } from './stats.mjs';
 const finite = v => typeof v === 'number' && Number.isFinite(v);
 const SHOWN_PHASES = ['scheduling', 'pulling', 'starting', 'kernel-ready', 'spark-ready'];
 
-/** Requests per minute in an idle window that are not the gateway's leader-lease renewals. */
+/** Requests per minute in an idle window besides the gateway-wide ones (leader lease, watch restarts). */
 function perMinute(w) {
-  return w ? ((w.requests - w.leaseRequests) * 60) / w.seconds : null;
+  return w ? ((w.requests - w.gatewayWide) * 60) / w.seconds : null;
 }
 
 export function clusterTable(c) {
@@ -33,38 +33,46 @@ export function clusterTable(c) {
     }
     out.push(`| API-server requests per launch (POST → count; warm: claim + the pool's refill), p50 | ${fmt(cold?.spark?.requestsPerLaunch?.p50, 0)} | ${fmt(warm?.spark?.requestsPerLaunch?.p50, 0)} | |`);
   }
-  if (cold?.burst || warm?.burst) {
-    const n = cold?.burst?.size ?? warm?.burst?.size;
-    out.push('', `| test cluster: ${n} concurrent launches of a plain Python profile (two tenants, half each) | cold | warm (pool of ${n / 2} per tenant) |`, '|---|---|---|');
-    const b = k => c[k]?.burst;
-    out.push(`| launches succeeded | ${b('cold') ? `${b('cold').succeeded} of ${b('cold').size}` : '—'} | ${b('warm') ? `${b('warm').succeeded} of ${b('warm').size}` : '—'} |`);
+  const kinds = ['cold', 'warm', 'held'].filter(k => c[k]?.burst);
+  if (kinds.length > 0) {
+    const n = c[kinds[0]].burst.size;
+    const head = { cold: 'cold', warm: `warm (pool of ${n / 2} per tenant)`, held: 'warm, refills held by tenant limits' };
+    out.push('', `| test cluster: ${n} concurrent launches of a plain Python profile (two tenants, half each) | ${kinds.map(k => head[k]).join(' | ')} |`, `|---|${kinds.map(() => '---').join('|')}|`);
+    const row = (label, get) => out.push(`| ${label} | ${kinds.map(k => get(c[k].burst)).join(' | ')} |`);
+    row('launches succeeded', b => `${b.succeeded} of ${b.size}`);
     for (const p of ['p50', 'p95', 'max']) {
-      out.push(`| POST → first idle, ${p} ms | ${fmt(b('cold')?.idleMs?.[p], 0)} | ${fmt(b('warm')?.idleMs?.[p], 0)} |`);
+      row(`POST → first idle, ${p} ms`, b => fmt(b.idleMs?.[p], 0));
     }
-    out.push(`| burst wall time, ms | ${fmt(b('cold')?.wallMs, 0)} | ${fmt(b('warm')?.wallMs, 0)} |`);
-    out.push(`| gateway CPU time (utime + stime) during the burst, ms | ${fmt(b('cold')?.gatewayCpuMs, 0)} | ${fmt(b('warm')?.gatewayCpuMs, 0)} |`);
-    out.push(`| API-server requests per launch in the burst (leader lease apart) | ${fmt(ratio(b('cold')?.requests, b('cold')?.size), 1)} | ${fmt(ratio(b('warm')?.requests, b('warm')?.size), 1)} |`);
-    for (const k of ['cold', 'warm']) {
-      if (b(k)?.firstError) {
-        out.push(`| ${k}: first failure | ${b(k).firstError} | |`);
+    row('burst wall time, ms', b => fmt(b.wallMs, 0));
+    row('gateway CPU time (utime + stime) during the burst, ms', b => fmt(b.gatewayCpuMs, 0));
+    row('API-server requests per launch in the burst (leader lease apart)', b => fmt(ratio(b.requests, b.size), 1));
+    for (const k of kinds) {
+      if (c[k].burst.firstError) {
+        out.push('', `- cluster burst, ${k}: first failure: ${c[k].burst.firstError}`);
       }
     }
   }
   const windows = [
-    ['cold gateway, no kernels', cold?.idleEmpty, 0],
-    [`cold gateway, ${cold?.idleKernels?.kernels} idle kernels (websocket open)`, cold?.idleKernels, cold?.idleKernels?.kernels],
-    [`warm gateway, ${warm?.idlePools?.drivers} idle pool drivers (unclaimed)`, warm?.idlePools, warm?.idlePools?.drivers],
-    [`warm gateway, ${warm?.idleKernels?.kernels} idle claimed kernels + full pools`, warm?.idleKernels, warm?.idleKernels?.kernels]
+    ['cold gateway, no kernels', cold?.idleEmpty],
+    [`cold gateway, ${cold?.idleKernels?.kernels} idle kernels, a websocket each`, cold?.idleKernels],
+    [`cold gateway, the same kernels, no client`, cold?.idleDetached],
+    [`warm gateway, ${warm?.idlePools?.kernels} idle pool drivers (unclaimed)`, warm?.idlePools],
+    [`warm gateway, ${warm?.idleKernels?.kernels} idle claimed kernels, a websocket each (+ full pools)`, warm?.idleKernels],
+    [`warm gateway, the same kernels, no client (+ full pools)`, warm?.idleDetached]
   ].filter(([, w]) => w);
   if (windows.length > 0) {
-    out.push('', `| API-server requests by the gateway while idle (audit log, ${c.idleSeconds} s windows) | all | leader lease | others per minute | others per kernel per minute |`, '|---|---|---|---|---|');
-    for (const [label, w, kernels] of windows) {
+    out.push(
+      '',
+      `| API-server requests by the gateway while idle (audit log, ${c.idleSeconds} s windows) | all | gateway-wide (leader lease, watch restarts) | others per minute | others per kernel per minute |`,
+      '|---|---|---|---|---|'
+    );
+    for (const [label, w] of windows) {
       const pm = perMinute(w);
-      out.push(`| ${label} | ${w.requests} | ${w.leaseRequests} | ${fmt(pm, 1)} | ${kernels ? fmt(pm / kernels, 2) : '—'} |`);
+      out.push(`| ${label} | ${w.requests} | ${w.gatewayWide} | ${fmt(pm, 1)} | ${w.kernels ? fmt(pm / w.kernels, 2) : '—'} |`);
     }
   }
   if (finite(c.clusterStartMs)) {
-    out.push('', `- cluster phase: control plane + node agent up in ${fmt(c.clusterStartMs / 1000, 0)} s${c.warm?.fillMs ? `; warm pools (${c.warm.idlePools?.drivers ?? '?'} drivers) full ${fmt(c.warm.fillMs / 1000, 0)} s after the warm gateway started` : ''}; phase total ${fmt(c.seconds, 0)} s.`);
+    out.push('', `- cluster phase: control plane + node agent up in ${fmt(c.clusterStartMs / 1000, 0)} s${c.warm?.fillMs ? `; warm pools (${c.warm.idlePools?.kernels ?? '?'} drivers) full ${fmt(c.warm.fillMs / 1000, 0)} s after the warm gateway started` : ''}; phase total ${fmt(c.seconds, 0)} s.`);
   }
   if (c.error) {
     out.push('', `- cluster phase failed: ${c.error}`);
@@ -92,13 +100,15 @@ export function clusterChecks(c) {
   }
   const wb = c.warm?.burst;
   add(`cluster: with a pool as large as the burst, p95 POST → first idle < 1 s`, wb?.idleMs?.n ? p95(wb) < 1000 : null, wb ? `${fmt(p95(wb), 0)} ms` : '');
-  for (const [label, w, n] of [
-    ['idle kernel', c.cold?.idleKernels, c.cold?.idleKernels?.kernels],
-    ['idle claimed kernel (warm gateway)', c.warm?.idleKernels, c.warm?.idleKernels?.kernels],
-    ['idle pool driver', c.warm?.idlePools, c.warm?.idlePools?.drivers]
+  for (const [label, w] of [
+    ['idle kernel with a websocket', c.cold?.idleKernels],
+    ['idle kernel without a client', c.cold?.idleDetached],
+    ['idle claimed kernel with a websocket (warm gateway)', c.warm?.idleKernels],
+    ['idle pool driver', c.warm?.idlePools]
   ]) {
     const pm = perMinute(w);
-    add(`cluster: 0 API-server requests per ${label} per minute`, finite(pm) && n ? pm === 0 : null, finite(pm) && n ? `${fmt(pm / n, 2)} (${w.requests - w.leaseRequests} requests besides the leader lease in ${w.seconds} s, ${n} kernels)` : '');
+    const n = w?.kernels;
+    add(`cluster: 0 API-server requests per ${label} per minute`, finite(pm) && n ? pm === 0 : null, finite(pm) && n ? `${fmt(pm / n, 2)} (${w.requests - w.gatewayWide} requests besides the gateway-wide ones in ${w.seconds} s, ${n} kernels)` : '');
   }
   return out;
 }
