@@ -1,9 +1,16 @@
 /**
  * Spark progress of kernels that need it: until the SparkContext is up (launch phase
  * `spark-ready`), and while a kernel is busy (job progress). Idle kernels cost nothing: Spark has
- * no push API for this, so the monitor asks its REST API once a second, only for those kernels.
+ * no push API for this, so the monitor asks the driver's UI once a second, only for those kernels.
  * What it learns goes into the kernel through the kernel's own mutator, so status streams (or
  * nobody) just hear the kernel change.
+ *
+ * Spark's REST API (`/api/v1`, Jersey) initializes on its first request: ~2 s of driver CPU. Asked
+ * during every start, that made a kernel's first answer ~1.9 s slower through the gateway than
+ * without it (issue 15, item 5). So `spark-ready` comes from the UI's root (Jetty alone), and a
+ * busy kernel's job progress is asked only once it has been busy `progressAfterMs` with Spark up —
+ * `startCellAfterMs` for a cell sent before Spark was up: it waits for the SparkSession and runs the
+ * JVM's slowest (first) job, which is the kernel's first answer.
  */
 import type { Logger } from '../log.js';
 import { sparkRestClient, type JobProgress, type SparkRestClient } from './restClient.js';
@@ -36,6 +43,12 @@ export interface SparkMonitorOptions {
   client?: (hostPort: string) => SparkRestClient;
   /** The timer; tests drive ticks themselves. */
   repeat?: Repeat;
+  /** How long a kernel is busy with Spark up before its job progress is asked; default 1000 ms. */
+  progressAfterMs?: number;
+  /** The same for a cell that was running before Spark was up; default 10 s. */
+  startCellAfterMs?: number;
+  /** Milliseconds clock; default `Date.now`. */
+  now?: () => number;
 }
 
 /** Follows the kernels that need it; the owner calls `update` on every kernel change. */
@@ -55,6 +68,18 @@ export class SparkMonitor {
       kernel.profile.spark &&
       kernel.launched?.sparkUi != null &&
       (kernel.state === 'busy' || (kernel.state === 'idle' && kernel.phase === 'kernel-ready'));
+    if (wants && kernel.state === 'busy' && kernel.phase === 'spark-ready') {
+      if (!this._busySince.has(kernel.id)) {
+        this._busySince.set(kernel.id, this._now());
+      }
+    } else {
+      this._busySince.delete(kernel.id);
+    }
+    if (wants && kernel.state === 'busy' && kernel.phase === 'kernel-ready') {
+      this._startCell.add(kernel.id);
+    } else if (kernel.state !== 'busy') {
+      this._startCell.delete(kernel.id);
+    }
     if (wants && !this._stops.has(kernel.id)) {
       this._stops.set(kernel.id, (this._o.repeat ?? repeat)(() => void this._tick(kernel), this._o.intervalMs ?? 1000));
       void this._tick(kernel);
@@ -83,14 +108,20 @@ export class SparkMonitor {
     this._inFlight.add(kernel.id);
     try {
       const client = (this._o.client ?? sparkRestClient)(hostPort);
-      const app = await client.applicationId();
-      if (app === null) {
-        return;
-      }
       if (kernel.phase === 'kernel-ready') {
+        const up = client.uiUp ? await client.uiUp() : (await client.applicationId()) !== null;
+        if (!up) {
+          return;
+        }
         kernel.update({ phase: 'spark-ready' });
       }
-      const job = kernel.state === 'busy' ? await client.runningJob(app) : null;
+      const since = this._busySince.get(kernel.id);
+      const after = this._startCell.has(kernel.id) ? (this._o.startCellAfterMs ?? 10_000) : (this._o.progressAfterMs ?? 1000);
+      if (kernel.state === 'busy' && (since === undefined || this._now() - since < after)) {
+        return;
+      }
+      const app = kernel.state === 'busy' ? await client.applicationId() : null;
+      const job = app === null ? null : await client.runningJob(app);
       // Only followed kernels get progress: one that went idle meanwhile has had its job cleared.
       if (this._stops.has(kernel.id)) {
         kernel.update({ job });
@@ -106,9 +137,19 @@ export class SparkMonitor {
   private _stop(kernelId: string): void {
     this._stops.get(kernelId)?.();
     this._stops.delete(kernelId);
+    this._busySince.delete(kernelId);
+    this._startCell.delete(kernelId);
+  }
+
+  private _now(): number {
+    return (this._o.now ?? Date.now)();
   }
 
   private readonly _o: SparkMonitorOptions;
   private readonly _stops = new Map<string, () => void>();
   private readonly _inFlight = new Set<string>();
+  /** When each followed kernel became busy with Spark up. */
+  private readonly _busySince = new Map<string, number>();
+  /** Followed kernels whose running cell was sent before Spark was up. */
+  private readonly _startCell = new Set<string>();
 }

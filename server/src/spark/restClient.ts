@@ -19,13 +19,22 @@ interface SparkJob {
 }
 
 export interface SparkRestClient {
+  /**
+   * Whether the driver's UI answers at all (the SparkContext is starting or up). Asks the UI's root,
+   * a redirect Jetty serves itself: `/api/v1` is a Jersey application that initializes on its first
+   * request, seconds of driver CPU during a start. Absent (test fakes): `applicationId` decides.
+   */
+  uiUp?(): Promise<boolean>;
   /** The application id, or null while the SparkContext is not up. */
   applicationId(): Promise<string | null>;
   /** The newest running job, or null. */
   runningJob(appId: string): Promise<JobProgress | null>;
 }
 
-export type FetchLike = (url: string, init?: { signal?: AbortSignal }) => Promise<{ ok: boolean; json(): Promise<unknown> }>;
+export type FetchLike = (
+  url: string,
+  init?: { signal?: AbortSignal; redirect?: 'manual' }
+) => Promise<{ ok: boolean; json(): Promise<unknown>; text(): Promise<string> }>;
 
 /** Talks to the UI at `hostPort`; every call is bounded by `timeoutMs`. */
 export function sparkRestClient(hostPort: string, options: { fetch?: FetchLike; timeoutMs?: number } = {}): SparkRestClient {
@@ -36,6 +45,15 @@ export function sparkRestClient(hostPort: string, options: { fetch?: FetchLike; 
     return response.ok ? response.json() : null;
   };
   return {
+    async uiUp() {
+      try {
+        const response = await doFetch(`http://${hostPort}/`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+        await response.text(); // frees the connection
+        return true;
+      } catch {
+        return false;
+      }
+    },
     async applicationId() {
       const apps = await get('/applications').catch(() => null);
       return Array.isArray(apps) && typeof apps[0]?.id === 'string' ? (apps[0].id as string) : null;

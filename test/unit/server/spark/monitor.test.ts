@@ -30,13 +30,18 @@ function kernel(monitor: () => SparkMonitor, init: Partial<Pick<MonitoredKernel,
   return { kernel: k, updates };
 }
 
-function setup(client: Partial<SparkRestClient> = {}) {
+/** Delays off unless a test sets them (`clock` drives them); `client` overrides the fake REST client. */
+function setup(client: Partial<SparkRestClient> = {}, delays: { progressAfterMs?: number; startCellAfterMs?: number } = {}) {
   const ticks = new Map<string, () => void>();
   let stops = 0;
   const asked: string[] = [];
+  const clock = { ms: 0 };
   const monitor = new SparkMonitor({
     logger: silentLogger,
     intervalMs: 1000,
+    progressAfterMs: delays.progressAfterMs ?? 0,
+    startCellAfterMs: delays.startCellAfterMs ?? 0,
+    now: () => clock.ms,
     client: hostPort => {
       asked.push(hostPort);
       return { applicationId: async () => 'app-1', runningJob: async () => null, ...client };
@@ -51,7 +56,7 @@ function setup(client: Partial<SparkRestClient> = {}) {
       };
     }
   });
-  return { monitor, asked, ticks, stops: () => stops, tickAll: () => [...ticks.values()].forEach(t => t()) };
+  return { monitor, asked, clock, ticks, stops: () => stops, tickAll: () => [...ticks.values()].forEach(t => t()) };
 }
 
 describe('spark/monitor', () => {
@@ -120,6 +125,102 @@ describe('spark/monitor', () => {
       fail = false;
       tickAll();
       await waitUntil(() => k.phase === 'spark-ready', { timeoutMs: 1000, what: 'spark-ready' });
+    });
+  });
+
+  // Spark's REST API (Jersey) costs the driver ~2 s of CPU on its first request (issue 15, item 5).
+  describe('sparing the REST API', () => {
+    it('should learn spark-ready from the UI answering, without asking the REST API', async () => {
+      const rest: string[] = [];
+      let up = false;
+      const { monitor, tickAll } = setup({
+        uiUp: async () => up,
+        applicationId: async () => {
+          rest.push('applications');
+          return 'app-1';
+        }
+      });
+      const { kernel: k } = kernel(() => monitor, {});
+      monitor.update(k);
+      await new Promise(resolve => setImmediate(resolve));
+      expect(k.phase).toBe('kernel-ready');
+      up = true;
+      tickAll();
+      await waitUntil(() => k.phase === 'spark-ready', { timeoutMs: 1000, what: 'spark-ready' });
+      expect([rest, monitor.follows('k1')]).toEqual([[], false]);
+    });
+
+    it('should ask for job progress only once a cell has run progressAfterMs', async () => {
+      const rest: string[] = [];
+      const { monitor, clock, tickAll } = setup(
+        {
+          applicationId: async () => {
+            rest.push('applications');
+            return 'app-1';
+          },
+          runningJob: async () => JOB
+        },
+        { progressAfterMs: 1000, startCellAfterMs: 10_000 }
+      );
+      const { kernel: k } = kernel(() => monitor, { state: 'busy', phase: 'spark-ready' });
+      clock.ms = 5000;
+      monitor.update(k);
+      clock.ms = 5999;
+      tickAll();
+      await new Promise(resolve => setImmediate(resolve));
+      expect([rest, k.job]).toEqual([[], null]);
+      clock.ms = 6000;
+      tickAll();
+      await waitUntil(() => k.job !== null, { timeoutMs: 1000, what: 'the job' });
+      expect(rest).toEqual(['applications']);
+      // A short cell (idle before progressAfterMs) never asks.
+      k.state = 'idle';
+      monitor.update(k);
+      k.state = 'busy';
+      clock.ms = 7000;
+      monitor.update(k);
+      k.state = 'idle';
+      monitor.update(k);
+      expect(rest).toEqual(['applications']);
+    });
+
+    it('should wait startCellAfterMs for a cell sent before Spark was up (the first answer), progressAfterMs after', async () => {
+      const rest: string[] = [];
+      let up = false;
+      const { monitor, clock, tickAll } = setup(
+        {
+          uiUp: async () => up,
+          applicationId: async () => {
+            rest.push('applications');
+            return 'app-1';
+          },
+          runningJob: async () => JOB
+        },
+        { progressAfterMs: 1000, startCellAfterMs: 10_000 }
+      );
+      const { kernel: k } = kernel(() => monitor, { state: 'busy' });
+      monitor.update(k);
+      await new Promise(resolve => setImmediate(resolve));
+      up = true;
+      clock.ms = 2000;
+      tickAll();
+      await waitUntil(() => k.phase === 'spark-ready', { timeoutMs: 1000, what: 'spark-ready' });
+      clock.ms = 11_999;
+      tickAll();
+      await new Promise(resolve => setImmediate(resolve));
+      expect([rest, k.job]).toEqual([[], null]);
+      clock.ms = 12_000;
+      tickAll();
+      await waitUntil(() => k.job !== null, { timeoutMs: 1000, what: 'the job' });
+      // The next cell is an ordinary one.
+      k.state = 'idle';
+      monitor.update(k);
+      k.state = 'busy';
+      clock.ms = 20_000;
+      monitor.update(k);
+      clock.ms = 21_000;
+      tickAll();
+      await waitUntil(() => rest.length === 2, { timeoutMs: 1000, what: 'the second cell’s progress' });
     });
   });
 
