@@ -45,6 +45,7 @@ const { values: opt } = parseArgs({
     'cluster-spark-samples': { type: 'string', default: '3' },
     'cluster-burst': { type: 'string', default: '30' },
     'cluster-idle-seconds': { type: 'string', default: '60' },
+    'cluster-kinds': { type: 'string', default: 'cold,warm,held' },
     'scale-kernels': { type: 'string', default: '1000' },
     'scale-streaming': { type: 'string', default: '100' },
     'no-readme': { type: 'boolean', default: false },
@@ -52,7 +53,9 @@ const { values: opt } = parseArgs({
     // A git revision of the gateway to run beside the working tree's (before/after figures).
     baseline: { type: 'string' },
     // Re-renders the table, checks and README section from a saved bench-results/*.json.
-    render: { type: 'string' }
+    render: { type: 'string' },
+    // With --render: the cluster phase taken from another saved run (an opt-in phase rerun alone).
+    'merge-cluster': { type: 'string' }
   }
 });
 const only = new Set(opt.only.split(','));
@@ -87,6 +90,11 @@ setTimeout(() => {
 async function main() {
   if (opt.render) {
     const results = JSON.parse(readFileSync(opt.render, 'utf8'));
+    if (opt['merge-cluster']) {
+      const other = JSON.parse(readFileSync(opt['merge-cluster'], 'utf8'));
+      results.cluster = other.cluster;
+      results.clusterFrom = { date: other.date, file: path.relative(repoRoot, path.resolve(opt['merge-cluster'])), revision: other.revision };
+    }
     results.checks = checks(results);
     return report(results, path.relative(repoRoot, path.resolve(opt.render)));
   }
@@ -173,6 +181,7 @@ async function main() {
         sparkSamples: Number(opt['cluster-spark-samples']),
         burstSize: Number(opt['cluster-burst']),
         idleSeconds: Number(opt['cluster-idle-seconds']),
+        kinds: opt['cluster-kinds'].split(','),
         log
       });
       log('cluster', JSON.stringify(results.cluster, (k, v) => (k === 'runs' ? undefined : v)));
@@ -362,6 +371,7 @@ function updateReadme(results, text, checkText, file) {
     `Run of ${results.date.slice(0, 16).replace('T', ' ')} UTC, ${Math.round(results.seconds)} s; machine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Python ${m.python}.`,
     `Options: ${JSON.stringify(results.options)}. Raw figures: \`${file}\` (not committed).`,
     ...(results.revision ? [`Gateway built from ${results.revision.head}${results.revision.uncommitted.length ? ` plus uncommitted changes to ${results.revision.uncommitted.join(', ')}` : ''}.`] : []),
+    ...(results.clusterFrom ? [`The cluster tables and checks are from the run of ${results.clusterFrom.date.slice(0, 16).replace('T', ' ')} UTC (\`${results.clusterFrom.file}\`, gateway ${results.clusterFrom.revision?.head ?? '?'}), rendered in with \`--render … --merge-cluster …\`.`] : []),
     '',
     text,
     '',

@@ -361,7 +361,7 @@ async function oneGateway(kind, { gw, cluster, audit, half, sparkSamples, idleSe
  * `sparkSamples` pyspark launches each; `burstSize` concurrent plain launches each; `idleSeconds`
  * of each idle window.
  */
-export async function runCluster({ sparkSamples, burstSize, idleSeconds, log }) {
+export async function runCluster({ sparkSamples, burstSize, idleSeconds, kinds = ['cold', 'warm', 'held'], log }) {
   const scratch = await mkdtemp(path.join(tmpdir(), 'sparkgate-bench-cluster-'));
   const auditFile = path.join(scratch, 'audit.log');
   const policy = path.join(scratch, 'audit-policy.yaml');
@@ -383,10 +383,16 @@ export async function runCluster({ sparkSamples, burstSize, idleSeconds, log }) 
     out.clusterStartMs = Date.now() - t0;
     log(`cluster: up in ${Math.round(out.clusterStartMs / 1000)} s at ${cluster.server}`);
     const kubeconfig = await prepareK8sGatewayProcess(cluster, Object.fromEntries(Object.values(TENANTS).map(ns => [ns, { gpuQuota: 0 }])), scratch);
-    for (const kind of ['cold', 'warm', 'held']) {
+    for (const kind of kinds) {
       log(`cluster: gateway (${kind}) starting`);
       gw = await spawnK8sGatewayProcess({ yaml: gatewayYaml(kind, half), kubeconfig, port: await freePort(), token: 'unused-single-user-token', timeoutMs: 180_000 });
-      out[kind] = await oneGateway(kind, { gw, cluster, audit, half, sparkSamples, idleSeconds, log });
+      try {
+        out[kind] = await oneGateway(kind, { gw, cluster, audit, half, sparkSamples, idleSeconds, log });
+      } catch (error) {
+        // What the other gateways measured stays; this one's failure is reported with its log.
+        out.error = `${kind}: ${error.message.split('\n')[0].slice(0, 200)}`;
+        log(`cluster: ${kind} failed: ${error.stack}\ngateway ${gw.alive() ? 'alive' : 'exited'}; its log:\n${gw.log().slice(-4000)}`);
+      }
       await gw.stop(30_000);
       gw = undefined;
     }
