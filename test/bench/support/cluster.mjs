@@ -372,6 +372,9 @@ export async function runCluster({ sparkSamples, burstSize, idleSeconds, kinds =
   let cluster;
   let gw;
   const t0 = Date.now();
+  // The control plane's components and the pods die with this process (pdeathsig); the gateway child would not.
+  const killGateway = () => gw?.child.kill('SIGKILL');
+  process.once('exit', killGateway);
   try {
     log('cluster: starting the control plane and node agent');
     cluster = await startCluster({
@@ -398,6 +401,7 @@ export async function runCluster({ sparkSamples, burstSize, idleSeconds, kinds =
     }
   } finally {
     await gw?.stop(30_000).catch(() => undefined);
+    process.removeListener('exit', killGateway);
     await cluster?.stop().catch(error => log(`cluster stop failed: ${error.message}`));
     await rm(scratch, { recursive: true, force: true });
   }
