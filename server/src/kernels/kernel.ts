@@ -325,7 +325,9 @@ export class GatewayKernel implements Kernel {
         this._own.idle(parentId);
       }
     }
-    if ((state === 'idle' || state === 'busy') && this._channels && (this._s.state === 'idle' || this._s.state === 'busy')) {
+    // Not the gateway's own requests (late readiness re-asks, kernel_info nudges, a claim's cell,
+    // an interrupt's reply): they would flip a ready kernel to busy, or a busy one to idle mid-cell.
+    if ((state === 'idle' || state === 'busy') && this._channels && (this._s.state === 'idle' || this._s.state === 'busy') && !this._own.isOwn(msg)) {
       this.update({ state });
     }
   }

@@ -77,6 +77,23 @@ describe('kernels/kernel', () => {
       expect(k.iopubReceived).toBe(3);
     });
 
+    it("should keep its state through the busy and idle of the gateway's own requests, still relaying them", async () => {
+      const { kernel: k } = kernel();
+      // The kernel answers only with status messages (no reply), as when a late re-ask is answered.
+      bind(k, request => [status('busy', request), status('idle', request)]);
+      const client = new FakeClient();
+      k.attach(client);
+      k.update({ state: 'idle' });
+      void k.request('shell', 'kernel_info_request', {}, 50);
+      await waitUntil(() => client.states.length === 2, { timeoutMs: 1000, what: 'both statuses relayed' });
+      expect([k.state, client.states]).toEqual(['idle', ['busy', 'idle']]);
+      // A user's cell runs: an interrupt's idle (the gateway's request) does not end it.
+      k.fromKernel(status('busy'));
+      void k.request('control', 'interrupt_request', {}, 50);
+      await waitUntil(() => client.states.length === 5, { timeoutMs: 1000, what: 'the interrupt statuses relayed' });
+      expect(k.state).toBe('busy');
+    });
+
     it('should not follow iopub without bound channels, nor after death', () => {
       const { kernel: k } = kernel();
       k.update({ state: 'idle' });
