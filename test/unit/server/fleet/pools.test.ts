@@ -58,9 +58,10 @@ afterEach(async () => {
   await Promise.all(made.splice(0).map(p => p.dispose()));
 });
 
-function setup(policy: Partial<PoolPolicy> = {}, clock = { now: 0 }) {
+function setup(policy: Partial<PoolPolicy> = {}, clock = { now: 0 }, maxStarting = Infinity) {
   const host = new Host();
   const pools = new DriverPools<Driver>({
+    maxStarting,
     tenants: { t: { pools: { p: { size: 2, maxIdleMs: 0, ...policy } } }, u: { pools: {} } },
     profiles: { p: PROFILE },
     host,
@@ -86,6 +87,19 @@ describe('fleet/pools', () => {
     expect(pools.counts('u')).toEqual({});
     expect(pools.take('u', 'p')).toBeNull();
     expect(pools.take('t', 'other')).toBeNull();
+  });
+
+  it('should start at most maxStarting drivers at once, the next as one becomes ready or fails', async () => {
+    const { host, pools } = setup({ size: 5 }, { now: 0 }, 2);
+    pools.start();
+    expect(host.started.map(d => d.id)).toEqual(['d1', 'd2']);
+    host.started[0]!.up();
+    await waitUntil(() => host.started.length === 3, { timeoutMs: 1000, intervalMs: 1, what: 'the third start' });
+    host.started[1]!.fail();
+    await waitUntil(() => host.started.length === 4, { timeoutMs: 1000, intervalMs: 1, what: 'the fourth start' });
+    // Two starting (d3, d4): a claim's refill waits its turn too.
+    expect(pools.take('t', 'p')?.id).toBe('d1');
+    expect(host.started).toHaveLength(4);
   });
 
   it('should refill at once after a claim and never hand out one driver twice', () => {
