@@ -17,6 +17,7 @@ import { loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { installCrashGuard } from './crashGuard.js';
 import { createGateway } from './gateway.js';
+import { presenceRefreshMs } from './fleet/culler.js';
 import { configureZmq, createZmqChannels } from './channels/zmqChannels.js';
 import { createLogger, type Logger } from './log.js';
 
@@ -103,6 +104,14 @@ async function createBackend(config: GatewayConfig, logger: Logger): Promise<Bac
         core: kubeConfig.makeApiClient(CoreV1Api),
         networking: kubeConfig.makeApiClient(NetworkingV1Api),
         namespaceOf: tenant => config.tenants[tenant]?.namespace ?? tenant,
+        // Replicas need a kernel's open tabs only where its tenant culls idle kernels but spares connected ones.
+        presenceRefreshMs: namespace => {
+          const refresh = Object.values(config.tenants)
+            .filter(t => t.namespace === namespace)
+            .map(t => presenceRefreshMs(t.cull))
+            .filter((ms): ms is number => ms !== null);
+          return refresh.length > 0 ? Math.min(...refresh) : null;
+        },
         logger: logger.child({ component: 'backend.kubernetes' })
       });
     }

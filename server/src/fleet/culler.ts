@@ -56,6 +56,20 @@ export function decide(kernel: FleetKernel, policy: CullPolicy, now: number): Cu
 }
 
 /** `45 s`, `12 min`, `3 h 5 min`: how long a kernel was idle, for its reason. */
+/**
+ * How often a gateway with clients of a kernel tells the other replicas so (backends/kubernetes/
+ * presence.ts, one pod patch each time), under the kernel's tenant's `policy`; null when no
+ * culler needs to know: culling is off, or it culls connected kernels anyway. Scaled to the idle
+ * timeout (a sixth of it, 30 s to 10 min; the note holds three times that, at most half the
+ * timeout): with culling off, an idle kernel with an open tab costs the API server nothing.
+ */
+export function presenceRefreshMs(policy: CullPolicy): number | null {
+  if (policy.idleMs <= 0 || policy.connected) {
+    return null;
+  }
+  return Math.min(600_000, Math.max(30_000, Math.floor(policy.idleMs / 6)));
+}
+
 export function duration(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 120) {

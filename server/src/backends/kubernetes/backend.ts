@@ -39,6 +39,8 @@ export interface KubernetesBackendOptions {
   podWatch?: Partial<Omit<PodWatchOptions, 'logger'>>;
   /** Pacing of each kernel's last-activity annotation (clock, timer, interval); tests set it. */
   activity?: DriverPodKernelOptions['activity'];
+  /** The presence interval of a namespace's kernels (`DriverPodKernelOptions.presenceRefreshMs`); absent = 30 s everywhere. */
+  presenceRefreshMs?: (namespace: string) => number | null;
   /** The leader Lease (clock, timer, API, holder); default the kubeconfig's CoordinationV1Api. */
   lease?: Partial<Omit<LeaseElectorOptions, 'logger' | 'namespace' | 'name' | 'durationSeconds'>>;
   /** Milliseconds clock of the orphan sweep (pod ages). Default `Date.now`. */
@@ -309,7 +311,8 @@ export class KubernetesBackend implements Backend {
         patch(annotations).catch((error: unknown) => {
           throw apiError(error, { verb: 'update', object: `driver pod ${options.podName}`, namespace: options.namespace, server: this._server });
         }),
-      ...(this._o.activity ? { activity: this._o.activity } : {})
+      ...(this._o.activity ? { activity: this._o.activity } : {}),
+      ...(this._o.presenceRefreshMs ? { presenceRefreshMs: this._o.presenceRefreshMs(options.namespace) } : {})
     });
   }
 

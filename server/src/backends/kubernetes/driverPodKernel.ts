@@ -41,6 +41,11 @@ export interface DriverPodKernelOptions {
   patchAnnotations?: (annotations: Record<string, string | null>) => Promise<void>;
   /** A warm pool driver (`LaunchRequest.pooled`): its tenant and the lease its gateway renews until the claim. */
   pool?: { tenant: string; lease: PoolLease; requestExecutors?: number };
+  /**
+   * How often to renew the "clients attached here" note for other replicas (presence.ts); null =
+   * never (no culler reads it: fleet/culler.ts `presenceRefreshMs`). Absent: the activity interval (30 s).
+   */
+  presenceRefreshMs?: number | null;
   /** Pacing of the last-activity annotation (activityNote.ts); tests set clock and timer. */
   activity?: Omit<ActivityNoteOptions, 'write'>;
   /** Deletes this driver pod (by uid) with the given grace; never rejects. */
@@ -79,9 +84,11 @@ export class DriverPodKernel implements LaunchedKernel {
     const annotate = options.annotate;
     this._activity = annotate ? new ActivityNote({ ...options.activity, write: at => annotate({ [ANNOTATIONS.lastActivity]: at.toISOString() }) }) : null;
     const { intervalMs, ...clock } = options.activity ?? {};
-    this._presence = annotate
-      ? new Presence({ ...clock, ...(intervalMs === undefined ? {} : { refreshMs: intervalMs }), write: until => annotate({ [ANNOTATIONS.connectedUntil]: until.toISOString() }) })
-      : null;
+    const refreshMs = options.presenceRefreshMs === undefined ? intervalMs : options.presenceRefreshMs;
+    this._presence =
+      annotate && refreshMs !== null
+        ? new Presence({ ...clock, ...(refreshMs === undefined ? {} : { refreshMs }), write: until => annotate({ [ANNOTATIONS.connectedUntil]: until.toISOString() }) })
+        : null;
     this._nodeLoss = new NodeLossCheck(
       { reachable: () => tcpReachable(options.podIP, options.connection.shell_port, REACH_TIMEOUT_MS), ...options.nodeLoss },
       {

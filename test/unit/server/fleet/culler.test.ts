@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CullPolicy } from '../../../../server/src/config/types.js';
 import { LimitExceededError } from '../../../../server/src/errors.js';
-import { Culler, decide, duration } from '../../../../server/src/fleet/culler.js';
+import { Culler, decide, duration, presenceRefreshMs } from '../../../../server/src/fleet/culler.js';
 import { Tenancy } from '../../../../server/src/fleet/tenancy.js';
 import type { CullNotice, FleetKernel, KernelFleet } from '../../../../server/src/kernels/types.js';
 import { silentLogger } from '../../../../server/src/log.js';
@@ -214,6 +214,19 @@ describe('fleet/culler', () => {
 });
 
 // Replicas (issue 13, item 4): every replica sees every kernel; only the Lease holder culls.
+describe('fleet/culler presenceRefreshMs', () => {
+  const policy = (over: Partial<CullPolicy>): CullPolicy => ({ idleMs: 0, intervalMs: 60_000, connected: false, busy: false, warnMs: 0, ...over });
+  it('should need no presence with culling off or when connected kernels are culled anyway', () => {
+    expect(presenceRefreshMs(policy({}))).toBeNull();
+    expect(presenceRefreshMs(policy({ idleMs: 3_600_000, connected: true }))).toBeNull();
+  });
+  it('should renew a sixth of the idle timeout, between 30 s and 10 min', () => {
+    expect(presenceRefreshMs(policy({ idleMs: 60_000 }))).toBe(30_000);
+    expect(presenceRefreshMs(policy({ idleMs: 1_800_000 }))).toBe(300_000);
+    expect(presenceRefreshMs(policy({ idleMs: 86_400_000 }))).toBe(600_000);
+  });
+});
+
 describe('fleet/culler among replicas', () => {
   it('should sweep on its timer only while this replica leads', async () => {
     const fleet = new FakeFleet();

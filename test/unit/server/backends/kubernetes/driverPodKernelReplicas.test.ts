@@ -29,7 +29,7 @@ const annotated = (annotations: Record<string, string>): V1Pod => ({
   metadata: { ...driver.metadata, annotations: { ...driver.metadata?.annotations, ...annotations } }
 });
 
-function setup() {
+function setup(extra: { presenceRefreshMs?: number | null } = {}) {
   const pods = new FakePods();
   pods.change(driver);
   const calls: string[] = [];
@@ -62,7 +62,8 @@ function setup() {
     },
     readLog: async () => '',
     logger: silentLogger,
-    delay: new FakeDelays().delay
+    delay: new FakeDelays().delay,
+    ...extra
   });
   return { kernel, pods, calls, patches, timers, advance: (ms: number) => (now += ms) };
 }
@@ -161,5 +162,15 @@ describe('DriverPodKernel across gateway replicas', () => {
     expect(kernel.connectedElsewhere()).toBe(true);
     advance(90_000);
     expect(kernel.connectedElsewhere()).toBe(false);
+  });
+
+  it('should write no presence where no culler reads it, and renew at the interval its tenant needs', () => {
+    const off = setup({ presenceRefreshMs: null });
+    off.kernel.clientsAttached(true);
+    expect([off.patches, off.timers]).toEqual([[], []]);
+    const hourly = setup({ presenceRefreshMs: 600_000 });
+    hourly.kernel.clientsAttached(true);
+    expect(hourly.patches.map(p => p[ANNOTATIONS.connectedUntil])).toEqual([new Date(1_000_000 + 1_800_000).toISOString()]);
+    expect(hourly.timers.map(t => t.ms)).toEqual([600_000]);
   });
 });
