@@ -9,7 +9,7 @@
  * `images/` is a link to the working tree's: every target runs the same kernel launcher.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
 /** Builds (or reuses) the server at `ref`; returns its dist directory. */
@@ -24,7 +24,9 @@ export function buildBaseline({ repoRoot, ref, cacheDir, log }) {
   log(`building the baseline gateway at ${ref} (${sha.slice(0, 12)}) into ${path.relative(repoRoot, dir)} ...`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const archive = execFileSync('git', ['archive', '--format=tar', sha, 'tsconfig.json', 'server/package.json', 'server/tsconfig.json', 'server/src'], {
+  // server/assets (kernelspec logos) exists only in later revisions; git archive refuses a missing path.
+  const assets = git(['ls-tree', '--name-only', sha, 'server/assets']) ? ['server/assets'] : [];
+  const archive = execFileSync('git', ['archive', '--format=tar', sha, 'tsconfig.json', 'server/package.json', 'server/tsconfig.json', 'server/src', ...assets], {
     cwd: repoRoot,
     maxBuffer: 256 * 1024 * 1024
   });
@@ -32,5 +34,10 @@ export function buildBaseline({ repoRoot, ref, cacheDir, log }) {
   symlinkSync(path.join(repoRoot, 'images'), path.join(dir, 'images'));
   const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', path.join(dir, 'server', 'tsconfig.json')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // What the server's build copies besides tsc's output (its package.json "build"): plain .mjs modules.
+  const processGroup = path.join(dir, 'server', 'src', 'util', 'processGroup.mjs');
+  if (existsSync(processGroup)) {
+    copyFileSync(processGroup, path.join(dist, 'util', 'processGroup.mjs'));
+  }
   return { sha, dist };
 }
