@@ -9,7 +9,7 @@ import { buildDriverObjects, driverPodName } from '../../../../../server/src/bac
 import type { PoolLeaseTiming } from '../../../../../server/src/backends/kubernetes/poolLease.js';
 import { type LaunchedKernel, type LaunchRequest, POOL_USER } from '../../../../../server/src/backends/types.js';
 import { waitUntil } from '../../../../support/waitFor.js';
-import { apiStatus, capturingLogger, config, FakeInformer, podAt } from './fixtures.js';
+import { apiStatus, capturingLogger, config, FakeInformer, manualTimers, podAt } from './fixtures.js';
 
 // Warm pool drivers on Kubernetes (issue 15): a pooled launch, its lease, its claim, and how
 // discovery and the replicas' kernel watch leave unclaimed ones alone.
@@ -30,22 +30,6 @@ const request = (overrides: Partial<LaunchRequest> = {}): LaunchRequest => ({
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type ApiArgs = Record<string, any>;
-
-/** Timers the test fires by hand (the pool lease's renewals). */
-function manualTimers() {
-  const pending: Array<{ fn: () => void; ms: number }> = [];
-  const timer = (fn: () => void, ms: number): (() => void) => {
-    const entry = { fn, ms };
-    pending.push(entry);
-    return () => {
-      const at = pending.indexOf(entry);
-      if (at >= 0) {
-        pending.splice(at, 1);
-      }
-    };
-  };
-  return { pending, timer, fire: () => pending.shift()!.fn() };
-}
 
 /** The API calls the backend makes, recorded; `answers[method]` overrides the default answer (the body sent, pods with a uid). */
 function fakeApi(answers: Partial<Record<string, (args: ApiArgs, options?: unknown) => Promise<unknown>>> = {}) {

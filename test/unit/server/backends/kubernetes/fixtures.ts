@@ -185,3 +185,27 @@ export const podAt = {
     status: { phase: 'Failed', containerStatuses: [containerStatus({ terminated: { exitCode, reason } })] }
   })
 };
+
+/** Timers a test fires by hand (pool lease renewals): `fire()` runs the oldest and returns its delay. */
+export function manualTimers() {
+  const pending: Array<{ fn: () => void; ms: number }> = [];
+  const timer = (fn: () => void, ms: number): (() => void) => {
+    const entry = { fn, ms };
+    pending.push(entry);
+    return () => {
+      const at = pending.indexOf(entry);
+      if (at >= 0) {
+        pending.splice(at, 1);
+      }
+    };
+  };
+  const fire = (): number => {
+    const next = pending.shift();
+    if (!next) {
+      throw new Error('no pending timer');
+    }
+    next.fn();
+    return next.ms;
+  };
+  return { pending, timer, fire };
+}

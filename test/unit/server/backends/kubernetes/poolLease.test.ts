@@ -1,29 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { POOL_LEASE_MS, POOL_RENEW_MS, PoolLease, poolLeaseEnd } from '../../../../../server/src/backends/kubernetes/poolLease.js';
-
-/** Timers the test fires by hand. */
-function manualTimers() {
-  const pending: Array<{ fn: () => void; ms: number }> = [];
-  const timer = (fn: () => void, ms: number): (() => void) => {
-    const entry = { fn, ms };
-    pending.push(entry);
-    return () => {
-      const at = pending.indexOf(entry);
-      if (at >= 0) {
-        pending.splice(at, 1);
-      }
-    };
-  };
-  const fire = (): number => {
-    const next = pending.shift();
-    if (!next) {
-      throw new Error('no pending timer');
-    }
-    next.fn();
-    return next.ms;
-  };
-  return { pending, timer, fire };
-}
+import { manualTimers } from './fixtures.js';
 
 describe('k8s/poolLease', () => {
   it('should renew well within the lease by default (two renewals may fail before it lapses)', () => {
