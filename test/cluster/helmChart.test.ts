@@ -64,6 +64,7 @@ describe('cluster/helm chart', () => {
     expect(await refusal('tenants.team-a.quota.gpus=lots')).toContain('/tenants/team-a/quota/gpus');
     expect(await refusal('podSecurity.enforce=strict')).toContain('/podSecurity/enforce');
     expect(await refusal('tenants.Team_A.quota.gpus=1')).toContain("invalid propertyName 'Team_A'");
+    expect(await refusal('tenants.team-a.pools.python.size=25')).toContain('/tenants/team-a/pools/python/size');
   }, 60_000);
 
   it('should be the source of images/deploy: the committed gateway.yaml and tenant.yaml equal what the chart renders', async () => {
@@ -119,7 +120,9 @@ describe('cluster/helm chart', () => {
     // Nothing was stored.
     await expect(k8s.cluster.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'sparkgate-gateway', namespace: GATEWAY_NS })).rejects.toMatchObject({ code: 404 });
 
-    const two = parseManifests(await helm(['template', 'sparkgate', CHART_DIR, '--namespace', GATEWAY_NS, '--values', TWO_TENANTS_VALUES]));
+    const two = parseManifests(
+      await helm(['template', 'sparkgate', CHART_DIR, '--namespace', GATEWAY_NS, '--values', TWO_TENANTS_VALUES, '--set', 'tenants.team-a.pools.python.size=1'])
+    );
     const tenantKinds = ['LimitRange', 'Namespace', 'NetworkPolicy', 'NetworkPolicy', 'ResourceQuota', 'Role', 'RoleBinding', 'RoleBinding', 'ServiceAccount', 'ServiceAccount'];
     for (const ns of ['team-a', 'team-b-ns']) {
       expect(two.filter(d => d.metadata?.namespace === ns || (d.kind === 'Namespace' && d.metadata?.name === ns)).map(d => d.kind).sort()).toEqual(tenantKinds);
@@ -149,6 +152,8 @@ describe('cluster/helm chart', () => {
       defaults: { python: '/py', launcher: '/l.py', workingDir: '/w', version: 'test' }
     });
     expect(Object.fromEntries(Object.entries(config.tenants).map(([name, t]) => [name, t.namespace]))).toEqual({ 'team-a': 'team-a', 'team-b': 'team-b-ns' });
+    // A tenant's warm pool (issue 15) reaches the gateway's config.
+    expect(config.tenants['team-a']?.pools).toEqual({ python: { size: 1, maxIdleMs: 0 } });
     expect(config.kubernetes).toMatchObject({
       kernelServiceAccount: 'sparkgate-kernel',
       executorServiceAccount: 'sparkgate-executor',

@@ -88,7 +88,7 @@ file and the RBAC cannot disagree.
 {{- range $name, $tenant := .Values.tenants }}
 {{- $t := include "sparkgate.tenant" (dict "root" $ "name" $name "tenant" $tenant) | fromYaml }}
 {{- $entry := dict "namespace" $t.namespace }}
-{{- range $key := list "limits" "profiles" "cull" }}
+{{- range $key := list "limits" "profiles" "cull" "pools" }}
 {{- if hasKey $t $key }}{{ $_ := set $entry $key (get $t $key) }}{{ end }}
 {{- end }}
 {{- $_ := set $tenants $name $entry }}
