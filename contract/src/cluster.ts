@@ -20,6 +20,27 @@ export interface JobProgress {
   tasks: { done: number; running: number; total: number };
 }
 
+/**
+ * One executor of a cluster: its pod as Kubernetes sees it (Kubernetes backend) merged with what
+ * Spark says of it once registered (cores, GPU addresses, tasks).
+ */
+export interface ExecutorModel {
+  /** Spark's executor id once registered (`"driver"` for a local master's in-driver executor), else null. */
+  id: string | null;
+  /** Pod name (Kubernetes backend), else null. */
+  pod: string | null;
+  node: string | null;
+  state: 'pending' | 'running' | 'ended';
+  /** Why it waits or ended, in the scheduler's or kubelet's words; null when running normally. */
+  reason: string | null;
+  cores: number;
+  gpus: number;
+  /** GPU addresses Spark assigned (its resource discovery), e.g. `["0", "1"]`; empty when unknown. */
+  gpuAddresses: string[];
+  /** Tasks from Spark; null before it registered. */
+  tasks: { active: number; completed: number; failed: number } | null;
+}
+
 /** One cluster. */
 export interface ClusterModel {
   id: string;
@@ -36,7 +57,14 @@ export interface ClusterModel {
   /** The Jupyter kernel id, which is the cluster id. */
   kernelId: string;
   driver: { state: string; reason: string | null; gpus: number };
-  executors: { ready: number; pending: number; desired: number; pendingReason: string | null };
+  executors: {
+    ready: number;
+    pending: number;
+    desired: number;
+    pendingReason: string | null;
+    /** One row per executor (pods, merged with Spark's view); running first, then pending, then ended. */
+    list: ExecutorModel[];
+  };
   gpus: { held: number };
   /** Spark UI path relative to the gateway root, e.g. `ui/<id>/`; `null` without Spark. */
   sparkUi: string | null;

@@ -6,6 +6,7 @@
  */
 
 import type { ClusterModel } from './cluster.js';
+import type { CellProgress } from './progress.js';
 
 /** The namespace of live cluster status. */
 export const STATUS_NAMESPACE = '/status';
@@ -23,6 +24,8 @@ export interface ServerToClientEvents {
   cluster: (cluster: ClusterModel) => void;
   /** A cluster was shut down. */
   'cluster:removed': (payload: ClusterRemoved) => void;
+  /** The Spark jobs of one running cell changed, or the cell finished (`running: false`, final). */
+  'cell:progress': (progress: CellProgress) => void;
 }
 
 /** Clients send nothing: what they see is decided by their token. */

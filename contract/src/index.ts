@@ -3,7 +3,8 @@
  * cluster model, the `/status` socket.io events, the sizing a launch sends and its totals.
  */
 
-export type { ClusterModel, ClusterState, JobProgress, LaunchPhase, LaunchRequest } from './cluster.js';
+export type { ClusterModel, ClusterState, ExecutorModel, JobProgress, LaunchPhase, LaunchRequest } from './cluster.js';
+export type { CellJob, CellProgress, CellStage, TaskCounts } from './progress.js';
 export { STATUS_NAMESPACE } from './events.js';
 export type { ClientToServerEvents, ClusterRemoved, ServerToClientEvents } from './events.js';
 export { maxExecutors, totalsOf, totalsWith } from './sizing.js';

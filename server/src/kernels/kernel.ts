@@ -11,6 +11,7 @@ import type { KernelChannels } from '../channels/types.js';
 import type { ExecutionState, RawMessage } from '../protocol/messages.js';
 import { jupyterDate } from '../protocol/websocket.js';
 import type { JobProgress } from '../spark/restClient.js';
+import type { SparkExecutorInfo } from '../spark/executorInfo.js';
 import { droppedNotice, OutputBuffer } from './outputBuffer.js';
 import { deliver, gatewayStatus, parentOf, replyTargets, statusOf } from './relay.js';
 import { OwnRequests, type OwnRequestOptions } from './requests.js';
@@ -91,6 +92,9 @@ export class GatewayKernel implements Kernel {
   }
   get job(): JobProgress | null {
     return this._s.job;
+  }
+  get sparkExecutors(): readonly SparkExecutorInfo[] | null {
+    return this._s.sparkExecutors;
   }
   /** Settles when the (latest) launch has finished: the kernel answers, or the launch failed. */
   get ready(): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import type { LaunchedKernel, LaunchPhase } from '../backends/types.js';
 import type { ExecutionState } from '../protocol/messages.js';
+import type { SparkExecutorInfo } from '../spark/executorInfo.js';
 import type { JobProgress } from '../spark/restClient.js';
 
 /** Everything about a kernel that changes over its life and that a model shows. */
@@ -18,6 +19,8 @@ export interface KernelState {
   readonly launched: LaunchedKernel | null;
   /** The Spark job running now (only followed while busy). */
   readonly job: JobProgress | null;
+  /** Spark's executors as the Spark monitor last saw them; null before it asked. */
+  readonly sparkExecutors: readonly SparkExecutorInfo[] | null;
 }
 
 /** A new kernel: starting, launch requested, nothing running. */
@@ -27,7 +30,8 @@ export const INITIAL_STATE: KernelState = Object.freeze({
   phase: 'requested',
   phaseDetail: null,
   launched: null,
-  job: null
+  job: null,
+  sparkExecutors: null
 });
 
 /** One change of a kernel's state; absent fields stay as they are. */
@@ -44,6 +48,8 @@ export interface KernelPatch {
   launched?: LaunchedKernel | null;
   /** The Spark job running now, or null. */
   job?: JobProgress | null;
+  /** Spark's executors, or null. */
+  sparkExecutors?: readonly SparkExecutorInfo[] | null;
 }
 
 /** Pure: the state after `patch`, or null when the patch changes nothing (a no-op emits no change). */
@@ -71,6 +77,10 @@ export function applyPatch(current: KernelState, patch: KernelPatch): KernelStat
   }
   if (patch.launched !== undefined && patch.launched !== current.launched) {
     next.launched = patch.launched;
+    changed = true;
+  }
+  if (patch.sparkExecutors !== undefined && JSON.stringify(patch.sparkExecutors) !== JSON.stringify(current.sparkExecutors)) {
+    next.sparkExecutors = patch.sparkExecutors;
     changed = true;
   }
   if (patch.job !== undefined && JSON.stringify(patch.job) !== JSON.stringify(current.job)) {

@@ -9,6 +9,7 @@ import type { ClusterStatus, LaunchPhase } from '../backends/types.js';
 import type { Profile, Sizing } from '../config/types.js';
 import type { ExecutionState, RawMessage, WsProtocol } from '../protocol/messages.js';
 import type { JobProgress } from '../spark/restClient.js';
+import type { SparkExecutorInfo } from '../spark/executorInfo.js';
 import type { Usage } from './sizing.js';
 
 /** A kernel as jupyter_server's GatewayClient parses it (`last_activity` with microseconds + Z). */
@@ -79,6 +80,8 @@ export interface Kernel {
   readonly launched: LaunchedView | null;
   /** The Spark job the kernel runs now (only while busy), as the Spark monitor last saw it. */
   readonly job: JobProgress | null;
+  /** Spark's executors as the Spark monitor last saw them (cores, GPU addresses, tasks); null before it asked. */
+  readonly sparkExecutors: readonly SparkExecutorInfo[] | null;
   /** Websocket clients attached now. */
   readonly connections: number;
   /**

@@ -44,7 +44,7 @@ export function cluster(over: Partial<IClusterModel> = {}): IClusterModel {
     createdAt: '2026-01-01T00:00:00.000Z',
     kernelId: 'k-1',
     driver: { state: 'Running', reason: null, gpus: 0 },
-    executors: { ready: 2, pending: 0, desired: 2, pendingReason: null },
+    executors: { ready: 2, pending: 0, desired: 2, pendingReason: null, list: [] },
     gpus: { held: 2 },
     sparkUi: 'ui/k-1/',
     job: null,

@@ -73,12 +73,12 @@ describe('extension/status', () => {
     it('should show ready/desired and pending', () => {
       expect(executorsText(cluster())).toBe('2/2 executors');
       expect(
-        executorsText(cluster({ executors: { ready: 1, pending: 2, desired: 3, pendingReason: 'Insufficient nvidia.com/gpu' } }))
+        executorsText(cluster({ executors: { ready: 1, pending: 2, desired: 3, pendingReason: 'Insufficient nvidia.com/gpu', list: [] } }))
       ).toBe('1/3 executors · 2 pending');
     });
 
     it('should put the pending reason in the hover text', () => {
-      const c = cluster({ executors: { ready: 1, pending: 2, desired: 3, pendingReason: 'Insufficient nvidia.com/gpu' } });
+      const c = cluster({ executors: { ready: 1, pending: 2, desired: 3, pendingReason: 'Insufficient nvidia.com/gpu', list: [] } });
       expect(executorsTitle(c)).toBe('1 ready, 2 pending, 3 desired\nPending: Insufficient nvidia.com/gpu');
     });
   });

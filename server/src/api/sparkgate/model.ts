@@ -26,7 +26,8 @@ export function clusterModel(kernel: Kernel, job: JobProgress | null): ClusterMo
       ready: status?.executors.ready ?? 0,
       pending: status?.executors.pending ?? 0,
       desired: status ? desiredExecutors(kernel.sizing.executors, (status.executors.ready ?? 0) + (status.executors.pending ?? 0)) : 0,
-      pendingReason: status?.executors.pendingReason ?? null
+      pendingReason: status?.executors.pendingReason ?? null,
+      list: []
     },
     gpus: { held: status ? status.gpus : up ? kernel.sizing.driver.gpus : 0 },
     sparkUi: kernel.profile.spark ? `ui/${kernel.id}/` : null,
