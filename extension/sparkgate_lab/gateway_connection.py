@@ -20,6 +20,14 @@ and nothing else (sparkgate issue 11, item 3):
   outside its ``try`` and ends that kernel's relay for good — and writes browser binary frames to the gateway
   as *text* frames carrying non-UTF-8 data, which a gateway must reject.
 
+- The browser's kernel websocket subprotocol (``v1.kernel.websocket.jupyter.org``, which JupyterLab offers) is
+  accepted and the upstream websocket is opened with the same one, so frames pass through unchanged. Upstream
+  sets ``kernel_ws_protocol = ""`` (it opens the upstream socket without a subprotocol, so it must force the
+  legacy JSON framing on the browser): the browser's handshake offering v1 got no subprotocol back, which
+  Chromium fails ("Sent non-empty 'Sec-WebSocket-Protocol' header but no response was received"), and
+  JupyterLab reconnected without one — a failed handshake and a console error on every (re)connect. For a
+  gateway that does not speak v1, set ``c.SparkgateGatewayConnection.kernel_ws_protocol = ""``.
+
 Browser-to-server frames have their own limit, tornado's ``websocket_max_message_size`` application setting
 (10 MiB default); raise it for uploads over 10 MiB with
 ``c.ServerApp.tornado_settings = {"websocket_max_message_size": 1024 ** 3}``.
@@ -43,7 +51,7 @@ from tornado.concurrent import Future
 from tornado.escape import json_decode, url_escape, utf8
 from tornado.httpclient import HTTPRequest
 from tornado.ioloop import IOLoop
-from traitlets import Int
+from traitlets import Int, Unicode
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "SparkgateGatewayConnection"]
 
@@ -63,6 +71,15 @@ class SparkgateGatewayConnection(GatewayWebSocketConnection):
         which jupyter_server's gateway relay uses, is 10 MiB: a bigger output closed the connection (1009).""",
     )
 
+    kernel_ws_protocol = Unicode(
+        None,
+        allow_none=True,
+        config=True,
+        help="""Kernel websocket subprotocol offered to the browser: None (default) = the newest both sides
+        support, which the upstream socket to the gateway then uses too; "" = the legacy JSON framing (for a
+        gateway without v1.kernel.websocket.jupyter.org).""",
+    )
+
     async def connect(self):
         """Connect to the socket."""
         # websocket is initialized before connection
@@ -80,15 +97,34 @@ class SparkgateGatewayConnection(GatewayWebSocketConnection):
         kwargs = GatewayClient.instance().load_connection_args(**kwargs)
 
         request = HTTPRequest(ws_url, **kwargs)
+        # sparkgate: the gateway must frame messages as the browser does (frames are relayed unchanged).
+        subprotocol = self.websocket_handler.selected_subprotocol
         self.ws_future = cast(
             "Future[Any]",
             # sparkgate: tornado's default max_message_size is 10 MiB.
-            tornado_websocket.websocket_connect(request, max_message_size=self.max_message_size),
+            tornado_websocket.websocket_connect(
+                request,
+                max_message_size=self.max_message_size,
+                subprotocols=[subprotocol] if subprotocol else None,
+            ),
         )
         self.ws_future.add_done_callback(self._connection_done)
 
         loop = IOLoop.current()
         loop.add_future(self.ws_future, lambda future: self._read_messages())
+
+    def _connection_done(self, fut):
+        """Handle a finished connection (upstream's, plus a check that both sides frame alike)."""
+        super()._connection_done(fut)
+        # sparkgate: a gateway that did not take the browser's subprotocol would get frames it cannot read.
+        if self.ws is not None and (self.ws.selected_subprotocol or None) != (self.websocket_handler.selected_subprotocol or None):
+            self.log.error(
+                "Gateway answered kernel websocket subprotocol %r to %r; messages will not decode. "
+                'Set c.SparkgateGatewayConnection.kernel_ws_protocol = "" for a gateway without %s.',
+                self.ws.selected_subprotocol,
+                self.websocket_handler.selected_subprotocol,
+                self.websocket_handler.selected_subprotocol,
+            )
 
     async def _read_messages(self):
         """Read messages from gateway server."""

@@ -78,10 +78,13 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Opens Lab, creates a notebook on the gateway's plain Python kernel, and starts counting what it receives. */
-async function openNotebook(lab: Lab, inBrowser: Browser = browser): Promise<{ page: Page; frames: number[] }> {
+async function openNotebook(lab: Lab, inBrowser: Browser = browser): Promise<{ page: Page; frames: number[]; consoleLines: string[] }> {
   const page = await inBrowser.newPage({ viewport: { width: 1440, height: 900 } });
   page.setDefaultTimeout(60_000);
   const frames = recordFrames(page);
+  // What the browser console shows (the browser's own websocket handshake errors included).
+  const consoleLines: string[] = [];
+  page.on('console', msg => consoleLines.push(`${msg.type()}: ${msg.text()}`));
   page.on('pageerror', err => console.warn(`browser page error: ${err.message}`));
   await page.goto(`${lab.url}/lab?token=${lab.token}`);
   await page.locator('.jp-LabShell').waitFor();
@@ -112,8 +115,18 @@ async function openNotebook(lab: Lab, inBrowser: Browser = browser): Promise<{ p
       }
     });
   });
-  return { page, frames };
+  return { page, frames, consoleLines };
 }
+
+/** The subprotocol the notebook's kernel websocket runs on ('' = legacy JSON), read from JupyterLab's kernel connection. */
+async function kernelWsProtocol(page: Page): Promise<string> {
+  return page.evaluate(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    () => ((window.jupyterapp.shell.currentWidget as any).sessionContext.session.kernel._ws?.protocol as string | undefined) ?? '(no socket)'
+  );
+}
+
+const HANDSHAKE_ERROR = /Sec-WebSocket-Protocol/;
 
 /** Appends a code cell and runs it from the notebook (without waiting); returns the cell's index. */
 async function runCell(page: Page, source: string): Promise<number> {
@@ -216,10 +229,27 @@ describe('e2e/JupyterLab in gateway mode (issue 11, item 3)', () => {
   describe('with sparkgate_lab.gateway_connection.SparkgateGatewayConnection', () => {
     let page: Page;
     let frames: number[];
+    let consoleLines: string[];
 
     beforeAll(async () => {
       expect(labs[0]!.output()).not.toContain('Traceback');
-      ({ page, frames } = await openNotebook(labs[0]!));
+      ({ page, frames, consoleLines } = await openNotebook(labs[0]!));
+    });
+
+    it("should run the kernel websocket on JupyterLab's v1 subprotocol, with no failed handshake in the console (issue 16)", async () => {
+      expect(await kernelWsProtocol(page)).toBe('v1.kernel.websocket.jupyter.org');
+      expect(consoleLines.filter(line => HANDSHAKE_ERROR.test(line))).toEqual([]);
+      // A reconnect (the relay's upstream socket is re-opened) negotiates the same again.
+      await page.evaluate(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const kernel = (window.jupyterapp.shell.currentWidget as any).sessionContext.session.kernel;
+        await kernel.reconnect();
+      });
+      expect(await kernelWsProtocol(page)).toBe('v1.kernel.websocket.jupyter.org');
+      const index = await runCell(page, 'print("after reconnect")');
+      await cell(page, index).locator('.jp-OutputArea-output', { hasText: 'after reconnect' }).waitFor();
+      expect(consoleLines.filter(line => HANDSHAKE_ERROR.test(line))).toEqual([]);
+      expectNoLostConnection(labs[0]!);
     });
 
     afterAll(async () => {
@@ -280,6 +310,10 @@ describe('e2e/JupyterLab in gateway mode (issue 11, item 3)', () => {
     it('should deliver a 30 MiB print complete and run the next cell; so does stock jupyter_server, by the launcher chunking alone', async () => {
       // Both at once, each Lab in its own browser process: the browser's handling of 30 MiB dominates.
       const stock = await openNotebook(labs[1]!, stockBrowser);
+      // Stock jupyter_server forces the legacy framing in gateway mode: the browser's first handshake,
+      // which offers v1, fails (the console line the relay above avoids) and JupyterLab retries without.
+      expect(await kernelWsProtocol(stock.page)).toBe('');
+      expect(stock.consoleLines.filter(line => HANDSHAKE_ERROR.test(line)).length).toBeGreaterThan(0);
       const [withRelay, withoutRelay] = await Promise.all([bigPrint(page, frames), bigPrint(stock.page, stock.frames)]);
       await screenshot(page, 'relay-2-big-print-done');
       await screenshot(stock.page, 'stock-big-print-done');
