@@ -53,9 +53,31 @@ export interface ClaimApplied {
   requestExecutors?: number;
 }
 
+/** One executor pod of a cluster, as the backend sees it (before Spark's view is merged in). */
+export interface ExecutorPod {
+  name: string;
+  node: string | null;
+  state: 'pending' | 'running' | 'ended';
+  /** Why it waits (scheduler's or kubelet's words) or why it ended; null when running normally. */
+  reason: string | null;
+  /** CPU its container requests, in cores. */
+  cores: number;
+  /** `nvidia.com/gpu` it asks for. */
+  gpus: number;
+  podIP: string | null;
+  /** Spark's executor id from the pod's `spark-exec-id` label, when set. */
+  execId: string | null;
+}
+
 /** Executors and GPUs of a running cluster, where the backend can see them (pods). */
 export interface ClusterStatus {
-  executors: { ready: number; pending: number; pendingReason: string | null };
+  executors: {
+    ready: number;
+    pending: number;
+    pendingReason: string | null;
+    /** One row per executor pod (ended ones while they are still listed); absent where there are no pods. */
+    pods?: readonly ExecutorPod[];
+  };
   /** GPUs held by the driver and its running executors. */
   gpus: number;
 }

@@ -126,7 +126,7 @@ export class DriverPodKernel implements LaunchedKernel {
     const o = this._o;
     const executors = executorStatus(o.pods.list(o.namespace, 'executor', o.kernelId), o.uid);
     return {
-      executors: { ready: executors.ready, pending: executors.pending, pendingReason: executors.pendingReason },
+      executors: { ready: executors.ready, pending: executors.pending, pendingReason: executors.pendingReason, pods: executors.pods },
       gpus: (this._gone ? 0 : o.driverGpus) + executors.gpus
     };
   }

@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import type { ExecutorPod } from '../types.js';
 
 /** Where a driver pod stands, as the launch sees it. */
 export type DriverState =
@@ -52,28 +53,111 @@ export interface ExecutorStatus {
   pendingReason: string | null;
   /** GPUs held by running executors. */
   gpus: number;
+  /** One row per executor pod of the driver, in the cache's order (the API sorts them). */
+  pods: ExecutorPod[];
 }
 
-/** Pure: counts of a driver's executor pods (owned by `driverUid`; older drivers' executors do not count). */
+/** Pure: counts of a driver's executor pods (owned by `driverUid`; older drivers' executors do not count), and one row per pod. */
 export function executorStatus(executors: readonly V1Pod[], driverUid: string): ExecutorStatus {
   let ready = 0;
   let pending = 0;
   let gpus = 0;
   let pendingReason: string | null = null;
+  const pods: ExecutorPod[] = [];
   for (const pod of executors) {
-    if (!pod.metadata?.ownerReferences?.some(o => o.uid === driverUid) || pod.metadata.deletionTimestamp) {
+    if (!pod.metadata?.ownerReferences?.some(o => o.uid === driverUid)) {
+      continue;
+    }
+    const row = executorPod(pod);
+    pods.push(row);
+    if (pod.metadata.deletionTimestamp) {
       continue;
     }
     const phase = pod.status?.phase;
     if (phase === 'Running') {
       ready++;
-      gpus += podGpus(pod);
+      gpus += row.gpus;
     } else if (phase === 'Pending' || phase === undefined) {
       pending++;
-      pendingReason ??= waitReason(pod);
+      pendingReason ??= row.reason;
     }
   }
-  return { ready, pending, pendingReason, gpus };
+  return { ready, pending, pendingReason, gpus, pods };
+}
+
+/** Label Spark puts on each executor pod: its executor id (Spark's `SPARK_EXECUTOR_ID_LABEL`). */
+export const SPARK_EXEC_ID_LABEL = 'spark-exec-id';
+
+/** Name of Spark's own container in an executor pod (a pod template may add sidecars). */
+const SPARK_EXECUTOR_CONTAINER = 'spark-kubernetes-executor';
+
+/**
+ * Pure: one executor pod as a row: `pending` until it runs (with the scheduler's or kubelet's
+ * reason), `ended` once it failed, succeeded or is being deleted (with why), else `running`.
+ */
+export function executorPod(pod: V1Pod): ExecutorPod {
+  const status = pod.status ?? {};
+  const phase = status.phase;
+  let state: ExecutorPod['state'];
+  let reason: string | null;
+  if (pod.metadata?.deletionTimestamp || phase === 'Failed' || phase === 'Succeeded' || phase === 'Unknown') {
+    state = 'ended';
+    reason = endReason(pod);
+  } else if (phase === 'Running') {
+    state = 'running';
+    // A running pod whose container waits again (CrashLoopBackOff) says so; otherwise nothing to say.
+    reason = status.containerStatuses?.[0]?.state?.waiting ? waitReason(pod) : null;
+  } else {
+    state = 'pending';
+    reason = waitReason(pod);
+  }
+  return {
+    name: pod.metadata?.name ?? '',
+    node: pod.spec?.nodeName ?? null,
+    state,
+    reason,
+    cores: podCores(pod),
+    gpus: podGpus(pod),
+    podIP: status.podIP ?? null,
+    execId: pod.metadata?.labels?.[SPARK_EXEC_ID_LABEL] ?? null
+  };
+}
+
+/** Why an executor pod ended, in the kubelet's words (termination reason, exit code, eviction message). */
+function endReason(pod: V1Pod): string {
+  const status = pod.status ?? {};
+  const terminated = status.containerStatuses?.[0]?.state?.terminated;
+  const parts = [terminated?.reason, terminated?.message, status.reason, status.message].filter((p): p is string => !!p);
+  const target = status.conditions?.find(c => c.type === 'DisruptionTarget' && c.status === 'True');
+  if (target) {
+    parts.push(...[target.reason, target.message].filter((p): p is string => !!p));
+  }
+  let text = [...new Set(parts)].join(': ');
+  if (terminated && terminated.exitCode !== 0) {
+    text = text ? `${text} (exit code ${terminated.exitCode})` : `exit code ${terminated.exitCode}`;
+  }
+  if (text) {
+    return text;
+  }
+  return pod.metadata?.deletionTimestamp ? 'deleted' : `pod ${status.phase ?? 'ended'}`;
+}
+
+/** CPU the pod's Spark container requests (else its limit), in cores; 0 when unset. */
+export function podCores(pod: V1Pod): number {
+  const containers = pod.spec?.containers ?? [];
+  const c = containers.find(x => x.name === SPARK_EXECUTOR_CONTAINER) ?? containers[0];
+  const value = c?.resources?.requests?.cpu ?? c?.resources?.limits?.cpu;
+  return value === undefined ? 0 : cpuQuantity(String(value));
+}
+
+/** A Kubernetes CPU quantity ("2", "500m", "1.5") in cores; 0 when unreadable. */
+function cpuQuantity(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
+  if (!m) {
+    return 0;
+  }
+  const n = Number(m[1]);
+  return m[2] === 'm' ? n / 1000 : n;
 }
 
 function waitReason(pod: V1Pod): string | null {
