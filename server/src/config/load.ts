@@ -125,7 +125,8 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
       requestTimeoutMs: limits.requestTimeoutSeconds * 1000
     },
     logLevel: logLevel as GatewayConfig['logLevel'],
-    jupyterhub
+    jupyterhub,
+    simulatedGpus: file.simulatedGpus
   };
   if (config.backend === 'local' && (users.length > 1 || jupyterhub !== null) && !config.local.usersTrustEachOther) {
     const who = jupyterhub !== null ? 'JupyterHub user' : `of the ${users.length} users`;

@@ -236,7 +236,9 @@ export const configFileSchema = section({
     })
   ),
   kubernetes,
-  jupyterhub
+  jupyterhub,
+  // The GPUs the nodes advertise are not real (`npm start -- --demo-cluster`): `/api/me` says so for the panel.
+  simulatedGpus: bool().default(false)
 });
 
 /** The file as validated: types checked, memory in MiB, static defaults filled in. */

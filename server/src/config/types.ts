@@ -209,6 +209,8 @@ export interface GatewayConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** JupyterHub tokens accepted beside `users`' (and instead of single-user mode); absent or null = off. */
   jupyterhub?: JupyterHubConfig | null;
+  /** The nodes' GPUs are simulated (a demo or test cluster); `GET sparkgate/api/me` passes it to the panel. Absent = false. */
+  simulatedGpus?: boolean;
 }
 
 /** Single-user mode's identity (DESIGN.md, operator contract). */

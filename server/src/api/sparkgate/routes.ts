@@ -12,7 +12,7 @@ import { clusterModel } from './model.js';
  * (launch with sizing, list, keep from idle culling, shut down). Reached through jupyter-server-proxy at `<base>/sparkgate/`.
  * Job progress is the kernel's own (the manager's Spark monitor keeps it current).
  */
-export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConfig, 'tenants' | 'backend'>): Router {
+export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConfig, 'tenants' | 'backend' | 'simulatedGpus'>): Router {
   const router = Router();
 
   router.get('/api/me', (req, res) => {
@@ -23,6 +23,8 @@ export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConf
       user: me.user,
       tenant: me.tenant,
       backend: config.backend,
+      // The panel's header says the GPUs are not real (the demo cluster's fake nvidia.com/gpu devices).
+      simulatedGpus: config.simulatedGpus === true,
       limits: tenant?.limits ?? { gpus: null, cores: null, memoryMiB: null },
       usage: kernels.usageOf(me.tenant),
       profiles: kernels.profilesFor(me).map(p => ({

@@ -264,6 +264,12 @@ profiles:
       expect(load('profiles: {p: {}}\ntenants: {a: {pools: {p: {size: 1}}}}\n', { env: { SPARKGATE_TOKEN: 't' } }).tenants.a?.pools).toEqual({ p: { size: 1, maxIdleMs: 0 } });
     });
 
+    it('should read simulatedGpus (the demo cluster tells the panel its GPUs are fake), false by default, booleans only', () => {
+      expect(load(null).simulatedGpus).toBe(false);
+      expect(load('simulatedGpus: true\n').simulatedGpus).toBe(true);
+      expect(() => load('simulatedGpus: "yes"\n')).toThrow(/^simulatedGpus must be true or false \(got /);
+    });
+
     it('should read empty sections (a key with nothing under it) as their defaults', () => {
       const config = load('limits:\nkernels:\nlocal:\nkubernetes:\ntenants:\nusers:\n');
       expect(config.input.maxKernelsPerUser).toBe(10);
