@@ -20,6 +20,8 @@ import { kubeListWatchApi, listWatchInformers } from './informers.js';
 import { watchDrivers } from './kernelWatch.js';
 import { type LeaseApi, LeaseElector, type LeaseElectorOptions } from './lease.js';
 import { ANNOTATIONS } from './labels.js';
+import { nodeCapacity, sizingFitProblem, type NodeCapacity } from './nodes.js';
+import { kubeNodeApi, type NodeListWatchApi, NodeWatch } from './nodeWatch.js';
 import { buildDriverObjects, driverPodName } from './objects.js';
 import { driverState } from './podStatus.js';
 import { PodWatch, type PodWatchOptions } from './podWatch.js';
@@ -37,6 +39,8 @@ export interface KubernetesBackendOptions {
   logger: Logger;
   /** Overrides for the pod watch (informer factory, restart back-off, clock); tests use them. */
   podWatch?: Partial<Omit<PodWatchOptions, 'logger'>>;
+  /** The Node calls (default the real client's); tests pass fakes. */
+  nodeApi?: NodeListWatchApi;
   /** Pacing of each kernel's last-activity annotation (clock, timer, interval); tests set it. */
   activity?: DriverPodKernelOptions['activity'];
   /** The presence interval of a namespace's kernels (`DriverPodKernelOptions.presenceRefreshMs`); absent = 30 s everywhere. */
@@ -76,6 +80,20 @@ export class KubernetesBackend implements Backend {
       durationSeconds: options.config.leaseSeconds ?? 15,
       logger: options.logger.child({ component: 'lease' })
     });
+    this._nodes = new NodeWatch(options.nodeApi ?? kubeNodeApi(kc, options.core), options.logger.child({ component: 'nodeWatch' }));
+    void this._nodes.start();
+  }
+
+  /** Why no node could hold this sizing's driver or an executor; null when one could, or nodes are not visible. */
+  fitProblem(sizing: Sizing): string | null {
+    const shapes = this._nodes.shapes();
+    return shapes ? sizingFitProblem(shapes, sizing) : null;
+  }
+
+  /** The schedulable nodes' capacity; null when the gateway may not read Nodes. */
+  nodeCapacity(): NodeCapacity | null {
+    const shapes = this._nodes.shapes();
+    return shapes ? nodeCapacity(shapes) : null;
   }
 
   /** The Lease holder among gateway replicas sweeps orphans and culls (lease.ts). */
@@ -217,6 +235,7 @@ export class KubernetesBackend implements Backend {
   }
 
   async dispose(): Promise<void> {
+    await this._nodes.stop();
     await this._pods.dispose();
   }
 
@@ -372,6 +391,7 @@ export class KubernetesBackend implements Backend {
 
   private readonly _o: KubernetesBackendOptions;
   private readonly _pods: PodWatch;
+  private readonly _nodes: NodeWatch;
   /** Driver pods (uids) whose delete failed when their kernel was shut down or abandoned. */
   private readonly _condemned = new Set<string>();
 }

@@ -5,7 +5,7 @@ import { buildDriverObjects, driverPodName } from '../../../../../server/src/bac
 import type { LaunchPhase, LaunchRequest } from '../../../../../server/src/backends/types.js';
 import { KernelStartTimeoutError } from '../../../../../server/src/errors.js';
 import { waitUntil } from '../../../../support/waitFor.js';
-import { apiStatus, capturingLogger, config, FakeDelays, FakeInformer, forbidden, FORBIDDEN_MESSAGE, podAt } from './fixtures.js';
+import { apiStatus, capturingLogger, config, FakeDelays, FakeInformer, fakeNodeApi, forbidden, FORBIDDEN_MESSAGE, podAt } from './fixtures.js';
 
 const request = (tenant: string, overrides: Partial<LaunchRequest> = {}): LaunchRequest => ({
   kernelId: 'k1',
@@ -61,6 +61,7 @@ function setup(informers: Record<string, FakeInformer>, api = fakeApi()) {
     networking: api.networking,
     namespaceOf: tenant => `team-${tenant}`,
     logger,
+    nodeApi: fakeNodeApi(),
     podWatch: { informerFactory: namespace => informers[namespace]!, backoff: { random: () => 0, delay: delays.delay }, now: () => clock.now }
   });
   return { backend, lines, clock, ...api };

@@ -9,7 +9,7 @@ import { buildDriverObjects, driverPodName } from '../../../../../server/src/bac
 import type { PoolLeaseTiming } from '../../../../../server/src/backends/kubernetes/poolLease.js';
 import { type LaunchedKernel, type LaunchRequest, POOL_USER } from '../../../../../server/src/backends/types.js';
 import { waitUntil } from '../../../../support/waitFor.js';
-import { apiStatus, capturingLogger, config, FakeInformer, manualTimers, podAt } from './fixtures.js';
+import { apiStatus, capturingLogger, config, FakeInformer, fakeNodeApi, manualTimers, podAt } from './fixtures.js';
 
 // Warm pool drivers on Kubernetes (issue 15): a pooled launch, its lease, its claim, and how
 // discovery and the replicas' kernel watch leave unclaimed ones alone.
@@ -60,6 +60,7 @@ function setup(informer: FakeInformer, api = fakeApi(), timing: PoolLeaseTiming 
     networking: api.networking,
     namespaceOf: tenant => `team-${tenant}`,
     logger,
+    nodeApi: fakeNodeApi(),
     podWatch: { informerFactory: () => informer },
     poolLease: { leaseMs: 600_000, renewMs: 180_000, now: () => clock.now, timer: timers.timer, ...timing }
   });

@@ -1,6 +1,7 @@
 /** Shared fakes and fixtures of the Kubernetes backend's unit tests. */
 import { EventEmitter } from 'node:events';
-import { ApiException, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import type { NodeListWatchApi } from '../../../../../server/src/backends/kubernetes/nodeWatch.js';
 import type { PodInformer, PodSource, PodWatchEvents } from '../../../../../server/src/backends/kubernetes/types.js';
 import type { KubernetesBackendConfig, Sizing } from '../../../../../server/src/config/types.js';
 import { createLogger, type Logger } from '../../../../../server/src/log.js';
@@ -208,4 +209,12 @@ export function manualTimers() {
     return next.ms;
   };
   return { pending, timer, fire };
+}
+
+/** Node calls of a cluster whose Nodes may be read and that has `nodes` (default none: no verdict on sizes). */
+export function fakeNodeApi(nodes: V1Node[] = []): NodeListWatchApi {
+  return {
+    probe: () => Promise.resolve(),
+    informer: () => ({ start: () => Promise.resolve(), stop: () => Promise.resolve(), list: () => nodes, on: () => undefined })
+  };
 }
