@@ -5,7 +5,7 @@
 import type { Identity } from '../auth/types.js';
 import { POOL_USER } from '../backends/types.js';
 import type { GatewayConfig, Profile, Sizing } from '../config/types.js';
-import { LimitExceededError, NotFoundError } from '../errors.js';
+import { InputError, LimitExceededError, NotFoundError } from '../errors.js';
 import { addUsage, assertWithinLimits, NO_USAGE, totalsOf, type Usage } from '../kernels/sizing.js';
 import type { Kernel } from '../kernels/types.js';
 
@@ -16,6 +16,8 @@ export interface TenancyOptions {
   config: Pick<GatewayConfig, 'profiles' | 'tenants' | 'defaultProfile' | 'input'>;
   /** Every kernel the gateway holds now, of any owner and state. */
   kernels: () => Iterable<TenantKernel>;
+  /** Why no node could ever hold this sizing (the backend's view of nodes), or null; absent = not known. */
+  fitProblem?: (sizing: Sizing) => string | null;
 }
 
 /** Whether `kernel` belongs to `owner` (same user in the same tenant). */
@@ -80,6 +82,11 @@ export class Tenancy {
     const tenant = this._o.config.tenants[owner.tenant];
     if (tenant && sizing) {
       assertWithinLimits(sizing, tenant.limits, this.usageOf(owner.tenant), owner.tenant);
+    }
+    // Within quota but bigger than any node: it would wait as an unschedulable pod for ever.
+    const problem = sizing ? (this._o.fitProblem?.(sizing) ?? null) : null;
+    if (problem) {
+      throw new InputError(`sizing: ${problem}`);
     }
   }
 

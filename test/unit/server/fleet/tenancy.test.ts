@@ -2,7 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Identity } from '../../../../server/src/auth/types.js';
 import type { Sizing } from '../../../../server/src/config/types.js';
-import { LimitExceededError, NotFoundError } from '../../../../server/src/errors.js';
+import { InputError, LimitExceededError, NotFoundError } from '../../../../server/src/errors.js';
 import { owns, Tenancy, type TenantKernel } from '../../../../server/src/fleet/tenancy.js';
 import { managerConfig, SIZING } from '../kernels/fakes.js';
 
@@ -53,6 +53,25 @@ describe('fleet/tenancy', () => {
   });
 
   describe('#assertMayStart()', () => {
+    it("should refuse, as bad input naming the limit, a sizing no node could hold although within quota; claims and unknown nodes pass", () => {
+      const asked: Sizing[] = [];
+      const t = new Tenancy({
+        config: managerConfig(),
+        kernels: () => [],
+        fitProblem: sizing => {
+          asked.push(sizing);
+          return sizing.driver.cores > 4 ? 'no node can hold the driver: it needs 8 cores (node n1 has 4); make the driver smaller' : null;
+        }
+      });
+      expect(() => t.assertMayStart(alice, cores(8))).toThrow(
+        new InputError('sizing: no node can hold the driver: it needs 8 cores (node n1 has 4); make the driver smaller')
+      );
+      expect(() => t.assertMayStart(alice, cores(2))).not.toThrow();
+      expect(() => t.assertMayStart(alice, null)).not.toThrow();
+      expect(asked.map(s => s.driver.cores)).toEqual([8, 2]);
+      expect(() => tenancy([]).assertMayStart(alice, cores(8))).not.toThrow();
+    });
+
     it("should count the user's kernels that are not dead against the per-user limit", () => {
       const kernels: TenantKernel[] = [
         { owner: alice, state: 'idle', sizing: cores(0.5) },
