@@ -60,16 +60,17 @@ describe('fleet/tenancy', () => {
         kernels: () => [],
         fitProblem: sizing => {
           asked.push(sizing);
-          return sizing.driver.cores > 4 ? 'no node can hold the driver: it needs 8 cores (node n1 has 4); make the driver smaller' : null;
+          return sizing.driver.cores > 2 ? 'no node can hold the driver: it needs 3 cores (node n1 has 2); make the driver smaller' : null;
         }
       });
-      expect(() => t.assertMayStart(alice, cores(8))).toThrow(
-        new InputError('sizing: no node can hold the driver: it needs 8 cores (node n1 has 4); make the driver smaller')
+      // Within the tenant's 4 cores, but no node has 3.
+      expect(() => t.assertMayStart(alice, cores(3))).toThrow(
+        new InputError('sizing: no node can hold the driver: it needs 3 cores (node n1 has 2); make the driver smaller')
       );
       expect(() => t.assertMayStart(alice, cores(2))).not.toThrow();
       expect(() => t.assertMayStart(alice, null)).not.toThrow();
-      expect(asked.map(s => s.driver.cores)).toEqual([8, 2]);
-      expect(() => tenancy([]).assertMayStart(alice, cores(8))).not.toThrow();
+      expect(asked.map(s => s.driver.cores)).toEqual([3, 2]);
+      expect(() => tenancy([]).assertMayStart(alice, cores(3))).not.toThrow();
     });
 
     it("should count the user's kernels that are not dead against the per-user limit", () => {
