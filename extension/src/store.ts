@@ -11,9 +11,10 @@ import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
 
 import type { ClientToServerEvents, IClusterModel, ServerToClientEvents } from './api';
+import type { ICellProgress } from './cells/types';
 import { clusterForKernel } from './status';
 import { statusSocketTarget } from './urls';
-import { isClusterModel } from './validate';
+import { isCellProgress, isClusterModel } from './validate';
 
 /** Whether live status is flowing. */
 export type ConnectionState = 'connecting' | 'connected' | 'unreachable';
@@ -43,6 +44,14 @@ export class ClusterStore implements IDisposable {
   /** Emitted when the connection state changes. */
   get connectionChanged(): ISignal<this, ConnectionState> {
     return this._connectionChanged;
+  }
+
+  /**
+   * Emitted for each valid `cell:progress` event: the Spark jobs of one running cell, or its
+   * final summary (`running: false`). Malformed payloads are dropped with a warning.
+   */
+  get cellProgress(): ISignal<this, ICellProgress> {
+    return this._cellProgress;
   }
 
   /** Current connection state. */
@@ -153,6 +162,13 @@ export class ClusterStore implements IDisposable {
       this._clusters.set(c.id, c);
       this._changed.emit();
     });
+    socket.on('cell:progress', progress => {
+      if (!isCellProgress(progress)) {
+        console.warn('sparkgate: ignored a malformed cell:progress event');
+        return;
+      }
+      this._cellProgress.emit(progress);
+    });
     socket.on('cluster:removed', payload => {
       if (payload && typeof payload.id === 'string') {
         this.remove(payload.id);
@@ -194,6 +210,7 @@ export class ClusterStore implements IDisposable {
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
   private _connectionChanged = new Signal<this, ConnectionState>(this);
+  private _cellProgress = new Signal<this, ICellProgress>(this);
 }
 
 /** A namespace for ClusterStore statics. */

@@ -4,6 +4,7 @@
  */
 
 import type { IClusterModel, IMe, IProfile, ISharedShape, ISizing } from './api';
+import type { ICellJob, ICellProgress, ICellStage, ITaskCounts } from './cells/types';
 
 /** A payload did not have the documented shape. */
 export class ValidationError extends Error {
@@ -93,6 +94,71 @@ export function isClusterModel(x: unknown): x is IClusterModel {
   }
 }
 
+/** Asserts a `cell:progress` payload (socket.io): the Spark jobs of one cell. */
+export function assertCellProgress(x: unknown): asserts x is ICellProgress {
+  const o = Private.record(x, 'progress');
+  Private.string(o.clusterId, 'progress.clusterId');
+  Private.string(o.cell, 'progress.cell');
+  Private.boolean(o.running, 'progress.running');
+  if (o.waiting !== null) {
+    Private.string(o.waiting, 'progress.waiting');
+  }
+  if (!Array.isArray(o.jobs)) {
+    throw new ValidationError('progress.jobs must be an array');
+  }
+  o.jobs.forEach((j, i) => assertCellJob(j, `progress.jobs[${i}]`));
+}
+
+/** Asserts one job of a `cell:progress` payload. */
+export function assertCellJob(x: unknown, path = 'job'): asserts x is ICellJob {
+  const o = Private.record(x, path);
+  Private.number(o.id, `${path}.id`);
+  Private.string(o.name, `${path}.name`);
+  Private.oneOf(o.status, Private.JOB_STATUSES, `${path}.status`);
+  for (const k of ['submittedAt', 'completedAt']) {
+    if (o[k] !== null) {
+      Private.string(o[k], `${path}.${k}`);
+    }
+  }
+  Private.string(o.uiPath, `${path}.uiPath`);
+  assertTaskCounts(o.tasks, `${path}.tasks`);
+  if (!Array.isArray(o.stages)) {
+    throw new ValidationError(`${path}.stages must be an array`);
+  }
+  o.stages.forEach((s, i) => assertCellStage(s, `${path}.stages[${i}]`));
+}
+
+/** Asserts one stage of a cell's job. */
+export function assertCellStage(x: unknown, path = 'stage'): asserts x is ICellStage {
+  const o = Private.record(x, path);
+  Private.number(o.id, `${path}.id`);
+  Private.string(o.name, `${path}.name`);
+  Private.oneOf(o.status, Private.STAGE_STATUSES, `${path}.status`);
+  assertTaskCounts(o.tasks, `${path}.tasks`);
+}
+
+/** Asserts task counts: finite and not negative (they size a progress bar). */
+export function assertTaskCounts(x: unknown, path = 'tasks'): asserts x is ITaskCounts {
+  const o = Private.record(x, path);
+  for (const k of ['done', 'running', 'failed', 'total']) {
+    const n = o[k];
+    Private.number(n, `${path}.${k}`);
+    if (n < 0) {
+      throw new ValidationError(`${path}.${k} must not be negative`);
+    }
+  }
+}
+
+/** Whether `x` is a valid `cell:progress` payload. */
+export function isCellProgress(x: unknown): x is ICellProgress {
+  try {
+    assertCellProgress(x);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Reads `metadata.sparkgate` of a notebook: returns only `{ profile, sizing }` with known numeric
  * fields, or `null` if absent or malformed. Anything else stored there is dropped.
@@ -143,4 +209,19 @@ namespace Private {
       throw new ValidationError(`${path} must be a finite number`);
     }
   }
+
+  export function boolean(x: unknown, path: string): asserts x is boolean {
+    if (typeof x !== 'boolean') {
+      throw new ValidationError(`${path} must be a boolean`);
+    }
+  }
+
+  export function oneOf(x: unknown, values: readonly string[], path: string): void {
+    if (typeof x !== 'string' || !values.includes(x)) {
+      throw new ValidationError(`${path} must be one of ${values.join(', ')}`);
+    }
+  }
+
+  export const JOB_STATUSES: readonly ICellJob['status'][] = ['running', 'succeeded', 'failed', 'unknown'];
+  export const STAGE_STATUSES: readonly ICellStage['status'][] = ['pending', 'active', 'complete', 'failed', 'skipped'];
 }

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import { ClusterStore } from '../../../extension/src/store.js';
 import type { ConnectionState, StatusSocket } from '../../../extension/src/store.js';
 import type { IClusterModel } from '../../../extension/src/api.js';
+import type { ICellProgress } from '../../../extension/src/cells/types.js';
 import { cluster } from './fixtures.js';
 
 /** A stand-in for the socket.io client: records handlers, lets the test fire server events. */
@@ -90,6 +91,19 @@ describe('extension/store', () => {
         socket.on('launch:progress', () => undefined);
       };
       expect(typeof listen).toBe('function');
+    });
+
+    it('should emit valid cell:progress events and drop malformed ones (issue 16)', () => {
+      const { store, socket } = makeStore();
+      const seen: ICellProgress[] = [];
+      store.cellProgress.connect((_, p) => seen.push(p));
+      const ok: ICellProgress = { clusterId: 'k-1', cell: 'msg-1', running: false, waiting: null, jobs: [] };
+      socket.fire('cell:progress', ok);
+      socket.fire('cell:progress', { clusterId: 'k-1', cell: 'msg-2', running: true, waiting: null, jobs: [{ id: 1 }] });
+      expect(seen).toEqual([ok]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      // Progress is not cluster state: the table is untouched.
+      expect(store.clusters).toEqual([]);
     });
 
     it('should report unreachable once on repeated connect errors, then connected', () => {
