@@ -5,6 +5,8 @@ import type { Cluster } from './harness/cluster.js';
 import { useCluster } from './support/useCluster.js';
 import { createPod, gpuPod, markedGpuPod, readLog, shellPod } from './harness/pods.js';
 import { waitFor, waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
+import { KUBERNETES_SECTION } from './support/sparkgate.js';
+import { holdsWithin } from '../support/waitFor.js';
 
 const discovery = fileURLToPath(new URL('./fixtures/gpu-discovery.sh', import.meta.url));
 const NS = 'default';
@@ -111,6 +113,77 @@ describe('cluster/agent scheduling', () => {
     expect(pod.spec?.nodeName).toBe('cpu-1');
     expect(readLog(k8s.cluster, NS, 'cpu-only')).toBe('\n');
   }, 60_000);
+});
+
+const GWEN = 'gwen-token-0123456789abcdef';
+const GPU_TENANT = 'tenant-gpu';
+
+/** One row of `executors.list` as these tests read it. */
+interface ExecutorRow {
+  id: string | null;
+  pod: string | null;
+  node: string | null;
+  state: string;
+  reason: string | null;
+  gpus: number;
+  gpuAddresses: string[];
+}
+
+describe('cluster/gateway executors that wait for a GPU (issue 16 item 2)', () => {
+  // Two executors of one GPU each, one GPU in the cluster: one runs, the scheduler holds the other.
+  const k8s = useCluster({
+    nodes: [
+      { name: 'cpu-1', cpu: '4', memory: '16Gi' },
+      { name: 'gpu-1', cpu: '8', memory: '32Gi', gpus: 1 }
+    ],
+    gateway: {
+      config: `
+users:
+  - { name: gwen, tenant: gpu, token: ${GWEN} }
+tenants:
+  gpu: { namespace: ${GPU_TENANT}, limits: { gpus: 2, cores: 8, memory: 16g } }
+profiles:
+  two-gpu-executors:
+    displayName: PySpark, two GPU executors
+    driver: { cores: 0.5, memory: 768m, gpus: 0 }
+    executors: { count: 2, cores: 1, memory: 512m, gpus: 1 }
+kernels: { startTimeoutSeconds: 240, shutdownGraceSeconds: 10 }
+${KUBERNETES_SECTION}`,
+      tenants: { [GPU_TENANT]: { gpuQuota: 2 } }
+    }
+  });
+
+  it("should list each executor with its pod and node, the waiting one with the scheduler's reason", async () => {
+    const res = await k8s.call(GWEN, 'POST', '/api/kernels', { name: 'two-gpu-executors' });
+    expect([res.status, res.status === 201 ? '' : res.body]).toEqual([201, '']);
+    const id = res.body.id as string;
+    let list: ExecutorRow[] = [];
+    let model: Record<string, unknown> = {};
+    const split = (rows: ExecutorRow[]) => ({ running: rows.filter(r => r.state === 'running'), pending: rows.filter(r => r.state === 'pending') });
+    const held = await holdsWithin(
+      async () => {
+        model = (await k8s.call(GWEN, 'GET', `/api/clusters/${id}`)).body;
+        list = ((model.executors as { list?: ExecutorRow[] } | undefined)?.list ?? []) as ExecutorRow[];
+        const { running, pending } = split(list);
+        return running.length === 1 && pending.length === 1 && pending[0]!.reason !== null;
+      },
+      { timeoutMs: 240_000, intervalMs: 500 }
+    );
+    // The last model shows what was missing.
+    expect({ held, model: held ? 'ok' : model }).toEqual({ held: true, model: 'ok' });
+    const pods = (await k8s.core.listNamespacedPod({ namespace: GPU_TENANT, labelSelector: `sparkgate.io/kernel-id=${id},spark-role=executor` })).items;
+    const names = pods.map(p => p.metadata!.name!).sort();
+    const { running, pending } = split(list);
+    // Rows are the executor pods: running first, then pending.
+    expect(list.map(r => r.pod).sort()).toEqual(names);
+    expect(list.map(r => r.state)).toEqual(['running', 'pending']);
+    expect(running[0]).toMatchObject({ node: 'gpu-1', gpus: 1 });
+    expect(pending[0]).toMatchObject({ node: null, gpus: 1, id: null });
+    expect(pending[0]!.reason).toMatch(/^0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
+    expect(model.executors).toMatchObject({ ready: 1, pending: 1, desired: 2, pendingReason: pending[0]!.reason });
+    process.stderr.write(`scheduling: executor rows ${JSON.stringify(list)}\n`);
+    expect((await k8s.call(GWEN, 'DELETE', `/api/kernels/${id}`)).status).toBe(204);
+  }, 300_000);
 });
 
 async function waitForQuotaSynced(cluster: Cluster, namespace: string, name: string): Promise<void> {
