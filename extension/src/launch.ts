@@ -1,5 +1,6 @@
 /**
- * Launch = start a cluster with a sizing, then open a notebook on its kernelspec.
+ * Launch = start a cluster with a sizing, wait until it is up, then open a notebook on it (or
+ * switch an existing notebook to it).
  *
  * #### Notes
  * jupyter_server in gateway mode attaches notebooks only to kernels it started itself, so a
@@ -8,15 +9,25 @@
  * its `kernelName` (`<kernelspec>--<cluster id>`); the extension refreshes kernelspecs so Jupyter
  * knows that name and opens a notebook with it. When jupyter_server then starts a kernel of that
  * name, the gateway hands it the running cluster instead of starting another.
+ *
+ * The notebook is opened only once the cluster is up (state `ready` or `busy`): opening it
+ * earlier made jupyter_server wait on the launch, and a launch that failed (e.g. no node can hold
+ * the size) then showed JupyterLab's "Error Starting Kernel" dialog over an empty notebook left
+ * behind. Until then the panel shows the launch's progress; a failure is a
+ * {@link LaunchFailedError} carrying the gateway's reason, and no notebook is opened.
  */
 
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
 import type { IClusterModel, ISizing } from './api';
+import { SparkgateError } from './client';
 import type { SparkgateClient } from './client';
 import { writeShape } from './sharing';
 import type { ClusterStore } from './store';
+
+/** How often a launch re-reads its cluster over REST while live status is down. */
+export const LAUNCH_POLL_MS = 2_000;
 
 /** Inputs of {@link launchCluster}. */
 export interface ILaunchOptions {
@@ -25,29 +36,70 @@ export interface ILaunchOptions {
   store: ClusterStore;
   profile: string;
   sizing: ISizing;
+  /**
+   * A notebook to switch to the new cluster (its kernel changes, the shape is written into its
+   * metadata) instead of opening a new one; ignored once disposed.
+   */
+  target?: NotebookPanel | null;
+  /** Called as soon as the gateway accepted the launch, before the cluster is up (to show progress). */
+  onStarted?: (cluster: IClusterModel) => void;
+  /** Re-read interval over REST while live status is down; default {@link LAUNCH_POLL_MS}. */
+  pollIntervalMs?: number;
 }
 
 /** What a launch produced. */
 export interface ILaunchResult {
+  /** The cluster, as it was when it came up. */
   cluster: IClusterModel;
   /** The notebook attached to it; `null` if Jupyter did not open one. */
   notebook: NotebookPanel | null;
 }
 
 /**
- * Starts a cluster and opens a new notebook on it, recording the shape in the notebook's
- * metadata so whoever opens it later can relaunch the same shape.
+ * The cluster failed, died or was shut down before it came up. `message` is the gateway's reason
+ * (e.g. "0/2 nodes are available: 2 Insufficient nvidia.com/gpu").
+ */
+export class LaunchFailedError extends Error {
+  constructor(message: string, cluster: IClusterModel) {
+    super(message);
+    this.name = 'LaunchFailedError';
+    this.cluster = cluster;
+  }
+
+  /** The cluster as last seen (state `failed`/`dead`, or the last state before it vanished). */
+  readonly cluster: IClusterModel;
+}
+
+/**
+ * Starts a cluster, waits until it is up, then opens a new notebook on it, or switches `target`
+ * to it, recording the shape in the notebook's metadata so whoever opens it later can relaunch
+ * the same shape.
  *
- * @throws SparkgateError when the gateway refuses the sizing (400/403/404) or is unreachable.
+ * @throws SparkgateError when the gateway refuses the sizing (400/403/404) or is unreachable;
+ *   no cluster was started.
+ * @throws LaunchFailedError when the cluster fails, dies or is shut down before it is up; no
+ *   notebook was opened or changed.
  */
 export async function launchCluster(options: ILaunchOptions): Promise<ILaunchResult> {
   const { app, client, store, profile, sizing } = options;
-  const cluster = await client.launch({ profile, sizing });
-  console.debug(`sparkgate: launched cluster ${cluster.id} as kernelspec ${cluster.kernelName}`);
-  store.upsert([cluster]);
+  const started = await client.launch({ profile, sizing });
+  console.debug(`sparkgate: launched cluster ${started.id} as kernelspec ${started.kernelName}`);
+  store.upsert([started]);
+  options.onStarted?.(started);
 
+  const cluster = await whenUp({ client, store, id: started.id, pollIntervalMs: options.pollIntervalMs ?? LAUNCH_POLL_MS });
   // The launch adds a kernelspec on the gateway; Jupyter must see it before opening with it.
   await app.serviceManager.kernelspecs.refreshSpecs();
+
+  const target = options.target && !options.target.isDisposed ? options.target : null;
+  if (target) {
+    await target.context.ready;
+    await target.sessionContext.changeKernel({ name: cluster.kernelName });
+    // The user's notebook: the shape is written (and marks it changed); saving stays theirs.
+    writeShape(target, { profile, sizing });
+    return { cluster, notebook: target };
+  }
+
   const widget: unknown = await app.commands.execute('notebook:create-new', { kernelName: cluster.kernelName });
   if (!(widget instanceof NotebookPanel)) {
     console.warn(`sparkgate: notebook:create-new did not return a notebook for ${cluster.kernelName}`);
@@ -62,4 +114,82 @@ export async function launchCluster(options: ILaunchOptions): Promise<ILaunchRes
     console.warn(`sparkgate: could not save ${widget.context.path} with its cluster shape`, err);
   }
   return { cluster, notebook: widget };
+}
+
+/** Inputs of {@link whenUp}. */
+export interface IWhenUpOptions {
+  client: Pick<SparkgateClient, 'getCluster'>;
+  store: Pick<ClusterStore, 'get' | 'upsert' | 'changed' | 'connection'>;
+  id: string;
+  pollIntervalMs: number;
+}
+
+/**
+ * Resolves with the cluster once it is `ready` or `busy`; rejects with {@link LaunchFailedError}
+ * once it is `failed` or `dead`, or gone. Follows the store's live events, and re-reads the
+ * cluster over REST while live status is down.
+ */
+export function whenUp(options: IWhenUpOptions): Promise<IClusterModel> {
+  const { client, store, id } = options;
+  let last = store.get(id);
+  return new Promise<IClusterModel>((resolve, reject) => {
+    let timer: number | undefined = undefined;
+    let settled = false;
+    const finish = (err: Error | null, c?: IClusterModel): void => {
+      if (settled) {
+        return;
+      }
+      settled = true;
+      store.changed.disconnect(check);
+      window.clearTimeout(timer);
+      if (err) {
+        reject(err);
+      } else {
+        resolve(c as IClusterModel);
+      }
+    };
+    function check(): void {
+      const c = store.get(id);
+      if (!c) {
+        if (last) {
+          finish(new LaunchFailedError('the cluster was shut down before it was ready', last));
+        }
+        return;
+      }
+      last = c;
+      if (c.state === 'ready' || c.state === 'busy') {
+        finish(null, c);
+      } else if (c.state === 'failed' || c.state === 'dead') {
+        finish(new LaunchFailedError(c.reason ?? c.driver.reason ?? 'the cluster failed to start', c));
+      }
+    }
+    const poll = (): void => {
+      timer = window.setTimeout(() => {
+        if (settled) {
+          return;
+        }
+        if (store.connection === 'connected') {
+          poll();
+          return;
+        }
+        client.getCluster(id).then(
+          c => {
+            store.upsert([c]);
+            poll();
+          },
+          (err: unknown) => {
+            if (err instanceof SparkgateError && err.status === 404 && last) {
+              finish(new LaunchFailedError('the cluster was shut down before it was ready', last));
+            } else {
+              // Gateway unreachable: keep trying; the gateway's own launch timeout bounds the wait.
+              poll();
+            }
+          }
+        );
+      }, options.pollIntervalMs);
+    };
+    store.changed.connect(check);
+    check();
+    poll();
+  });
 }

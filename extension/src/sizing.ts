@@ -10,6 +10,8 @@
 import { totalsOf, totalsWith } from '@sparkgate/contract';
 
 import type { ILimits, IProfile, IResources, ISizing } from './api';
+import { plainTrans } from './panel/trans';
+import type { ITrans } from './panel/trans';
 
 export { totalsOf } from '@sparkgate/contract';
 
@@ -61,10 +63,35 @@ export interface ISizingContext {
   profile: IProfile | undefined;
   limits: ILimits;
   usage: IResources;
+  /** Translates the messages; untranslated when absent. */
+  trans?: ITrans;
 }
 
 /** Smallest memory the gateway accepts for a driver or an executor, in MiB. */
 export const MIN_MEMORY_MIB = 256;
+
+/** MiB per GiB. */
+export const MIB_PER_GIB = 1024;
+
+/** Step of the form's memory inputs, in GiB: a quarter GiB is 256 MiB, the smallest size accepted. */
+export const MEMORY_STEP_GIB = 0.25;
+
+/**
+ * MiB (what the API speaks) as GiB (what the form shows): exact, since a MiB is 2^-10 GiB and
+ * doubles hold that without rounding (`1536` → `1.5`, `1000` → `0.9765625`).
+ */
+export function mibToGiB(mib: number): number {
+  return mib / MIB_PER_GIB;
+}
+
+/**
+ * GiB typed in the form as whole MiB for the API; `NaN` stays `NaN` so validation names the field.
+ * A value that is not a whole number of MiB (e.g. `1.3` GiB = 1331.2 MiB) rounds to the nearest
+ * MiB: the gateway counts memory in whole MiB. Round-trips {@link mibToGiB} exactly.
+ */
+export function gibToMiB(gib: number): number {
+  return Number.isFinite(gib) ? Math.round(gib * MIB_PER_GIB) : Number.NaN;
+}
 
 /** Smallest driver core share the gateway accepts (drivers may be fractional). */
 export const MIN_DRIVER_CORES = 0.1;
@@ -138,31 +165,36 @@ export function remaining(limits: ILimits, usage: IResources): ILimits {
 export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCheck {
   const issues: ISizingIssue[] = [];
   const { profile } = ctx;
+  const trans = ctx.trans ?? plainTrans;
+  const check = new Private.Checker(issues, trans);
   if (!profile) {
-    issues.push({ field: 'driver.gpus', message: `unknown profile '${draft.profile}'` });
+    issues.push({ field: 'driver.gpus', message: trans.__("unknown profile '%1'", draft.profile) });
   }
   const spark = profile?.spark ?? true;
 
-  Private.checkNumber(issues, 'driver.cores', draft.driver.cores, MIN_DRIVER_CORES, false, 'driver cores');
-  Private.checkNumber(issues, 'driver.memoryMiB', draft.driver.memoryMiB, MIN_MEMORY_MIB, true, 'driver memory (MiB)');
-  Private.checkNumber(issues, 'driver.gpus', draft.driver.gpus, 0, true, 'driver GPUs');
+  check.number('driver.cores', draft.driver.cores, MIN_DRIVER_CORES, false, trans.__('driver cores'));
+  check.memory('driver.memoryMiB', draft.driver.memoryMiB, trans.__('driver memory'));
+  check.number('driver.gpus', draft.driver.gpus, 0, true, trans.__('driver GPUs'));
   if (spark) {
     const e = draft.executors;
     const cap = profile?.maxExecutors ?? null;
     if (draft.autoscale) {
-      Private.checkNumber(issues, 'executors.min', e.min, 0, true, 'minimum executors');
-      Private.checkNumber(issues, 'executors.max', e.max, 0, true, 'maximum executors');
+      check.number('executors.min', e.min, 0, true, trans.__('minimum executors'));
+      check.number('executors.max', e.max, 0, true, trans.__('maximum executors'));
       if (Number.isFinite(e.min) && Number.isFinite(e.max) && e.max < e.min) {
-        issues.push({ field: 'executors.max', message: `maximum (${e.max}) must be at least the minimum (${e.min})` });
+        issues.push({
+          field: 'executors.max',
+          message: trans.__('maximum (%1) must be at least the minimum (%2)', e.max, e.min)
+        });
       }
-      Private.checkCap(issues, 'executors.max', e.max, cap);
+      check.cap('executors.max', e.max, cap);
     } else {
-      Private.checkNumber(issues, 'executors.count', e.count, 0, true, 'executors');
-      Private.checkCap(issues, 'executors.count', e.count, cap);
+      check.number('executors.count', e.count, 0, true, trans.__('executors'));
+      check.cap('executors.count', e.count, cap);
     }
-    Private.checkNumber(issues, 'executors.cores', e.cores, 1, true, 'executor cores');
-    Private.checkNumber(issues, 'executors.memoryMiB', e.memoryMiB, MIN_MEMORY_MIB, true, 'executor memory (MiB)');
-    Private.checkNumber(issues, 'executors.gpus', e.gpus, 0, true, 'executor GPUs');
+    check.number('executors.cores', e.cores, 1, true, trans.__('executor cores'));
+    check.memory('executors.memoryMiB', e.memoryMiB, trans.__('executor memory'));
+    check.number('executors.gpus', e.gpus, 0, true, trans.__('executor GPUs'));
   }
 
   const sizing = sizingFromDraft(draft, profile);
@@ -175,7 +207,12 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
       if (limit !== null && ctx.usage[key] + totals[key] > limit) {
         issues.push({
           field: key,
-          message: `${formatResource(key, totals[key])} asked, tenant limit ${formatAmount(key, limit)}, ${formatAmount(key, ctx.usage[key])} in use`
+          message: trans.__(
+            '%1 asked, tenant limit %2, %3 in use',
+            formatResource(key, totals[key], trans),
+            formatAmount(key, limit),
+            formatAmount(key, ctx.usage[key])
+          )
         });
       }
     }
@@ -204,14 +241,15 @@ export function formatAmount(key: ResourceKey, n: number): string {
 }
 
 /** An amount with its unit: `8 GPUs`, `1 core`, `8 GiB memory`. */
-export function formatResource(key: ResourceKey, n: number): string {
+export function formatResource(key: ResourceKey, n: number, trans: ITrans = plainTrans): string {
+  const amount = formatAmount(key, n);
   switch (key) {
     case 'gpus':
-      return `${formatAmount(key, n)} ${n === 1 ? 'GPU' : 'GPUs'}`;
+      return n === 1 ? trans.__('%1 GPU', amount) : trans.__('%1 GPUs', amount);
     case 'cores':
-      return `${formatAmount(key, n)} ${n === 1 ? 'core' : 'cores'}`;
+      return n === 1 ? trans.__('%1 core', amount) : trans.__('%1 cores', amount);
     case 'memoryMiB':
-      return `${formatMemory(n)} memory`;
+      return trans.__('%1 memory', amount);
   }
 }
 
@@ -221,26 +259,40 @@ export function issuesFor(check: ISizingCheck, field: ISizingIssue['field']): st
 }
 
 namespace Private {
-  export function checkNumber(
-    issues: ISizingIssue[],
-    field: SizingField,
-    value: number,
-    min: number,
-    integer: boolean,
-    label: string
-  ): void {
-    if (!Number.isFinite(value)) {
-      issues.push({ field, message: `${label}: enter a number` });
-    } else if (integer && !Number.isInteger(value)) {
-      issues.push({ field, message: `${label} must be a whole number` });
-    } else if (value < min) {
-      issues.push({ field, message: `${label} must be at least ${min}` });
+  /** Field rules; each problem is pushed onto `issues` under its field. */
+  export class Checker {
+    constructor(issues: ISizingIssue[], trans: ITrans) {
+      this._issues = issues;
+      this._trans = trans;
     }
-  }
 
-  export function checkCap(issues: ISizingIssue[], field: SizingField, value: number, cap: number | null): void {
-    if (cap !== null && Number.isFinite(value) && value > cap) {
-      issues.push({ field, message: `${value} executors asked, this profile allows at most ${cap}` });
+    number(field: SizingField, value: number, min: number, integer: boolean, label: string): void {
+      const t = this._trans;
+      if (!Number.isFinite(value)) {
+        this._issues.push({ field, message: t.__('%1: enter a number', label) });
+      } else if (integer && !Number.isInteger(value)) {
+        this._issues.push({ field, message: t.__('%1 must be a whole number', label) });
+      } else if (value < min) {
+        this._issues.push({ field, message: t.__('%1 must be at least %2', label, min) });
+      }
     }
+
+    /** Memory is typed in GiB: say so in the message, not the MiB the draft holds. */
+    memory(field: SizingField, mib: number, label: string): void {
+      if (!Number.isFinite(mib)) {
+        this._issues.push({ field, message: this._trans.__('%1: enter a number of GiB', label) });
+      } else if (mib < MIN_MEMORY_MIB) {
+        this._issues.push({ field, message: this._trans.__('%1 must be at least %2 GiB', label, mibToGiB(MIN_MEMORY_MIB)) });
+      }
+    }
+
+    cap(field: SizingField, value: number, cap: number | null): void {
+      if (cap !== null && Number.isFinite(value) && value > cap) {
+        this._issues.push({ field, message: this._trans.__('%1 executors asked, this profile allows at most %2', value, cap) });
+      }
+    }
+
+    private _issues: ISizingIssue[];
+    private _trans: ITrans;
   }
 }

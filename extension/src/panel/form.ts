@@ -1,6 +1,7 @@
 /**
- * The sizing form: profile, driver, executors (fixed or autoscale), totals, Launch.
- * Validated on every input against the tenant's limits and usage (see `sizing.ts`).
+ * The sizing form: profile cards, driver, executors (fixed or autoscale), totals next to the
+ * quota left, and Launch with the reason it is disabled. Validated on every input against the
+ * tenant's limits and usage (see `sizing.ts`). Memory is typed in GiB; the API gets MiB.
  */
 
 import { Signal } from '@lumino/signaling';
@@ -9,78 +10,77 @@ import { Widget } from '@lumino/widgets';
 
 import type { IMe, IProfile, ISharedShape } from '../api';
 import { h, replaceChildren } from '../dom';
-import {
-  checkSizing,
-  draftFromProfile,
-  draftFromSizing,
-  formatAmount,
-  issuesFor,
-  remaining,
-  RESOURCE_KEYS,
-  sizingFromDraft
-} from '../sizing';
-import type { ISizingCheck, ISizingDraft, ResourceKey, SizingField } from '../sizing';
-
-/** Form inputs, in display order. */
-const FIELDS: readonly Private.IFieldSpec[] = [
-  { field: 'driver.gpus', label: 'Driver GPUs', step: '1', min: '0' },
-  { field: 'driver.cores', label: 'Driver cores', step: '0.1', min: '0.1' },
-  { field: 'driver.memoryMiB', label: 'Driver memory (MiB)', step: '256', min: '256' },
-  { field: 'executors.count', label: 'Executors', step: '1', min: '0', mode: 'fixed' },
-  { field: 'executors.min', label: 'Min executors', step: '1', min: '0', mode: 'autoscale' },
-  { field: 'executors.max', label: 'Max executors', step: '1', min: '0', mode: 'autoscale' },
-  { field: 'executors.cores', label: 'Executor cores', step: '1', min: '1' },
-  { field: 'executors.memoryMiB', label: 'Executor memory (MiB)', step: '256', min: '256' },
-  { field: 'executors.gpus', label: 'Executor GPUs', step: '1', min: '0' }
-];
-
-const RESOURCE_LABELS: Record<ResourceKey, string> = { gpus: 'GPUs', cores: 'Cores', memoryMiB: 'Memory' };
+import { checkSizing, draftFromProfile, draftFromSizing, gibToMiB, issuesFor, MEMORY_STEP_GIB, mibToGiB, sizingFromDraft } from '../sizing';
+import type { ISizingCheck, ISizingDraft, SizingField } from '../sizing';
+import { capacityRows, launchBlocker, profileFacts } from './labels';
+import type { ITrans } from './trans';
 
 /**
  * Sizing form widget. Emits {@link SizingForm.launchRequested} with a valid shape.
  */
 export class SizingForm extends Widget {
-  constructor() {
+  constructor(options: SizingForm.IOptions) {
     super();
     this.addClass('sg-SizingForm');
-    this._profileSelect = h('select', { className: 'jp-mod-styled sg-SizingForm-profile', attrs: { 'aria-label': 'Profile' } });
-    this._profileSelect.addEventListener('change', () => this._selectProfile(this._profileSelect.value));
-    this._autoscale = h('input', { attrs: { type: 'checkbox', 'aria-label': 'Autoscale executors' } });
+    const trans = (this._trans = options.trans);
+    this._defaultProfile = options.defaultProfile ?? (() => null);
+    const uid = Private.nextId();
+    this._radioName = `sg-profile-${uid}`;
+
+    this._autoscale = h('input', { attrs: { type: 'checkbox', id: `sg-autoscale-${uid}` } });
     this._autoscale.addEventListener('change', () => this._update());
     this._autoscaleRow = h(
-      'label',
-      { className: 'sg-SizingForm-row sg-SizingForm-toggle', title: 'Spark dynamic allocation between a minimum and a maximum' },
+      'div',
+      { className: 'sg-SizingForm-row sg-SizingForm-toggle' },
       this._autoscale,
-      h('span', { text: 'Autoscale (dynamic allocation)' })
+      h('label', { text: trans.__('Autoscale between a minimum and a maximum (Spark dynamic allocation)'), attrs: { for: this._autoscale.id } })
     );
-    this._launchButton = h('button', { className: 'jp-mod-styled jp-mod-accept sg-SizingForm-launch', text: 'Launch' });
+    this._blocker = h('div', { className: 'sg-SizingForm-blocker', attrs: { id: `sg-launch-why-${uid}` } });
+    this._launchButton = h('button', {
+      className: 'jp-mod-styled jp-mod-accept sg-SizingForm-launch',
+      text: trans.__('Launch'),
+      attrs: { type: 'button', 'aria-describedby': this._blocker.id }
+    });
     this._launchButton.addEventListener('click', () => this._launch());
 
-    const rows: HTMLElement[] = [];
-    for (const spec of FIELDS) {
+    const driverRows: HTMLElement[] = [];
+    const executorRows: HTMLElement[] = [this._autoscaleRow];
+    for (const spec of Private.fields(trans)) {
+      const id = `sg-${spec.field.replace('.', '-')}-${uid}`;
       const input = h('input', {
         className: 'jp-mod-styled',
-        attrs: { type: 'number', step: spec.step, min: spec.min, 'aria-label': spec.label, 'data-field': spec.field }
+        attrs: { id, type: 'number', step: spec.step, min: spec.min, 'data-field': spec.field, 'aria-describedby': `${id}-msg` }
       });
-      input.addEventListener('input', () => this._update());
-      const message = h('div', { className: 'sg-SizingForm-message', attrs: { role: 'alert' } });
-      const row = h('label', { className: 'sg-SizingForm-row' }, h('span', { text: spec.label }), input, message);
-      this._inputs.set(spec.field, { spec, input, message, row });
-      if (spec.field === 'driver.memoryMiB') {
-        rows.push(row, this._executorsHeader, this._autoscaleRow);
-      } else {
-        rows.push(row);
+      if (spec.gib) {
+        input.setAttribute('data-unit', 'GiB');
       }
+      input.addEventListener('input', () => this._update());
+      const message = h('div', { className: 'sg-SizingForm-message', attrs: { id: `${id}-msg` } });
+      const row = h('div', { className: 'sg-SizingForm-row' }, h('label', { text: spec.label, attrs: { for: id } }), input, message);
+      this._inputs.set(spec.field, { spec, input, message, row });
+      (spec.field.startsWith('driver.') ? driverRows : executorRows).push(row);
     }
+    this._executorsGroup = h('fieldset', { className: 'sg-SizingForm-group' }, h('legend', { text: trans.__('Executors') }), ...executorRows);
+    this._totalsHead = h(
+      'div',
+      { className: 'sg-SizingForm-total sg-SizingForm-totalsHead', attrs: { 'aria-hidden': 'true' } },
+      h('span', { text: '' }),
+      h('span', { text: trans.__('This launch') }),
+      h('span', { className: 'sg-SizingForm-totalAvail', text: trans.__('Free for you') })
+    );
     this.node.append(
-      h('label', { className: 'sg-SizingForm-row sg-SizingForm-profileRow' }, h('span', { text: 'Profile' }), this._profileSelect),
+      this._profiles,
       this._profileNote,
-      h('div', { className: 'sg-SizingForm-section', text: 'Driver' }),
-      ...rows,
-      h('div', { className: 'sg-SizingForm-section', text: 'Totals' }),
+      h('h3', { className: 'sg-SizingForm-section', text: trans.__('Sizing (editable)') }),
+      h('div', { className: 'sg-SizingForm-hint', text: trans.__("Starts at the profile's defaults; change any field for this launch.") }),
+      h('fieldset', { className: 'sg-SizingForm-group' }, h('legend', { text: trans.__('Driver') }), ...driverRows),
+      this._executorsGroup,
+      h('h3', { className: 'sg-SizingForm-section', text: trans.__('Totals') }),
       this._totals,
+      this._targetNote,
       this._formMessage,
-      this._launchButton
+      this._launchButton,
+      this._blocker
     );
     this._update();
   }
@@ -95,26 +95,48 @@ export class SizingForm extends Widget {
     return this._check;
   }
 
+  /** The shape the form holds, or `null` if it is not valid. */
+  get shape(): ISharedShape | null {
+    const draft = this._draft;
+    if (!draft || !this._check?.valid) {
+      return null;
+    }
+    return { profile: draft.profile, sizing: sizingFromDraft(draft, this._profile(draft.profile)) };
+  }
+
   /**
    * Sets the profiles, limits and usage to validate against. Keeps what the user typed if the
-   * selected profile still exists.
+   * selected profile still exists; otherwise selects the default profile (setting), else the first.
    */
   setMe(me: IMe | null): void {
     this._me = me;
     const profiles = me?.profiles ?? [];
-    replaceChildren(
-      this._profileSelect,
-      ...profiles.map(p => h('option', { text: p.displayName, attrs: { value: p.id } }))
-    );
-    if (this._draft && profiles.some(p => p.id === this._draft?.profile)) {
-      this._profileSelect.value = this._draft.profile;
+    const keep = this._draft && profiles.some(p => p.id === this._draft?.profile) ? this._draft.profile : null;
+    this._renderProfiles(profiles);
+    if (keep) {
+      this._checkRadio(keep);
       this._update();
-    } else if (profiles[0]) {
-      this._selectProfile(profiles[0].id);
+      return;
+    }
+    const preferred = this._defaultProfile();
+    const first = profiles.find(p => p.id === preferred) ?? profiles[0];
+    if (first) {
+      this.selectProfile(first.id);
     } else {
       this._draft = null;
       this._update();
     }
+  }
+
+  /** Selects a profile at its defaults; `false` if it is not one of the user's. */
+  selectProfile(id: string): boolean {
+    const profile = this._profile(id);
+    if (!profile) {
+      return false;
+    }
+    this._checkRadio(id);
+    this._writeDraft(draftFromProfile(profile));
+    return true;
   }
 
   /**
@@ -124,17 +146,31 @@ export class SizingForm extends Widget {
   fill(shape: ISharedShape): string | null {
     const profile = this._profile(shape.profile);
     if (!profile) {
-      return `This notebook was launched with profile '${shape.profile}', which you cannot use; pick another profile.`;
+      return this._trans.__("This notebook was launched with profile '%1', which you cannot use; pick another profile.", shape.profile);
     }
-    this._profileSelect.value = profile.id;
+    this._checkRadio(profile.id);
     this._writeDraft(draftFromSizing(profile, shape.sizing));
     return null;
   }
 
-  /** Disables Launch while a launch is in flight. */
+  /**
+   * Says which notebook Launch will switch to the new cluster (`null`: a new notebook opens).
+   * `onClear` is offered as "Open a new notebook instead".
+   */
+  setTarget(name: string | null, onClear?: () => void): void {
+    if (name === null) {
+      replaceChildren(this._targetNote);
+      return;
+    }
+    const clear = h('button', { className: 'sg-SizingForm-linkButton', text: this._trans.__('Open a new notebook instead'), attrs: { type: 'button' } });
+    clear.addEventListener('click', () => onClear?.());
+    replaceChildren(this._targetNote, h('span', { text: this._trans.__('Launch switches %1 to the new cluster.', name) }), ' ', clear);
+  }
+
+  /** Disables Launch while a launch request is in flight. */
   setBusy(busy: boolean): void {
     this._busy = busy;
-    this._launchButton.textContent = busy ? 'Launching…' : 'Launch';
+    this._launchButton.textContent = busy ? this._trans.__('Launching…') : this._trans.__('Launch');
     this._update();
   }
 
@@ -145,69 +181,113 @@ export class SizingForm extends Widget {
   setMessage(message: string | null, kind: 'error' | 'info' = 'error'): void {
     this._formMessage.textContent = message ?? '';
     this._formMessage.classList.toggle('sg-mod-info', kind === 'info');
+    this._formMessage.setAttribute('role', kind === 'error' ? 'alert' : 'status');
   }
 
   private _profile(id: string): IProfile | undefined {
     return this._me?.profiles.find(p => p.id === id);
   }
 
-  private _selectProfile(id: string): void {
-    const profile = this._profile(id);
-    if (profile) {
-      this._profileSelect.value = id;
-      this._writeDraft(draftFromProfile(profile));
+  private _selectedId(): string | null {
+    const checked = this._profiles.querySelector<HTMLInputElement>('input[type="radio"]:checked');
+    return checked?.value ?? null;
+  }
+
+  private _checkRadio(id: string): void {
+    for (const radio of this._profiles.querySelectorAll<HTMLInputElement>('input[type="radio"]')) {
+      radio.checked = radio.value === id;
+      radio.closest('.sg-ProfileCard')?.classList.toggle('sg-mod-selected', radio.checked);
     }
+  }
+
+  private _renderProfiles(profiles: IProfile[]): void {
+    const t = this._trans;
+    const cards = profiles.map(p => {
+      const facts = profileFacts(p, t);
+      const radio = h('input', {
+        className: 'sg-SizingForm-profileRadio',
+        attrs: { type: 'radio', name: this._radioName, value: p.id, id: `${this._radioName}-${p.id}` }
+      });
+      radio.addEventListener('change', () => {
+        if (radio.checked) {
+          this.selectProfile(p.id);
+        }
+      });
+      return h(
+        'label',
+        { className: 'sg-ProfileCard', attrs: { for: radio.id, 'data-profile': p.id } },
+        radio,
+        h(
+          'span',
+          { className: 'sg-ProfileCard-body' },
+          h('span', { className: 'sg-ProfileCard-name', text: p.displayName }),
+          h('span', { className: 'sg-ProfileCard-fact', text: facts.driver }),
+          h('span', { className: 'sg-ProfileCard-fact', text: facts.executors }),
+          facts.warm ? h('span', { className: 'sg-ProfileCard-fact sg-ProfileCard-warm', text: facts.warm }) : null
+        )
+      );
+    });
+    replaceChildren(this._profiles, h('legend', { text: t.__('Profile') }), ...cards);
   }
 
   private _writeDraft(draft: ISizingDraft): void {
     this._autoscale.checked = draft.autoscale;
-    for (const [field, { input }] of this._inputs) {
-      input.value = String(Private.get(draft, field));
+    for (const [field, { spec, input }] of this._inputs) {
+      const value = Private.get(draft, field);
+      input.value = String(spec.gib ? mibToGiB(value) : value);
     }
     this._update();
   }
 
   private _readDraft(): ISizingDraft | null {
-    const profile = this._profile(this._profileSelect.value);
+    const id = this._selectedId();
+    const profile = id === null ? undefined : this._profile(id);
     if (!profile) {
       return null;
     }
     const draft = draftFromProfile(profile);
     draft.autoscale = this._autoscale.checked;
-    for (const [field, { input }] of this._inputs) {
+    for (const [field, { spec, input }] of this._inputs) {
       // Number('') is 0; an empty field must read as missing, not as zero.
-      Private.set(draft, field, input.value.trim() === '' ? Number.NaN : Number(input.value));
+      const n = input.value.trim() === '' ? Number.NaN : Number(input.value);
+      Private.set(draft, field, spec.gib ? gibToMiB(n) : n);
     }
     return draft;
   }
 
   /** Re-validates and re-renders messages, totals and the Launch button. */
   private _update(): void {
+    const t = this._trans;
     this._draft = this._readDraft();
     const me = this._me;
     const profile = this._draft ? this._profile(this._draft.profile) : undefined;
-    this._check = this._draft && me ? checkSizing(this._draft, { profile, limits: me.limits, usage: me.usage }) : null;
+    this._check = this._draft && me ? checkSizing(this._draft, { profile, limits: me.limits, usage: me.usage, trans: t }) : null;
 
     const spark = profile?.spark ?? true;
-    for (const { spec, message, row } of this._inputs.values()) {
-      const isExecutor = spec.field.startsWith('executors.');
+    for (const { spec, input, message, row } of this._inputs.values()) {
       const modeHidden = spec.mode !== undefined && (spec.mode === 'autoscale') !== this._autoscale.checked;
-      row.classList.toggle('sg-mod-hidden', (isExecutor && !spark) || modeHidden);
+      row.classList.toggle('sg-mod-hidden', modeHidden);
       const msgs = this._check ? issuesFor(this._check, spec.field) : [];
       message.textContent = msgs.join('; ');
       row.classList.toggle('sg-mod-invalid', msgs.length > 0);
+      input.setAttribute('aria-invalid', msgs.length > 0 ? 'true' : 'false');
     }
-    this._autoscaleRow.classList.toggle('sg-mod-hidden', !spark);
-    this._executorsHeader.classList.toggle('sg-mod-hidden', !spark);
+    this._executorsGroup.classList.toggle('sg-mod-hidden', !spark);
     this._profileNote.textContent = profile
-      ? `Kernel ${profile.kernelspec}${profile.maxExecutors !== null ? ` · up to ${profile.maxExecutors} executors` : ''}${
-          profile.warm ? ` · ${profile.warm} warm (at this profile's sizing, ready at once)` : ''
-        }`
+      ? [
+          t.__('Kernel %1', profile.kernelspec),
+          profile.maxExecutors !== null ? t.__('up to %1 executors', profile.maxExecutors) : '',
+          profile.warm ? t.__("%1 warm (at this profile's sizing, ready at once)", profile.warm) : ''
+        ]
+          .filter(Boolean)
+          .join(' · ')
       : me
-        ? 'No profiles are available to you.'
-        : 'Loading profiles…';
+        ? t.__('No profiles are available to you.')
+        : t.__('Loading profiles…');
     this._renderTotals();
-    this._launchButton.disabled = this._busy || !this._check?.valid;
+    const blocker = launchBlocker({ me, check: this._check, busy: this._busy }, t);
+    this._launchButton.disabled = blocker !== null || !this._check?.valid;
+    this._blocker.textContent = blocker ?? '';
   }
 
   private _renderTotals(): void {
@@ -217,55 +297,75 @@ export class SizingForm extends Widget {
       replaceChildren(this._totals);
       return;
     }
-    const left = remaining(me.limits, me.usage);
-    const rows = RESOURCE_KEYS.map(key => {
-      const min = check.minTotals[key];
-      const max = check.totals[key];
-      const asked = min === max ? formatAmount(key, max) : `${formatAmount(key, min)}–${formatAmount(key, max)}`;
-      const avail = left[key] === null ? 'no limit' : `${formatAmount(key, left[key] ?? 0)} available`;
-      const msgs = issuesFor(check, key);
-      return h(
+    const rows = capacityRows(check, me, this._trans).map(r =>
+      h(
         'div',
-        { className: `sg-SizingForm-total${msgs.length ? ' sg-mod-invalid' : ''}`, attrs: { 'data-resource': key } },
-        h('span', { className: 'sg-SizingForm-totalLabel', text: RESOURCE_LABELS[key] }),
-        h('span', { className: 'sg-SizingForm-totalValue', text: asked }),
-        h('span', { className: 'sg-SizingForm-totalAvail', text: avail }),
-        msgs.length ? h('div', { className: 'sg-SizingForm-message', text: msgs.join('; '), attrs: { role: 'alert' } }) : null
-      );
-    });
-    replaceChildren(this._totals, ...rows);
+        { className: `sg-SizingForm-total${r.issues.length ? ' sg-mod-invalid' : ''}`, attrs: { 'data-resource': r.key } },
+        h('span', { className: 'sg-SizingForm-totalLabel', text: r.label }),
+        h('span', { className: 'sg-SizingForm-totalValue', text: r.asked }),
+        h('span', { className: 'sg-SizingForm-totalAvail', text: r.left }),
+        r.issues.length ? h('div', { className: 'sg-SizingForm-message', text: r.issues.join('; ') }) : null
+      )
+    );
+    replaceChildren(this._totals, this._totalsHead, ...rows);
   }
 
   private _launch(): void {
-    const draft = this._draft;
-    if (!draft || !this._check?.valid || this._busy) {
+    const shape = this.shape;
+    if (!shape || this._busy) {
       return;
     }
-    this._launchRequested.emit({ profile: draft.profile, sizing: sizingFromDraft(draft, this._profile(draft.profile)) });
+    this._launchRequested.emit(shape);
   }
 
+  private _trans: ITrans;
+  private _defaultProfile: () => string | null;
+  private _radioName: string;
   private _me: IMe | null = null;
   private _draft: ISizingDraft | null = null;
   private _check: ISizingCheck | null = null;
   private _busy = false;
-  private _profileSelect: HTMLSelectElement;
   private _autoscale: HTMLInputElement;
   private _launchButton: HTMLButtonElement;
+  private _blocker: HTMLElement;
   private _inputs = new Map<SizingField, Private.IFieldView>();
   private _autoscaleRow: HTMLElement;
-  private _executorsHeader = h('div', { className: 'sg-SizingForm-section', text: 'Executors' });
+  private _executorsGroup: HTMLElement;
+  private _totalsHead: HTMLElement;
+  private _profiles = h('fieldset', { className: 'sg-SizingForm-profiles' });
   private _profileNote = h('div', { className: 'sg-SizingForm-note' });
   private _totals = h('div', { className: 'sg-SizingForm-totals' });
+  private _targetNote = h('div', { className: 'sg-SizingForm-target', attrs: { role: 'status' } });
   private _formMessage = h('div', { className: 'sg-SizingForm-message sg-SizingForm-formMessage', attrs: { role: 'alert' } });
   private _launchRequested = new Signal<this, ISharedShape>(this);
 }
 
+/** A namespace for SizingForm statics. */
+export namespace SizingForm {
+  /** Options of a SizingForm. */
+  export interface IOptions {
+    trans: ITrans;
+    /** The profile to select first (the `defaultProfile` setting); `null` for the first. */
+    defaultProfile?: () => string | null;
+  }
+}
+
 namespace Private {
+  let counter = 0;
+
+  /** A fresh suffix for element ids (labels point at inputs by id). */
+  export function nextId(): number {
+    counter += 1;
+    return counter;
+  }
+
   export interface IFieldSpec {
     field: SizingField;
     label: string;
     step: string;
     min: string;
+    /** Typed in GiB, held in MiB. */
+    gib?: boolean;
     /** Shown only in this executor mode. */
     mode?: 'fixed' | 'autoscale';
   }
@@ -275,6 +375,22 @@ namespace Private {
     input: HTMLInputElement;
     message: HTMLElement;
     row: HTMLElement;
+  }
+
+  /** Form inputs, in display (and focus) order. */
+  export function fields(t: ITrans): IFieldSpec[] {
+    const gib = { step: String(MEMORY_STEP_GIB), min: String(MEMORY_STEP_GIB), gib: true };
+    return [
+      { field: 'driver.gpus', label: t.__('GPUs'), step: '1', min: '0' },
+      { field: 'driver.cores', label: t.__('Cores'), step: '0.1', min: '0.1' },
+      { field: 'driver.memoryMiB', label: t.__('Memory (GiB)'), ...gib },
+      { field: 'executors.count', label: t.__('Executors'), step: '1', min: '0', mode: 'fixed' },
+      { field: 'executors.min', label: t.__('Minimum executors'), step: '1', min: '0', mode: 'autoscale' },
+      { field: 'executors.max', label: t.__('Maximum executors'), step: '1', min: '0', mode: 'autoscale' },
+      { field: 'executors.gpus', label: t.__('GPUs per executor'), step: '1', min: '0' },
+      { field: 'executors.cores', label: t.__('Cores per executor'), step: '1', min: '1' },
+      { field: 'executors.memoryMiB', label: t.__('Memory per executor (GiB)'), ...gib }
+    ];
   }
 
   export function get(draft: ISizingDraft, field: SizingField): number {

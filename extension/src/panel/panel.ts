@@ -5,18 +5,23 @@
 
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { nullTranslator } from '@jupyterlab/translation';
+import type { TranslationBundle } from '@jupyterlab/translation';
 import type { LabIcon } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import type { IClusterModel, IMe, ISharedShape } from '../api';
+import { SparkgateError } from '../client';
 import type { SparkgateClient } from '../client';
 import { h, replaceChildren } from '../dom';
-import { launchCluster } from '../launch';
-import { formatAmount, RESOURCE_KEYS } from '../sizing';
+import { launchCluster, LaunchFailedError } from '../launch';
+import { isActive } from '../status';
 import type { ClusterStore } from '../store';
 import { ClusterList } from './clusters';
 import { SizingForm } from './form';
+import { freeLine, usageLine } from './labels';
 import { LaunchProgressView } from './progress';
 
 /** How often uptimes re-render while the panel is visible. */
@@ -31,24 +36,29 @@ const USAGE_REFRESH_DELAY_MS = 1_000;
 export class SparkPanel extends Panel {
   constructor(options: SparkPanel.IOptions) {
     super();
+    const trans = (this._trans = options.trans ?? nullTranslator.load('sparkgate_lab'));
     this.id = 'sparkgate-panel';
     this.addClass('sg-SparkPanel');
     this.title.icon = options.icon;
-    this.title.caption = 'Spark clusters';
+    this.title.caption = trans.__('Spark clusters');
     this._app = options.app;
     this._client = options.client;
     this._store = options.store;
 
-    this._list = new ClusterList({ baseUrl: this._client.serverSettings.baseUrl });
+    this._form = new SizingForm({ trans, defaultProfile: options.defaultProfile });
+    this._progress = new LaunchProgressView({ trans });
+    this._list = new ClusterList({ baseUrl: this._client.serverSettings.baseUrl, trans });
     this.addWidget(this._header);
-    this.addWidget(Private.section('Launch a Spark cluster'));
+    this.addWidget(Private.section(trans.__('Launch a Spark cluster')));
     this.addWidget(this._form);
     this.addWidget(this._progress);
-    this.addWidget(Private.section('Your clusters'));
+    this.addWidget(Private.section(trans.__('Your clusters')));
     this.addWidget(this._list);
 
     this._form.launchRequested.connect((_, shape) => void this._launch(shape), this);
+    this._progress.closeRequested.connect((_, c) => this._closeProgress(c), this);
     this._list.shutdownRequested.connect((_, c) => void this._shutdown(c), this);
+    this._list.dismissRequested.connect((_, c) => void this._dismiss(c), this);
     this._store.changed.connect(this._onClustersChanged, this);
     this._store.connectionChanged.connect(this._renderHeader, this);
     this._renderHeader();
@@ -75,19 +85,47 @@ export class SparkPanel extends Panel {
   }
 
   /**
-   * Opens the panel with a shared shape in the form, validated against this user's limits.
+   * Opens the panel with a shared shape in the form, validated against this user's limits. With
+   * `target`, Launch switches that notebook's kernel to the new cluster instead of opening a new
+   * notebook.
    */
-  async relaunch(shape: ISharedShape): Promise<void> {
+  async relaunch(shape: ISharedShape, target?: NotebookPanel): Promise<void> {
+    const t = this._trans;
     this._app.shell.activateById(this.id);
     if (!this._me) {
       await this.refresh();
     }
+    this._setTarget(target && !target.isDisposed ? target : null);
     const problem = this._form.fill(shape);
     if (problem) {
       this._form.setMessage(problem);
     } else {
-      this._form.setMessage('Filled in from the notebook; checked against your limits. Launch when ready.', 'info');
+      this._form.setMessage(t.__('Filled in from the notebook; checked against your limits. Launch when ready.'), 'info');
     }
+  }
+
+  /**
+   * Launches `profileId` at its defaults (e.g. from the command palette), showing its progress in
+   * the panel. If the profile is unknown or its defaults do not fit the limits, the panel says so
+   * and nothing is launched. Resolves when the launch is over (notebook open, or failed).
+   */
+  async launchProfile(profileId: string): Promise<void> {
+    const t = this._trans;
+    this._app.shell.activateById(this.id);
+    if (!this._me) {
+      await this.refresh();
+    }
+    this._setTarget(null);
+    if (!this._form.selectProfile(profileId)) {
+      this._form.setMessage(t.__("Profile '%1' is not available to you.", profileId));
+      return;
+    }
+    const shape = this._form.shape;
+    if (!shape) {
+      this._form.setMessage(t.__("Profile '%1' at its defaults does not fit your limits; change the sizing below.", profileId));
+      return;
+    }
+    await this._launch(shape);
   }
 
   /** Releases timers and signal connections. */
@@ -117,7 +155,18 @@ export class SparkPanel extends Panel {
     this._uptimeTimer = undefined;
   }
 
+  private _setTarget(target: NotebookPanel | null): void {
+    this._target = target;
+    this._form.setTarget(target ? target.context.localPath : null, () => this._setTarget(null));
+    target?.disposed.connect(() => {
+      if (this._target === target) {
+        this._setTarget(null);
+      }
+    });
+  }
+
   private _onClustersChanged(): void {
+    this._noteEnds();
     this._renderClusters();
     // Usage lives on the gateway (other tabs and users' notebooks count too); re-read it, at
     // most once per delay: job progress alone changes a cluster every second.
@@ -132,32 +181,52 @@ export class SparkPanel extends Panel {
     }, USAGE_REFRESH_DELAY_MS);
   }
 
+  /** Records when clusters seen alive failed or ended, for "failed after 24s". */
+  private _noteEnds(): void {
+    const now = Date.now();
+    const ids = new Set<string>();
+    for (const c of this._store.clusters) {
+      ids.add(c.id);
+      if (isActive(c.state)) {
+        this._seenAlive.add(c.id);
+      } else if (this._seenAlive.has(c.id) && !this._endedAt.has(c.id)) {
+        this._endedAt.set(c.id, now);
+      }
+    }
+    for (const id of [...this._seenAlive]) {
+      if (!ids.has(id)) {
+        this._seenAlive.delete(id);
+        this._endedAt.delete(id);
+      }
+    }
+  }
+
   private _renderClusters(): void {
-    this._list.render(this._store.clusters, Date.now());
     const launching = this._launchingId ? (this._store.get(this._launchingId) ?? null) : null;
+    this._list.render({
+      clusters: this._store.clusters,
+      now: Date.now(),
+      endedAt: this._endedAt,
+      launching: launching?.id ?? null
+    });
     this._progress.render(launching);
   }
 
   private _renderHeader(): void {
+    const t = this._trans;
     const me = this._me;
-    const who = me ? `${me.user} · tenant ${me.tenant} · ${me.backend}` : 'sparkgate';
-    const usage = me
-      ? RESOURCE_KEYS.map(k => {
-          const limit = me.limits[k];
-          const label = k === 'memoryMiB' ? 'memory' : k === 'gpus' ? 'GPUs' : 'cores';
-          return `${formatAmount(k, me.usage[k])}${limit === null ? '' : `/${formatAmount(k, limit)}`} ${label}`;
-        }).join(' · ')
-      : '';
+    const who = me ? t.__('%1 · tenant %2 · %3', me.user, me.tenant, me.backend) : 'sparkgate';
     const unreachable = this._store.connection === 'unreachable';
     replaceChildren(
       this._header.node,
-      h('div', { className: 'sg-SparkPanel-title', text: 'Spark' }),
+      h('h2', { className: 'sg-SparkPanel-title', text: t.__('Spark') }),
       h('div', { className: 'sg-SparkPanel-who', text: who }),
-      usage ? h('div', { className: 'sg-SparkPanel-usage', text: `In use: ${usage}`, title: 'In use / tenant limit' }) : null,
+      me ? h('div', { className: 'sg-SparkPanel-usage', text: usageLine(me.limits, me.usage, t), title: t.__('In use / tenant limit') }) : null,
+      me ? h('div', { className: 'sg-SparkPanel-free', text: freeLine(me.limits, me.usage, t) }) : null,
       unreachable
         ? h('div', {
             className: 'sg-SparkPanel-error',
-            text: 'sparkgate gateway unreachable: live status paused, retrying.',
+            text: t.__('sparkgate gateway unreachable: live status paused, retrying.'),
             title: this._store.connectionError ?? '',
             attrs: { role: 'status' }
           })
@@ -167,6 +236,9 @@ export class SparkPanel extends Panel {
   }
 
   private async _launch(shape: ISharedShape): Promise<void> {
+    const t = this._trans;
+    const target = this._target;
+    this._setTarget(null);
     this._form.setBusy(true);
     this._form.setMessage(null);
     try {
@@ -175,31 +247,75 @@ export class SparkPanel extends Panel {
         client: this._client,
         store: this._store,
         profile: shape.profile,
-        sizing: shape.sizing
+        sizing: shape.sizing,
+        target,
+        onStarted: c => {
+          // The request is accepted: the form is free again; progress follows the cluster.
+          this._launchingId = c.id;
+          this._form.setBusy(false);
+          this._renderClusters();
+        }
       });
-      this._launchingId = cluster.id;
-      this._renderClusters();
       if (!notebook) {
         this._form.setMessage(
-          `Cluster launched as kernel '${cluster.kernelName}', but no notebook opened; pick that kernel in a notebook.`,
+          t.__("Cluster launched as kernel '%1', but no notebook opened; pick that kernel in a notebook.", cluster.kernelName),
           'info'
         );
       }
     } catch (err) {
+      if (target && !target.isDisposed) {
+        // A retry should still go to the notebook being relaunched.
+        this._setTarget(target);
+      }
       const message = err instanceof Error ? err.message : String(err);
-      console.error(`sparkgate: launch failed: ${message}`);
-      this._form.setMessage(message);
+      if (err instanceof LaunchFailedError) {
+        // The launch progress already tells why, once; no notebook was opened.
+        console.warn(`sparkgate: launch of ${err.cluster.id} failed: ${message}`);
+      } else {
+        console.error(`sparkgate: launch failed: ${message}`);
+        this._form.setMessage(err instanceof SparkgateError ? message : t.__('Launch failed: %1', message));
+      }
     } finally {
       this._form.setBusy(false);
       void this.refresh();
     }
   }
 
+  private _closeProgress(cluster: IClusterModel): void {
+    if (!isActive(cluster.state)) {
+      void this._dismiss(cluster);
+      return;
+    }
+    this._launchingId = null;
+    this._renderClusters();
+  }
+
+  /** Removes a failed or ended cluster from the gateway's list (and so from every view). */
+  private async _dismiss(cluster: IClusterModel): Promise<void> {
+    if (this._launchingId === cluster.id) {
+      this._launchingId = null;
+    }
+    try {
+      await this._client.shutdown(cluster.id);
+    } catch (err) {
+      if (!(err instanceof SparkgateError && err.status === 404)) {
+        const message = err instanceof Error ? err.message : String(err);
+        console.error(`sparkgate: dismissing ${cluster.id} failed: ${message}`);
+        Notification.error(this._trans.__('Could not remove %1: %2', cluster.displayName, message), { autoClose: 8000 });
+        this._renderClusters();
+        return;
+      }
+    }
+    this._store.remove(cluster.id);
+    this._renderClusters();
+  }
+
   private async _shutdown(cluster: IClusterModel): Promise<void> {
+    const t = this._trans;
     const result = await showDialog({
-      title: 'Shut down Spark cluster?',
-      body: `${cluster.displayName}: its driver and executors stop and unsaved Spark state is lost.`,
-      buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Shut down' })]
+      title: t.__('Shut down Spark cluster?'),
+      body: t.__('%1: its driver and executors stop and unsaved Spark state is lost.', cluster.displayName),
+      buttons: [Dialog.cancelButton({ label: t.__('Cancel') }), Dialog.warnButton({ label: t.__('Shut down') })]
     });
     if (!result.button.accept) {
       return;
@@ -207,26 +323,33 @@ export class SparkPanel extends Panel {
     try {
       await this._client.shutdown(cluster.id);
       this._store.remove(cluster.id);
+      if (this._launchingId === cluster.id) {
+        this._launchingId = null;
+      }
       // jupyter_server should notice the kernel is gone before the user runs a cell in it.
       await this._app.serviceManager.kernels.refreshRunning();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       console.error(`sparkgate: shutdown of ${cluster.id} failed: ${message}`);
-      Notification.error(`Could not shut down ${cluster.displayName}: ${message}`, { autoClose: 8000 });
+      Notification.error(t.__('Could not shut down %1: %2', cluster.displayName, message), { autoClose: 8000 });
     }
   }
 
   private _app: JupyterFrontEnd;
   private _client: SparkgateClient;
   private _store: ClusterStore;
+  private _trans: TranslationBundle;
   private _me: IMe | null = null;
   private _meError: string | null = null;
   private _launchingId: string | null = null;
+  private _target: NotebookPanel | null = null;
+  private _seenAlive = new Set<string>();
+  private _endedAt = new Map<string, number>();
   private _uptimeTimer: number | undefined = undefined;
   private _usageTimer: number | undefined = undefined;
   private _header = new Widget({ node: h('div', { className: 'sg-SparkPanel-header' }) });
-  private _form = new SizingForm();
-  private _progress = new LaunchProgressView();
+  private _form: SizingForm;
+  private _progress: LaunchProgressView;
   private _list: ClusterList;
 }
 
@@ -238,11 +361,15 @@ export namespace SparkPanel {
     client: SparkgateClient;
     store: ClusterStore;
     icon: LabIcon;
+    /** Strings of domain `sparkgate_lab`; untranslated when absent. */
+    trans?: TranslationBundle;
+    /** The profile the form selects first (the `defaultProfile` setting); `null` for the first. */
+    defaultProfile?: () => string | null;
   }
 }
 
 namespace Private {
   export function section(title: string): Widget {
-    return new Widget({ node: h('div', { className: 'sg-SparkPanel-section', text: title }) });
+    return new Widget({ node: h('h2', { className: 'sg-SparkPanel-section', text: title }) });
   }
 }

@@ -6,7 +6,10 @@ import {
   draftFromSizing,
   formatMemory,
   formatResource,
+  gibToMiB,
   issuesFor,
+  MEMORY_STEP_GIB,
+  mibToGiB,
   remaining,
   sizingFromDraft,
   totalsOf
@@ -136,7 +139,7 @@ describe('extension/sizing', () => {
       const check = checkSizing(draft, { profile: GPU_PROFILE, limits: UNLIMITED, usage: NOTHING });
       expect(issuesFor(check, 'executors.gpus')).toEqual(['executor GPUs: enter a number']);
       expect(issuesFor(check, 'executors.cores')).toEqual(['executor cores must be a whole number']);
-      expect(issuesFor(check, 'executors.memoryMiB')).toEqual(['executor memory (MiB) must be at least 256']);
+      expect(issuesFor(check, 'executors.memoryMiB')).toEqual(['executor memory must be at least 0.25 GiB']);
       // No limit messages computed from NaN.
       expect(issuesFor(check, 'gpus')).toEqual([]);
     });
@@ -170,6 +173,32 @@ describe('extension/sizing', () => {
         cores: 0,
         memoryMiB: null
       });
+    });
+  });
+
+  describe('#mibToGiB() / #gibToMiB()', () => {
+    it('should convert the form\'s GiB to the API\'s MiB exactly, both ways', () => {
+      expect(mibToGiB(1536)).toBe(1.5);
+      expect(gibToMiB(1.5)).toBe(1536);
+      expect(gibToMiB(MEMORY_STEP_GIB)).toBe(256);
+      // Any whole MiB survives the round trip (a profile's "1000m" shows as 0.9765625 GiB).
+      for (const mib of [256, 1000, 1024, 3333, 8192, 65535]) {
+        expect(gibToMiB(mibToGiB(mib))).toBe(mib);
+      }
+    });
+
+    it('should round a GiB that is no whole MiB to the nearest MiB and keep empty as NaN', () => {
+      expect(gibToMiB(1.3)).toBe(1331);
+      expect(gibToMiB(Number.NaN)).toBeNaN();
+    });
+
+    it('should word memory rules in GiB, as the form asks for them', () => {
+      const draft = draftFromProfile(GPU_PROFILE);
+      draft.driver.memoryMiB = gibToMiB(0.1);
+      draft.executors.memoryMiB = Number.NaN;
+      const check = checkSizing(draft, { profile: GPU_PROFILE, limits: UNLIMITED, usage: NOTHING });
+      expect(issuesFor(check, 'driver.memoryMiB')).toEqual(['driver memory must be at least 0.25 GiB']);
+      expect(issuesFor(check, 'executors.memoryMiB')).toEqual(['executor memory: enter a number of GiB']);
     });
   });
 
