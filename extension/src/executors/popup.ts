@@ -106,7 +106,7 @@ export class ExecutorsPopup extends Widget {
     }
     super.dispose();
     if (hadFocus) {
-      const target = this.anchor.isConnected ? this.anchor : this._returnFocus;
+      const target = [this.anchor, this._returnFocus].find(el => el?.isConnected);
       target?.focus();
     }
   }
@@ -141,7 +141,8 @@ export class ExecutorsPopup extends Widget {
 
   /** Under the anchor, kept inside the window. */
   private _position(): void {
-    if (!this.isAttached) {
+    // An anchor re-rendered away leaves the popup where it is (its rect would read 0, 0).
+    if (!this.isAttached || !this.anchor.isConnected) {
       return;
     }
     const margin = 8;
