@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AppsV1Api, type KubernetesObject, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubernetesObject, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { holdsWithin, waitUntil } from '../support/waitFor.js';
 import { renderDeployManifests } from '../../images/deploy/generate.mjs';
@@ -17,6 +17,7 @@ import { loadConfig } from '../../server/src/config/load.js';
 import { applyManifests, parseManifests } from './harness/apply.js';
 import { helmPath } from './helmbin/build.mjs';
 import { CHART_DIR, helm, installArgs, releaseObjects, runHelm, startChartGateway, TWO_TENANTS_VALUES } from './helmbin/helm.js';
+import { kubeConfigFor, statusOf } from './support/serviceAccount.js';
 import { useCluster } from './support/useCluster.js';
 
 const ALICE = 'alice-token-0123456789abcdef';
@@ -161,6 +162,34 @@ describe('cluster/helm chart', () => {
       leaseNamespace: GATEWAY_NS
     });
   }, 180_000);
+
+  it('should let the gateway read Nodes, and nothing more cluster-wide, only with gateway.readNodes (issue 16)', async () => {
+    const plain = parseManifests(await helm(['template', 'sparkgate', CHART_DIR, '--namespace', GATEWAY_NS]));
+    expect(names(plain).filter(n => n.includes('nodes'))).toEqual([]);
+    const docs = parseManifests(await helm(['template', 'nodes-test', CHART_DIR, '--namespace', GATEWAY_NS, '--set', 'gateway.readNodes=true']));
+    const rbac = docs.filter(d => ['ClusterRole', 'ClusterRoleBinding', 'ServiceAccount'].includes(d.kind ?? ''));
+    expect(names(rbac)).toEqual([
+      'ClusterRole nodes-test-sparkgate-gateway',
+      'ClusterRole nodes-test-sparkgate-gateway-nodes',
+      'ClusterRoleBinding nodes-test-sparkgate-gateway-nodes',
+      'ServiceAccount sparkgate/nodes-test-sparkgate'
+    ]);
+    await applyManifests(k8s.cluster.kubeConfig, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: GATEWAY_NS } }));
+    await applyManifests(k8s.cluster.kubeConfig, rbac.map(d => JSON.stringify(d)).join('\n---\n'), 'helm-test');
+    const asGateway = (await kubeConfigFor(k8s.cluster, GATEWAY_NS, 'nodes-test-sparkgate')).makeApiClient(CoreV1Api);
+    // RBAC is applied asynchronously by the API server's authorizer cache: wait for the grant.
+    await waitUntil(async () => (await statusOf(() => asGateway.listNode())) === 200, { timeoutMs: 30_000, intervalMs: 200, what: 'the gateway may list nodes' });
+    expect(await statusOf(() => asGateway.readNode({ name: 'cpu-1' }))).toBe(200);
+    expect(await statusOf(() => asGateway.patchNode({ name: 'cpu-1', body: { metadata: { labels: { x: 'y' } } } }))).toBe(403);
+    expect(await statusOf(() => asGateway.deleteNode({ name: 'cpu-1' }))).toBe(403);
+    expect(await statusOf(() => asGateway.listPodForAllNamespaces())).toBe(403);
+    expect(await statusOf(() => asGateway.listSecretForAllNamespaces())).toBe(403);
+    const rbacApi = k8s.cluster.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    await rbacApi.deleteClusterRoleBinding({ name: 'nodes-test-sparkgate-gateway-nodes' });
+    await rbacApi.deleteClusterRole({ name: 'nodes-test-sparkgate-gateway-nodes' });
+    await rbacApi.deleteClusterRole({ name: 'nodes-test-sparkgate-gateway' });
+    await k8s.core.deleteNamespacedServiceAccount({ name: 'nodes-test-sparkgate', namespace: GATEWAY_NS });
+  }, 120_000);
 
   it('should install, run a kernel through the gateway the chart configured, and uninstall leaving nothing behind', async () => {
     await helm(installArgs('sparkgate', GATEWAY_NS), { cluster: k8s.cluster });

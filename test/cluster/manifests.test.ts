@@ -7,7 +7,6 @@ import { describe, expect, it } from '@jest/globals';
 import {
   AppsV1Api,
   CoreV1Api,
-  KubeConfig,
   NetworkingV1Api,
   RbacAuthorizationV1Api,
   type KubernetesObject,
@@ -15,47 +14,11 @@ import {
   type V1ResourceQuota
 } from '@kubernetes/client-node';
 import { applyGateway, applyManifests, applyTenant, renderManifest, tenantVars, TENANT_MANIFEST } from './harness/apply.js';
-import type { Cluster } from './harness/cluster.js';
+import { kubeConfigFor, statusOf } from './support/serviceAccount.js';
 import { useCluster } from './support/useCluster.js';
 
 const A = 'tenant-a';
 const B = 'tenant-b';
-
-/** A KubeConfig that authenticates as `system:serviceaccount:<ns>:<sa>` with a fresh bound token. */
-async function kubeConfigFor(cluster: Cluster, namespace: string, serviceAccount: string): Promise<KubeConfig> {
-  const auth = cluster.kubeConfig.makeApiClient(CoreV1Api);
-  const tr = await auth.createNamespacedServiceAccountToken({
-    name: serviceAccount,
-    namespace,
-    body: { spec: { audiences: [], expirationSeconds: 600 } }
-  });
-  const token = tr.status?.token;
-  if (!token) {
-    throw new Error(`no token for ${namespace}/${serviceAccount}`);
-  }
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: cluster.server, caFile: cluster.caFile }],
-    users: [{ name: serviceAccount, token }],
-    contexts: [{ name: 'sa', cluster: 'test', user: serviceAccount, namespace }],
-    currentContext: 'sa'
-  });
-  return kc;
-}
-
-/** The HTTP status an API call ended with (200 when it succeeded). */
-async function statusOf(call: () => Promise<unknown>): Promise<number> {
-  try {
-    await call();
-    return 200;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'number') {
-      return code;
-    }
-    throw err;
-  }
-}
 
 /** Message of a rejected API call (the API server's Status message). */
 async function rejection(call: () => Promise<unknown>): Promise<{ code: number; message: string }> {
