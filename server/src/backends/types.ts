@@ -1,4 +1,4 @@
-import type { LaunchPhase } from '@sparkgate/contract';
+import type { LaunchPhase, Resources } from '@sparkgate/contract';
 import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
 import type { ConnectionInfo } from '../protocol/messages.js';
@@ -67,6 +67,16 @@ export interface ExecutorPod {
   podIP: string | null;
   /** Spark's executor id from the pod's `spark-exec-id` label, when set. */
   execId: string | null;
+}
+
+/** The cluster's schedulable nodes as a backend that can see them tells (`GET sparkgate/api/me` `nodes`). */
+export interface NodeCapacity {
+  /** Schedulable (Ready, not cordoned) nodes. */
+  nodes: number;
+  /** The most any one node offers, per resource (a GPU pod also needs cores and memory on that node: see `fitProblem`). */
+  largest: Resources;
+  /** Allocatable GPUs by type ("unknown" without the product label), and on how many nodes. */
+  gpuTypes: { type: string; gpus: number; nodes: number; perNode: number }[];
 }
 
 /** Executors and GPUs of a running cluster, where the backend can see them (pods). */
@@ -203,6 +213,10 @@ export interface Backend {
   watchKernels?(namespaces: readonly string[], listener: KernelWatchListener): () => void;
   /** Leader election among replicas (Kubernetes: a Lease); absent = always the leader. */
   readonly leadership?: Leadership;
+  /** Why no node could ever hold this sizing's driver or an executor; null when one could or nodes are unknown. */
+  fitProblem?(sizing: Sizing): string | null;
+  /** The schedulable nodes' capacity (largest node, GPUs by type); null when the gateway cannot see nodes. */
+  nodeCapacity?(): NodeCapacity | null;
   /** Stops watching/allocating; does not stop kernels (the manager does). */
   dispose(): Promise<void>;
 }

@@ -51,7 +51,11 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   constructor(options: KernelManagerOptions) {
     this._o = options;
     this._logger = options.logger;
-    this._tenancy = new Tenancy({ config: options.config, kernels: () => this._kernels.values() });
+    this._tenancy = new Tenancy({
+      config: options.config,
+      kernels: () => this._kernels.values(),
+      fitProblem: sizing => options.backend.fitProblem?.(sizing) ?? null
+    });
     this._spark = options.spark ?? new SparkMonitor({ logger: options.logger.child({ component: 'spark.monitor' }) });
     this._context = {
       backend: options.backend,

@@ -8,7 +8,10 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { maxExecutors, type Resources, type Sizing } from '@sparkgate/contract';
 import { executorOverheadMiB } from '../../spark/kubernetesConf.js';
+import type { NodeCapacity } from '../types.js';
 import { driverOverheadMiB } from './objects.js';
+
+export type { NodeCapacity };
 
 /** Label the NVIDIA GPU feature discovery puts on GPU nodes ("NVIDIA-A100-SXM4-80GB"). */
 export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
@@ -18,16 +21,6 @@ export interface NodeShape extends Resources {
   name: string;
   /** Its GPU model (the `nvidia.com/gpu.product` label), null without GPUs or label. */
   gpuType: string | null;
-}
-
-/** The cluster's nodes as the extension shows them (`GET sparkgate/api/me` `nodes`). */
-export interface NodeCapacity {
-  /** Schedulable (Ready, not cordoned) nodes. */
-  nodes: number;
-  /** The most any one node offers, per resource (a GPU pod also needs cores and memory on that node: see `fitProblem`). */
-  largest: Resources;
-  /** Allocatable GPUs by type ("unknown" without the product label), and on how many nodes. */
-  gpuTypes: { type: string; gpus: number; nodes: number; perNode: number }[];
 }
 
 /** Pure: a node's allocatable shape, or null when nothing can be scheduled on it (not Ready, cordoned). */
