@@ -11,9 +11,13 @@ The same file runs a local kernel (a process of the gateway) and the driver pod 
   background thread, so the kernel answers kernel_info at once; `spark` and `sc` in the user
   namespace are placeholders that wait for the session on first use and raise a clear error
   (with its cause) if Spark failed to start. Without --spark-conf this is a plain Python kernel.
+- Every Spark job a cell runs carries the job tag `sparkgate-cell-<msg_id>` (cell_tag) of the
+  cell's execute_request, so the gateway shows each cell its own jobs (server/src/spark/
+  cellProgress.ts computes the same tag) and an interrupt cancels exactly them (CellJobTags).
 - Interrupt (SIGINT from the gateway, or interrupt_request, which ipykernel turns into SIGINT
-  to its process group): running Spark jobs are cancelled and the cell gets KeyboardInterrupt;
-  the kernel stays alive. The JVM ignores SIGINT (pyspark starts it with SIG_IGN).
+  to its process group): the running cell's Spark jobs are cancelled and the cell shows a short
+  KeyboardInterrupt (not the Py4J error of the cancelled job); the kernel stays alive. The JVM
+  ignores SIGINT (pyspark starts it with SIG_IGN).
 - shutdown_request, SIGTERM or the parent gateway going away: the SparkSession is stopped and
   the JVM exits with us (it also exits on its own when its stdin pipe from us closes).
 - --record PATH (local backend with a runtime directory): the kernel's record, which names the
@@ -36,9 +40,12 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import hashlib
+import inspect
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -120,7 +127,7 @@ def dropped_notice_text(count: int) -> str:
             f"{IOPUB_HOLD_MESSAGES} messages / {IOPUB_HOLD_BYTES // (1024 * 1024)} MiB are kept); "
             "the output that follows is the most recent.\n")
 
-# How long interrupt waits for cancelAllJobs and shutdown waits for SparkSession.stop().
+# How long interrupt waits for the cancel of a cell's jobs and shutdown for SparkSession.stop().
 CANCEL_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 20.0
 
@@ -285,6 +292,36 @@ def rebind_connection_file(path: str, ip: str) -> str:
     return copy
 
 
+CELL_TAG_PREFIX = "sparkgate-cell-"
+# msg_ids used as they are in a tag; any other is hashed (a Spark job tag cannot contain ',').
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+# What an interrupted cell shows instead of the cancelled job's Py4J error.
+INTERRUPT_TEXT = "the cell's Spark jobs were cancelled"
+
+
+def cell_tag(msg_id: str) -> str:
+    """The Spark job tag of the cell whose execute_request has `msg_id` (the gateway's cellTag)."""
+    if _PLAIN_ID.fullmatch(msg_id):
+        return CELL_TAG_PREFIX + msg_id
+    return CELL_TAG_PREFIX + "h-" + hashlib.sha256(msg_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def is_job_cancellation(exc: Optional[BaseException], tag: Optional[str]) -> bool:
+    """Whether `exc` (or what caused it) is Spark saying the jobs tagged `tag` were cancelled."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        try:
+            text = str(exc)  # a Py4JJavaError asks the JVM
+        except Exception:  # noqa: BLE001
+            text = ""
+        if "SPARK_JOB_CANCELLED" in text or (tag and tag in text and "cancel" in text):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class SparkStarter:
     """Creates the SparkSession in a background thread and hands it out once ready."""
 
@@ -294,6 +331,8 @@ class SparkStarter:
         self.session: Any = None
         self.error: Optional[BaseException] = None
         self._stopped = False
+        # Called (on the caller's thread) each time get() hands out the session: CellJobTags.apply.
+        self.on_use: Optional[Callable[[], None]] = None
 
     def start(self) -> None:
         threading.Thread(target=self._run, name="sparkgate-spark-init", daemon=True).start()
@@ -339,10 +378,13 @@ class SparkStarter:
             ) from self.error
         if self._stopped:
             raise RuntimeError("The SparkSession of this kernel has been stopped; restart the kernel.")
+        if self.on_use is not None:
+            self.on_use()
         return self.session
 
-    def cancel_jobs(self) -> bool:
-        """Cancel running Spark jobs; True if jobs were running and the cancel went through.
+    def cancel_jobs(self, tag: str) -> bool:
+        """Cancel the running Spark jobs tagged `tag` (one cell's); True if some ran and the cancel
+        went through. Jobs of other cells (a background thread's) keep running.
         Called from the SIGINT handler, i.e. on the main thread, which may be blocked inside a
         py4j call: the calls go out on another thread (so their own py4j connection) and we wait
         for them, so a late cancel cannot hit the next cell's jobs."""
@@ -353,10 +395,12 @@ class SparkStarter:
         def cancel() -> None:
             try:
                 sc = self.session.sparkContext
-                if sc.statusTracker().getActiveJobsIds():
-                    sc.cancelAllJobs()
+                active = set(sc.statusTracker().getActiveJobsIds())
+                # pyspark's StatusTracker lacks getJobIdsForTag; the JVM's has it (Spark 3.5+).
+                if active and active & set(sc._jsc.sc().statusTracker().getJobIdsForTag(tag)):
+                    sc.cancelJobsWithTag(tag)
                     cancelled.append(True)
-                    log.info("interrupt: cancelled running Spark jobs")
+                    log.info("interrupt: cancelled the running cell's Spark jobs")
             except Exception as exc:  # noqa: BLE001
                 log.warning("interrupt: could not cancel Spark jobs: %s", exc)
 
@@ -530,6 +574,94 @@ def _watch_gateway(record_path: str, grace_s: float, poll_s: float = 1.0) -> Non
     threading.Thread(target=run, name="sparkgate-gateway-watch", daemon=True).start()
 
 
+class CellJobTags:
+    """The running cell's Spark job tag, on the thread that runs the cell.
+
+    pyspark pins each Python thread to a JVM thread, and job tags belong to that JVM thread: the
+    tag is added on the cell's (main) thread before the cell runs; for a cell that started before
+    the SparkSession was ready, when it first gets the session (SparkStarter.on_use, through
+    LazySparkName: the real `spark`/`sc` are swapped in only after such a cell, see defer_swap).
+    Removed after the cell. Also remembers whether an interrupt cancelled this cell's jobs."""
+
+    def __init__(self, starter: SparkStarter):
+        self._starter = starter
+        self._lock = threading.Lock()
+        self.tag: Optional[str] = None
+        self._thread: Optional[int] = None
+        self._applied: Optional[str] = None
+        # An interrupt cancelled this cell's jobs; the error that follows shows as KeyboardInterrupt.
+        self.cancelled = False
+        self.shown_as_interrupt = False
+        self._swap_at_end = False
+        # Puts the real `spark`/`sc` in the user namespace (main() sets it).
+        self.swap: Optional[Callable[[], None]] = None
+
+    def begin(self, msg_id: Optional[str]) -> None:
+        """A cell starts on this thread (its execute_request's msg_id; None: untagged)."""
+        with self._lock:
+            self.tag = cell_tag(msg_id) if msg_id else None
+            self._thread = threading.get_ident()
+            self._applied = None
+            self.cancelled = False
+            self.shown_as_interrupt = False
+        self.apply()
+
+    def apply(self) -> None:
+        """Adds the tag when on the cell's thread, Spark is up and it is not added yet."""
+        tag = self.tag
+        starter = self._starter
+        if tag is None or self._applied == tag or threading.get_ident() != self._thread:
+            return
+        if not starter.ready.is_set() or starter.session is None or starter.error is not None or starter._stopped:
+            return
+        try:
+            starter.session.sparkContext.addJobTag(tag)
+            self._applied = tag
+        except Exception as exc:  # noqa: BLE001 - the cell runs anyway, untagged
+            log.warning("could not tag the cell's Spark jobs: %s", exc)
+
+    def end(self) -> bool:
+        """The cell ended (on its thread): the tag goes. True if its error was shown as an interrupt."""
+        with self._lock:
+            applied = self._applied
+            shown = self.shown_as_interrupt
+            swap = self._swap_at_end
+            self.tag = self._thread = self._applied = None
+            self.cancelled = self.shown_as_interrupt = self._swap_at_end = False
+        if applied is not None:
+            try:
+                self._starter.session.sparkContext.removeJobTag(applied)
+            except Exception as exc:  # noqa: BLE001
+                log.warning("could not untag the cell's thread: %s", exc)
+        if swap and self.swap is not None:
+            self.swap()
+        return shown
+
+    def defer_swap(self) -> bool:
+        """For the thread that swaps the real objects in once Spark is up: True while a cell runs
+        untagged (it must get the session through LazySparkName to be tagged); it swaps at its end."""
+        with self._lock:
+            if self.tag is not None and self._applied is None:
+                self._swap_at_end = True
+                return True
+            return False
+
+    def shows_as_interrupt(self, exc: Optional[BaseException]) -> bool:
+        """Whether the cell's error `exc` is the cancellation an interrupt of this cell caused."""
+        if self.cancelled and is_job_cancellation(exc, self.tag):
+            self.shown_as_interrupt = True
+            return True
+        return False
+
+
+def interrupted_reply(reply: Dict[str, Any]) -> Dict[str, Any]:
+    """An execute_reply whose error was shown as an interrupt says KeyboardInterrupt too."""
+    if reply.get("status") == "error":
+        reply["ename"] = "KeyboardInterrupt"
+        reply["evalue"] = INTERRUPT_TEXT
+    return reply
+
+
 class LazySparkName:
     """Stands in for `spark` / `sc` until the session is ready; the first real use waits for it.
 
@@ -570,23 +702,58 @@ class LazySparkName:
         return f"<{self._name}: the SparkSession is still starting; it is ready on first use>"
 
 
-def _make_kernel_class(starter: Optional[SparkStarter]) -> type:
+def _make_kernel_class(starter: Optional[SparkStarter], cells: Optional[CellJobTags] = None) -> type:
     # ipykernel is imported here, not at module level, so `--help` and conf errors are fast.
     from ipykernel.ipkernel import IPythonKernel
+    from ipykernel.zmqshell import ZMQInteractiveShell
+    from traitlets import Type
+
+    class SparkgateShell(ZMQInteractiveShell):
+        """The shell: the job-cancelled error of an interrupted cell shows as a KeyboardInterrupt."""
+
+        def showtraceback(self, exc_tuple: Any = None, *args: Any, **kwargs: Any) -> None:
+            try:
+                value = self._get_exc_info(exc_tuple)[1]
+            except ValueError:  # no exception at hand
+                value = None
+            if cells is not None and cells.shows_as_interrupt(value):
+                interrupt = KeyboardInterrupt(INTERRUPT_TEXT)
+                self._showtraceback(KeyboardInterrupt, interrupt,
+                                    self.InteractiveTB.get_exception_only(KeyboardInterrupt, interrupt))
+                return
+            super().showtraceback(exc_tuple, *args, **kwargs)
 
     class SparkgateKernel(IPythonKernel):
-        """IPythonKernel whose SIGINT handler also cancels Spark jobs."""
+        """IPythonKernel whose cells tag their Spark jobs and whose SIGINT cancels them."""
+
+        shell_class = Type(SparkgateShell)
+
+        async def do_execute(self, code: str, silent: bool, *args: Any, **kwargs: Any) -> Any:
+            if cells is None:
+                reply = super().do_execute(code, silent, *args, **kwargs)
+                return await reply if inspect.isawaitable(reply) else reply
+            parent = self.get_parent("shell") or {}
+            cells.begin((parent.get("header") or {}).get("msg_id"))
+            try:
+                reply = super().do_execute(code, silent, *args, **kwargs)
+                if inspect.isawaitable(reply):
+                    reply = await reply
+            finally:
+                interrupted = cells.end()
+            return interrupted_reply(reply) if interrupted else reply
 
         def pre_handler_hook(self) -> None:
             # ipykernel installs default_int_handler around each shell handler (SIGINT is ignored
-            # while idle); ours cancels Spark jobs first, then raises KeyboardInterrupt the same way.
+            # while idle); ours cancels the cell's Spark jobs first, else raises KeyboardInterrupt.
             self.saved_sigint_handler = signal.signal(signal.SIGINT, self._on_sigint)
 
         def _on_sigint(self, signum: int, frame: Any) -> None:
-            if starter is not None and starter.cancel_jobs():
-                # The cell is blocked in a Spark call that now fails with "job cancelled".
-                # Raising here instead would tear that call's py4j connection mid-reply and
-                # show the user a Py4JNetworkError rather than the cancellation.
+            tag = cells.tag if cells is not None else None
+            if starter is not None and cells is not None and tag is not None and starter.cancel_jobs(tag):
+                # The cell is blocked in a Spark call that now fails with "job cancelled" (shown
+                # as KeyboardInterrupt, SparkgateShell). Raising here instead would tear that
+                # call's py4j connection mid-reply and show a Py4JNetworkError.
+                cells.cancelled = True
                 return
             raise KeyboardInterrupt
 
@@ -777,9 +944,10 @@ def main(argv: Optional[list] = None) -> int:
             log.error("cannot read connection file: %s", exc)
             return 2
 
+    cells = CellJobTags(starter) if starter is not None else None
     app = _make_app_class().instance(
         own_gateway_watch=bool(args.record),
-        kernel_class=_make_kernel_class(starter),
+        kernel_class=_make_kernel_class(starter, cells),
         connection_file=connection_file,
         # Output written straight to fd 1/2 (the JVM's log4j, native libs) goes to the kernel's
         # stderr, i.e. the gateway log, instead of showing up in whichever cell runs.
@@ -798,19 +966,27 @@ def main(argv: Optional[list] = None) -> int:
     elif parent > 1 and os.getppid() == parent:
         _watch_parent(parent)
 
-    if starter is not None:
+    if starter is not None and cells is not None:
         ns = app.kernel.shell.user_ns
         ns["spark"] = LazySparkName("spark", starter, lambda session: session, ns)
         ns["sc"] = LazySparkName("sc", starter, lambda session: session.sparkContext, ns)
-        starter.start()
+        starter.on_use = cells.apply
 
-        def resolve_when_ready() -> None:
-            # Swap in the real objects as soon as they exist, so `type(spark)` etc. are real.
-            starter.ready.wait()
-            if starter.error is None:
+        def swap() -> None:
+            if starter.error is None and starter.session is not None:
                 for name, value in (("spark", starter.session), ("sc", starter.session.sparkContext)):
                     if isinstance(ns.get(name), LazySparkName):
                         ns[name] = value
+
+        cells.swap = swap
+        starter.start()
+
+        def resolve_when_ready() -> None:
+            # Swap in the real objects as soon as they exist, so `type(spark)` etc. are real; but
+            # not under a running cell that is not tagged yet (it tags itself via LazySparkName).
+            starter.ready.wait()
+            if not cells.defer_swap():
+                swap()
 
         threading.Thread(target=resolve_when_ready, name="sparkgate-spark-bind", daemon=True).start()
 

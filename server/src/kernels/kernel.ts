@@ -3,6 +3,7 @@
  * and the single state mutator meet on the relay's hot path; apart, each would hook into the others.
  */
 import { randomUUID } from 'node:crypto';
+import type { CellProgress } from '@sparkgate/contract';
 import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
 import type { Logger } from '../log.js';
@@ -10,6 +11,7 @@ import { POOL_USER, type LaunchedKernel, type LaunchPhase } from '../backends/ty
 import type { KernelChannels } from '../channels/types.js';
 import type { ExecutionState, RawMessage } from '../protocol/messages.js';
 import { jupyterDate } from '../protocol/websocket.js';
+import { parseParentHeader } from '../protocol/wire.js';
 import type { JobProgress } from '../spark/restClient.js';
 import type { SparkExecutorInfo } from '../spark/executorInfo.js';
 import { droppedNotice, OutputBuffer } from './outputBuffer.js';
@@ -95,6 +97,12 @@ export class GatewayKernel implements Kernel {
   }
   get sparkExecutors(): readonly SparkExecutorInfo[] | null {
     return this._s.sparkExecutors;
+  }
+  get cell(): string | null {
+    return this._s.cell;
+  }
+  get cellProgress(): CellProgress | null {
+    return this._s.cellProgress;
   }
   /** Settles when the (latest) launch has finished: the kernel answers, or the launch failed. */
   get ready(): Promise<void> {
@@ -332,8 +340,25 @@ export class GatewayKernel implements Kernel {
     // Not the gateway's own requests (late readiness re-asks, kernel_info nudges, a claim's cell,
     // an interrupt's reply): they would flip a ready kernel to busy, or a busy one to idle mid-cell.
     if ((state === 'idle' || state === 'busy') && this._channels && (this._s.state === 'idle' || this._s.state === 'busy') && !this._own.isOwn(msg)) {
-      this.update({ state });
+      this.update({ state, ...this._cellChange(msg, state) });
     }
+  }
+
+  /**
+   * The running cell: an `execute_request`'s busy starts it, its own idle ends it (another
+   * request's idle, e.g. a control message's mid-cell, does not). Status messages only: 2 a request.
+   */
+  private _cellChange(msg: RawMessage, state: 'idle' | 'busy'): { cell?: string | null } {
+    let parent: { msg_id: string; msg_type: string } | null;
+    try {
+      parent = parseParentHeader(msg);
+    } catch {
+      return {};
+    }
+    if (state === 'busy' && parent?.msg_type === 'execute_request') {
+      return { cell: parent.msg_id };
+    }
+    return state === 'idle' && parent !== null && parent.msg_id === this._s.cell ? { cell: null } : {};
   }
 
   private _touch(): void {

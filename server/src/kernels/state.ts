@@ -2,6 +2,7 @@
  * A kernel's state as one value and its one transition function: `GatewayKernel.update` applies
  * patches through `applyPatch`, so every rule about what may follow what lives here.
  */
+import type { CellProgress } from '@sparkgate/contract';
 import type { LaunchedKernel, LaunchPhase } from '../backends/types.js';
 import type { ExecutionState } from '../protocol/messages.js';
 import type { SparkExecutorInfo } from '../spark/executorInfo.js';
@@ -21,6 +22,10 @@ export interface KernelState {
   readonly job: JobProgress | null;
   /** Spark's executors as the Spark monitor last saw them; null before it asked. */
   readonly sparkExecutors: readonly SparkExecutorInfo[] | null;
+  /** The `msg_id` of the `execute_request` running now (from its busy to its idle); null when none. */
+  readonly cell: string | null;
+  /** Spark work of the running cell, or the final summary of the last one; null before any. */
+  readonly cellProgress: CellProgress | null;
 }
 
 /** A new kernel: starting, launch requested, nothing running. */
@@ -31,7 +36,9 @@ export const INITIAL_STATE: KernelState = Object.freeze({
   phaseDetail: null,
   launched: null,
   job: null,
-  sparkExecutors: null
+  sparkExecutors: null,
+  cell: null,
+  cellProgress: null
 });
 
 /** One change of a kernel's state; absent fields stay as they are. */
@@ -50,6 +57,10 @@ export interface KernelPatch {
   job?: JobProgress | null;
   /** Spark's executors, or null. */
   sparkExecutors?: readonly SparkExecutorInfo[] | null;
+  /** The cell that started (its `msg_id`) or null once it ended; always null after a (re)start or death. */
+  cell?: string | null;
+  /** The Spark monitor's latest `CellProgress`. */
+  cellProgress?: CellProgress | null;
 }
 
 /** Pure: the state after `patch`, or null when the patch changes nothing (a no-op emits no change). */
@@ -85,6 +96,17 @@ export function applyPatch(current: KernelState, patch: KernelPatch): KernelStat
   }
   if (patch.job !== undefined && JSON.stringify(patch.job) !== JSON.stringify(current.job)) {
     next.job = patch.job;
+    changed = true;
+  }
+  // A cell runs in one kernel process: a death or (re)start ends it (its idle never comes).
+  const ended = next.state === 'dead' || next.state === 'restarting' || next.state === 'starting';
+  const cell = ended ? null : (patch.cell === undefined ? current.cell : patch.cell);
+  if (cell !== current.cell) {
+    next.cell = cell;
+    changed = true;
+  }
+  if (patch.cellProgress !== undefined && JSON.stringify(patch.cellProgress) !== JSON.stringify(current.cellProgress)) {
+    next.cellProgress = patch.cellProgress;
     changed = true;
   }
   return changed ? next : null;

@@ -4,6 +4,7 @@
  * (kernel.ts) and `GatewayKernelManager` (manager.ts); nothing outside kernels/ imports those but
  * the composition root.
  */
+import type { CellProgress } from '@sparkgate/contract';
 import type { Identity } from '../auth/types.js';
 import type { ClusterStatus, LaunchPhase } from '../backends/types.js';
 import type { Profile, Sizing } from '../config/types.js';
@@ -82,6 +83,13 @@ export interface Kernel {
   readonly job: JobProgress | null;
   /** Spark's executors as the Spark monitor last saw them (cores, GPU addresses, tasks); null before it asked. */
   readonly sparkExecutors: readonly SparkExecutorInfo[] | null;
+  /** The `msg_id` of the `execute_request` running now; null (or absent) when none. */
+  readonly cell?: string | null;
+  /**
+   * The Spark jobs of the running cell (`running: true`), or the final summary of the last one; a
+   * new value is a change status streams send as `cell:progress`, to the owner only.
+   */
+  readonly cellProgress?: CellProgress | null;
   /** Websocket clients attached now. */
   readonly connections: number;
   /**

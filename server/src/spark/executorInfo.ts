@@ -12,3 +12,34 @@ export interface SparkExecutorInfo {
   completedTasks: number;
   failedTasks: number;
 }
+
+/** An entry of `/applications/<app>/executors` (the fields the gateway reads). */
+export interface SparkExecutorData {
+  id: string;
+  hostPort?: string;
+  isActive?: boolean;
+  totalCores?: number;
+  activeTasks?: number;
+  completedTasks?: number;
+  failedTasks?: number;
+  resources?: Record<string, { addresses?: unknown }>;
+}
+
+/** Spark's description of an executor as a {@link SparkExecutorInfo}; missing figures count 0. */
+export function toExecutorInfo(e: SparkExecutorData): SparkExecutorInfo {
+  const gpus = e.resources?.gpu?.addresses;
+  return {
+    id: e.id,
+    hostPort: typeof e.hostPort === 'string' ? e.hostPort : '',
+    isActive: e.isActive !== false,
+    cores: count(e.totalCores),
+    gpuAddresses: Array.isArray(gpus) ? gpus.filter((a): a is string => typeof a === 'string') : [],
+    activeTasks: count(e.activeTasks),
+    completedTasks: count(e.completedTasks),
+    failedTasks: count(e.failedTasks)
+  };
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+}

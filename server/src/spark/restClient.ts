@@ -1,21 +1,46 @@
 /** A small client of Spark's monitoring REST API (`/api/v1`), served by the driver's UI. */
 
 import type { JobProgress } from '@sparkgate/contract';
+import { toExecutorInfo, type SparkExecutorData, type SparkExecutorInfo } from './executorInfo.js';
 
 /** Progress of the job a cluster is running now; one definition, shared with the extension. */
 export type { JobProgress };
 
-interface SparkJob {
+/** A job as `/applications/<app>/jobs` describes it (the fields the gateway reads). */
+export interface SparkJob {
   jobId: number;
   name: string;
+  /** `RUNNING`, `SUCCEEDED`, `FAILED`, `UNKNOWN`. */
   status: string;
+  /** e.g. `2026-12-03T00:03:40.045GMT`. */
+  submissionTime?: string;
+  completionTime?: string;
+  /** Tags of the job (SparkContext.addJobTag on the thread that ran it). */
+  jobTags?: string[];
   numTasks: number;
   numActiveTasks: number;
   numCompletedTasks: number;
   numSkippedTasks: number;
+  numFailedTasks?: number;
+  /** Distinct partitions done (retries and speculative copies count once). */
+  numCompletedIndices?: number;
   numCompletedStages: number;
   numSkippedStages: number;
   stageIds: number[];
+}
+
+/** One attempt of a stage as `/applications/<app>/stages` describes it (the fields the gateway reads). */
+export interface SparkStage {
+  stageId: number;
+  attemptId: number;
+  name: string;
+  /** `ACTIVE`, `COMPLETE`, `FAILED`, `PENDING`, `SKIPPED`. */
+  status: string;
+  numTasks: number;
+  numActiveTasks: number;
+  numCompleteTasks: number;
+  numFailedTasks: number;
+  numCompletedIndices?: number;
 }
 
 export interface SparkRestClient {
@@ -29,6 +54,18 @@ export interface SparkRestClient {
   applicationId(): Promise<string | null>;
   /** The newest running job, or null. */
   runningJob(appId: string): Promise<JobProgress | null>;
+  // The rest is optional for test fakes of the older surface; `sparkRestClient` has all of them.
+  // Each answers null when Spark does not (down, 404, not JSON).
+  /** Jobs Spark keeps (`spark.ui.retainedJobs`), newest first; only running ones with `running`. */
+  jobs?(appId: string, only?: 'running'): Promise<SparkJob[] | null>;
+  /** One job. */
+  job?(appId: string, jobId: number): Promise<SparkJob | null>;
+  /** Stages in one status, without task details. */
+  stages?(appId: string, status: 'active' | 'pending'): Promise<SparkStage[] | null>;
+  /** The attempts of one stage, without task details. */
+  stage?(appId: string, stageId: number): Promise<SparkStage[] | null>;
+  /** The application's active executors (and the driver). */
+  executors?(appId: string): Promise<SparkExecutorInfo[] | null>;
 }
 
 export type FetchLike = (
@@ -61,8 +98,47 @@ export function sparkRestClient(hostPort: string, options: { fetch?: FetchLike; 
     async runningJob(appId) {
       const jobs = await get(`/applications/${encodeURIComponent(appId)}/jobs?status=running`).catch(() => null);
       return Array.isArray(jobs) && jobs.length > 0 ? toProgress(jobs as SparkJob[]) : null;
+    },
+    async jobs(appId, only) {
+      return list<SparkJob>(`/applications/${encodeURIComponent(appId)}/jobs${only ? `?status=${only}` : ''}`, isJob);
+    },
+    async job(appId, jobId) {
+      const job = await get(`/applications/${encodeURIComponent(appId)}/jobs/${jobId}`).catch(() => null);
+      return isJob(job) ? job : null;
+    },
+    async stages(appId, status) {
+      return list<SparkStage>(`/applications/${encodeURIComponent(appId)}/stages?status=${status}&details=false`, isStage);
+    },
+    async stage(appId, stageId) {
+      return list<SparkStage>(`/applications/${encodeURIComponent(appId)}/stages/${stageId}?details=false`, isStage);
+    },
+    async executors(appId) {
+      const all = await list<SparkExecutorData>(`/applications/${encodeURIComponent(appId)}/executors`, isExecutor);
+      return all === null ? null : all.map(toExecutorInfo);
     }
   };
+
+  /** A JSON array's entries that have the shape `is` checks; null when the answer is no array. */
+  async function list<T>(path: string, is: (value: unknown) => value is T): Promise<T[] | null> {
+    const value = await get(path).catch(() => null);
+    return Array.isArray(value) ? value.filter(is) : null;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function isJob(value: unknown): value is SparkJob {
+  return isRecord(value) && typeof value.jobId === 'number' && typeof value.status === 'string' && Array.isArray(value.stageIds);
+}
+
+function isStage(value: unknown): value is SparkStage {
+  return isRecord(value) && typeof value.stageId === 'number' && typeof value.status === 'string';
+}
+
+function isExecutor(value: unknown): value is SparkExecutorData {
+  return isRecord(value) && typeof value.id === 'string';
 }
 
 /** Exported for testing: the newest running job as progress figures. */

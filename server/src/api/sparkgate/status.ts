@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
+import type { CellProgress } from '@sparkgate/contract';
 import { Server } from 'socket.io';
 import { socketAuth } from '../../auth/middleware.js';
 import type { Authenticator } from '../../auth/types.js';
@@ -21,7 +22,8 @@ export interface StatusStreamOptions {
  * (header, `auth.token` or `?token=`); each socket joins its user's room, so a user only ever
  * receives events about their own clusters. It only publishes: kernel state, launch phases and
  * Spark job progress are the manager's (and its Spark monitor's); they reach `spark-ready` with no
- * socket.io attached.
+ * socket.io attached. A kernel's new `cellProgress` (its running cell's Spark jobs, or the final
+ * summary of a cell) goes out as `cell:progress`, to the owner's room like everything else.
  */
 export function attachStatusStream(options: StatusStreamOptions): { io: Server; close(): Promise<void> } {
   const io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>(options.server, {
@@ -33,8 +35,16 @@ export function attachStatusStream(options: StatusStreamOptions): { io: Server; 
   });
   const status = io.of('/status');
   status.use(socketAuth(options.auth, options.logger));
+  /** The last `cellProgress` sent of each kernel: a kernel change without a new one sends none. */
+  const sentProgress = new WeakMap<Kernel, CellProgress>();
   const publish = (kernel: Kernel): void => {
-    status.to(roomOf(kernel.owner)).emit('cluster', clusterModel(kernel, kernel.job));
+    const room = status.to(roomOf(kernel.owner));
+    room.emit('cluster', clusterModel(kernel, kernel.job));
+    const progress = kernel.cellProgress ?? null;
+    if (progress !== null && sentProgress.get(kernel) !== progress && !kernel.pooled) {
+      sentProgress.set(kernel, progress);
+      room.emit('cell:progress', progress);
+    }
   };
   const publishRemoved = (kernel: Kernel): void => {
     status.to(roomOf(kernel.owner)).emit('cluster:removed', { id: kernel.id });
@@ -42,7 +52,14 @@ export function attachStatusStream(options: StatusStreamOptions): { io: Server; 
   status.on('connection', socket => {
     const identity = { user: socket.data.user, tenant: socket.data.tenant };
     void socket.join(roomOf(identity));
-    socket.emit('clusters', options.kernels.list(identity).map(k => clusterModel(k, k.job)));
+    const kernels = options.kernels.list(identity);
+    socket.emit('clusters', kernels.map(k => clusterModel(k, k.job)));
+    // A page opened (or reloaded) mid-cell shows the running cells' jobs at once.
+    for (const kernel of kernels) {
+      if (kernel.cellProgress?.running) {
+        socket.emit('cell:progress', kernel.cellProgress);
+      }
+    }
   });
   options.kernels.on('changed', publish);
   options.kernels.on('removed', publishRemoved);

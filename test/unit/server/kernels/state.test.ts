@@ -29,5 +29,24 @@ describe('kernels/state', () => {
       expect(applyPatch(running, { job: { ...job } })).toBeNull();
       expect(applyPatch(running, { job: null })?.job).toBeNull();
     });
+
+    it('should end the running cell at its own idle only, and at a death or (re)start', () => {
+      const idle = applyPatch(INITIAL_STATE, { state: 'idle' })!;
+      const running = applyPatch(idle, { state: 'busy', cell: 'm1' })!;
+      expect(running.cell).toBe('m1');
+      // Another request's idle (a control message mid-cell) leaves the cell running.
+      expect(applyPatch(running, { state: 'idle' })?.cell).toBe('m1');
+      expect(applyPatch(running, { state: 'idle', cell: null })?.cell).toBeNull();
+      for (const state of ['dead', 'restarting', 'starting'] as const) {
+        expect([state, applyPatch(running, { state })?.cell]).toEqual([state, null]);
+      }
+    });
+
+    it('should compare cell progress by value', () => {
+      const progress = { clusterId: 'k1', cell: 'm1', jobs: [], running: true, waiting: null };
+      const shown = applyPatch(INITIAL_STATE, { cellProgress: progress })!;
+      expect(applyPatch(shown, { cellProgress: { ...progress } })).toBeNull();
+      expect(applyPatch(shown, { cellProgress: { ...progress, running: false } })?.cellProgress?.running).toBe(false);
+    });
   });
 });
