@@ -120,6 +120,10 @@ export function cellTotals(jobs: readonly ICellJob[]): { jobs: number; stages: n
 
 /** The folded one-liner: `3 jobs · 12 stages · 4,096 tasks · 38 s` (then `· 1 failed` if any). */
 export function summaryText(jobs: readonly ICellJob[], now: number, trans: ITrans, locale?: string): string {
+  if (!jobs.length) {
+    // The cell waited (no executors) and ended before any job started.
+    return trans.__('no Spark jobs ran');
+  }
   const t = cellTotals(jobs);
   const parts = [
     trans._n('%2 job', '%2 jobs', t.jobs, formatCount(t.jobs, locale)),
@@ -136,8 +140,11 @@ export function summaryText(jobs: readonly ICellJob[], now: number, trans: ITran
   return parts.join(' · ');
 }
 
-/** The header while the cell runs: `Spark: 2 jobs · 1 running · 12 s`. */
+/** The header while the cell runs (after the "Spark" toggle): `2 jobs · 1 running · 12 s`. */
 export function runningTitle(jobs: readonly ICellJob[], now: number, trans: ITrans, locale?: string): string {
+  if (!jobs.length) {
+    return trans.__('no jobs yet');
+  }
   const running = jobs.filter(j => j.status === 'running').length;
   const parts = [trans._n('%2 job', '%2 jobs', jobs.length, formatCount(jobs.length, locale))];
   if (running) {
@@ -147,7 +154,7 @@ export function runningTitle(jobs: readonly ICellJob[], now: number, trans: ITra
   if (span !== null) {
     parts.push(formatElapsed(span, trans));
   }
-  return trans.__('Spark: %1', parts.join(' · '));
+  return parts.join(' · ');
 }
 
 /** Accessible name of a task bar: `12 of 40 tasks done, 4 running, 1 failed`. */
@@ -197,9 +204,16 @@ export function stageStatusLabel(status: ICellStage['status'], trans: ITrans): s
   }
 }
 
-/** The waiting line: why the cell's Spark work does not start (no executors, unschedulable pods). */
+/**
+ * The waiting line: why the cell's Spark work does not start, in the scheduler's or Spark's words.
+ * A reason that already says "waiting …" is shown as is (capitalized), others get a label.
+ */
 export function waitingText(waiting: string, trans: ITrans): string {
-  return trans.__('Waiting: %1', waiting);
+  const reason = waiting.trim();
+  if (/^waiting\b/i.test(reason)) {
+    return reason.charAt(0).toUpperCase() + reason.slice(1);
+  }
+  return trans.__('Waiting: %1', reason);
 }
 
 /** `12 earlier jobs not shown`. */

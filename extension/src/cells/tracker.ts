@@ -19,6 +19,9 @@ import { CellProgressView } from './widget';
 /** Class of the panel holding a code cell's output area (JupyterLab 4.5 `CodeCell.initializeDOM`). */
 const OUTPUT_WRAPPER_CLASS = 'jp-Cell-outputWrapper';
 
+/** How long after its cell finished a view waits for the final event before folding by itself. */
+const FINAL_GRACE_MS = 60_000;
+
 /** Runs remembered per tracker; beyond this the oldest are forgotten (a cell re-run replaces its own). */
 const MAX_RUNS = 2000;
 
@@ -133,7 +136,8 @@ export class CellProgressTracker implements IDisposable {
 
   private _createView(cell: CodeCell, msgId: string): CellProgressView | undefined {
     const layout = cell.layout as PanelLayout | null;
-    if (!layout) {
+    // A windowed notebook's cell not drawn yet has no output area to go under: the next event retries.
+    if (!layout || cell.isPlaceholder()) {
       return undefined;
     }
     const view = new CellProgressView({
@@ -157,7 +161,37 @@ export class CellProgressTracker implements IDisposable {
     if (panel) {
       this._watchPanel(panel);
     }
+    this._finishLate(cell, view);
     return view;
+  }
+
+  /**
+   * Folds a view whose final event never came (gateway gone, event lost) once the cell has been
+   * done for a while, so no view shows "running" and ticks forever.
+   */
+  private _finishLate(cell: CodeCell, view: CellProgressView): void {
+    const future = cell.outputArea.future as CodeCell['outputArea']['future'] | null;
+    if (!future || future.msg.header.msg_id !== view.msgId) {
+      return;
+    }
+    let timer: number | null = null;
+    const clear = (): void => {
+      if (timer !== null) {
+        window.clearTimeout(timer);
+        timer = null;
+      }
+    };
+    view.disposed.connect(clear);
+    void future.done
+      .catch(() => undefined)
+      .finally(() => {
+        if (!view.isDisposed && view.isRunning) {
+          timer = window.setTimeout(() => {
+            timer = null;
+            view.finish();
+          }, FINAL_GRACE_MS);
+        }
+      });
   }
 
   /** Looks through the code cells of the notebooks running on `progress.clusterId`. */

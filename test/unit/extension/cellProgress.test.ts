@@ -177,6 +177,10 @@ describe('extension/cells/format', () => {
       expect(summaryText(jobs, T0 + 99_000, trans, 'en-US')).toBe('3 jobs · 12 stages · 4,096 tasks · 38 s');
     });
 
+    it('should say so when the cell ended before any job started', () => {
+      expect(summaryText([], T0, trans, 'en-US')).toBe('no Spark jobs ran');
+    });
+
     it('should use the singular and name failed jobs', () => {
       const jobs = [job(1, { status: 'failed', submittedAt: at(0), completedAt: at(125), tasks: { done: 0, running: 0, failed: 1, total: 1 } })];
       expect(summaryText(jobs, T0, trans, 'en-US')).toBe('1 job · 1 stage · 1 task · 2 min 5 s · 1 failed');
@@ -186,15 +190,20 @@ describe('extension/cells/format', () => {
   describe('#runningTitle()', () => {
     it('should count jobs, running jobs and time so far', () => {
       const jobs = [job(1), job(2, { status: 'running', completedAt: null })];
-      expect(runningTitle(jobs, T0 + 12_000, trans, 'en-US')).toBe('Spark: 2 jobs · 1 running · 12 s');
+      expect(runningTitle(jobs, T0 + 12_000, trans, 'en-US')).toBe('2 jobs · 1 running · 12 s');
+    });
+
+    it('should say when no job has started yet', () => {
+      expect(runningTitle([], T0, trans, 'en-US')).toBe('no jobs yet');
     });
   });
 
   describe('#waitingText()', () => {
-    it('should say why the cell waits, in the scheduler’s words', () => {
+    it('should say why the cell waits, in the scheduler’s words, without saying waiting twice', () => {
       expect(waitingText('waiting for executors: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu', trans)).toBe(
-        'Waiting: waiting for executors: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu'
+        'Waiting for executors: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu'
       );
+      expect(waitingText('Initial job has not accepted any resources', trans)).toBe('Waiting: Initial job has not accepted any resources');
     });
   });
 
