@@ -3,7 +3,12 @@
 // of it, both on 127.0.0.1. Ctrl-C / SIGTERM stops both and everything they started.
 //
 //   node server/scripts/start.mjs [--port N] [--lab-port N] [--backend local|kubernetes]
-//                                 [--config FILE] [--notebook-dir DIR]
+//                                 [--config FILE] [--notebook-dir DIR] [--demo-cluster]
+//
+// --demo-cluster: the Kubernetes stack on this machine, no Docker: the cluster tests' control plane
+// (built once by test/cluster/prepare.mjs into ~/.cache/sparkgate) with a CPU node and a node of 2
+// simulated GPUs, whose pods run as host processes (lib/demoClusterHost.mjs), and the gateway on the
+// Kubernetes backend with the demo config (lib/demoConfig.mjs). Linux and root only.
 //
 // Token: SPARKGATE_TOKEN from the environment, or a fresh random one (printed once). JupyterLab
 // gets it through a config file in a private temp dir (never on a command line `ps` shows), both
@@ -13,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startDemoCluster } from './lib/demoCluster.mjs';
 import { alive, pickPort, stopTree, waitHttp } from './lib/proc.mjs';
 import { fail, root, say, venvBin, venvPython } from './lib/util.mjs';
 
@@ -22,16 +28,20 @@ const LAB_READY_MS = 120_000;
 const LAB_GRACE_MS = 10_000; // JupyterLab asks the gateway to shut its kernels down on SIGTERM
 const GATEWAY_GRACE_MS = 20_000; // the gateway stops kernels (and their JVMs) on SIGTERM
 
-const USAGE = `Usage: npm start -- [--port N] [--lab-port N] [--backend local|kubernetes] [--config FILE] [--notebook-dir DIR]
+const CLUSTER_GRACE_MS = 60_000; // the demo cluster stops its pods' processes and the control plane
+
+const USAGE = `Usage: npm start -- [--port N] [--lab-port N] [--backend local|kubernetes] [--config FILE] [--notebook-dir DIR] [--demo-cluster]
   --port          gateway port (default 8889, or a free one)
   --lab-port      JupyterLab port (default 8888, or a free one)
   --backend       where kernels run (default local)
   --config        sparkgate YAML config file
   --notebook-dir  JupyterLab root (default notebooks/)
+  --demo-cluster  run a local Kubernetes control plane (CPU node + node with 2 simulated GPUs) and the
+                  gateway on the Kubernetes backend (Linux, root; the first run builds Kubernetes: Go 1.26+)
 Environment: SPARKGATE_TOKEN (else generated), JUPYTER_TOKEN (JupyterLab's own token, else generated).`;
 
 function parseArgs(argv) {
-  const opts = { port: undefined, labPort: undefined, backend: 'local', config: undefined, notebookDir: undefined };
+  const opts = { port: undefined, labPort: undefined, backend: undefined, config: undefined, notebookDir: undefined, demoCluster: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -50,6 +60,7 @@ function parseArgs(argv) {
       case '--backend': opts.backend = value(); break;
       case '--config': opts.config = path.resolve(value()); break;
       case '--notebook-dir': opts.notebookDir = path.resolve(value()); break;
+      case '--demo-cluster': opts.demoCluster = true; break;
       case '-h':
       case '--help':
         console.log(USAGE);
@@ -59,6 +70,10 @@ function parseArgs(argv) {
         fail(`unknown option ${flag}.\n${USAGE}`);
     }
   }
+  if (opts.demoCluster && (opts.backend !== undefined || opts.config !== undefined)) {
+    fail('--demo-cluster brings its own backend (kubernetes) and config; leave out --backend and --config.');
+  }
+  opts.backend ??= opts.demoCluster ? 'kubernetes' : 'local';
   return opts;
 }
 
@@ -110,6 +125,7 @@ const gatewayUrl = `http://${HOST}:${gatewayPort}`;
 // --- shutdown: one path for Ctrl-C, SIGTERM, and either child dying --------------------------
 let gateway;
 let lab;
+let cluster;
 let privateDir;
 let stopping = false;
 async function shutdown(reason, code) {
@@ -119,6 +135,8 @@ async function shutdown(reason, code) {
   // JupyterLab first: it shuts down the kernels it started through the gateway while that still runs.
   await stopTree(lab, LAB_GRACE_MS);
   await stopTree(gateway, GATEWAY_GRACE_MS);
+  // The cluster last: the gateway deleted its pods through the API server.
+  await cluster?.stop(CLUSTER_GRACE_MS);
   if (privateDir) rmSync(privateDir, { recursive: true, force: true });
   say('stopped.');
   process.exit(code);
@@ -132,6 +150,20 @@ function watch(child, name) {
   child.on('exit', (code, signal) => {
     if (!stopping) void shutdown(`${name} exited ${signal ? `on ${signal}` : `with code ${code}`}`, 1);
   });
+}
+
+privateDir = mkdtempSync(path.join(os.tmpdir(), 'sparkgate-lab-')); // mode 0700
+
+// --- demo cluster (--demo-cluster) ---------------------------------------------------------
+if (opts.demoCluster) {
+  cluster = await startDemoCluster({ dir: privateDir, onExit: (why) => !stopping && void shutdown(`the demo cluster ${why}`, 1) });
+  if (!cluster.ready) {
+    stopping = true;
+    await cluster.stop(CLUSTER_GRACE_MS);
+    rmSync(privateDir, { recursive: true, force: true });
+    fail(`the demo cluster did not start (${cluster.why}); its output is above.`);
+  }
+  opts.config = cluster.ready.config;
 }
 
 // --- gateway -------------------------------------------------------------------------------
@@ -163,7 +195,6 @@ if (gatewayState !== 'ready') {
 say(`gateway ready at ${gatewayUrl} (backend ${opts.backend})`);
 
 // --- JupyterLab ----------------------------------------------------------------------------
-privateDir = mkdtempSync(path.join(os.tmpdir(), 'sparkgate-lab-')); // mode 0700
 const labConfig = path.join(privateDir, 'jupyter_sparkgate_config.py');
 const settings = {
   'c.ServerApp.ip': HOST,
@@ -175,6 +206,8 @@ const settings = {
   'c.IdentityProvider.token': labToken,
   'c.GatewayClient.url': gatewayUrl,
   'c.GatewayClient.auth_token': token,
+  // A kernel on the Kubernetes backend answers once its driver pod runs (scheduling, JVM start).
+  ...(opts.backend === 'kubernetes' ? { 'c.GatewayClient.request_timeout': 240.0 } : {}),
   // sparkgate_lab's gateway relay: binary frames (ipywidgets buffers) and messages over tornado's 10 MiB
   // default, which jupyter_server's own GatewayWebSocketConnection cannot carry (README "Compatibility").
   'c.ServerApp.kernel_websocket_connection_class': 'sparkgate_lab.gateway_connection.SparkgateGatewayConnection',
@@ -218,5 +251,10 @@ if (labState !== 'ready') {
   console.log('');
   say(`JupyterLab is running:  ${labUrl}/lab?token=${labToken}`);
   say(`(gateway ${gatewayUrl}, also at ${labUrl}/sparkgate/ through JupyterLab)  Ctrl-C stops everything.`);
+  if (cluster?.ready) {
+    say(`Kubernetes backend on the demo cluster ${cluster.ready.server} (tenant namespace ${cluster.ready.namespace});`);
+    say(`  the ${cluster.ready.gpus} GPUs of node gpu-1 are SIMULATED (nvidia.com/gpu capacity, no hardware; the panel reads simulatedGpus from /api/me).`);
+    say(`  kubectl: KUBECONFIG=${cluster.ready.adminKubeconfig}`);
+  }
   console.log('');
 }

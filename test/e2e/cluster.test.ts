@@ -1,0 +1,179 @@
+/**
+ * Browser end-to-end test on the Kubernetes backend: the stack of `npm start -- --demo-cluster`
+ * (real control plane, pods as host processes, simulated GPUs; support/clusterLab.ts), with node
+ * gpu-1 holding ONE fake GPU, so the GPU profile's second executor (1 GPU each) cannot be scheduled.
+ *
+ * Walks the user's path: Spark panel → launch "PySpark on GPUs" → the cluster comes up with one
+ * executor running and one pending, the scheduler's reason shown as text (panel, toolbar, executors
+ * popup) → a cell runs a Spark job on the GPU executor (its task sees the fake GPU's address) with
+ * per-cell progress → shut down from the panel → no pod left in the tenant namespace.
+ *
+ * Screenshots of every step land in test-artifacts/e2e-cluster/ (git-ignored).
+ */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { repoRoot } from '../cluster/support/sparkgate.js';
+import { waitUntil } from '../support/waitFor.js';
+import { DEMO_NAMESPACE, LAB_TOKEN, USER, useClusterLab } from './support/clusterLab.js';
+
+jest.setTimeout(600_000);
+
+const ARTIFACTS = path.join(repoRoot, 'test-artifacts', 'e2e-cluster');
+const PENDING = /Insufficient nvidia\.com\/gpu/;
+
+/** Where each task ran and the GPU Spark gave it (TaskContext resources), plus a sum to check. */
+const GPU_CELL = [
+  'import os',
+  'from pyspark import TaskContext',
+  'def where(_):',
+  '    gpu = TaskContext.get().resources().get("gpu")',
+  '    return os.environ.get("HOSTNAME"), ",".join(gpu.addresses) if gpu else "none"',
+  'for host, gpus in sorted(set(sc.parallelize(range(8), 8).map(where).collect())):',
+  '    print("TASKS-ON", host, "GPU", gpus)',
+  'print("SUM", sc.parallelize(range(1000), 4).map(lambda x: x * x).sum())'
+].join('\n');
+
+describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
+  const timings: Record<string, number> = {};
+  const stack = useClusterLab({ gpus: 1, timings });
+  let shot = 0;
+  const screenshot = async (name: string): Promise<void> => {
+    shot += 1;
+    await stack.page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`) });
+  };
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = Date.now() - t0;
+    }
+  };
+  const podsOf = async (component?: string) =>
+    (
+      await stack.k8s.core.listNamespacedPod({
+        namespace: DEMO_NAMESPACE,
+        labelSelector: ['app.kubernetes.io/managed-by=sparkgate', component ? `app.kubernetes.io/component=${component}` : ''].filter(Boolean).join(',')
+      })
+    ).items;
+
+  beforeAll(async () => {
+    await rm(ARTIFACTS, { recursive: true, force: true });
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  afterAll(() => {
+    console.log(`e2e cluster timings (ms):\n${Object.entries(timings).map(([k, v]) => `  ${k.padEnd(32)} ${v}`).join('\n')}`);
+  });
+
+  it('should launch the GPU profile from the panel, show the waiting executor and why, run a job on the GPU executor and shut it down', async () => {
+    const { page } = stack;
+    await step('open lab', async () => {
+      await page.goto(`${stack.lab.url}/lab?token=${LAB_TOKEN}`);
+      await page.locator('.jp-LabShell').waitFor();
+      await page.locator('.jp-SideBar.jp-mod-left [data-id="sparkgate-panel"]').waitFor();
+    });
+    await screenshot('lab-loaded');
+
+    // --- the Spark panel: who, the tenant's GPUs, the GPU profile ------------------------------
+    const me = await stack.call('GET', '/api/me');
+    expect(me.body).toMatchObject({ user: USER, backend: 'kubernetes', simulatedGpus: true, limits: { gpus: 2 } });
+    const panel = page.locator('#sparkgate-panel');
+    await step('open panel', async () => {
+      await page.locator('.jp-SideBar.jp-mod-left [data-id="sparkgate-panel"]').click();
+      await panel.locator('.sg-ProfileCard[data-profile="pyspark-gpu"]').waitFor();
+    });
+    expect(await panel.locator('.sg-SparkPanel-who').innerText()).toContain(USER);
+    await panel.locator('.sg-ProfileCard[data-profile="pyspark-gpu"]').click();
+    await panel.locator('.sg-ProfileCard.sg-mod-selected[data-profile="pyspark-gpu"]').waitFor();
+    const gpuTotal = await panel.locator('.sg-SizingForm-total[data-resource="gpus"]').innerText();
+    expect(gpuTotal).toMatch(/\b2\b/);
+    await screenshot('panel-gpu-profile');
+
+    // --- Launch → the cluster is up with one executor waiting for a GPU ------------------------
+    const launch = panel.locator('button.sg-SizingForm-launch');
+    expect(await launch.isEnabled()).toBe(true);
+    const item = panel.locator('.sg-ClusterList-item');
+    const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    const status = notebook.locator('.sg-SparkStatus');
+    await step('launch → cluster listed', async () => {
+      await launch.click();
+      await item.waitFor({ timeout: 60_000 });
+    });
+    await screenshot('launching');
+    await step('launch → notebook open, driver ready', async () => {
+      await notebook.waitFor({ timeout: 240_000 });
+      await status.locator('.sg-Chip', { hasText: 'Driver: Ready' }).waitFor({ timeout: 60_000 });
+      await notebook.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').waitFor({ timeout: 60_000 });
+    });
+    const executorsText = status.locator('.sg-SparkStatus-executors');
+    await step('one executor running, one pending', async () => {
+      await executorsText.filter({ hasText: PENDING }).waitFor({ timeout: 120_000 });
+      await item.locator('.sg-ClusterList-pending', { hasText: PENDING }).waitFor({ timeout: 30_000 });
+    });
+    // What the user reads: one of two up, one waiting, and the scheduler's words.
+    expect(await executorsText.innerText()).toMatch(/^1\/2 executors · waiting: 0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
+    expect(await item.locator('.sg-ClusterList-executors').innerText()).toBe('1/2 executors · 1 pending');
+    expect(await item.locator('.sg-ClusterList-pending').innerText()).toMatch(/^Pending: 0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
+    expect(await status.locator('.sg-SparkStatus-gpus').innerText()).toBe('1 GPU');
+    const [cluster] = (await stack.call('GET', '/api/clusters')).body.clusters as { id: string; executors: { ready: number; pending: number } }[];
+    expect(cluster?.executors).toMatchObject({ ready: 1, pending: 1 });
+    const executorPods = await podsOf('executor');
+    expect(executorPods.map(p => p.status?.phase).sort()).toEqual(['Pending', 'Running']);
+    await screenshot('executor-pending');
+
+    // --- the executors popup: one row per executor pod, the waiting one with its reason --------
+    await step('executors popup', async () => {
+      await executorsText.click();
+      const popup = page.locator('.sg-ExecutorsPopup');
+      await popup.waitFor();
+      await popup.locator('.sg-ExecutorsPopup-row').nth(1).waitFor();
+      expect(await popup.locator('.sg-ExecutorsPopup-row').count()).toBe(2);
+      const running = popup.locator('.sg-ExecutorsPopup-row[data-state="running"]');
+      const pending = popup.locator('.sg-ExecutorsPopup-row[data-state="pending"]');
+      expect(await running.count()).toBe(1);
+      expect(await pending.count()).toBe(1);
+      const runningPod = executorPods.find(p => p.status?.phase === 'Running')!.metadata!.name!;
+      expect(await running.getAttribute('data-pod')).toBe(runningPod);
+      expect(await running.locator('.sg-ExecutorsPopup-gpus').innerText()).toContain('GPU-fake-gpu-1-0');
+      expect(await pending.locator('.sg-ExecutorsPopup-reason').innerText()).toMatch(PENDING);
+      await screenshot('executors-popup');
+      await page.keyboard.press('Escape');
+      await popup.waitFor({ state: 'detached' });
+    });
+
+    // --- a Spark job on the GPU executor, with per-cell progress --------------------------------
+    await notebook.locator('.jp-Cell .cm-content').first().click();
+    await page.keyboard.insertText(GPU_CELL);
+    const progress = notebook.locator('.sg-CellProgress').first();
+    await step('run GPU cell', async () => {
+      await page.keyboard.press('Shift+Enter');
+      await progress.waitFor({ timeout: 60_000 });
+      await notebook.locator('.jp-OutputArea-output', { hasText: 'SUM' }).waitFor({ timeout: 180_000 });
+    });
+    const output = await notebook.locator('.jp-OutputArea-output', { hasText: 'SUM' }).innerText();
+    // Every task ran on the one running executor pod and saw its (fake) GPU.
+    const runningPod = executorPods.find(p => p.status?.phase === 'Running')!.metadata!.name!;
+    expect(output).toContain(`TASKS-ON ${runningPod} GPU GPU-fake-gpu-1-0`);
+    expect(output.match(/TASKS-ON/g)).toHaveLength(1);
+    expect(output).toContain(`SUM ${Array.from({ length: 1000 }, (_, i) => i * i).reduce((a, b) => a + b, 0)}`);
+    await step('cell progress summary', () => progress.locator('.sg-CellProgress-summary').waitFor({ timeout: 30_000 }));
+    expect(await progress.locator('.sg-CellProgress-summary').innerText()).toMatch(/2 jobs/);
+    await screenshot('cell-done');
+
+    // --- shut down from the panel: nothing left in the namespace --------------------------------
+    await step('shut down', async () => {
+      await item.locator('button.sg-ClusterList-shutdown').click();
+      const dialog = page.locator('.jp-Dialog');
+      await dialog.waitFor();
+      await screenshot('shutdown-dialog');
+      await dialog.locator('button.jp-mod-warn', { hasText: 'Shut down' }).click();
+      await item.waitFor({ state: 'detached', timeout: 60_000 });
+      await panel.locator('.sg-ClusterList-empty', { hasText: 'No clusters running.' }).waitFor();
+      await waitUntil(async () => (await podsOf()).length === 0, { timeoutMs: 60_000, intervalMs: 500, what: 'no sparkgate pod left in the tenant namespace' });
+    });
+    await screenshot('shut-down');
+    expect((await stack.call('GET', '/api/clusters')).body).toEqual({ clusters: [] });
+  });
+});
