@@ -5,7 +5,9 @@
 //   3. the prebuilt sparkgate-lab extension installed into the Python env that runs JupyterLab
 //      (SPARKGATE_PYTHON, default .venv/bin/python): built with `npm run build:lab -w extension` when missing,
 //   4. the clean virtualenv with a plain JupyterLab that wheelInstall.test.ts installs the extension's wheel into
-//      (cached under ~/.cache/sparkgate/, keyed by the pins in images/jupyterlab/requirements.txt and the Python version).
+//      (cached under ~/.cache/sparkgate/, keyed by the pins in images/jupyterlab/requirements.txt and the Python version),
+//   5. the cluster tier's control plane for cluster.test.ts (test/cluster/prepare.mjs: built once into the same cache),
+//      so the e2e tier works on a fresh machine whether or not the cluster tier ran first.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -129,5 +131,9 @@ try {
   say(`clean JupyterLab venv: ${plain.dir}`);
 } catch (error) {
   fail(`cannot create the clean JupyterLab venv: ${error.message}`);
+}
+// --- 5. The Kubernetes control plane of cluster.test.ts ------------------------------------------
+if (!run(process.execPath, [path.join(root, 'test', 'cluster', 'prepare.mjs')])) {
+  fail('test/cluster/prepare.mjs failed (its reason is above); cluster.test.ts needs the control plane it builds');
 }
 say('ready');
