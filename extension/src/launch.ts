@@ -21,10 +21,12 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { NotebookPanel } from '@jupyterlab/notebook';
 
 import type { IClusterModel, ISizing } from './api';
-import { SparkgateError } from './client';
 import type { SparkgateClient } from './client';
+import { whenUp } from './panel/whenUp';
 import { writeShape } from './sharing';
 import type { ClusterStore } from './store';
+
+export { LaunchFailedError } from './panel/whenUp';
 
 /** How often a launch re-reads its cluster over REST while live status is down. */
 export const LAUNCH_POLL_MS = 2_000;
@@ -53,21 +55,6 @@ export interface ILaunchResult {
   cluster: IClusterModel;
   /** The notebook attached to it; `null` if Jupyter did not open one. */
   notebook: NotebookPanel | null;
-}
-
-/**
- * The cluster failed, died or was shut down before it came up. `message` is the gateway's reason
- * (e.g. "0/2 nodes are available: 2 Insufficient nvidia.com/gpu").
- */
-export class LaunchFailedError extends Error {
-  constructor(message: string, cluster: IClusterModel) {
-    super(message);
-    this.name = 'LaunchFailedError';
-    this.cluster = cluster;
-  }
-
-  /** The cluster as last seen (state `failed`/`dead`, or the last state before it vanished). */
-  readonly cluster: IClusterModel;
 }
 
 /**
@@ -114,82 +101,4 @@ export async function launchCluster(options: ILaunchOptions): Promise<ILaunchRes
     console.warn(`sparkgate: could not save ${widget.context.path} with its cluster shape`, err);
   }
   return { cluster, notebook: widget };
-}
-
-/** Inputs of {@link whenUp}. */
-export interface IWhenUpOptions {
-  client: Pick<SparkgateClient, 'getCluster'>;
-  store: Pick<ClusterStore, 'get' | 'upsert' | 'changed' | 'connection'>;
-  id: string;
-  pollIntervalMs: number;
-}
-
-/**
- * Resolves with the cluster once it is `ready` or `busy`; rejects with {@link LaunchFailedError}
- * once it is `failed` or `dead`, or gone. Follows the store's live events, and re-reads the
- * cluster over REST while live status is down.
- */
-export function whenUp(options: IWhenUpOptions): Promise<IClusterModel> {
-  const { client, store, id } = options;
-  let last = store.get(id);
-  return new Promise<IClusterModel>((resolve, reject) => {
-    let timer: number | undefined = undefined;
-    let settled = false;
-    const finish = (err: Error | null, c?: IClusterModel): void => {
-      if (settled) {
-        return;
-      }
-      settled = true;
-      store.changed.disconnect(check);
-      window.clearTimeout(timer);
-      if (err) {
-        reject(err);
-      } else {
-        resolve(c as IClusterModel);
-      }
-    };
-    function check(): void {
-      const c = store.get(id);
-      if (!c) {
-        if (last) {
-          finish(new LaunchFailedError('the cluster was shut down before it was ready', last));
-        }
-        return;
-      }
-      last = c;
-      if (c.state === 'ready' || c.state === 'busy') {
-        finish(null, c);
-      } else if (c.state === 'failed' || c.state === 'dead') {
-        finish(new LaunchFailedError(c.reason ?? c.driver.reason ?? 'the cluster failed to start', c));
-      }
-    }
-    const poll = (): void => {
-      timer = window.setTimeout(() => {
-        if (settled) {
-          return;
-        }
-        if (store.connection === 'connected') {
-          poll();
-          return;
-        }
-        client.getCluster(id).then(
-          c => {
-            store.upsert([c]);
-            poll();
-          },
-          (err: unknown) => {
-            if (err instanceof SparkgateError && err.status === 404 && last) {
-              finish(new LaunchFailedError('the cluster was shut down before it was ready', last));
-            } else {
-              // Gateway unreachable: keep trying; the gateway's own launch timeout bounds the wait.
-              poll();
-            }
-          }
-        );
-      }, options.pollIntervalMs);
-    };
-    store.changed.connect(check);
-    check();
-    poll();
-  });
 }

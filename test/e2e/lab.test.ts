@@ -4,7 +4,8 @@
  * Debian's Chromium driven by playwright-core (`test/e2e/prepare.mjs` makes sure all exist).
  *
  * Walks the user's path: Spark panel → pick a profile → over-limit sizing is refused (Launch
- * disabled) → fix it → Launch → a notebook opens on the cluster → the panel shows it Ready → a
+ * disabled, with the reason as text) → fix it → Launch → the panel shows the launch's progress and
+ * no notebook opens until the cluster is up → a notebook opens on the cluster, Ready → a
  * PySpark cell runs while the toolbar shows job progress → the Spark UI link loads → Shut down
  * from the panel → gone everywhere (the gateway has no kernels).
  *
@@ -73,6 +74,15 @@ async function screenshot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`) });
 }
 
+/** The Spark panel alone, scrolled to its top (form) and its bottom (launch progress, clusters). */
+async function panelScreenshots(panel: ReturnType<Page['locator']>, theme: string): Promise<void> {
+  for (const [where, top] of [['top', 0], ['bottom', 1e6]] as const) {
+    await panel.evaluate((node, y) => node.scrollTo(0, y), top);
+    shot += 1;
+    await panel.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-panel-${theme}-${where}.png`) });
+  }
+}
+
 /** Times a step; the table is printed after the run. */
 async function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
@@ -93,6 +103,12 @@ beforeAll(async () => {
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(60_000);
   page.on('pageerror', err => console.warn(`browser page error: ${err.message}`));
+  // A plugin that fails to activate only logs: say so, or a missing panel is a mystery.
+  page.on('console', msg => {
+    if (msg.type() === 'error') {
+      console.warn(`browser console error: ${msg.text()}`);
+    }
+  });
 });
 
 afterAll(async () => {
@@ -130,23 +146,32 @@ describe('e2e/JupyterLab + sparkgate-lab', () => {
     await step('open panel', async () => {
       await page.locator('.jp-SideBar.jp-mod-left [data-id="sparkgate-panel"]').click();
       await panel.waitFor();
-      await panel.locator('select.sg-SizingForm-profile option[value="gpu-small"]').waitFor({ state: 'attached' });
+      await panel.locator('input.sg-SizingForm-profileRadio[value="gpu-small"]').waitFor();
     });
     const headerText = await panel.locator('.sg-SparkPanel-header').innerText();
     expect(headerText).toContain('local');
-    await panel.locator('select.sg-SizingForm-profile').selectOption('python3');
+    // Profiles are radio cards with their key facts, whole names included (no truncated <select>).
+    await panel.locator('.sg-ProfileCard[data-profile="gpu-small"]', { hasText: 'PySpark GPU (small)' }).waitFor();
+    expect(await panel.locator('.sg-ProfileCard[data-profile="gpu-small"]').innerText()).toContain('Driver: 1 GPU · 1 core · 1 GiB');
+    await panel.locator('input.sg-SizingForm-profileRadio[value="python3"]').check();
     await panel.locator('.sg-SizingForm-note', { hasText: '1 warm' }).waitFor();
     await screenshot('panel');
 
-    await panel.locator('select.sg-SizingForm-profile').selectOption('gpu-small');
+    await panel.locator('input.sg-SizingForm-profileRadio[value="gpu-small"]').check();
     const driverGpus = panel.locator('input[data-field="driver.gpus"]');
     expect(await driverGpus.inputValue()).toBe('1');
+    // Memory is typed in GiB (the profile's 1g), with a label naming the unit.
+    expect(await panel.locator('input[data-field="driver.memoryMiB"]').inputValue()).toBe('1');
+    expect(await panel.getByLabel('Memory (GiB)', { exact: true }).getAttribute('data-field')).toBe('driver.memoryMiB');
+    // The quota left sits next to each total.
+    expect(await panel.locator('.sg-SizingForm-total[data-resource="gpus"] .sg-SizingForm-totalAvail').innerText()).toBe('2 of 2 left');
     await driverGpus.fill('3');
     const gpuTotal = panel.locator('.sg-SizingForm-total[data-resource="gpus"]');
     await panel.locator('.sg-SizingForm-total.sg-mod-invalid[data-resource="gpus"]').waitFor();
     const refusal = await gpuTotal.innerText();
     expect(refusal).toMatch(/3 GPUs asked, tenant limit 2/);
     expect(await launch.isDisabled()).toBe(true);
+    expect(await panel.locator('.sg-SizingForm-blocker').innerText()).toMatch(/^Launch is disabled: 3 GPUs asked, tenant limit 2/);
     await screenshot('over-limit-refused');
 
     await driverGpus.fill('1');
@@ -154,20 +179,33 @@ describe('e2e/JupyterLab + sparkgate-lab', () => {
     expect(await launch.isEnabled()).toBe(true);
     await screenshot('sizing-fits');
 
-    // --- Launch → a notebook attached to the cluster, Ready in the panel and the toolbar --------
+    // --- Launch → progress in the panel, then a notebook attached to the cluster, Ready ----------
     const item = panel.locator('.sg-ClusterList-item');
     const status = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .sg-SparkStatus');
-    await step('launch → notebook open', async () => {
+    const progress = panel.locator('.sg-LaunchProgress');
+    await step('launch → progress shown', async () => {
       await launch.click();
-      await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)').waitFor();
       await item.waitFor();
+      await progress.locator('.sg-LaunchProgress-step').first().waitFor();
     });
+    // The notebook opens only once the cluster is up, so a failed launch leaves none behind.
+    const openedEarly = await page.locator('.jp-NotebookPanel').count();
+    const earlyState = ((await api(gw, 'GET', '/api/clusters')).body as { clusters: { state: string }[] }).clusters[0]?.state;
+    if (earlyState === 'requested' || earlyState === 'launching') {
+      expect(openedEarly).toBe(0);
+    }
     await screenshot('launching');
+    await step('launch → notebook open', async () => {
+      await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)').waitFor({ timeout: 180_000 });
+    });
     await step('launch → ready', async () => {
       await item.locator('.sg-Chip', { hasText: 'Ready' }).waitFor({ timeout: 180_000 });
       await status.locator('.sg-Chip', { hasText: 'Driver: Ready' }).waitFor({ timeout: 60_000 });
       await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]').waitFor({ timeout: 60_000 });
     });
+    // Every launch step is done, and the live region says so in words.
+    await progress.locator('.sg-LaunchProgress-live', { hasText: 'is ready.' }).waitFor({ state: 'attached' });
+    expect(await progress.locator('.sg-LaunchProgress-step:not(.sg-mod-done)').count()).toBe(0);
     const { clusters } = (await api(gw, 'GET', '/api/clusters')).body as {
       clusters: { id: string; kernelName: string; state: string; sizing: { driver: { gpus: number } } }[];
     };
@@ -177,7 +215,22 @@ describe('e2e/JupyterLab + sparkgate-lab', () => {
     expect(cluster.kernelName).toMatch(/--/);
     expect(await status.locator('.sg-SparkStatus-gpus').innerText()).toBe('1 GPU');
     await panel.locator('.sg-SparkPanel-usage', { hasText: 'In use: 1/2 GPUs' }).waitFor({ timeout: 30_000 });
+    // The entry tells this cluster from another of the same profile: short id, start time, sizing.
+    expect(await item.locator('.sg-ClusterList-id').innerText()).toBe(cluster.id.slice(0, 8));
+    expect(await item.locator('.sg-ClusterList-sizing').innerText()).toBe('1 × 1-core executor · driver 1 GPU');
+    expect(await item.locator('.sg-ClusterList-started').innerText()).toMatch(/^started \d{2}:\d{2}$/);
     await screenshot('cluster-ready');
+    await panelScreenshots(panel, 'light');
+    // The same panel in JupyterLab's dark theme (Settings → Theme), for a look at its colours.
+    await step('dark theme', async () => {
+      await page.locator('.lm-MenuBar-itemLabel', { hasText: 'Settings' }).click();
+      await page.locator('.lm-Menu-itemLabel', { hasText: /^Theme$/ }).hover();
+      await page.locator('.lm-Menu-itemLabel', { hasText: /^JupyterLab Dark$/ }).click();
+      await page.locator('body[data-jp-theme-light="false"]').waitFor({ state: 'attached' });
+      // Switching themes shows the splash until the theme's CSS is in.
+      await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
+    });
+    await panelScreenshots(panel, 'dark');
 
     // --- a PySpark cell, with job progress in the toolbar while it runs ------------------------
     const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');

@@ -80,19 +80,14 @@ export class ClusterList extends Widget {
       h(
         'div',
         { className: 'sg-ClusterList-head' },
-        h(
-          'span',
-          { className: 'sg-ClusterList-name', title: c.kernelName },
-          e.name,
-          ' ',
-          h('code', { className: 'sg-ClusterList-id', text: e.shortId, title: c.id })
-        ),
+        h('span', { className: 'sg-ClusterList-name', text: e.name, title: c.kernelName }),
         h('span', { className: `sg-Chip sg-mod-${e.chip.tone}`, text: e.chip.label })
       ),
       h('div', { className: 'sg-ClusterList-sizing', text: e.sizing }),
       h(
         'div',
         { className: 'sg-ClusterList-facts' },
+        h('code', { className: 'sg-ClusterList-id', text: e.shortId, title: c.id }),
         e.executors ? h('span', { className: 'sg-ClusterList-executors', text: e.executors, title: executorsTitle(c) }) : null,
         h('span', { className: 'sg-ClusterList-started', text: e.started, title: c.createdAt }),
         h('span', { className: 'sg-ClusterList-lifetime', text: e.lifetime })

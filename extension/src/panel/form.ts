@@ -33,7 +33,7 @@ export class SizingForm extends Widget {
       'div',
       { className: 'sg-SizingForm-row sg-SizingForm-toggle' },
       this._autoscale,
-      h('label', { text: trans.__('Autoscale between a minimum and a maximum (Spark dynamic allocation)'), attrs: { for: this._autoscale.id } })
+      h('label', { text: trans.__('Autoscale (Spark dynamic allocation)'), attrs: { for: this._autoscale.id } })
     );
     this._blocker = h('div', { className: 'sg-SizingForm-blocker', attrs: { id: `sg-launch-why-${uid}` } });
     this._launchButton = h('button', {

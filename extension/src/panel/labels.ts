@@ -94,7 +94,7 @@ export function capacityRows(check: ISizingCheck, me: Pick<IMe, 'limits' | 'usag
       key,
       label: resourceLabel(key, trans),
       asked: min === max ? formatAmount(key, max) : `${formatAmount(key, min)}–${formatAmount(key, max)}`,
-      left: l === null || limit === null ? trans.__('unlimited') : trans.__('%1 of %2 left', formatAmount(key, l), formatAmount(key, limit)),
+      left: l === null || limit === null ? trans.__('unlimited') : trans.__('%1 of %2 left', ...Private.sharedUnit(formatAmount(key, l), formatAmount(key, limit))),
       issues: issuesFor(check, key)
     };
   });
@@ -157,7 +157,7 @@ export interface IClusterEntry {
   sizing: string;
   /** `up 45s`; `failed after 24s`; `ended after 3m`; `failed` when the end was not seen. */
   lifetime: string;
-  /** `1/2 executors · 1 pending`, while active and with Spark. */
+  /** `1/2 executors · 1 pending`, while active, with Spark and executors to count. */
   executors: string | null;
   /** Why it failed or ended, while not active. */
   reason: string | null;
@@ -198,7 +198,8 @@ export function clusterEntry(input: IClusterEntryInput, trans: ITrans): ICluster
     started: startedText(c.createdAt, input.now, trans),
     sizing: sizingText(c.sizing, hasSpark(c), trans),
     lifetime,
-    executors: active && hasSpark(c) ? executorsText(c) : null,
+    // The local backend runs executors inside the driver and reports none: "0/0" would only confuse.
+    executors: active && hasSpark(c) && c.executors.desired + c.executors.ready + c.executors.pending > 0 ? executorsText(c) : null,
     reason: active || input.hideReason ? null : failureReason(c, trans),
     sparkUi: active && hasSpark(c),
     action: active ? 'shutdown' : 'dismiss'
@@ -242,4 +243,12 @@ export function startedText(createdAt: string, now: number, trans: ITrans): stri
   return sameDay
     ? trans.__('started %1', time)
     : trans.__('started %1', `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())} ${time}`);
+}
+
+namespace Private {
+  /** `31 GiB`, `32 GiB` → `31`, `32 GiB`: the unit once, so "31 of 32 GiB left" fits the sidebar. */
+  export function sharedUnit(part: string, whole: string): [string, string] {
+    const unit = / [A-Za-z]+$/.exec(whole)?.[0];
+    return unit && part.endsWith(unit) ? [part.slice(0, -unit.length), whole] : [part, whole];
+  }
 }

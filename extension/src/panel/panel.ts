@@ -254,6 +254,8 @@ export class SparkPanel extends Panel {
           this._launchingId = c.id;
           this._form.setBusy(false);
           this._renderClusters();
+          // The progress sits below the form; bring it into view (focus stays on Launch).
+          this._progress.node.scrollIntoView({ block: 'nearest' });
         }
       });
       if (!notebook) {

@@ -35,7 +35,7 @@ describe('extension/panel/labels', () => {
       expect(rows.map(r => [r.label, r.asked, r.left])).toEqual([
         ['GPUs', '2', '3 of 4 left'],
         ['Cores', '9', 'unlimited'],
-        ['Memory', '18 GiB', '54 GiB of 64 GiB left']
+        ['Memory', '18 GiB', '54 of 64 GiB left']
       ]);
       expect(rows.every(r => r.issues.length === 0)).toBe(true);
     });
@@ -128,6 +128,11 @@ describe('extension/panel/labels', () => {
         reason: '0/2 nodes are available: 2 Insufficient nvidia.com/gpu'
       });
       expect(e.lifetime).not.toMatch(/^up /);
+    });
+
+    it('should leave out an executor count where the backend counts none (local: executors run in the driver)', () => {
+      const c = cluster({ executors: { ready: 0, pending: 0, desired: 0, pendingReason: null, list: [] } });
+      expect(clusterEntry({ cluster: c, now: Date.now(), endedAt: null }, t).executors).toBeNull();
     });
 
     it('should not repeat the reason the launch progress shows, nor invent an end it did not see', () => {
