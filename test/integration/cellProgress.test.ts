@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { io, type Socket } from 'socket.io-client';
 import type { CellProgress } from '@sparkgate/contract';
+import { cellTag } from '../../server/src/spark/cellProgress.js';
 import { waitUntil } from '../support/waitFor.js';
 import { api, startGateway, type TestGateway } from './support/gateway.js';
 import { KernelSocket, type WsMessage } from './support/kernelSocket.js';
@@ -29,6 +30,7 @@ tenants:
 
 let gw: TestGateway;
 let id: string;
+let warmCell: { msgId: string; reply: WsMessage; iopub: WsMessage[] };
 let ws: KernelSocket;
 const sockets: Socket[] = [];
 const seen = { alice: [] as CellProgress[], bob: [] as CellProgress[] };
@@ -67,9 +69,9 @@ beforeAll(async () => {
   id = (body as { id: string }).id;
   ws = await KernelSocket.open(gw.wsUrl, id, ALICE);
   await Promise.all([listen(ALICE, seen.alice), listen(BOB, seen.bob)]);
-  // Spark up, and a Python worker warm, before what is measured.
-  const warm = run('sc.parallelize(range(4), 2).map(lambda x: x).count()');
-  expect((await warm.done).reply.content.status).toBe('ok');
+  // Spark up, and a Python worker warm, before what is measured; sent before Spark is up.
+  const warm = run('sc.parallelize(range(4), 2).map(lambda x: x).count()\nprint(sorted(sc.getJobTags()))');
+  warmCell = { msgId: warm.msgId, ...(await warm.done) };
 });
 afterAll(async () => {
   sockets.forEach(s => s.close());
@@ -87,6 +89,11 @@ sc.parallelize(range(16), 8).map(slow).reduceByKey(lambda a, b: a + b).count()`;
 
 describe('integration/cell progress', () => {
   let first: string;
+
+  it('should tag the jobs of a cell sent before Spark was up with that cell', () => {
+    const stdout = warmCell.iopub.filter(m => m.header.msg_type === 'stream').map(m => String(m.content.text)).join('');
+    expect([warmCell.reply.content.status, stdout]).toEqual(['ok', `['${cellTag(warmCell.msgId)}']\n`]);
+  });
 
   it('should send a cell’s jobs with their stages and moving tasks as cell:progress, then a final summary', async () => {
     const cell = run(MULTI_STAGE);
@@ -121,9 +128,22 @@ describe('integration/cell progress', () => {
     expect([summary.jobs.map(j => j.tasks.total), [...secondJobs].filter(j => firstJobs.has(j))]).toEqual([[12], []]);
   });
 
-  it('should cancel the cell’s jobs on interrupt, answer a short KeyboardInterrupt, and run the next cell', async () => {
+  it('should cancel the cell’s jobs on interrupt, not another thread’s, answer a short KeyboardInterrupt, and run the next cell', async () => {
+    // A job of a background thread an earlier cell started (one core of local[2]) must survive it.
+    const background = run(`
+import threading, time
+def hold(rows):
+    time.sleep(60)
+    yield from rows
+threading.Thread(target=lambda: sc.parallelize(range(1), 1).mapPartitions(hold).count(), daemon=True).start()
+for _ in range(300):
+    if sc.statusTracker().getActiveJobsIds():
+        break
+    time.sleep(0.1)
+print(len(sc.statusTracker().getActiveJobsIds()))`);
+    const started = await background.done;
+    expect(started.iopub.find(m => m.header.msg_type === 'stream')?.content.text).toBe('1\n');
     const cell = run(`
-import time
 def forever(rows):
     time.sleep(600)
     yield from rows
@@ -140,11 +160,13 @@ sc.parallelize(range(4), 2).mapPartitions(forever).count()`);
     const shown = JSON.stringify([reply.content, errors.map(m => m.content)]);
     expect([shown.includes('Py4J'), shown.includes('SPARK_JOB_CANCELLED'), shown.length < 1000]).toEqual([false, false, true]);
     const summary = await waitUntil(() => finalOf(cell.msgId), { timeoutMs: 30_000, what: 'the interrupted cell’s summary' });
+    // Its own job only: the background thread's (untagged, still running) is no part of it.
     expect(summary.jobs.map(j => [j.status, j.tasks.running])).toEqual([['failed', 0]]);
-    const next = run('spark.range(10).count()');
+    const next = run('spark.range(10).count(), len(sc.statusTracker().getActiveJobsIds())');
     const after = await next.done;
     expect(after.reply.content.status).toBe('ok');
-    expect(after.iopub.find(m => m.header.msg_type === 'execute_result')?.content.data).toMatchObject({ 'text/plain': '10' });
+    // 10 rows, and the background thread's job still runs.
+    expect(after.iopub.find(m => m.header.msg_type === 'execute_result')?.content.data).toMatchObject({ 'text/plain': '(10, 1)' });
   });
 
   it('should keep a plain error’s traceback as it is', async () => {

@@ -33,6 +33,8 @@ export class CellWork {
   readonly tag: string;
   /** Whether Spark was asked about this cell at all (a cell never asked gets no final summary). */
   polled = false;
+  /** Whether a progress of it went out: a cell without Spark work shows nothing, not even a summary. */
+  shown = false;
 
   constructor(
     readonly clusterId: string,

@@ -243,7 +243,8 @@ export class SparkMonitor {
       job = toProgress(running);
       if (work) {
         await this._learn(client, app, work, jobs, running, STAGE_ASKS_PER_TICK);
-        progress = work.progress(true, this._waiting(kernel, work));
+        const now = work.progress(true, this._waiting(kernel, work));
+        progress = work.shown || now.jobs.length > 0 || now.waiting !== null ? now : undefined;
       }
     } else {
       job = await client.runningJob(app);
@@ -258,7 +259,11 @@ export class SparkMonitor {
     // Only followed kernels get progress: one that went idle meanwhile has had its job cleared,
     // and a cell that ended meanwhile gets its final summary from `_finish`, not this.
     if (this._stops.has(kernel.id)) {
-      kernel.update({ job, ...(progress && this._cells.get(kernel.id) === work ? { cellProgress: progress } : {}) });
+      const shows = progress !== undefined && work !== undefined && this._cells.get(kernel.id) === work;
+      if (shows) {
+        work.shown = true;
+      }
+      kernel.update({ job, ...(shows ? { cellProgress: progress } : {}) });
     }
   }
 
@@ -315,9 +320,10 @@ export class SparkMonitor {
     } catch (error) {
       this._o.logger.debug('spark status of a finished cell unavailable', { kernel: kernel.id, error });
     }
-    // A kernel removed meanwhile gets no more changes.
-    if (this._finishing.get(kernel.id)?.delete(work)) {
-      kernel.update({ cellProgress: work.progress(false, null) });
+    const summary = work.progress(false, null);
+    // A kernel removed meanwhile gets no more changes; a cell that showed no Spark work, no summary.
+    if (this._finishing.get(kernel.id)?.delete(work) && (work.shown || summary.jobs.length > 0)) {
+      kernel.update({ cellProgress: summary });
     }
   }
 

@@ -444,6 +444,21 @@ describe('spark/monitor', () => {
       expect([shortProgress, spark.asked.length, short.monitor.follows('k1')]).toEqual([[], asked, false]);
     });
 
+    it('should show nothing of a cell that runs no Spark job', async () => {
+      const { spark, client } = fakeSpark();
+      const { monitor, tickAll } = cellSetup(client);
+      const { kernel: k, progress } = cellKernel(() => monitor, {});
+      monitor.update(k);
+      await waitUntil(() => spark.asked.includes('jobs'), { timeoutMs: 1000, what: 'the first ask' });
+      await new Promise(resolve => setImmediate(resolve));
+      tickAll();
+      await waitUntil(() => spark.asked.includes('jobs?running'), { timeoutMs: 1000, what: 'the second ask' });
+      k.set({ state: 'idle', cell: null });
+      await waitUntil(() => spark.asked.filter(a => a === 'jobs').length === 2, { timeoutMs: 1000, what: 'the final ask' });
+      await new Promise(resolve => setImmediate(resolve));
+      expect([progress, k.cellProgress]).toEqual([[], null]);
+    });
+
     it('should say why a cell’s job runs no task when no executor is ready, in the backend’s words', async () => {
       const { spark, client } = fakeSpark();
       spark.jobs = [sparkJob(1, CELL, { numActiveTasks: 0 })];
