@@ -177,6 +177,12 @@ sc.parallelize(range(4), 2).mapPartitions(forever).count()`);
     expect(JSON.stringify(reply.content.traceback)).toContain('no_such_table');
   });
 
+  it('should know Spark’s executors (local: the driver, with its cores)', async () => {
+    const kernel = gw.gateway.kernels.get({ user: 'alice', tenant: 'team-a' }, id);
+    const executors = await waitUntil(() => kernel.sparkExecutors, { timeoutMs: 30_000, what: 'Spark’s executors' });
+    expect(executors.map(e => [e.id, e.isActive, e.cores > 0, /^127\.0\.0\.1:\d+$/.test(e.hostPort)])).toEqual([['driver', true, true, true]]);
+  });
+
   it('should send none of it to another user', () => {
     expect([seen.alice.length > 0, seen.bob]).toEqual([true, []]);
   });
