@@ -156,13 +156,14 @@ export class SparkPanel extends Panel {
   }
 
   private _setTarget(target: NotebookPanel | null): void {
+    this._target?.disposed.disconnect(this._onTargetDisposed, this);
     this._target = target;
+    target?.disposed.connect(this._onTargetDisposed, this);
     this._form.setTarget(target ? target.context.localPath : null, () => this._setTarget(null));
-    target?.disposed.connect(() => {
-      if (this._target === target) {
-        this._setTarget(null);
-      }
-    });
+  }
+
+  private _onTargetDisposed(): void {
+    this._setTarget(null);
   }
 
   private _onClustersChanged(): void {
