@@ -85,7 +85,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   );
   const socketPath = `${config.basePath}/socket.io`;
   const status = attachStatusStream({ server, kernels, auth, path: socketPath, logger: logger.child({ component: 'status' }) });
-  const routers: Router[] = [sparkgateRouter(kernels, config), sparkUiRouter(kernels, config.basePath)];
+  const routers: Router[] = [sparkgateRouter(kernels, config, () => deps.backend.nodeCapacity?.() ?? null), sparkUiRouter(kernels, config.basePath)];
   app = createApp({ kernels, auth, config, logger, version: deps.version, routers });
   const wss = attachKernelWebsockets({
     server,

@@ -57,7 +57,9 @@ describe('integration/sparkgate API', () => {
       tenant: 'team-a',
       backend: 'local',
       limits: { gpus: 2, cores: 8, memoryMiB: 16384 },
-      usage: { gpus: 0, cores: 0, memoryMiB: 0 }
+      usage: { gpus: 0, cores: 0, memoryMiB: 0 },
+      // The local backend has no nodes to tell of.
+      nodes: null
     });
     const profiles = (body as { profiles: { id: string; totals: object }[] }).profiles;
     expect(profiles.map(p => p.id)).toEqual(['small', 'python3']);

@@ -13,7 +13,7 @@ import { loadConfig } from '../../../server/src/config/load.js';
 import { createGateway, type Gateway } from '../../../server/src/gateway.js';
 import { createZmqChannels } from '../../../server/src/channels/zmqChannels.js';
 import { createLogger, type Logger } from '../../../server/src/log.js';
-import { holdsWithin } from '../../support/waitFor.js';
+import { holdsWithin, waitUntil } from '../../support/waitFor.js';
 import { applyManifests, applyTenant, GATEWAY_MANIFEST, parseManifests, type Cluster, type ClusterOptions } from '../harness/index.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -55,6 +55,28 @@ export async function applyGatewayIdentity(cluster: Cluster): Promise<void> {
   await applyManifests(cluster.kubeConfig, docs.map(d => JSON.stringify(d)).join('\n---\n'));
 }
 
+/**
+ * What the chart's `gateway.readNodes` adds (charts/sparkgate/templates/gateway-rbac.yaml; helmChart.test
+ * checks the chart's): read-only Nodes for the gateway. Resolves once the API server applies it, since the
+ * gateway asks once at start whether it may read Nodes.
+ */
+export async function grantNodeReading(cluster: Cluster): Promise<void> {
+  const name = 'sparkgate-gateway-nodes';
+  const docs = [
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', name: 'sparkgate', namespace: 'sparkgate' }]
+    }
+  ];
+  await applyManifests(cluster.kubeConfig, docs.map(d => JSON.stringify(d)).join('\n---\n'));
+  const asGateway = (await gatewayKubeConfig(cluster)).makeApiClient(CoreV1Api);
+  await waitUntil(() => asGateway.listNode({ limit: 1 }).then(() => true, () => false), { timeoutMs: 30_000, intervalMs: 200, what: 'the gateway may read Nodes' });
+}
+
 /** A kubeconfig that authenticates as the gateway's service account (token from the TokenRequest API). */
 export async function gatewayKubeConfig(cluster: Cluster, namespace = 'sparkgate', serviceAccount = 'sparkgate'): Promise<KubeConfig> {
   const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
@@ -88,9 +110,12 @@ export async function startK8sGateway(
   cluster: Cluster,
   yaml: string,
   tenants: Record<string, { gpuQuota?: number }>,
-  options: { logger?: Logger } = {}
+  options: { logger?: Logger; readNodes?: boolean } = {}
 ): Promise<K8sGateway> {
   await applyGatewayIdentity(cluster);
+  if (options.readNodes) {
+    await grantNodeReading(cluster);
+  }
   for (const [namespace, quota] of Object.entries(tenants)) {
     await applyTenant(cluster, { namespace, withGatewayRole: false, ...quota });
   }

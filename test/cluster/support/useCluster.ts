@@ -17,6 +17,8 @@ export interface GatewaySetup {
   tenants: Record<string, { gpuQuota?: number }>;
   /** Receives its log (default: silent unless SPARKGATE_TEST_LOG is set). */
   logger?: Logger;
+  /** Grant the gateway read-only Nodes first, as the chart's `gateway.readNodes` does. */
+  readNodes?: boolean;
 }
 
 export interface UseClusterOptions extends ClusterOptions {
@@ -60,8 +62,8 @@ export function useCluster(options: UseClusterOptions = {}): ClusterFixture {
     return value;
   };
   const startGateway = async (): Promise<K8sGateway> => {
-    const { config, tenants, logger } = started(setup, 'gateway setup');
-    return startK8sGateway(started(cluster, 'cluster'), config, tenants, logger ? { logger } : {});
+    const { config, tenants, logger, readNodes } = started(setup, 'gateway setup');
+    return startK8sGateway(started(cluster, 'cluster'), config, tenants, { ...(logger ? { logger } : {}), readNodes: readNodes === true });
   };
 
   beforeAll(async () => {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { identityOf } from '../../auth/middleware.js';
+import type { NodeCapacity } from '../../backends/types.js';
 import type { GatewayConfig } from '../../config/types.js';
 import { ConflictError, InputError } from '../../errors.js';
 import type { KernelManager } from '../../kernels/types.js';
@@ -12,7 +13,11 @@ import { clusterModel } from './model.js';
  * (launch with sizing, list, keep from idle culling, shut down). Reached through jupyter-server-proxy at `<base>/sparkgate/`.
  * Job progress is the kernel's own (the manager's Spark monitor keeps it current).
  */
-export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConfig, 'tenants' | 'backend' | 'simulatedGpus'>): Router {
+export function sparkgateRouter(
+  kernels: KernelManager,
+  config: Pick<GatewayConfig, 'tenants' | 'backend' | 'simulatedGpus'>,
+  nodes: () => NodeCapacity | null = () => null
+): Router {
   const router = Router();
 
   router.get('/api/me', (req, res) => {
@@ -27,6 +32,8 @@ export function sparkgateRouter(kernels: KernelManager, config: Pick<GatewayConf
       simulatedGpus: config.simulatedGpus === true,
       limits: tenant?.limits ?? { gpus: null, cores: null, memoryMiB: null },
       usage: kernels.usageOf(me.tenant),
+      // The cluster's nodes when the gateway may read them (largest node, GPUs by type), else null.
+      nodes: nodes(),
       profiles: kernels.profilesFor(me).map(p => ({
         id: p.id,
         displayName: p.displayName,
