@@ -121,6 +121,7 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
     expect(cluster?.executors).toMatchObject({ ready: 1, pending: 1 });
     const executorPods = await podsOf('executor');
     expect(executorPods.map(p => p.status?.phase).sort()).toEqual(['Pending', 'Running']);
+    const runningPod = executorPods.find(p => p.status?.phase === 'Running')?.metadata?.name;
     await screenshot('executor-pending');
 
     // --- the executors popup: one row per executor pod, the waiting one with its reason --------
@@ -134,9 +135,8 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
       const pending = popup.locator('.sg-ExecutorsPopup-row[data-state="pending"]');
       expect(await running.count()).toBe(1);
       expect(await pending.count()).toBe(1);
-      const runningPod = executorPods.find(p => p.status?.phase === 'Running')!.metadata!.name!;
       expect(await running.getAttribute('data-pod')).toBe(runningPod);
-      expect(await running.locator('.sg-ExecutorsPopup-gpus').innerText()).toContain('GPU-fake-gpu-1-0');
+      // GPU addresses come from Spark, which the gateway asks while a cell runs: checked after the cell.
       expect(await pending.locator('.sg-ExecutorsPopup-reason').innerText()).toMatch(PENDING);
       await screenshot('executors-popup');
       await page.keyboard.press('Escape');
@@ -154,13 +154,23 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
     });
     const output = await notebook.locator('.jp-OutputArea-output', { hasText: 'SUM' }).innerText();
     // Every task ran on the one running executor pod and saw its (fake) GPU.
-    const runningPod = executorPods.find(p => p.status?.phase === 'Running')!.metadata!.name!;
     expect(output).toContain(`TASKS-ON ${runningPod} GPU GPU-fake-gpu-1-0`);
     expect(output.match(/TASKS-ON/g)).toHaveLength(1);
     expect(output).toContain(`SUM ${Array.from({ length: 1000 }, (_, i) => i * i).reduce((a, b) => a + b, 0)}`);
     await step('cell progress summary', () => progress.locator('.sg-CellProgress-summary').waitFor({ timeout: 30_000 }));
-    expect(await progress.locator('.sg-CellProgress-summary').innerText()).toMatch(/2 jobs/);
+    expect(await progress.locator('.sg-CellProgress-summary').innerText()).toMatch(/^2 jobs · 2 stages · 12 tasks/);
     await screenshot('cell-done');
+
+    // The executors popup again: the running executor's GPU is the fake device its tasks saw.
+    await step('executors popup after the job', async () => {
+      await executorsText.click();
+      const popup = page.locator('.sg-ExecutorsPopup');
+      await popup.locator('.sg-ExecutorsPopup-row[data-state="running"] .sg-ExecutorsPopup-gpus', { hasText: 'GPU-fake-gpu-1-0' }).waitFor({ timeout: 30_000 });
+      expect(await popup.locator('.sg-ExecutorsPopup-row[data-state="pending"] .sg-ExecutorsPopup-reason').innerText()).toMatch(PENDING);
+      await screenshot('executors-popup-gpu');
+      await page.keyboard.press('Escape');
+      await popup.waitFor({ state: 'detached' });
+    });
 
     // --- shut down from the panel: nothing left in the namespace --------------------------------
     await step('shut down', async () => {
