@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDemoCluster } from './lib/demoCluster.mjs';
+import { checkDemoPrerequisites, startDemoCluster } from './lib/demoCluster.mjs';
 import { alive, pickPort, stopTree, waitHttp } from './lib/proc.mjs';
 import { fail, root, say, venvBin, venvPython } from './lib/util.mjs';
 
@@ -109,6 +109,7 @@ const gatewayMain = path.join(root, 'server', 'dist', 'main.js');
 if (!existsSync(gatewayMain)) fail('server/dist/main.js is missing: run `npm start` (its setup step builds the server) or `npm run setup`.');
 if (!existsSync(path.join(venvBin, 'jupyter-lab'))) fail('JupyterLab is not installed in .venv: run `npm run setup` first.');
 if (!existsSync(opts.notebookDir)) fail(`notebook directory ${opts.notebookDir} does not exist.`);
+if (opts.demoCluster) checkDemoPrerequisites();
 
 let token = process.env.SPARKGATE_TOKEN;
 if (!token) {

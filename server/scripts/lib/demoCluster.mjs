@@ -14,8 +14,8 @@ import { fail, root, say } from './util.mjs';
 const READY_MS = 300_000;
 const READY_LINE = 'sparkgate-demo-ready ';
 
-/** One line naming what is missing, exit 1 (before anything starts). */
-function checkPrerequisites() {
+/** One line naming what is missing, exit 1: call it before anything starts. */
+export function checkDemoPrerequisites() {
   if (process.platform !== 'linux') fail('--demo-cluster needs Linux (its pods are host processes in private mount namespaces).');
   if (process.getuid?.() !== 0) fail('--demo-cluster needs root (its node agent bind-mounts pod volumes in private mount namespaces); run it as root, e.g. in a dev container.');
   for (const [cmd, pkg] of [['setpriv', 'util-linux'], ['unshare', 'util-linux'], ['nsenter', 'util-linux'], ['openssl', 'openssl']]) {
@@ -37,7 +37,6 @@ function checkPrerequisites() {
  * later by itself. `stop(graceMs)` stops it and waits; it is safe to call more than once.
  */
 export async function startDemoCluster({ dir, onExit, gpus = 2 }) {
-  checkPrerequisites();
   say(`demo cluster: a real kube-apiserver, etcd, scheduler and controller-manager on 127.0.0.1, a CPU node and a node with ${gpus} SIMULATED GPUs`);
   say('  (nvidia.com/gpu capacity with fake device ids: Spark schedules GPU executors, but no GPU computes); pods run as host processes.');
   const prepare = spawnSync(process.execPath, [path.join(root, 'test', 'cluster', 'prepare.mjs')], { cwd: root, stdio: 'inherit' });
