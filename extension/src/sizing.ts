@@ -223,11 +223,10 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
 /** Resources in display order. */
 export const RESOURCE_KEYS: readonly ResourceKey[] = ['gpus', 'cores', 'memoryMiB'];
 
-/** `1536` → `1.5 GiB`, `512` → `512 MiB`. */
+/** `1536` → `1.5 GiB`, `1792` → `1.75 GiB`, `512` → `512 MiB`: GiB to two decimals, as the form's quarter-GiB steps need. */
 export function formatMemory(mib: number): string {
   if (mib >= 1024) {
-    const gib = mib / 1024;
-    return `${Number.isInteger(gib) ? gib : gib.toFixed(1)} GiB`;
+    return `${Number((mib / 1024).toFixed(2))} GiB`;
   }
   return `${mib} MiB`;
 }

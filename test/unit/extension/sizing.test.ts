@@ -207,6 +207,8 @@ describe('extension/sizing', () => {
       expect(formatMemory(512)).toBe('512 MiB');
       expect(formatMemory(4096)).toBe('4 GiB');
       expect(formatMemory(1536)).toBe('1.5 GiB');
+      // Quarter GiB steps show as typed, not rounded to 1.8.
+      expect(formatMemory(1792)).toBe('1.75 GiB');
     });
   });
 
