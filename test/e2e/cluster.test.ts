@@ -117,11 +117,17 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
     expect(await item.locator('.sg-ClusterList-executors').innerText()).toBe('1/2 executors · 1 pending');
     expect(await item.locator('.sg-ClusterList-pending').innerText()).toMatch(/^Pending: 0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
     expect(await status.locator('.sg-SparkStatus-gpus').innerText()).toBe('1 GPU');
+    // The panel: the entry is not "Ready" while an executor waits, and the launch steps say why.
+    expect(await item.locator('.sg-Chip').innerText()).toBe('Waiting for executors');
+    const steps = panel.locator('.sg-LaunchProgress');
+    await steps.locator('.sg-LaunchProgress-step', { hasText: 'Executors ready (1/2)' }).waitFor({ timeout: 30_000 });
+    expect(await steps.innerText()).toMatch(/1 pending: 0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
     const [cluster] = (await stack.call('GET', '/api/clusters')).body.clusters as { id: string; executors: { ready: number; pending: number } }[];
     expect(cluster?.executors).toMatchObject({ ready: 1, pending: 1 });
     const executorPods = await podsOf('executor');
     expect(executorPods.map(p => p.status?.phase).sort()).toEqual(['Pending', 'Running']);
     const runningPod = executorPods.find(p => p.status?.phase === 'Running')?.metadata?.name;
+    await item.scrollIntoViewIfNeeded();
     await screenshot('executor-pending');
 
     // --- the executors popup: one row per executor pod, the waiting one with its reason --------
