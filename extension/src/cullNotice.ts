@@ -5,6 +5,8 @@
 
 import type { IClusterModel } from './api';
 import { h } from './dom';
+import { plainTrans } from './panel/trans';
+import type { ITrans } from './panel/trans';
 import { cullNotice } from './status';
 
 /** Options of {@link renderCullNotice}. */
@@ -17,18 +19,21 @@ export interface ICullNoticeOptions {
   keeping?: boolean;
   /** Formats `idleSince`; default local `HH:MM`. */
   clock?: (date: Date) => string;
+  /** The `sparkgate_lab` translation bundle; default untranslated. */
+  trans?: ITrans;
 }
 
 /** The notice for `cluster`, or null when no cull is announced. */
 export function renderCullNotice(cluster: IClusterModel, options: ICullNoticeOptions): HTMLElement | null {
-  const notice = cullNotice(cluster, options.now, options.clock);
+  const trans = options.trans ?? plainTrans;
+  const notice = cullNotice(cluster, options.now, options.clock, trans);
   if (!notice) {
     return null;
   }
   const button = h('button', {
     className: 'jp-ToolbarButtonComponent sg-SparkStatus-keep',
-    text: 'Keep',
-    title: 'Keep this cluster: start its idle time over'
+    text: trans.__('Keep'),
+    title: trans.__('Keep this cluster: start its idle time over')
   });
   button.disabled = options.keeping === true;
   button.addEventListener('click', () => options.onKeep(cluster.id));

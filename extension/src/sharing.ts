@@ -1,11 +1,14 @@
 /**
- * Cluster shapes in notebook metadata (`metadata.sparkgate`), so a shared notebook carries what
- * it ran on and the next user can relaunch it within their own limits.
+ * What a shared notebook carries: its cluster shape (`metadata.sparkgate`) and the profile's plain
+ * kernelspec, never the cluster it ran on. The next user (or the same one, once that cluster is
+ * gone) relaunches the shape within their own limits; nothing starts a cluster without a click.
  */
 
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { IDisposable } from '@lumino/disposable';
 
 import type { ISharedShape } from './api';
+import { isClusterKernelName } from './status';
 import { parseSharedShape, toSharedSizing } from './validate';
 
 /** The notebook metadata key. */
@@ -27,4 +30,138 @@ export function writeShape(panel: NotebookPanel, shape: ISharedShape): void {
 export function readShape(panel: NotebookPanel): ISharedShape | null {
   const model = panel.context.model;
   return parseSharedShape(model.getMetadata(METADATA_KEY));
+}
+
+/** `metadata.kernelspec` of a notebook, as far as sparkgate reads it. */
+export interface IKernelspecMetadata {
+  name?: unknown;
+  display_name?: unknown;
+  [key: string]: unknown;
+}
+
+/**
+ * The profile's kernelspec name of a cluster's kernel name: `pyspark-gpu--a1b2c3` →
+ * `pyspark-gpu`; any other name as it is. Cluster ids (UUIDs included) have no `--`, so the last
+ * one separates them.
+ */
+export function plainKernelName(name: string): string {
+  return isClusterKernelName(name) ? name.slice(0, name.lastIndexOf('--')) : name;
+}
+
+/**
+ * `metadata.kernelspec` with the cluster taken out: the profile's kernelspec name, and the display
+ * name without the gateway's ` · <first 6 of the id>` suffix. `null` when there is nothing to take
+ * out (not a cluster's kernel).
+ */
+export function plainKernelspec(spec: IKernelspecMetadata | null | undefined): IKernelspecMetadata | null {
+  if (!spec || typeof spec.name !== 'string' || !isClusterKernelName(spec.name)) {
+    return null;
+  }
+  const id = spec.name.slice(spec.name.lastIndexOf('--') + 2);
+  const suffix = ` · ${id.slice(0, 6)}`;
+  const display = typeof spec.display_name === 'string' && spec.display_name.endsWith(suffix) ? spec.display_name.slice(0, -suffix.length) : spec.display_name;
+  return { ...spec, name: plainKernelName(spec.name), ...(display === undefined ? {} : { display_name: display }) };
+}
+
+/** A notebook file's JSON, as far as sparkgate rewrites it. */
+export interface INotebookJSON {
+  metadata?: { kernelspec?: IKernelspecMetadata; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** `content` with `metadata.kernelspec` plain ({@link plainKernelspec}); the same object when already plain. */
+export function withPlainKernelspec<T extends INotebookJSON>(content: T): T {
+  const plain = plainKernelspec(content.metadata?.kernelspec);
+  return plain ? ({ ...content, metadata: { ...content.metadata, kernelspec: plain } } as T) : content;
+}
+
+/** Facts for {@link holdsKernelStart}. */
+export interface IStartFacts {
+  /** The kernel JupyterLab is about to start for the notebook (from its `metadata.kernelspec`). */
+  kernelName: string | null | undefined;
+  /** The notebook's stored shape. */
+  shape: ISharedShape | null;
+  /** Whether that kernel name is a cluster of this user's (the launch puts it in the store first). */
+  ownCluster: boolean;
+}
+
+/**
+ * Whether JupyterLab must not start the notebook's kernel on its own: a notebook made on a
+ * sparkgate cluster names a profile kernelspec, and starting it would start a cluster (GPUs) for
+ * whoever opens it. Its user relaunches the stored shape with a click instead; a notebook whose
+ * server session still runs reattaches to it regardless (JupyterLab connects to a running session
+ * before it considers starting one).
+ */
+export function holdsKernelStart(f: IStartFacts): boolean {
+  return f.shape !== null && !f.ownCluster && (!f.kernelName || plainKernelName(f.kernelName) === f.shape.profile);
+}
+
+/** Whether every cell is blank (a new notebook): nothing to rerun, so no relaunch offer. */
+export function isBlankNotebook(sources: Iterable<string>): boolean {
+  for (const source of sources) {
+    if (source.trim() !== '') {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The cell sources of a notebook. */
+export function cellSources(panel: NotebookPanel): string[] {
+  const cells = panel.context.model.cells;
+  const sources: string[] = [];
+  for (let i = 0; i < cells.length; i++) {
+    sources.push(cells.get(i).sharedModel.getSource());
+  }
+  return sources;
+}
+
+/**
+ * Makes every save of `panel` write only the notebook's shape: the file gets the profile's plain
+ * kernelspec while the notebook in memory keeps its cluster's kernel name.
+ *
+ * #### Notes
+ * The serialization is what changes (the context saves `model.toJSON()`), not the model: changing
+ * the model's metadata around a save would mark the notebook dirty, emit metadata changes to
+ * every listener, and race "Save As", which serializes after an await. A kernelspec change in
+ * memory that only adds the cluster back (JupyterLab writes the running kernel's spec into the
+ * metadata when it attaches) does not mark a clean notebook dirty either: the file already says it.
+ */
+export function saveShapeOnly(panel: NotebookPanel): IDisposable {
+  const model = panel.context.model;
+  const toJSON = model.toJSON.bind(model);
+  model.toJSON = () => {
+    const content = toJSON();
+    return content && typeof content === 'object' && !Array.isArray(content) ? (withPlainKernelspec(content as INotebookJSON) as typeof content) : content;
+  };
+  const onMetadata = (_: unknown, change: { key: string; oldValue?: unknown; newValue?: unknown }): void => {
+    if (change.key !== 'kernelspec' || model.dirty) {
+      return;
+    }
+    const name = (v: unknown): string | null => (v && typeof (v as IKernelspecMetadata).name === 'string' ? plainKernelName((v as IKernelspecMetadata).name as string) : null);
+    const before = name(change.oldValue);
+    if (before !== null && before === name(change.newValue)) {
+      // The model marks itself dirty right after this signal, in the same call.
+      queueMicrotask(() => {
+        if (!model.isDisposed) {
+          model.dirty = false;
+        }
+      });
+    }
+  };
+  model.metadataChanged.connect(onMetadata);
+  let disposed = false;
+  return {
+    get isDisposed() {
+      return disposed;
+    },
+    dispose() {
+      if (disposed) {
+        return;
+      }
+      disposed = true;
+      model.metadataChanged.disconnect(onMetadata);
+      model.toJSON = toJSON;
+    }
+  };
 }

@@ -1,10 +1,13 @@
 /**
  * Pure presentation logic for cluster status: labels, launch steps, executor and job summaries,
- * uptime, the idle-cull countdown, and matching a notebook's kernel to its cluster. A little over
- * 250 lines of small pure functions, all read by the same two views (panel and notebook widget).
+ * uptime, the idle-cull countdown, matching a notebook's kernel to its cluster, and what the
+ * notebook toolbar item shows. Small pure functions read by the panel and the notebook widget;
+ * every string goes through a translation bundle (`trans`, default untranslated).
  */
 
 import type { ClusterState, IClusterModel, IJobProgress, LaunchPhase } from './api';
+import { plainTrans } from './panel/trans';
+import type { ITrans } from './panel/trans';
 
 /** How a status should look: drives the CSS modifier class. */
 export type Tone = 'pending' | 'ok' | 'busy' | 'error' | 'off';
@@ -23,20 +26,20 @@ export function isActive(state: ClusterState): boolean {
 }
 
 /** Short label for a cluster state. */
-export function stateLabel(state: ClusterState): string {
+export function stateLabel(state: ClusterState, trans: ITrans = plainTrans): string {
   switch (state) {
     case 'requested':
-      return 'Requested';
+      return trans.__('Requested');
     case 'launching':
-      return 'Launching';
+      return trans.__('Launching');
     case 'ready':
-      return 'Ready';
+      return trans.__('Ready');
     case 'busy':
-      return 'Busy';
+      return trans.__('Busy');
     case 'failed':
-      return 'Failed';
+      return trans.__('Failed');
     case 'dead':
-      return 'Dead';
+      return trans.__('Dead');
   }
 }
 
@@ -81,6 +84,24 @@ export function driverStatus(cluster: IClusterModel): IDriverStatus {
   }
 }
 
+/** The words for a driver label (the label itself stays the English key). */
+export function driverLabel(label: IDriverStatus['label'], trans: ITrans = plainTrans): string {
+  switch (label) {
+    case 'Pending':
+      return trans.__('Pending');
+    case 'Starting':
+      return trans.__('Starting');
+    case 'Ready':
+      return trans.__('Ready');
+    case 'Busy':
+      return trans.__('Busy');
+    case 'Failed':
+      return trans.__('Failed');
+    case 'Dead':
+      return trans.__('Dead');
+  }
+}
+
 /** One step of the launch progress list. */
 export interface ILaunchStep {
   label: string;
@@ -105,36 +126,65 @@ export function launchStepIndex(phase: LaunchPhase | null): number {
  * The launch steps for a cluster at `phase`. A failed launch marks the step it stopped at as
  * failed; a cluster that reached Spark ready has every step done.
  */
-export function launchSteps(phase: LaunchPhase | null, state: ClusterState): ILaunchStep[] {
+export function launchSteps(phase: LaunchPhase | null, state: ClusterState, trans: ITrans = plainTrans): ILaunchStep[] {
   const at = Math.max(0, launchStepIndex(phase));
   const failed = state === 'failed' || state === 'dead';
   const allDone = phase === 'spark-ready' || (!failed && (state === 'ready' || state === 'busy'));
-  return LAUNCH_STEPS.map((s, i) => {
+  // Literal msgids, so string extraction finds them.
+  const labels = [trans.__('Requested'), trans.__('Scheduling'), trans.__('Pulling image / starting'), trans.__('Kernel ready'), trans.__('Spark ready')];
+  return LAUNCH_STEPS.map((_, i) => {
+    const label = labels[i] ?? '';
     if (allDone || i < at) {
-      return { label: s.label, status: 'done' };
+      return { label, status: 'done' };
     }
     if (i === at) {
-      return { label: s.label, status: failed ? 'failed' : 'active' };
+      return { label, status: failed ? 'failed' : 'active' };
     }
-    return { label: s.label, status: 'todo' };
+    return { label, status: 'todo' };
   });
 }
 
+/** `3/4 executors` (`%2/%1`: the plural follows the desired count). */
+function executorCount(e: IClusterModel['executors'], trans: ITrans): string {
+  return trans._n('%2/%1 executor', '%2/%1 executors', e.desired, e.ready);
+}
+
 /** `3/4 executors`, `3/4 executors · 1 pending`. */
-export function executorsText(cluster: Pick<IClusterModel, 'executors'>): string {
+export function executorsText(cluster: Pick<IClusterModel, 'executors'>, trans: ITrans = plainTrans): string {
   const e = cluster.executors;
-  const base = `${e.ready}/${e.desired} ${e.desired === 1 ? 'executor' : 'executors'}`;
-  return e.pending > 0 ? `${base} · ${e.pending} pending` : base;
+  const base = executorCount(e, trans);
+  return e.pending > 0 ? trans.__('%1 · %2 pending', base, e.pending) : base;
 }
 
 /** Hover text for executors: why some are pending, if the gateway knows. */
-export function executorsTitle(cluster: Pick<IClusterModel, 'executors'>): string {
+export function executorsTitle(cluster: Pick<IClusterModel, 'executors'>, trans: ITrans = plainTrans): string {
   const e = cluster.executors;
-  const lines = [`${e.ready} ready, ${e.pending} pending, ${e.desired} desired`];
+  const lines = [trans.__('%1 ready, %2 pending, %3 desired', e.ready, e.pending, e.desired)];
   if (e.pending > 0 && e.pendingReason) {
-    lines.push(`Pending: ${e.pendingReason}`);
+    lines.push(trans.__('Pending: %1', e.pendingReason));
   }
   return lines.join('\n');
+}
+
+/** What the toolbar shows where the executor count is. */
+export interface IExecutorsInline {
+  /** `0/2 executors · waiting: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu` (CSS truncates it). */
+  text: string;
+  /** The same in full, plus what a click does: the accessible name. */
+  label: string;
+  /** Whether some executors wait (drawn as pending). */
+  pending: boolean;
+}
+
+/**
+ * The executor count with why executors wait inline, not only on hover: a user waiting for GPUs
+ * sees the scheduler's reason where they look.
+ */
+export function executorsInline(cluster: Pick<IClusterModel, 'executors'>, trans: ITrans = plainTrans): IExecutorsInline {
+  const e = cluster.executors;
+  const pending = e.pending > 0;
+  const text = pending && e.pendingReason ? trans.__('%1 · waiting: %2', executorCount(e, trans), e.pendingReason) : executorsText(cluster, trans);
+  return { text, label: trans.__('%1. Show the executors', text), pending };
 }
 
 /** `45s`, `12m`, `3h 05m`, `2d 4h` since `createdAt`; `—` if the date is unreadable. */
@@ -169,15 +219,19 @@ export interface IJobBar {
 }
 
 /** Progress bar model for a running job. */
-export function jobBar(job: IJobProgress): IJobBar {
+export function jobBar(job: IJobProgress, trans: ITrans = plainTrans): IJobBar {
   const t = job.tasks;
   const frac = (n: number): number => (t.total > 0 ? Math.min(1, Math.max(0, n / t.total)) : 0);
   const done = frac(t.done);
   return {
     done,
     running: Math.min(1 - done, frac(t.running)),
-    label: `Job ${job.id}: stages ${job.stages.done}/${job.stages.total}, tasks ${t.done}/${t.total}`,
-    title: `${job.name}\nStages ${job.stages.done}/${job.stages.total} done\nTasks ${t.done}/${t.total} done, ${t.running} running`
+    label: trans.__('Job %1: stages %2/%3, tasks %4/%5', job.id, job.stages.done, job.stages.total, t.done, t.total),
+    title: [
+      job.name,
+      trans.__('Stages %1/%2 done', job.stages.done, job.stages.total),
+      trans.__('Tasks %1/%2 done, %3 running', t.done, t.total, t.running)
+    ].join('\n')
   };
 }
 
@@ -211,12 +265,12 @@ export function clockTime(date: Date): string {
   return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
 }
 
-/** `45 s`, `5 min` (rounded up: the user has at least that long), `now`. */
-export function timeLeft(ms: number): string {
+/** `in 45 s`, `in 5 min` (rounded up: the user has at least that long), `now`. */
+export function timeLeft(ms: number, trans: ITrans = plainTrans): string {
   if (ms <= 0) {
-    return 'now';
+    return trans.__('now');
   }
-  return ms < 60_000 ? `in ${Math.ceil(ms / 1000)} s` : `in ${Math.ceil(ms / 60_000)} min`;
+  return ms < 60_000 ? trans.__('in %1 s', Math.ceil(ms / 1000)) : trans.__('in %1 min', Math.ceil(ms / 60_000));
 }
 
 /** What the notebook widget says about an announced idle cull. */
@@ -233,21 +287,126 @@ export interface ICullNotice {
 export function cullNotice(
   cluster: Pick<IClusterModel, 'state' | 'cullAt' | 'idleSince'>,
   now: number,
-  clock: (date: Date) => string = clockTime
+  clock: (date: Date) => string = clockTime,
+  trans: ITrans = plainTrans
 ): ICullNotice | null {
   const at = cluster.cullAt ? Date.parse(cluster.cullAt) : NaN;
   if (!isActive(cluster.state) || Number.isNaN(at)) {
     return null;
   }
   const since = cluster.idleSince ? new Date(cluster.idleSince) : null;
-  const idle = since && !Number.isNaN(since.getTime()) ? ` — idle since ${clock(since)}` : '';
+  const when = timeLeft(at - now, trans);
+  if (!since || Number.isNaN(since.getTime())) {
+    return {
+      text: trans.__('shutting down %1', when),
+      title: trans.__('sparkgate shuts idle clusters down to free their resources. Keep it to start the idle time over, or run something.')
+    };
+  }
   return {
-    text: `shutting down ${timeLeft(at - now)}${idle}`,
-    title: `sparkgate shuts idle clusters down to free their resources${idle ? `; this one is idle since ${clock(since as Date)}` : ''}. Keep it to start the idle time over, or run something.`
+    text: trans.__('shutting down %1 — idle since %2', when, clock(since)),
+    title: trans.__(
+      'sparkgate shuts idle clusters down to free their resources; this one is idle since %1. Keep it to start the idle time over, or run something.',
+      clock(since)
+    )
   };
 }
 
 /** The reason the widget shows beside the driver chip: why it is pending, or why it died (e.g. culled). */
 export function visibleReason(driver: IDriverStatus): string | null {
   return driver.label === 'Pending' || driver.label === 'Dead' || driver.label === 'Failed' ? driver.reason : null;
+}
+
+/** What a notebook knows of its kernel, to find its cluster. */
+export interface INotebookKernel {
+  /** The session's kernel id, if a kernel is attached. */
+  id?: string | null;
+  /** The session's kernel name, if a kernel is attached. */
+  name?: string | null;
+  /**
+   * The kernel the notebook is about to start (`sessionContext.kernelPreference.name`): a launched
+   * notebook names its cluster's kernel before the kernel is up.
+   */
+  pendingName?: string | null;
+}
+
+/**
+ * The cluster behind a notebook: by kernel id, by kernel name, or (no kernel yet) by the kernel it
+ * is starting, so a notebook whose own cluster is still launching finds it.
+ */
+export function clusterForNotebook(clusters: Iterable<IClusterModel>, kernel: INotebookKernel): IClusterModel | undefined {
+  const list = [...clusters];
+  const byName = (name: string | null | undefined): IClusterModel | undefined => (name ? list.find(c => c.kernelName === name) : undefined);
+  return clusterForKernel(list, kernel.id) ?? byName(kernel.name) ?? (kernel.id ? undefined : byName(kernel.pendingName));
+}
+
+/** What the notebook toolbar item shows. */
+export type ToolbarMode = 'cluster' | 'unreachable' | 'starting' | 'shut-down' | 'relaunch' | 'none';
+
+/** What {@link toolbarView} decides from. */
+export interface IToolbarFacts {
+  /** The notebook's cluster in the store ({@link clusterForNotebook}). */
+  cluster: Pick<IClusterModel, 'state'> | undefined;
+  /** The kernel name the notebook runs or is starting. */
+  kernelName: string | null | undefined;
+  /** This notebook showed a cluster for its current kernel, and the store no longer has it. */
+  clusterGone: boolean;
+  connection: 'connecting' | 'connected' | 'unreachable';
+  /** Whether the store has its first cluster list (absence of a cluster is meaningful). */
+  hasSnapshot: boolean;
+  /** Whether the notebook stores a cluster shape (`metadata.sparkgate`). */
+  hasShape: boolean;
+  /** Whether every cell is blank: nothing to rerun, so no relaunch offer. */
+  emptyNotebook: boolean;
+}
+
+/** The toolbar item's mode, and whether it offers to relaunch the notebook's stored shape. */
+export interface IToolbarView {
+  mode: ToolbarMode;
+  relaunch: boolean;
+}
+
+/**
+ * What the toolbar item shows.
+ *
+ * A cluster-named kernel (`<kernelspec>--<id>`) without its cluster is either not reported yet
+ * (no cluster list yet: "starting") or gone (the list has come and lacks it: "shut down"); the
+ * launch puts a new cluster in the store before its notebook opens, so a listed store lacking it
+ * means it was shut down. The relaunch offer needs a stored shape, a notebook with something in
+ * it, and no live cluster of its own (one still requested or launching counts as live).
+ */
+export function toolbarView(f: IToolbarFacts): IToolbarView {
+  const offer = f.hasShape && !f.emptyNotebook && f.hasSnapshot && (!f.cluster || !isActive(f.cluster.state));
+  if (f.cluster) {
+    return { mode: 'cluster', relaunch: offer };
+  }
+  const looksLikeCluster = isClusterKernelName(f.kernelName);
+  if (f.connection === 'unreachable' && (looksLikeCluster || f.hasShape)) {
+    return { mode: 'unreachable', relaunch: false };
+  }
+  if (f.clusterGone || (looksLikeCluster && f.hasSnapshot)) {
+    return { mode: 'shut-down', relaunch: offer };
+  }
+  if (looksLikeCluster) {
+    return { mode: 'starting', relaunch: false };
+  }
+  return offer ? { mode: 'relaunch', relaunch: true } : { mode: 'none', relaunch: false };
+}
+
+/** A relaunch asked from a notebook: its profile, and the clusters that existed already. */
+export interface IRelaunch {
+  profile: string;
+  known: ReadonlySet<string>;
+}
+
+/**
+ * The first (store order: newest) cluster started since `relaunch` was asked, of its profile, and
+ * still live: launching, or up and about to be attached to the notebook.
+ */
+export function relaunchedCluster(clusters: Iterable<IClusterModel>, relaunch: IRelaunch): IClusterModel | undefined {
+  for (const c of clusters) {
+    if (!relaunch.known.has(c.id) && c.profile === relaunch.profile && isActive(c.state)) {
+      return c;
+    }
+  }
+  return undefined;
 }

@@ -1,15 +1,22 @@
 import { describe, expect, it } from '@jest/globals';
+import type { ITrans } from '../../../extension/src/panel/trans.js';
 import {
   clusterForKernel,
+  clusterForNotebook,
+  cullNotice,
   driverStatus,
+  executorsInline,
   executorsText,
   executorsTitle,
   formatUptime,
   isClusterKernelName,
   jobBar,
   launchSteps,
-  stateLabel
+  relaunchedCluster,
+  stateLabel,
+  toolbarView
 } from '../../../extension/src/status.js';
+import type { IToolbarFacts } from '../../../extension/src/status.js';
 import { cluster } from './fixtures.js';
 
 describe('extension/status', () => {
@@ -136,6 +143,131 @@ describe('extension/status', () => {
       expect(isClusterKernelName('python3')).toBe(false);
       expect(isClusterKernelName('pyspark--')).toBe(false);
       expect(isClusterKernelName(undefined)).toBe(false);
+    });
+  });
+
+  describe('#executorsInline()', () => {
+    it("should show why executors wait inline, with the count", () => {
+      const c = cluster({
+        executors: { ready: 0, pending: 2, desired: 2, pendingReason: '0/2 nodes are available: 2 Insufficient nvidia.com/gpu', list: [] }
+      });
+      expect(executorsInline(c)).toEqual({
+        text: '0/2 executors · waiting: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu',
+        label: '0/2 executors · waiting: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu. Show the executors',
+        pending: true
+      });
+    });
+
+    it('should show the count (and how many wait, without a reason) otherwise', () => {
+      expect(executorsInline(cluster()).text).toBe('2/2 executors');
+      expect(executorsInline(cluster()).pending).toBe(false);
+      expect(executorsInline(cluster({ executors: { ready: 0, pending: 1, desired: 1, pendingReason: null, list: [] } })).text).toBe('0/1 executor · 1 pending');
+    });
+  });
+
+  describe('translations', () => {
+    it('should pass every toolbar string through the bundle, plurals through _n', () => {
+      const calls: string[] = [];
+      const trans: ITrans = {
+        __: (msgid: string, ...args: unknown[]) => {
+          calls.push(msgid);
+          return `«${msgid}»${args.length ? `(${args.join(',')})` : ''}`;
+        },
+        _n: (msgid: string, plural: string, n: number, ...args: unknown[]) => {
+          calls.push(`${msgid}|${plural}`);
+          return `«${n === 1 ? msgid : plural}»(${[n, ...args].join(',')})`;
+        }
+      };
+      const c = cluster({ executors: { ready: 1, pending: 1, desired: 2, pendingReason: 'Insufficient nvidia.com/gpu', list: [] } });
+      expect(executorsInline(c, trans).text).toBe('«%1 · waiting: %2»(«%2/%1 executors»(2,1),Insufficient nvidia.com/gpu)');
+      expect(stateLabel('ready', trans)).toBe('«Ready»');
+      expect(launchSteps('pulling', 'launching', trans)[2]?.label).toBe('«Pulling image / starting»');
+      expect(jobBar({ id: 3, name: 'n', stages: { done: 1, total: 4 }, tasks: { done: 1, running: 0, total: 2 } }, trans).label).toBe('«Job %1: stages %2/%3, tasks %4/%5»(3,1,4,1,2)');
+      const cull = cullNotice({ state: 'ready', cullAt: '2026-01-01T00:05:00Z', idleSince: '2026-01-01T00:00:00Z' }, Date.parse('2026-01-01T00:00:00Z'), () => '14:02', trans);
+      expect(cull?.text).toBe('«shutting down %1 — idle since %2»(«in %1 min»(5),14:02)');
+      expect(calls).toContain('%2/%1 executor|%2/%1 executors');
+    });
+  });
+
+  describe('#clusterForNotebook()', () => {
+    const a = cluster({ id: 'a', kernelId: 'a', kernelName: 'gpu--a' });
+    const b = cluster({ id: 'b', kernelId: 'b', kernelName: 'gpu--b' });
+
+    it('should find the cluster by kernel id, then by kernel name', () => {
+      expect(clusterForNotebook([a, b], { id: 'b', name: 'gpu--b' })).toBe(b);
+      expect(clusterForNotebook([a, b], { id: 'other', name: 'gpu--a' })).toBe(a);
+    });
+
+    it('should find the cluster a notebook without a kernel is starting', () => {
+      expect(clusterForNotebook([a, b], { pendingName: 'gpu--b' })).toBe(b);
+      // Once a kernel is attached, its own id and name decide.
+      expect(clusterForNotebook([a, b], { id: 'python', name: 'python3', pendingName: 'gpu--b' })).toBeUndefined();
+      expect(clusterForNotebook([a, b], { pendingName: 'gpu' })).toBeUndefined();
+    });
+  });
+
+  describe('#toolbarView()', () => {
+    const facts = (over: Partial<IToolbarFacts> = {}): IToolbarFacts => ({
+      cluster: undefined,
+      kernelName: undefined,
+      clusterGone: false,
+      connection: 'connected',
+      hasSnapshot: true,
+      hasShape: false,
+      emptyNotebook: false,
+      ...over
+    });
+
+    it("should show the notebook's cluster, with no relaunch offer while it is live", () => {
+      for (const state of ['requested', 'launching', 'ready', 'busy'] as const) {
+        expect(toolbarView(facts({ cluster: { state }, kernelName: 'gpu--a', hasShape: true }))).toEqual({ mode: 'cluster', relaunch: false });
+      }
+    });
+
+    it('should offer to relaunch a dead cluster of a notebook with a shape', () => {
+      expect(toolbarView(facts({ cluster: { state: 'dead' }, kernelName: 'gpu--a', hasShape: true }))).toEqual({ mode: 'cluster', relaunch: true });
+    });
+
+    it('should say the cluster was shut down once the listed clusters lack it, with the relaunch offer', () => {
+      expect(toolbarView(facts({ kernelName: 'gpu--a', hasShape: true }))).toEqual({ mode: 'shut-down', relaunch: true });
+      expect(toolbarView(facts({ kernelName: 'gpu--a' }))).toEqual({ mode: 'shut-down', relaunch: false });
+      // A plain-named kernel whose cluster this notebook showed, gone from the store.
+      expect(toolbarView(facts({ kernelName: 'gpu', clusterGone: true, hasShape: true }))).toEqual({ mode: 'shut-down', relaunch: true });
+    });
+
+    it('should not offer a relaunch on a blank notebook', () => {
+      expect(toolbarView(facts({ kernelName: 'gpu--a', hasShape: true, emptyNotebook: true }))).toEqual({ mode: 'shut-down', relaunch: false });
+      expect(toolbarView(facts({ hasShape: true, emptyNotebook: true }))).toEqual({ mode: 'none', relaunch: false });
+    });
+
+    it('should say starting only until the clusters are listed', () => {
+      expect(toolbarView(facts({ kernelName: 'gpu--a', hasSnapshot: false, connection: 'connecting' }))).toEqual({ mode: 'starting', relaunch: false });
+    });
+
+    it('should offer the relaunch for a shared notebook without a cluster, and stay hidden for other notebooks', () => {
+      expect(toolbarView(facts({ kernelName: 'gpu', hasShape: true }))).toEqual({ mode: 'relaunch', relaunch: true });
+      expect(toolbarView(facts({ kernelName: undefined, hasShape: true }))).toEqual({ mode: 'relaunch', relaunch: true });
+      expect(toolbarView(facts({ kernelName: 'python3' }))).toEqual({ mode: 'none', relaunch: false });
+      // Before the clusters are listed, absence means nothing yet.
+      expect(toolbarView(facts({ kernelName: 'gpu', hasShape: true, hasSnapshot: false }))).toEqual({ mode: 'none', relaunch: false });
+    });
+
+    it('should say the gateway is unreachable for Spark notebooks only', () => {
+      expect(toolbarView(facts({ kernelName: 'gpu--a', connection: 'unreachable' })).mode).toBe('unreachable');
+      expect(toolbarView(facts({ hasShape: true, connection: 'unreachable' })).mode).toBe('unreachable');
+      expect(toolbarView(facts({ kernelName: 'python3', connection: 'unreachable' })).mode).toBe('none');
+    });
+  });
+
+  describe('#relaunchedCluster()', () => {
+    it('should take a new live cluster of the relaunched profile as the notebook\'s own', () => {
+      const old = cluster({ id: 'old', profile: 'gpu', state: 'launching' });
+      const other = cluster({ id: 'other', profile: 'pyspark', state: 'launching' });
+      const mine = cluster({ id: 'mine', profile: 'gpu', state: 'requested' });
+      const relaunch = { profile: 'gpu', known: new Set(['old']) };
+      expect(relaunchedCluster([old, other, mine], relaunch)).toBe(mine);
+      expect(relaunchedCluster([old, other], relaunch)).toBeUndefined();
+      expect(relaunchedCluster([cluster({ id: 'mine', profile: 'gpu', state: 'failed' })], relaunch)).toBeUndefined();
     });
   });
 });
