@@ -2,10 +2,11 @@
  * The sparkgate gateway API as the extension sees it: REST under `<baseUrl>sparkgate/api/` and the
  * socket.io `/status` namespace under `<baseUrl>sparkgate/socket.io`.
  *
- * What the gateway also speaks (cluster model, sizing, `/status` events) comes from
- * `@sparkgate/contract`, under this extension's `I`-prefixed names; the rest is the extension's
- * view of answers only it reads. Types only (no runtime code), so pure modules and unit tests can
- * import it freely.
+ * What the gateway also speaks (cluster model, sizing, `/status` events; per-cell progress in
+ * cells/types.ts) comes from `@sparkgate/contract`, under this extension's `I`-prefixed names;
+ * the rest is the extension's view of answers only it reads (`GET api/me`, checked at runtime by
+ * validate.ts) and of notebook metadata. Types only (no runtime code), so pure modules and unit
+ * tests can import it freely.
  */
 
 import type { ClusterModel, ExecutorSizing, JobProgress, LaunchRequest, Resources, Sizing } from '@sparkgate/contract';
@@ -63,17 +64,6 @@ export interface IMe {
   limits: ILimits;
   usage: IResources;
   profiles: IProfile[];
-}
-
-/** `GET sparkgate/api/clusters`. */
-export interface IClusterList {
-  clusters: IClusterModel[];
-}
-
-/** Error body of every sparkgate API error. */
-export interface IErrorBody {
-  reason: string;
-  message: string;
 }
 
 /** What a notebook stores under `metadata.sparkgate`: a shape, never identity or secrets. */
