@@ -188,24 +188,24 @@ export function executorsInline(cluster: Pick<IClusterModel, 'executors'>, trans
 }
 
 /** `45s`, `12m`, `3h 05m`, `2d 4h` since `createdAt`; `—` if the date is unreadable. */
-export function formatUptime(createdAt: string, now: number): string {
+export function formatUptime(createdAt: string, now: number, trans: ITrans = plainTrans): string {
   const start = Date.parse(createdAt);
   if (Number.isNaN(start)) {
     return '—';
   }
   const s = Math.max(0, Math.floor((now - start) / 1000));
   if (s < 60) {
-    return `${s}s`;
+    return trans.__('%1s', s);
   }
   const m = Math.floor(s / 60);
   if (m < 60) {
-    return `${m}m`;
+    return trans.__('%1m', m);
   }
   const h = Math.floor(m / 60);
   if (h < 24) {
-    return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+    return trans.__('%1h %2m', h, String(m % 60).padStart(2, '0'));
   }
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  return trans.__('%1d %2h', Math.floor(h / 24), h % 24);
 }
 
 /** Fractions (0..1) and text for a job progress bar. */
