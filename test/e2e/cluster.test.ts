@@ -165,6 +165,12 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
     expect(output).toContain(`SUM ${Array.from({ length: 1000 }, (_, i) => i * i).reduce((a, b) => a + b, 0)}`);
     await step('cell progress summary', () => progress.locator('.sg-CellProgress-summary').waitFor({ timeout: 30_000 }));
     expect(await progress.locator('.sg-CellProgress-summary').innerText()).toMatch(/^2 jobs · 2 stages · 12 tasks/);
+    // Unfolded: one row per job, each bar full (8 and 4 tasks, all done).
+    await progress.locator('.sg-CellProgress-toggle').click();
+    await progress.locator('.sg-CellProgress-job').nth(1).waitFor();
+    const bars = progress.locator('.sg-CellProgress-job .sg-CellProgress-bar');
+    const counts = await bars.evaluateAll(nodes => nodes.map(n => [(n as HTMLElement).dataset.done, (n as HTMLElement).dataset.total]));
+    expect(counts.map(([done, total]) => `${done}/${total}`).sort()).toEqual(['4/4', '8/8']);
     await screenshot('cell-done');
 
     // The executors popup again: the running executor's GPU is the fake device its tasks saw.
