@@ -4,7 +4,8 @@
  * (local backend), JupyterLab in gateway mode, Debian's Chromium.
  *
  * 1. "Launch a Spark Cluster (Default Profile)" from the command palette (category Spark) launches
- *    the `defaultProfile` setting's profile; a cell runs; the saved file carries the profile's
+ *    the `defaultProfile` setting's profile; the toolbar's executor count opens the executors
+ *    list; a cell runs; the saved file carries the profile's
  *    plain kernelspec and the shape, never the cluster; Kernel → "Shut Down the Spark Cluster…"
  *    (confirmed) leaves the toolbar saying the cluster was shut down, with the relaunch offer.
  * 2. Reopening that notebook (no cluster for it) starts no kernel and shows no "Select Kernel"
@@ -143,6 +144,15 @@ describe('e2e/notebook UI: commands, shape-only saves, shut down, shared noteboo
       expect(cluster).toMatchObject({ profile: 'python3' });
       expect(cluster!.kernelName).toBe(`python3--${cluster!.id}`);
       await screenshot('launched');
+
+      // --- the executor count: its full text is its accessible name; a click opens the list --------
+      const count = status().locator('button.sg-SparkStatus-executors');
+      expect(await count.getAttribute('aria-label')).toBe('0/0 executors. Show the executors');
+      await count.click();
+      const popup = page.locator('.sg-ExecutorsPopup[role="dialog"]');
+      await popup.waitFor();
+      await page.keyboard.press('Escape');
+      await popup.waitFor({ state: 'detached' });
 
       // --- a cell, then save: the file names the profile, not the cluster -------------------------
       await notebook().locator('.jp-Cell .cm-content').first().click();
