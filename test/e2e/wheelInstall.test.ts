@@ -212,13 +212,13 @@ describe('e2e/the sparkgate_lab wheel in a clean JupyterLab venv (issue 14, item
     await tab.click();
     const panel = page.locator('#sparkgate-panel');
     // The profile list, user and usage come from the gateway's /api/me through <lab>/sparkgate/.
-    await panel.locator('select.sg-SizingForm-profile option[value="python-small"]').waitFor({ state: 'attached' });
+    await panel.locator('input.sg-SizingForm-profileRadio[value="python-small"]').waitFor({ state: 'attached' });
     timings['lab → panel live'] = Date.now() - t0;
-    expect(await panel.locator('select.sg-SizingForm-profile option[value="python-small"]').innerText()).toContain('Python (wheel e2e)');
+    expect(await panel.locator('.sg-ProfileCard[data-profile="python-small"]').innerText()).toContain('Python (wheel e2e)');
     expect(await panel.locator('.sg-SparkPanel-header').innerText()).toContain('local');
     await page.screenshot({ path: path.join(ARTIFACTS, '1-panel.png') });
 
-    await panel.locator('select.sg-SizingForm-profile').selectOption('python-small');
+    await panel.locator('input.sg-SizingForm-profileRadio[value="python-small"]').check();
     const launch = panel.locator('button.sg-SizingForm-launch');
     await panel.locator('.sg-SizingForm-total.sg-mod-invalid').waitFor({ state: 'detached' });
     expect(await launch.isEnabled()).toBe(true);
