@@ -5,6 +5,7 @@ import type { Cluster } from './harness/cluster.js';
 import { useCluster } from './support/useCluster.js';
 import { createPod, gpuPod, markedGpuPod, readLog, shellPod } from './harness/pods.js';
 import { waitFor, waitForPod, waitForPodDone, waitForPodReady } from './harness/wait.js';
+import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { KUBERNETES_SECTION } from './support/sparkgate.js';
 import { holdsWithin } from '../support/waitFor.js';
 
@@ -121,6 +122,7 @@ const GPU_TENANT = 'tenant-gpu';
 /** One row of `executors.list` as these tests read it. */
 interface ExecutorRow {
   id: string | null;
+  tasks: { active: number; completed: number; failed: number } | null;
   pod: string | null;
   node: string | null;
   state: string;
@@ -153,7 +155,7 @@ ${KUBERNETES_SECTION}`,
     }
   });
 
-  it("should list each executor with its pod and node, the waiting one with the scheduler's reason", async () => {
+  it("should list each executor with its pod and node, the waiting one with the scheduler's reason, the running one with Spark's id, GPU address and tasks", async () => {
     const res = await k8s.call(GWEN, 'POST', '/api/kernels', { name: 'two-gpu-executors' });
     expect([res.status, res.status === 201 ? '' : res.body]).toEqual([201, '']);
     const id = res.body.id as string;
@@ -181,6 +183,28 @@ ${KUBERNETES_SECTION}`,
     expect(pending[0]).toMatchObject({ node: null, gpus: 1, id: null });
     expect(pending[0]!.reason).toMatch(/^0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
     expect(model.executors).toMatchObject({ ready: 1, pending: 1, desired: 2, pendingReason: pending[0]!.reason });
+    // A cell's tasks on the running executor: the Spark monitor asks Spark's executors while the
+    // cell runs, and that row then carries Spark's id, the GPU address Spark discovered and tasks.
+    const socket = await KernelSocket.open(k8s.gw.wsUrl, id, GWEN);
+    try {
+      const run = await socket.execute('import time\nprint(sc.parallelize(range(6), 6).map(lambda x: (time.sleep(2), x)[1]).count())', 180_000);
+      expect([run.reply.content.status, run.stdout.trim()]).toEqual(['ok', '6']);
+    } finally {
+      socket.close();
+    }
+    const registered = await holdsWithin(
+      async () => {
+        model = (await k8s.call(GWEN, 'GET', `/api/clusters/${id}`)).body;
+        list = ((model.executors as { list?: ExecutorRow[] } | undefined)?.list ?? []) as ExecutorRow[];
+        return list[0]?.state === 'running' && list[0].id !== null && list[0].tasks !== null;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 }
+    );
+    expect({ registered, model: registered ? 'ok' : model }).toEqual({ registered: true, model: 'ok' });
+    expect(list[0]).toMatchObject({ pod: running[0]!.pod, node: 'gpu-1', gpuAddresses: ['GPU-fake-gpu-1-0'], tasks: { failed: 0 } });
+    // Tasks as of the monitor's last ask, made while the cell ran.
+    expect(list[0]!.tasks!.active + list[0]!.tasks!.completed).toBeGreaterThanOrEqual(1);
+    expect(list[1]).toMatchObject({ pod: pending[0]!.pod, state: 'pending', id: null, tasks: null });
     process.stderr.write(`scheduling: executor rows ${JSON.stringify(list)}\n`);
     expect((await k8s.call(GWEN, 'DELETE', `/api/kernels/${id}`)).status).toBe(204);
   }, 300_000);
