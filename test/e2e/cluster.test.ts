@@ -6,7 +6,7 @@
  * Walks the user's path: Spark panel → launch "PySpark on GPUs" → the cluster comes up with one
  * executor running and one pending, the scheduler's reason shown as text (panel, toolbar, executors
  * popup) → a cell runs a Spark job on the GPU executor (its task sees the fake GPU's address) with
- * per-cell progress → shut down from the panel → no pod left in the tenant namespace.
+ * per-cell progress → shut down from the command palette → no pod left in the tenant namespace.
  *
  * Screenshots of every step land in test-artifacts/e2e-cluster/ (git-ignored).
  */
@@ -184,15 +184,24 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
       await popup.waitFor({ state: 'detached' });
     });
 
-    // --- shut down from the panel: nothing left in the namespace --------------------------------
-    await step('shut down', async () => {
-      await item.locator('button.sg-ClusterList-shutdown').click();
-      const dialog = page.locator('.jp-Dialog');
+    // --- shut down from the command palette: nothing left in the namespace ----------------------
+    await step('shut down (palette)', async () => {
+      await page.keyboard.press('Escape'); // command mode: the shortcut is not the editor's
+      await page.keyboard.press('Control+Shift+C');
+      const palette = page.locator('.lm-CommandPalette');
+      await palette.locator('input').fill('Shut Down the Spark Cluster');
+      await palette.locator('.lm-CommandPalette-item:not(.lm-mod-disabled)', { hasText: 'Shut Down the Spark Cluster…' }).click();
+      const dialog = page.locator('.jp-Dialog', { hasText: 'Shut down Spark cluster?' });
       await dialog.waitFor();
+      expect(await dialog.innerText()).toContain('PySpark on GPUs: its driver and executors stop');
       await screenshot('shutdown-dialog');
       await dialog.locator('button.jp-mod-warn', { hasText: 'Shut down' }).click();
+      await status.locator('.sg-Chip', { hasText: 'Spark cluster shut down' }).waitFor({ timeout: 60_000 });
       await item.waitFor({ state: 'detached', timeout: 60_000 });
       await panel.locator('.sg-ClusterList-empty', { hasText: 'No clusters running.' }).waitFor();
+      // The tenant's GPUs are free again, and the same launch fits (usage is re-read after the list changes).
+      await panel.locator('.sg-SizingForm-total[data-resource="gpus"]', { hasText: '2 of 2 left' }).waitFor({ timeout: 30_000 });
+      expect(await launch.isEnabled()).toBe(true);
       await waitUntil(async () => (await podsOf()).length === 0, { timeoutMs: 60_000, intervalMs: 500, what: 'no sparkgate pod left in the tenant namespace' });
     });
     await screenshot('shut-down');
