@@ -66,6 +66,9 @@ const sleep = (ms: number): Promise<void> =>
     setTimeout(resolve, ms).unref();
   });
 
+/** Asks again, `executorsAfterMs` apart, while Spark has registered fewer executors than run (pods). */
+const EXECUTORS_RETRIES = 10;
+
 /** Busy ticks between two asks for Spark's executors. */
 const EXECUTORS_EVERY = 5;
 /** Stages asked one by one per tick (the final ask takes all, at most MAX_STAGES). */
@@ -162,6 +165,7 @@ export class SparkMonitor {
     this._cells.delete(kernelId);
     this._finishing.delete(kernelId);
     this._executorsDue.delete(kernelId);
+    this._executorRetries.delete(kernelId);
     this._readyExecutors.delete(kernelId);
   }
 
@@ -340,6 +344,18 @@ export class SparkMonitor {
     const executors = await client.executors?.(app);
     if (executors && this._stops.has(kernel.id)) {
       kernel.update({ sparkExecutors: executors });
+      // A pod runs a few seconds before its executor registers with the driver: ask again (a few
+      // times) until Spark knows every executor the backend sees running, so an idle cluster's
+      // executors get their GPU addresses without waiting for a cell.
+      const registered = executors.filter(e => e.isActive && e.id !== 'driver').length;
+      const ready = kernel.launched?.status?.()?.executors.ready ?? 0;
+      const retries = this._executorRetries.get(kernel.id) ?? 0;
+      if (registered < ready && retries < EXECUTORS_RETRIES) {
+        this._executorRetries.set(kernel.id, retries + 1);
+        this._executorsDue.set(kernel.id, this._now() + (this._o.executorsAfterMs ?? 3000));
+      } else {
+        this._executorRetries.delete(kernel.id);
+      }
     }
   }
 
@@ -378,6 +394,8 @@ export class SparkMonitor {
   private readonly _finishing = new Map<string, Set<CellWork>>();
   /** REST ticks of each busy kernel since it was followed (every EXECUTORS_EVERY-th asks executors). */
   private readonly _restTicks = new Map<string, number>();
+  /** Asks again of each kernel's executors while Spark knows fewer than the backend sees running. */
+  private readonly _executorRetries = new Map<string, number>();
   /** When each kernel's executors are to be asked. */
   private readonly _executorsDue = new Map<string, number>();
   /** The backend's ready executor count of each kernel, as last seen. */

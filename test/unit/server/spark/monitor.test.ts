@@ -508,5 +508,50 @@ describe('spark/monitor', () => {
       await waitUntil(() => k.sparkExecutors?.length === 2, { timeoutMs: 1000, what: 'the new executor' });
       expect(monitor.follows('k1')).toBe(false);
     });
+
+    it('should ask again while Spark has registered fewer executors than the backend sees running, then stop', async () => {
+      const { spark, client } = fakeSpark();
+      const driver: SparkExecutorInfo = { id: 'driver', hostPort: '10.0.0.4:4041', isActive: true, cores: 0, gpuAddresses: [], activeTasks: 0, completedTasks: 0, failedTasks: 0 };
+      spark.executors = [driver];
+      const { monitor, clock, tickAll } = cellSetup(client, { executorsAfterMs: 3000 });
+      // The pod runs; its executor has not registered with the driver yet.
+      const { kernel: k } = cellKernel(() => monitor, { state: 'idle', phase: 'kernel-ready', cell: null, status: { executors: { ready: 1, pendingReason: null } } });
+      monitor.update(k);
+      await waitUntil(() => k.phase === 'spark-ready', { timeoutMs: 1000, what: 'spark-ready' });
+      clock.ms = 3000;
+      tickAll();
+      await waitUntil(() => k.sparkExecutors !== null, { timeoutMs: 1000, what: 'the first ask' });
+      expect(monitor.follows('k1')).toBe(true);
+      // Not due again yet: nothing asked.
+      tickAll();
+      await new Promise(resolve => setImmediate(resolve));
+      expect(spark.asked.filter(a => a === 'executors')).toHaveLength(1);
+      // Registered now, and asked again when due: GPU addresses without any cell.
+      spark.executors = [driver, { ...driver, id: '1', hostPort: '10.0.0.5:4041', cores: 1, gpuAddresses: ['GPU-0'] }];
+      clock.ms = 6000;
+      tickAll();
+      await waitUntil(() => k.sparkExecutors?.length === 2, { timeoutMs: 1000, what: 'the registered executor' });
+      expect(k.sparkExecutors?.[1]?.gpuAddresses).toEqual(['GPU-0']);
+      expect(monitor.follows('k1')).toBe(false);
+      expect(spark.asked.filter(a => a === 'executors')).toHaveLength(2);
+    });
+
+    it('should give up asking after a bounded number of tries when an executor never registers', async () => {
+      const { spark, client } = fakeSpark();
+      spark.executors = [{ id: 'driver', hostPort: '10.0.0.4:4041', isActive: true, cores: 0, gpuAddresses: [], activeTasks: 0, completedTasks: 0, failedTasks: 0 }];
+      const { monitor, clock, tickAll } = cellSetup(client, { executorsAfterMs: 1000 });
+      const { kernel: k } = cellKernel(() => monitor, { state: 'idle', phase: 'kernel-ready', cell: null, status: { executors: { ready: 2, pendingReason: null } } });
+      monitor.update(k);
+      await waitUntil(() => k.phase === 'spark-ready', { timeoutMs: 1000, what: 'spark-ready' });
+      for (let i = 1; i <= 20 && monitor.follows('k1'); i++) {
+        const before = spark.asked.length;
+        clock.ms = i * 1000;
+        tickAll();
+        await waitUntil(() => spark.asked.length > before || !monitor.follows('k1'), { timeoutMs: 1000, what: `ask ${i}` });
+      }
+      expect(monitor.follows('k1')).toBe(false);
+      // The first ask plus 10 more.
+      expect(spark.asked.filter(a => a === 'executors')).toHaveLength(11);
+    });
   });
 });
