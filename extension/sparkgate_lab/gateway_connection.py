@@ -98,7 +98,12 @@ class SparkgateGatewayConnection(GatewayWebSocketConnection):
 
         request = HTTPRequest(ws_url, **kwargs)
         # sparkgate: the gateway must frame messages as the browser does (frames are relayed unchanged).
-        subprotocol = self.websocket_handler.selected_subprotocol
+        # Read once, on the first connect: on a reconnect the handler may no longer hold its socket
+        # (tornado's `selected_subprotocol` then raises), and the browser's framing cannot change.
+        if not hasattr(self, "_sparkgate_subprotocol"):
+            handler = self.websocket_handler
+            self._sparkgate_subprotocol = handler.selected_subprotocol if handler.ws_connection is not None else None
+        subprotocol = self._sparkgate_subprotocol
         self.ws_future = cast(
             "Future[Any]",
             # sparkgate: tornado's default max_message_size is 10 MiB.
@@ -117,13 +122,14 @@ class SparkgateGatewayConnection(GatewayWebSocketConnection):
         """Handle a finished connection (upstream's, plus a check that both sides frame alike)."""
         super()._connection_done(fut)
         # sparkgate: a gateway that did not take the browser's subprotocol would get frames it cannot read.
-        if self.ws is not None and (self.ws.selected_subprotocol or None) != (self.websocket_handler.selected_subprotocol or None):
+        wanted = getattr(self, "_sparkgate_subprotocol", None)
+        if self.ws is not None and (self.ws.selected_subprotocol or None) != (wanted or None):
             self.log.error(
                 "Gateway answered kernel websocket subprotocol %r to %r; messages will not decode. "
                 'Set c.SparkgateGatewayConnection.kernel_ws_protocol = "" for a gateway without %s.',
                 self.ws.selected_subprotocol,
-                self.websocket_handler.selected_subprotocol,
-                self.websocket_handler.selected_subprotocol,
+                wanted,
+                wanted,
             )
 
     async def _read_messages(self):
