@@ -246,7 +246,7 @@ describe('KubernetesBackend#discover()', () => {
 
     const kernel = found[0]!.adopt(() => undefined);
     expect(kernel.connection).toMatchObject({ ip: '10.0.0.9', key: 'key-of-aaaaaaaa-1' });
-    expect(kernel.status?.()).toEqual({ executors: { ready: 0, pending: 0, pendingReason: null }, gpus: 1 });
+    expect(kernel.status?.()).toEqual({ executors: { ready: 0, pending: 0, pendingReason: null, pods: [] }, gpus: 1 });
     await backend.dispose();
   });
 

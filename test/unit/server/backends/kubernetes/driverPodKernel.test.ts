@@ -107,7 +107,9 @@ describe('DriverPodKernel', () => {
     pods.change(executor('e2', 'uid-1', 'Pending'));
     pods.change(executor('old', 'uid-0', 'Running'));
     pods.change({ ...executor('other', 'uid-9', 'Running'), metadata: { ...executor('other', 'uid-9', 'Running').metadata, labels: { 'sparkgate.io/kernel-id': 'another' } } });
-    expect(kernel.status()).toEqual({ executors: { ready: 1, pending: 1, pendingReason: null }, gpus: 2 });
+    // Only the current driver's executors, one row each (not the old driver's, not another kernel's).
+    const row = (name: string, state: string) => ({ name, state, node: null, podIP: null, execId: null, reason: null, cores: 0, gpus: 1 });
+    expect(kernel.status()).toEqual({ executors: { ready: 1, pending: 1, pendingReason: null, pods: [row('e1', 'running'), row('e2', 'pending')] }, gpus: 2 });
     expect(statusChanges()).toBe(3);
   });
 
