@@ -126,7 +126,20 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
     },
     logLevel: logLevel as GatewayConfig['logLevel'],
     jupyterhub,
-    simulatedGpus: file.simulatedGpus
+    simulatedGpus: file.simulatedGpus,
+    metrics: {
+      auth: file.metrics.auth,
+      tokenSha256: file.metrics.token !== undefined ? sha256(file.metrics.token) : null,
+      perUserLabels: file.metrics.perUserLabels
+    },
+    logRedact: file.log.redact,
+    gpuMetrics: file.gpuMetrics
+      ? {
+          prometheusUrl: file.gpuMetrics.prometheusUrl.replace(/\/+$/, ''),
+          intervalMs: file.gpuMetrics.intervalSeconds * 1000,
+          timeoutMs: file.gpuMetrics.timeoutSeconds * 1000
+        }
+      : null
   };
   if (config.backend === 'local' && (users.length > 1 || jupyterhub !== null) && !config.local.usersTrustEachOther) {
     const who = jupyterhub !== null ? 'JupyterHub user' : `of the ${users.length} users`;

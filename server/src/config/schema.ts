@@ -193,6 +193,26 @@ const jupyterhub = section({
   .refine(h => h.url !== undefined || h.apiUrl !== undefined, { error: ': give url (the Hub, e.g. http://hub:8081) or apiUrl' })
   .nullish();
 
+/**
+ * `GET /metrics` (README "Metrics"): the gateway's tokens are accepted, and `token` for a scraper;
+ * open without a token only when `auth` is false.
+ */
+const metrics = orEmpty(
+  section({
+    auth: bool().default(true),
+    token: str().optional(),
+    // Kernel ids and user names make unbounded label sets: off unless the operator asks for them.
+    perUserLabels: bool().default(false)
+  })
+);
+
+/** Live GPU numbers from DCGM exporter series in Prometheus (README "GPU metrics"); absent or null = off. */
+const gpuMetrics = section({
+  prometheusUrl: httpUrl,
+  intervalSeconds: num(1).default(15),
+  timeoutSeconds: num(0.1).default(5)
+}).nullish();
+
 /** The whole file. */
 export const configFileSchema = section({
   host: str().optional(),
@@ -238,7 +258,15 @@ export const configFileSchema = section({
   kubernetes,
   jupyterhub,
   // The GPUs the nodes advertise are not real (`npm start -- --demo-cluster`): `/api/me` says so for the panel.
-  simulatedGpus: bool().default(false)
+  simulatedGpus: bool().default(false),
+  metrics,
+  log: orEmpty(
+    section({
+      // Extra pino redact paths (e.g. 'req.headers.cookie') beside the built-in ones for tokens, keys and Secret data.
+      redact: z.array(str(), { error: 'must be a list of field paths (e.g. req.headers.cookie)' }).default([])
+    })
+  ),
+  gpuMetrics
 });
 
 /** The file as validated: types checked, memory in MiB, static defaults filled in. */

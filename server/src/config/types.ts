@@ -211,6 +211,30 @@ export interface GatewayConfig {
   jupyterhub?: JupyterHubConfig | null;
   /** The nodes' GPUs are simulated (a demo or test cluster); `GET sparkgate/api/me` passes it to the panel. Absent = false. */
   simulatedGpus?: boolean;
+  /** `GET /metrics`; absent = auth on, no scraper token, no per-user labels. */
+  metrics?: MetricsConfig;
+  /** Extra pino redact paths beside the built-in ones; absent = none. */
+  logRedact?: readonly string[];
+  /** Live GPU numbers from Prometheus; absent or null = off ("live GPU numbers are not configured"). */
+  gpuMetrics?: GpuMetricsConfig | null;
+}
+
+/** `metrics` in the config file (README "Metrics"). */
+export interface MetricsConfig {
+  /** false: `/metrics` answers without a token. */
+  auth: boolean;
+  /** sha256 of the scraper's token (`metrics.token`), compared in constant time; null = only the gateway's tokens. */
+  tokenSha256: Buffer | null;
+  /** Add kernel ids and user names as labels (unbounded: off by default). */
+  perUserLabels: boolean;
+}
+
+/** `gpuMetrics` in the config file (README "GPU metrics"). */
+export interface GpuMetricsConfig {
+  /** Prometheus server base URL, e.g. http://prometheus.monitoring:9090 */
+  prometheusUrl: string;
+  intervalMs: number;
+  timeoutMs: number;
 }
 
 /** Single-user mode's identity (DESIGN.md, operator contract). */
