@@ -270,6 +270,36 @@ profiles:
       expect(() => load('simulatedGpus: "yes"\n')).toThrow(/^simulatedGpus must be true or false \(got /);
     });
 
+    it('should read metrics: auth on, no scraper token and no per-user labels by default; the token kept only as its sha256 (issue 17)', () => {
+      expect(load(null).metrics).toEqual({ auth: true, tokenSha256: null, perUserLabels: false });
+      const config = load('metrics: {auth: false, token: scrape-me, perUserLabels: true}\n');
+      expect(config.metrics?.auth).toBe(false);
+      expect(config.metrics?.perUserLabels).toBe(true);
+      expect(config.metrics?.tokenSha256?.equals(sha256('scrape-me'))).toBe(true);
+      expect(JSON.stringify(config)).not.toContain('scrape-me');
+      expect(() => load('metrics: {tokn: x}\n')).toThrow(/metrics\.tokn: unknown key; allowed: auth, token, perUserLabels/);
+      expect(() => load('metrics: {auth: "no"}\n')).toThrow(/^metrics\.auth must be true or false/);
+    });
+
+    it('should read log.redact as extra redact paths, none by default (issue 17)', () => {
+      expect(load(null).logRedact).toEqual([]);
+      expect(load('log: {redact: [req.headers.cookie, body.password]}\n').logRedact).toEqual(['req.headers.cookie', 'body.password']);
+      expect(() => load('log: {redact: req.headers.cookie}\n')).toThrow(/^log\.redact must be a list of field paths/);
+    });
+
+    it('should read gpuMetrics: off by default; the URL checked and its trailing slash dropped; seconds to ms (issue 17)', () => {
+      expect(load(null).gpuMetrics).toBeNull();
+      expect(load('gpuMetrics: {prometheusUrl: "http://127.0.0.1:9090/"}\n').gpuMetrics).toEqual({
+        prometheusUrl: 'http://127.0.0.1:9090',
+        intervalMs: 15_000,
+        timeoutMs: 5000
+      });
+      expect(load('gpuMetrics: {prometheusUrl: "http://p:9090", intervalSeconds: 2, timeoutSeconds: 0.5}\n').gpuMetrics).toMatchObject({ intervalMs: 2000, timeoutMs: 500 });
+      expect(() => load('gpuMetrics: {prometheusUrl: "prometheus:9090"}\n')).toThrow(/^gpuMetrics\.prometheusUrl must be an http:\/\/ or https:\/\/ URL/);
+      expect(() => load('gpuMetrics: {}\n')).toThrow(/^gpuMetrics\.prometheusUrl/);
+      expect(() => load('gpuMetrics: {prometheusUrl: "http://p:9090", intervalSeconds: 0}\n')).toThrow(/^gpuMetrics\.intervalSeconds/);
+    });
+
     it('should read empty sections (a key with nothing under it) as their defaults', () => {
       const config = load('limits:\nkernels:\nlocal:\nkubernetes:\ntenants:\nusers:\n');
       expect(config.input.maxKernelsPerUser).toBe(10);
