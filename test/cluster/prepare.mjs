@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Cluster tier preparation (run by server/scripts/test.mjs before jest): build the pinned control
-// plane and Helm into the cache when they are missing, and let pods reach the project's Python. Idempotent and
+// plane, Helm and Prometheus into the cache when they are missing, and let pods reach the project's Python. Idempotent and
 // quick when the cache is warm.
 import { spawnSync } from 'node:child_process';
 import { constants, existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureHelmBinary } from './helmbin/build.mjs';
 import { ensureK8sBinary } from './k8sbin/build.mjs';
+import { ensurePrometheus } from './prombin/build.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -55,6 +56,7 @@ try {
   const bin = await ensureK8sBinary();
   console.log(`sparkgate: control plane binary ready: ${bin}`);
   console.log(`sparkgate: helm ready: ${await ensureHelmBinary()}`);
+  console.log(`sparkgate: prometheus ready: ${await ensurePrometheus()}`);
   const python = process.env.SPARKGATE_PYTHON ?? path.join(root, '.venv', 'bin', 'python');
   for (const target of [python, path.join(root, 'images', 'bin', 'entrypoint.sh')]) {
     const changed = await letPodsTraverse(target);

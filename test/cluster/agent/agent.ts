@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   CoordinationV1Api,
@@ -8,6 +9,7 @@ import {
   Watch,
   type V1Pod
 } from '@kubernetes/client-node';
+import { gpuContainers, parseGpuState, type FakeGpu } from './dcgm.js';
 import { DeviceAllocator, IpAllocator } from './devices.js';
 import type { KeyReader } from './env.js';
 import { MountPoints } from './mountPoints.js';
@@ -127,6 +129,32 @@ export class NodeAgent {
     return path.join(rec.dir, 'logs', `${container}.log`);
   }
 
+  /**
+   * Every fake GPU of the nodes still up, with the pod and container holding it and what the pod wrote to its
+   * state file (read now; a missing or unreadable file is an idle GPU): what the fake DCGM exporter serves.
+   */
+  async fakeGpus(): Promise<FakeGpu[]> {
+    const out: FakeGpu[] = [];
+    for (const n of this.nodes.values()) {
+      if (this.lost.has(n.name)) {
+        continue; // a powered-off node's exporter is gone with it
+      }
+      for (const [index, uuid] of n.devices.devices.entries()) {
+        const uid = n.devices.ownerOf(uuid);
+        const entry = uid === undefined ? undefined : this.workers.get(uid);
+        if (!entry) {
+          out.push({ node: n.name, index, uuid });
+          continue;
+        }
+        const { worker, record } = entry;
+        const container = gpuContainers(worker.current, worker.gpus).get(uuid) ?? '';
+        const text = await readFile(path.join(worker.gpuStateDir, uuid), 'utf8').catch(() => '');
+        out.push({ node: n.name, index, uuid, holder: { namespace: record.namespace, pod: record.name, container }, use: parseGpuState(text) });
+      }
+    }
+    return out;
+  }
+
   private podInformer(node: string): ListWatch<V1Pod> {
     const fieldSelector = `spec.nodeName=${node}`;
     const informer = new ListWatch<V1Pod>(
@@ -218,6 +246,7 @@ export class NodeAgent {
         apiServer: this.options.apiServer,
         imageEntrypoints: this.options.imageEntrypoints ?? {},
         mountPoints: this.mountPoints,
+        gpuStateFiles: this.options.gpuStateFiles,
         log: this.log
       });
       entry = { worker, record: { namespace: ns, name, uid, node: nodeName, podIP: undefined, gpus: [], dir } };

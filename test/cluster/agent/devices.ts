@@ -32,6 +32,11 @@ export class DeviceAllocator {
     return this.devices.length - this.owner.size;
   }
 
+  /** The pod uid holding `device`, or undefined when it is free. */
+  ownerOf(device: string): string | undefined {
+    return this.owner.get(device);
+  }
+
   heldBy(podUid: string): string[] {
     return this.devices.filter((d) => this.owner.get(d) === podUid);
   }

@@ -1,8 +1,9 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import { containerArgv } from './command.js';
+import { FAKE_GPU_STATE_ENV, FAKE_GPU_STATE_MOUNT } from './dcgm.js';
 import type { DeviceAllocator, IpAllocator } from './devices.js';
 import { containerEnv, kubeletEnv, type KeyReader, type RuntimeFacts } from './env.js';
 import { watchReadiness } from './probes.js';
@@ -29,6 +30,8 @@ export interface PodWorkerDeps {
   imageEntrypoints: ImageEntrypoints;
   /** Shared by all pods of the agent: host mount points created for bind mounts. */
   mountPoints: MountPoints;
+  /** GPU pods get `<dir>/gpu-state` mounted at FAKE_GPU_STATE_MOUNT (read by the fake DCGM exporter). */
+  gpuStateFiles?: boolean;
   log: (line: string) => void;
 }
 
@@ -62,12 +65,15 @@ export class PodWorker {
   private flushing: Promise<void> | undefined;
   gpus: string[] = [];
   podIP: string | undefined;
+  /** Per-GPU state files (`<device id>`: `util=…`, `fb_used_mib=…`), written by the pod, read by the exporter. */
+  readonly gpuStateDir: string;
 
   constructor(
     pod: V1Pod,
     private readonly deps: PodWorkerDeps
   ) {
     this.pod = pod;
+    this.gpuStateDir = path.join(deps.dir, 'gpu-state');
     const waiting = (c: V1Container): ContainerState => ({
       name: c.name,
       image: c.image ?? '',
@@ -104,8 +110,17 @@ export class PodWorker {
     this.release();
   }
 
+  /** The latest pod object from the watch. */
+  get current(): V1Pod {
+    return this.pod;
+  }
+
   logFile(container: string): string {
     return path.join(this.deps.dir, 'logs', `${container}.log`);
+  }
+
+  private get stateFilesOn(): boolean {
+    return this.deps.gpuStateFiles === true && this.gpus.length > 0;
   }
 
   private key(): string {
@@ -181,6 +196,11 @@ export class PodWorker {
     this.facts.podIP = this.podIP;
     await mkdir(path.join(this.deps.dir, 'logs'), { recursive: true });
     await mkdir(path.join(this.deps.dir, 'scripts'), { recursive: true });
+    if (this.stateFilesOn) {
+      await mkdir(this.gpuStateDir, { recursive: true });
+      // Containers may run as any uid; the folder is mounted into this pod's containers only.
+      await chmod(this.gpuStateDir, 0o777);
+    }
     void this.publish();
 
     const volumes = await this.setUpVolumes();
@@ -262,7 +282,11 @@ export class PodWorker {
     const facts: RuntimeFacts = { podIP: this.podIP ?? '', hostIP: this.deps.node.hostIP, allocatable: this.deps.node.allocatable };
     let env: Record<string, string>;
     try {
-      env = await containerEnv(this.pod, c, facts, this.deps.read, kubeletEnv(this.pod, this.deps.baseEnv, this.deps.apiServer, this.gpus));
+      const base = kubeletEnv(this.pod, this.deps.baseEnv, this.deps.apiServer, this.gpus);
+      if (this.stateFilesOn) {
+        base[FAKE_GPU_STATE_ENV] = FAKE_GPU_STATE_MOUNT;
+      }
+      env = await containerEnv(this.pod, c, facts, this.deps.read, base);
     } catch (err) {
       st.state = { kind: 'waiting', reason: 'CreateContainerConfigError', message: err instanceof Error ? err.message : String(err) };
       this.emit('Warning', 'Failed', `Error: ${st.state.message}`);
@@ -298,6 +322,9 @@ export class PodWorker {
     const sc = c.securityContext;
     const psc = this.pod.spec?.securityContext;
     const mounts = containerMounts(c, volumes);
+    if (this.stateFilesOn) {
+      mounts.push({ source: this.gpuStateDir, target: FAKE_GPU_STATE_MOUNT, readOnly: false });
+    }
     const held = this.deps.mountPoints.acquire(mounts, c.workingDir);
     const proc = await startProcess({
       argv,

@@ -37,6 +37,11 @@ export interface NodeAgentOptions {
   podNetwork?: number;
   /** Lease renewal period in ms (default 10 s; node-lifecycle grace is 50 s). */
   leaseRenewMs?: number;
+  /**
+   * Give GPU pods a writable per-GPU state folder (one file per device id, `FAKE_GPU_STATE_DIR`) that the fake
+   * DCGM exporter reads at scrape time (dcgm.ts). Default false.
+   */
+  gpuStateFiles?: boolean;
   log?: (line: string) => void;
 }
 

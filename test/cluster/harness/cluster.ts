@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ensureK8sBinary } from '../k8sbin/build.mjs';
 import { NodeAgent } from '../agent/agent.js';
+import { startDcgmExporter, type DcgmExporter } from '../agent/dcgmExporter.js';
 import type { ImageEntrypoints, NodeSpec } from '../agent/types.js';
 import { startControlPlane, type ControlPlane } from './controlPlane.js';
 import { createPki } from './pki.js';
@@ -29,6 +30,12 @@ export interface ClusterOptions {
   nodeMonitorGracePeriodSeconds?: number;
   /** Extra kube-apiserver flags (the bench's audit log: `--audit-policy-file`, `--audit-log-path`). Default none. */
   apiServerArgs?: string[];
+  /**
+   * Serve the fake GPUs as a DCGM exporter on 127.0.0.1 (`cluster.gpuExporterUrl` + `/metrics`), labelled with the
+   * pods holding them, and give GPU pods writable per-GPU state files (`$FAKE_GPU_STATE_DIR/<device id>`) whose
+   * `util=` / `fb_used_mib=` the exporter serves (agent/dcgm.ts). Default false.
+   */
+  gpuExporter?: boolean;
 }
 
 /** A running test cluster. `stop()` leaves no process and no files behind. */
@@ -46,6 +53,10 @@ export interface Cluster {
   nodes: NodeSpec[];
   /** etcd's client URL (tests change what the API server would not, e.g. during its outage). */
   etcdUrl: string;
+  /** The fake DCGM exporter (only with `gpuExporter`): `http://127.0.0.1:<port>`, series at `/metrics`. */
+  gpuExporterUrl?: string;
+  /** The same as a Prometheus scrape target, `127.0.0.1:<port>`. */
+  gpuExporterTarget?: string;
   /** Stops kube-apiserver alone; `startApiServer()` starts it again on the same port. */
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
@@ -80,7 +91,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const dir = await mkdtemp(path.join(tmpdir(), 'sparkgate-cluster-'));
   let cp: ControlPlane | undefined;
   let agent: NodeAgent | undefined;
+  let exporter: DcgmExporter | undefined;
   const stop = async (): Promise<void> => {
+    await exporter?.stop();
     await agent?.stop();
     await cp?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -100,6 +113,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       // A random second octet keeps two clusters on one machine (parallel CI jobs) off each other's pod IPs.
       podNetwork: 16 + Math.floor(Math.random() * 224),
       leaseRenewMs: options.leaseRenewMs,
+      gpuStateFiles: options.gpuExporter === true,
       log
     });
     log('cluster: registering nodes');
@@ -117,6 +131,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       timeoutMs,
       what: 'the default ServiceAccount (kube-controller-manager serviceaccount controller)'
     });
+    if (options.gpuExporter) {
+      const running = agent;
+      exporter = await startDcgmExporter(() => running.fakeGpus());
+      log(`cluster: fake DCGM exporter at ${exporter.url}/metrics`);
+    }
     log(`cluster: ready at ${cp.server}`);
     const plane = cp;
     return {
@@ -129,6 +148,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       agent,
       nodes,
       etcdUrl: cp.etcdUrl,
+      ...(exporter ? { gpuExporterUrl: exporter.url, gpuExporterTarget: exporter.target } : {}),
       stopApiServer: () => plane.stopApiServer(),
       startApiServer: () => plane.startApiServer(),
       stop

@@ -1,0 +1,142 @@
+/**
+ * GPU metrics without a GPU (issue 17 item 4): the node agent's fake DCGM exporter, labelled with the pods that
+ * hold the fake GPUs and fed by what those pods write to their per-GPU state files, scraped by a real Prometheus.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { waitUntil } from '../support/waitFor.js';
+import { createPod, GPU_TOLERATION, markedPod, readLog, startPrometheus, waitForPodReady, type PrometheusServer, type PromSample } from './harness/index.js';
+import { useCluster } from './support/useCluster.js';
+
+const OTHER_NS = 'tenant-b';
+
+/** A pod holding one fake GPU, running as uid 185 without capabilities (as executors do), Ready once `setup` ran. */
+function gpuUser(name: string, setup: string): V1Pod {
+  return markedPod(
+    name,
+    setup,
+    {
+      resources: { limits: { 'nvidia.com/gpu': '1' }, requests: { 'nvidia.com/gpu': '1' } },
+      securityContext: { runAsUser: 185, runAsGroup: 185, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } }
+    },
+    { tolerations: [GPU_TOLERATION] }
+  );
+}
+
+/** Shell that writes a state file atomically (a scrape never reads it half-written). */
+const writeState = (body: string): string =>
+  `printf '${body}' > "$FAKE_GPU_STATE_DIR/.tmp" && mv "$FAKE_GPU_STATE_DIR/.tmp" "$FAKE_GPU_STATE_DIR/$NVIDIA_VISIBLE_DEVICES"`;
+
+const one = (samples: PromSample[], what: string): PromSample => {
+  if (samples.length !== 1) {
+    throw new Error(`expected one series for ${what}, got ${JSON.stringify(samples)}`);
+  }
+  return samples[0];
+};
+
+describe('cluster/gpu metrics', () => {
+  const k8s = useCluster({ nodes: [{ name: 'cpu-1' }, { name: 'gpu-1', gpus: 2 }], gpuExporter: true });
+
+  describe('fake DCGM exporter scraped by Prometheus', () => {
+    let prom: PrometheusServer;
+    beforeAll(async () => {
+      prom = await startPrometheus({ scrapeTargets: [k8s.cluster.gpuExporterTarget ?? ''], scrapeIntervalSeconds: 1, dir: k8s.cluster.dir });
+    }, 180_000);
+    afterAll(async () => {
+      await prom?.stop();
+    });
+
+    /** Waits until Prometheus returns exactly one series for `expr` whose value is `value`. */
+    const seriesWith = (expr: string, value: string): Promise<PromSample> =>
+      waitUntil(
+        async () => {
+          const s = await prom.query(expr);
+          return s.length === 1 && s[0].value[1] === value ? s[0] : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 250, what: `${expr} = ${value} in Prometheus` }
+      );
+
+    it('should serve every fake GPU, unlabelled while free, and Prometheus scrape it', async () => {
+      const text = await (await fetch(`${k8s.cluster.gpuExporterUrl}/metrics`)).text();
+      for (const i of [0, 1]) {
+        expect(text).toContain(
+          `DCGM_FI_DEV_GPU_UTIL{gpu="${i}",UUID="GPU-fake-gpu-1-${i}",pci_bus_id="00000000:0${i + 1}:00.0",device="nvidia${i}",` +
+            `modelName="Sparkgate Fake GPU 80GB",Hostname="gpu-1",container="",namespace="",pod=""} 0`
+        );
+      }
+      const up = await waitUntil(async () => (await prom.query('up{job="dcgm-exporter"}')).find((s) => s.value[1] === '1'), {
+        timeoutMs: 20_000,
+        intervalMs: 250,
+        what: 'Prometheus to scrape the exporter (up == 1)'
+      });
+      expect(up.metric.instance).toBe(k8s.cluster.gpuExporterTarget);
+      const util = await waitUntil(async () => {
+        const s = await prom.query('DCGM_FI_DEV_GPU_UTIL');
+        return s.length === 2 ? s : undefined;
+      }, { timeoutMs: 20_000, intervalMs: 250, what: 'both GPUs in Prometheus' });
+      expect(util.map((s) => [s.metric.UUID, s.metric.pod ?? '(none)', s.value[1]]).sort()).toEqual([
+        ['GPU-fake-gpu-1-0', '(none)', '0'],
+        ['GPU-fake-gpu-1-1', '(none)', '0']
+      ]);
+      // What a query for the free GPUs looks like: an empty label matches series without it.
+      expect(await prom.query('DCGM_FI_DEV_GPU_UTIL{pod=""}')).toHaveLength(2);
+    }, 60_000);
+
+    it("should label a GPU with the pod holding it and report the utilisation and memory the pod writes", async () => {
+      await createPod(k8s.cluster, gpuUser('gpu-user', writeState('util=73\\nfb_used_mib=2048\\n')));
+      await waitForPodReady(k8s.cluster.kubeConfig, 'default', 'gpu-user');
+      const [mine] = k8s.cluster.agent.pod('default', 'gpu-user')?.gpus ?? [];
+      expect(mine).toMatch(/^GPU-fake-gpu-1-[01]$/);
+      const other = mine === 'GPU-fake-gpu-1-0' ? 'GPU-fake-gpu-1-1' : 'GPU-fake-gpu-1-0';
+
+      const util = await seriesWith('DCGM_FI_DEV_GPU_UTIL{namespace="default",pod="gpu-user"}', '73');
+      expect(util.metric).toMatchObject({ UUID: mine, container: 'main', Hostname: 'gpu-1', modelName: 'Sparkgate Fake GPU 80GB', job: 'dcgm-exporter' });
+      expect(one(await prom.query('DCGM_FI_DEV_FB_USED{pod="gpu-user"}'), 'FB_USED').value[1]).toBe('2048');
+      expect(one(await prom.query('DCGM_FI_DEV_FB_FREE{pod="gpu-user"}'), 'FB_FREE').value[1]).toBe(String(81_920 - 2048));
+      expect(one(await prom.query('DCGM_FI_DEV_POWER_USAGE{pod="gpu-user"}'), 'POWER').value[1]).toBe(String(50 + 2.5 * 73));
+      const free = one(await prom.query(`DCGM_FI_DEV_GPU_UTIL{UUID="${other}"}`), 'the free GPU');
+      // Prometheus stores an empty label as no label: `pod=""` matches it.
+      for (const label of ['pod', 'namespace', 'container']) {
+        expect(free.metric).not.toHaveProperty(label);
+      }
+      expect(free.value[1]).toBe('0');
+    }, 60_000);
+
+    it("should keep a pod's state files from another pod and label that pod's GPU with its own namespace", async () => {
+      await k8s.core.createNamespace({ body: { metadata: { name: OTHER_NS } } });
+      await waitUntil(() => k8s.core.readNamespacedServiceAccount({ name: 'default', namespace: OTHER_NS }).then(() => true, () => false), {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+        what: `the default ServiceAccount of ${OTHER_NS}`
+      });
+      // It lists its state folder: only its own GPU's file may be there, never gpu-user's.
+      await createPod(k8s.cluster, gpuUser('other-user', `${writeState('util=5\\n')}; ls -A "$FAKE_GPU_STATE_DIR"`), OTHER_NS);
+      await waitForPodReady(k8s.cluster.kubeConfig, OTHER_NS, 'other-user');
+      const [theirs] = k8s.cluster.agent.pod(OTHER_NS, 'other-user')?.gpus ?? [];
+      const [mine] = k8s.cluster.agent.pod('default', 'gpu-user')?.gpus ?? [];
+      expect(theirs).not.toBe(mine);
+      expect(readLog(k8s.cluster, OTHER_NS, 'other-user').trim().split('\n')).toEqual([theirs]);
+      const s = await seriesWith(`DCGM_FI_DEV_GPU_UTIL{UUID="${theirs}"}`, '5');
+      expect(s.metric).toMatchObject({ namespace: OTHER_NS, pod: 'other-user' });
+      expect(one(await prom.query(`DCGM_FI_DEV_GPU_UTIL{UUID="${mine}"}`), 'gpu-user GPU').metric).toMatchObject({ namespace: 'default', pod: 'gpu-user' });
+    }, 60_000);
+
+    it('should drop the pod labels once the pod ends (the GPU is free again and idle)', async () => {
+      const [mine] = k8s.cluster.agent.pod('default', 'gpu-user')?.gpus ?? [];
+      await k8s.core.deleteNamespacedPod({ name: 'gpu-user', namespace: 'default', gracePeriodSeconds: 1 });
+      const freed = await seriesWith(`DCGM_FI_DEV_GPU_UTIL{UUID="${mine}"}`, '0');
+      for (const label of ['pod', 'namespace', 'container']) {
+        expect(freed.metric).not.toHaveProperty(label);
+      }
+      // The pod's series went stale on the first scrape without it.
+      expect(await prom.query('DCGM_FI_DEV_GPU_UTIL{pod="gpu-user"}')).toEqual([]);
+    }, 60_000);
+
+    it('should refuse queries while Prometheus is stopped and serve the series again once it is started', async () => {
+      await prom.stop();
+      await expect(prom.query('up')).rejects.toThrow(/fetch failed/);
+      await prom.start();
+      await seriesWith(`DCGM_FI_DEV_GPU_UTIL{namespace="${OTHER_NS}",pod="other-user"}`, '5');
+    }, 60_000);
+  });
+});
