@@ -2,10 +2,14 @@
  * GPU metrics without a GPU (issue 17 item 4): the node agent's fake DCGM exporter, labelled with the pods that
  * hold the fake GPUs and fed by what those pods write to their per-GPU state files, scraped by a real Prometheus.
  */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { waitUntil } from '../support/waitFor.js';
-import { createPod, GPU_TOLERATION, markedPod, readLog, startPrometheus, waitForPodReady, type PrometheusServer, type PromSample } from './harness/index.js';
+import { createPod, GPU_TOLERATION, markedPod, readLog, startPrometheus, waitForPod, waitForPodReady, type PrometheusServer, type PromSample } from './harness/index.js';
+import { KUBERNETES_SECTION, startK8sGateway, type K8sGateway } from './support/sparkgate.js';
 import { useCluster } from './support/useCluster.js';
 
 const OTHER_NS = 'tenant-b';
@@ -27,6 +31,54 @@ function gpuUser(name: string, setup: string): V1Pod {
 const writeState = (body: string): string =>
   `printf '${body}' > "$FAKE_GPU_STATE_DIR/.tmp" && mv "$FAKE_GPU_STATE_DIR/.tmp" "$FAKE_GPU_STATE_DIR/$NVIDIA_VISIBLE_DEVICES"`;
 
+const ANN = 'ann-token-0123456789abcdef';
+const BEN = 'ben-token-0123456789abcdef';
+const TEAM_A = 'team-a';
+const TEAM_B = 'team-b';
+
+/** The gateway's config: two GPU tenants, one GPU executor per kernel, GPU metrics from `prometheusUrl`. */
+const gatewayConfig = (prometheusUrl: string): string => `
+users:
+  - { name: ann, tenant: a, token: ${ANN} }
+  - { name: ben, tenant: b, token: ${BEN} }
+tenants:
+  a: { namespace: ${TEAM_A}, limits: { gpus: 1, cores: 4, memory: 8g } }
+  b: { namespace: ${TEAM_B}, limits: { gpus: 1, cores: 4, memory: 8g } }
+profiles:
+  one-gpu-executor:
+    displayName: PySpark, one GPU executor
+    driver: { cores: 0.5, memory: 768m, gpus: 0 }
+    executors: { count: 1, cores: 1, memory: 512m, gpus: 1 }
+kernels: { startTimeoutSeconds: 240, shutdownGraceSeconds: 10 }
+gpuMetrics: { prometheusUrl: '${prometheusUrl}', intervalSeconds: 1 }
+${KUBERNETES_SECTION}`;
+
+/**
+ * A cell that starts, in a thread, a one-task job that "uses" its GPU: the task writes util/memory to the state file
+ * of the GPU Spark gave it, holds it until the test drops a \`stop\` file next to it (bounded at 180 s), then clears it.
+ */
+const USE_GPU_CELL = (util: number, fbMiB: number): string => `
+import os, threading, time
+from pyspark import TaskContext
+
+def _use_gpu(_):
+    addr = TaskContext.get().resources()['gpu'].addresses[0]
+    d = os.environ['FAKE_GPU_STATE_DIR']
+    with open(os.path.join(d, '.tmp'), 'w') as f:
+        f.write('util=${util}\\nfb_used_mib=${fbMiB}\\n')
+    os.replace(os.path.join(d, '.tmp'), os.path.join(d, addr))
+    deadline = time.time() + 180
+    while time.time() < deadline and not os.path.exists(os.path.join(d, 'stop')):
+        time.sleep(0.2)
+    os.remove(os.path.join(d, addr))
+    yield addr
+
+_gpu_job = {}
+_gpu_thread = threading.Thread(target=lambda: _gpu_job.update(addresses=sc.parallelize([0], 1).mapPartitions(_use_gpu).collect()))
+_gpu_thread.start()
+print('started')
+`;
+
 const one = (samples: PromSample[], what: string): PromSample => {
   if (samples.length !== 1) {
     throw new Error(`expected one series for ${what}, got ${JSON.stringify(samples)}`);
@@ -35,26 +87,33 @@ const one = (samples: PromSample[], what: string): PromSample => {
 };
 
 describe('cluster/gpu metrics', () => {
-  const k8s = useCluster({ nodes: [{ name: 'cpu-1' }, { name: 'gpu-1', gpus: 2 }], gpuExporter: true });
+
+  // sparkgateImages: the second part runs Spark kernels; shell pods run as before.
+  const k8s = useCluster({ nodes: [{ name: 'cpu-1' }, { name: 'gpu-1', gpus: 2 }], gpuExporter: true, sparkgateImages: true });
+  let prom: PrometheusServer;
+  beforeAll(async () => {
+    prom = await startPrometheus({ scrapeTargets: [k8s.cluster.gpuExporterTarget ?? ''], scrapeIntervalSeconds: 1, dir: k8s.cluster.dir });
+  }, 180_000);
+  afterAll(async () => {
+    await prom?.stop();
+  });
+
+  /** Waits until Prometheus returns exactly one series for `expr` whose value is `value`. */
+  const seriesWith = (expr: string, value: string, timeoutMs = 20_000): Promise<PromSample> =>
+    waitUntil(
+      async () => {
+        const s = await prom.query(expr);
+        return s.length === 1 && s[0].value[1] === value ? s[0] : undefined;
+      },
+      { timeoutMs, intervalMs: 250, what: `${expr} = ${value} in Prometheus` }
+    );
 
   describe('fake DCGM exporter scraped by Prometheus', () => {
-    let prom: PrometheusServer;
-    beforeAll(async () => {
-      prom = await startPrometheus({ scrapeTargets: [k8s.cluster.gpuExporterTarget ?? ''], scrapeIntervalSeconds: 1, dir: k8s.cluster.dir });
-    }, 180_000);
     afterAll(async () => {
-      await prom?.stop();
-    });
-
-    /** Waits until Prometheus returns exactly one series for `expr` whose value is `value`. */
-    const seriesWith = (expr: string, value: string): Promise<PromSample> =>
-      waitUntil(
-        async () => {
-          const s = await prom.query(expr);
-          return s.length === 1 && s[0].value[1] === value ? s[0] : undefined;
-        },
-        { timeoutMs: 20_000, intervalMs: 250, what: `${expr} = ${value} in Prometheus` }
-      );
+      // The kernels of the next part need both GPUs.
+      await k8s.core.deleteNamespacedPod({ name: 'other-user', namespace: OTHER_NS, gracePeriodSeconds: 0 }).catch(() => undefined);
+      await waitForPod(k8s.cluster.kubeConfig, OTHER_NS, 'other-user', (p) => p === undefined);
+    }, 60_000);
 
     it('should serve every fake GPU, unlabelled while free, and Prometheus scrape it', async () => {
       const text = await (await fetch(`${k8s.cluster.gpuExporterUrl}/metrics`)).text();
@@ -138,5 +197,57 @@ describe('cluster/gpu metrics', () => {
       await prom.start();
       await seriesWith(`DCGM_FI_DEV_GPU_UTIL{namespace="${OTHER_NS}",pod="other-user"}`, '5');
     }, 60_000);
+  });
+
+  describe('a GPU kernel whose executor task uses its GPU', () => {
+    let gw: K8sGateway;
+    beforeAll(async () => {
+      gw = await startK8sGateway(k8s.cluster, gatewayConfig(prom.url), { [TEAM_A]: { gpuQuota: 1 }, [TEAM_B]: { gpuQuota: 1 } });
+    }, 180_000);
+    afterAll(async () => {
+      await gw?.stop();
+    }, 60_000);
+
+    const call = async (token: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(gw.url + route, {
+        method,
+        headers: { Authorization: `token ${token}`, 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) })
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    };
+
+    it("should show the task's utilisation in Prometheus under the executor pod, and idle once the task is done", async () => {
+      const res = await call(ANN, 'POST', '/api/kernels', { name: 'one-gpu-executor' });
+      expect([res.status, res.status === 201 ? '' : res.body]).toEqual([201, '']);
+      const id = res.body.id as string;
+      const socket = await KernelSocket.open(gw.wsUrl, id, ANN);
+      try {
+        const started = await socket.execute(USE_GPU_CELL(73, 4096), 240_000);
+        expect([started.reply.content.status, started.error, started.stdout.trim()]).toEqual(['ok', undefined, 'started']);
+        // The job asks Spark for its executor; the pod comes once Spark's scheduler backend creates it.
+        const pod = await waitUntil(
+          async () => {
+            const items = (await k8s.core.listNamespacedPod({ namespace: TEAM_A, labelSelector: `sparkgate.io/kernel-id=${id},spark-role=executor` })).items;
+            return items.length === 1 && items[0].status?.phase === 'Running' ? items[0].metadata?.name : undefined;
+          },
+          { timeoutMs: 180_000, intervalMs: 500, what: `the executor pod of kernel ${id} running` }
+        );
+        const [gpu] = k8s.cluster.agent.pod(TEAM_A, pod)?.gpus ?? [];
+        const util = await seriesWith(`DCGM_FI_DEV_GPU_UTIL{namespace="${TEAM_A}",pod="${pod}"}`, '73', 120_000);
+        expect(util.metric).toMatchObject({ UUID: gpu, container: 'spark-kubernetes-executor', Hostname: 'gpu-1' });
+        expect(one(await prom.query(`DCGM_FI_DEV_FB_USED{namespace="${TEAM_A}",pod="${pod}"}`), 'FB_USED').value[1]).toBe('4096');
+
+        // The task ends when told; its GPU reads idle again, still held by the executor.
+        await writeFile(path.join(k8s.cluster.agent.pod(TEAM_A, pod)?.dir ?? '', 'gpu-state', 'stop'), '');
+        const done = await socket.execute('_gpu_thread.join(60)\nprint(_gpu_job.get("addresses"))', 90_000);
+        expect([done.reply.content.status, done.error, done.stdout.trim()]).toEqual(['ok', undefined, `['${gpu}']`]);
+        await seriesWith(`DCGM_FI_DEV_GPU_UTIL{namespace="${TEAM_A}",pod="${pod}"}`, '0');
+      } finally {
+        socket.close();
+      }
+      expect((await call(ANN, 'DELETE', `/api/kernels/${id}`)).status).toBe(204);
+    }, 360_000);
   });
 });
