@@ -2,14 +2,25 @@
  * The sparkgate gateway API as the extension sees it: REST under `<baseUrl>sparkgate/api/` and the
  * socket.io `/status` namespace under `<baseUrl>sparkgate/socket.io`.
  *
- * What the gateway also speaks (cluster model, sizing, `/status` events; per-cell progress in
- * cells/types.ts) comes from `@sparkgate/contract`, under this extension's `I`-prefixed names;
- * the rest is the extension's view of answers only it reads (`GET api/me`, checked at runtime by
- * validate.ts) and of notebook metadata. Types only (no runtime code), so pure modules and unit
- * tests can import it freely.
+ * What the gateway speaks (cluster model, sizing, `/status` events, `GET api/me`; per-cell
+ * progress in cells/types.ts) comes from `@sparkgate/contract`, under this extension's
+ * `I`-prefixed names, checked at runtime by validate.ts; the rest is notebook metadata. Types
+ * only (no runtime code), so pure modules and unit tests can import it freely.
  */
 
-import type { ClusterModel, ExecutorSizing, JobProgress, LaunchRequest, Resources, Sizing } from '@sparkgate/contract';
+import type {
+  ClusterModel,
+  ExecutorSizing,
+  GpuType,
+  JobProgress,
+  LaunchRequest,
+  Limits,
+  Me,
+  NodeCapacity,
+  Profile,
+  Resources,
+  Sizing
+} from '@sparkgate/contract';
 
 export type { ClientToServerEvents, ClusterState, LaunchPhase, ServerToClientEvents } from '@sparkgate/contract';
 
@@ -35,36 +46,19 @@ export type IClusterModel = ClusterModel;
 export type ILaunchRequest = LaunchRequest;
 
 /** Resources a tenant may hold at once; `null` means unlimited. */
-export interface ILimits {
-  gpus: number | null;
-  cores: number | null;
-  memoryMiB: number | null;
-}
+export type ILimits = Limits;
 
 /** A launchable profile: a kernelspec plus default sizing, set by the operator per tenant. */
-export interface IProfile {
-  id: string;
-  displayName: string;
-  kernelspec: string;
-  /** Whether the kernel starts a SparkSession (otherwise executors do not apply). */
-  spark: boolean;
-  driver: IDriverSizing;
-  executors: IExecutorSizing;
-  /** Upper bound on executors for this profile; `null` means none beyond the tenant limits. */
-  maxExecutors: number | null;
-  /** Warm drivers ready for a launch at this profile's own sizing (absent: a gateway without pools). */
-  warm?: number;
-}
+export type IProfile = Profile;
+
+/** Allocatable GPUs of one type on the cluster's schedulable nodes. */
+export type IGpuType = GpuType;
+
+/** The cluster's schedulable nodes (largest node, GPUs by type), when the gateway may read them. */
+export type INodeCapacity = NodeCapacity;
 
 /** `GET sparkgate/api/me`. */
-export interface IMe {
-  user: string;
-  tenant: string;
-  backend: 'local' | 'kubernetes';
-  limits: ILimits;
-  usage: IResources;
-  profiles: IProfile[];
-}
+export type IMe = Me;
 
 /** What a notebook stores under `metadata.sparkgate`: a shape, never identity or secrets. */
 export interface ISharedShape {

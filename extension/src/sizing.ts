@@ -1,17 +1,17 @@
 /**
  * Pure sizing logic for the Spark panel: form drafts, totals, and live validation against the
- * tenant's limits and current usage.
+ * tenant's limits and current usage, and against the largest node when the gateway knows it.
  *
  * The field rules mirror the gateway's (`server/src/kernels/sizing.ts`) so the panel predicts its
  * answer; the totals are the gateway's own function (`@sparkgate/contract`). The gateway stays the
  * authority and its 400/403 message is shown if they ever differ.
  */
 
-import { totalsOf, totalsWith } from '@sparkgate/contract';
+import { maxExecutors, podOverheadMiB, totalsOf, totalsWith } from '@sparkgate/contract';
 
-import type { ILimits, IProfile, IResources, ISizing } from './api';
-import { plainTrans } from './panel/trans';
-import type { ITrans } from './panel/trans';
+import type { ILimits, INodeCapacity, IProfile, IResources, ISizing } from './api';
+import { plainTrans } from './trans';
+import type { ITrans } from './trans';
 
 export { totalsOf } from '@sparkgate/contract';
 
@@ -63,6 +63,8 @@ export interface ISizingContext {
   profile: IProfile | undefined;
   limits: ILimits;
   usage: IResources;
+  /** The cluster's nodes (`me.nodes`); `null` or absent when the gateway cannot see them. */
+  nodes?: INodeCapacity | null;
   /** Translates the messages; untranslated when absent. */
   trans?: ITrans;
 }
@@ -202,6 +204,7 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
   const minTotals = spark && draft.autoscale ? totalsWith(sizing, sizing.executors.min ?? 0) : totals;
   // Only compare totals once every number is sane, or NaN would produce nonsense messages.
   if (issues.length === 0) {
+    issues.push(...nodeFitIssues(sizing, spark, ctx.nodes ?? null, trans));
     for (const key of RESOURCE_KEYS) {
       const limit = ctx.limits[key];
       if (limit !== null && ctx.usage[key] + totals[key] > limit) {
@@ -218,6 +221,60 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
     }
   }
   return { valid: issues.length === 0, issues, totals, minTotals };
+}
+
+/**
+ * Why no node could hold the driver or one executor of `sizing`, one issue per field, naming
+ * the limit ("no node holds 3 GPUs per driver: the largest has 2"); none when `nodes` is unknown.
+ *
+ * #### Notes
+ * Mirrors the gateway's check (issue 16 item 6; `server/src/backends/kubernetes/nodes.ts`): a
+ * pod's memory is its heap plus {@link podOverheadMiB}, and no schedulable node means the
+ * gateway does not check. `largest` is the most of each resource on any node, so this catches
+ * what fits nowhere; a GPU pod that also needs more cores than the GPU nodes have is left to the
+ * gateway's 400, which the form shows.
+ */
+export function nodeFitIssues(sizing: ISizing, spark: boolean, nodes: INodeCapacity | null, trans: ITrans = plainTrans): ISizingIssue[] {
+  if (!nodes || nodes.nodes === 0) {
+    return [];
+  }
+  const issues: ISizingIssue[] = [];
+  const pod = (group: 'driver' | 'executors', r: IResources, per: string): void => {
+    const role = group === 'driver' ? 'driver' : 'executor';
+    const largest = nodes.largest;
+    if (r.gpus > 0 && largest.gpus === 0) {
+      issues.push({ field: `${group}.gpus`, message: trans.__('no node has GPUs: ask for 0 GPUs %1', per) });
+    } else if (r.gpus > largest.gpus) {
+      issues.push({
+        field: `${group}.gpus`,
+        message: trans.__('no node holds %1 %2: the largest has %3', formatResource('gpus', r.gpus, trans), per, formatAmount('gpus', largest.gpus))
+      });
+    }
+    if (r.cores > largest.cores) {
+      issues.push({
+        field: `${group}.cores`,
+        message: trans.__('no node holds %1 %2: the largest has %3', formatResource('cores', r.cores, trans), per, formatAmount('cores', largest.cores))
+      });
+    }
+    const asked = r.memoryMiB + podOverheadMiB(role, r.memoryMiB);
+    if (asked > largest.memoryMiB) {
+      issues.push({
+        field: `${group}.memoryMiB`,
+        message: trans.__(
+          'no node holds %1 %2 (%3 with overhead): the largest has %4',
+          formatMemory(r.memoryMiB),
+          per,
+          formatMemory(asked),
+          formatMemory(largest.memoryMiB)
+        )
+      });
+    }
+  };
+  pod('driver', sizing.driver, trans.__('per driver'));
+  if (spark && maxExecutors(sizing) > 0) {
+    pod('executors', sizing.executors, trans.__('per executor'));
+  }
+  return issues;
 }
 
 /** Resources in display order. */

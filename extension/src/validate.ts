@@ -3,7 +3,7 @@
  * metadata (which anyone may have edited). Pure; shape of JupyterLab's `kernel/validate.ts`.
  */
 
-import type { IClusterModel, IMe, IProfile, ISharedShape, ISizing } from './api';
+import type { IClusterModel, IMe, INodeCapacity, IProfile, ISharedShape, ISizing } from './api';
 import type { ICellJob, ICellProgress, ICellStage, ITaskCounts } from './cells/types';
 
 /** A payload did not have the documented shape. */
@@ -29,10 +29,35 @@ export function assertMe(x: unknown): asserts x is IMe {
   for (const k of ['gpus', 'cores', 'memoryMiB']) {
     Private.number(usage[k], `me.usage.${k}`);
   }
+  Private.oneOf(o.backend, ['local', 'kubernetes'], 'me.backend');
+  Private.boolean(o.simulatedGpus, 'me.simulatedGpus');
+  if (o.nodes !== null) {
+    assertNodeCapacity(o.nodes, 'me.nodes');
+  }
   if (!Array.isArray(o.profiles)) {
     throw new ValidationError('me.profiles must be an array');
   }
   o.profiles.forEach((p, i) => assertProfile(p, `me.profiles[${i}]`));
+}
+
+/** Asserts what the gateway tells of the cluster's nodes (`me.nodes` when not null). */
+export function assertNodeCapacity(x: unknown, path = 'nodes'): asserts x is INodeCapacity {
+  const o = Private.record(x, path);
+  Private.count(o.nodes, `${path}.nodes`);
+  const largest = Private.record(o.largest, `${path}.largest`);
+  for (const k of ['gpus', 'cores', 'memoryMiB']) {
+    Private.count(largest[k], `${path}.largest.${k}`);
+  }
+  if (!Array.isArray(o.gpuTypes)) {
+    throw new ValidationError(`${path}.gpuTypes must be an array`);
+  }
+  o.gpuTypes.forEach((t: unknown, i) => {
+    const g = Private.record(t, `${path}.gpuTypes[${i}]`);
+    Private.string(g.type, `${path}.gpuTypes[${i}].type`);
+    for (const k of ['gpus', 'nodes', 'perNode']) {
+      Private.count(g[k], `${path}.gpuTypes[${i}].${k}`);
+    }
+  });
 }
 
 /** Asserts one profile. */
@@ -41,6 +66,14 @@ export function assertProfile(x: unknown, path = 'profile'): asserts x is IProfi
   Private.string(o.id, `${path}.id`);
   Private.string(o.displayName, `${path}.displayName`);
   Private.string(o.kernelspec, `${path}.kernelspec`);
+  Private.boolean(o.spark, `${path}.spark`);
+  if (o.maxExecutors !== null) {
+    Private.number(o.maxExecutors, `${path}.maxExecutors`);
+  }
+  const totals = Private.record(o.totals, `${path}.totals`);
+  for (const k of ['gpus', 'cores', 'memoryMiB']) {
+    Private.number(totals[k], `${path}.totals.${k}`);
+  }
   if (o.warm !== undefined) {
     Private.number(o.warm, `${path}.warm`);
   }
@@ -207,6 +240,14 @@ namespace Private {
   export function number(x: unknown, path: string): asserts x is number {
     if (typeof x !== 'number' || !Number.isFinite(x)) {
       throw new ValidationError(`${path} must be a finite number`);
+    }
+  }
+
+  /** A finite number not below zero (a count or an amount of a resource). */
+  export function count(x: unknown, path: string): asserts x is number {
+    number(x, path);
+    if (x < 0) {
+      throw new ValidationError(`${path} must not be negative`);
     }
   }
 

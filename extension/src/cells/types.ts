@@ -17,8 +17,5 @@ export type ICellJob = CellJob;
 /** The Spark jobs of one cell of one cluster (`cell:progress`). */
 export type ICellProgress = CellProgress;
 
-/** The part of a `TranslationBundle` the cell progress strings use (a seam for unit tests). */
-export interface ITrans {
-  __(msgid: string, ...args: unknown[]): string;
-  _n(msgid: string, msgidPlural: string, n: number, ...args: unknown[]): string;
-}
+/** The translation seam of the cell progress strings (defined once in ../trans.ts). */
+export type { ITrans } from '../trans';

@@ -4,12 +4,12 @@
  */
 
 import type { ExecutorModel } from '@sparkgate/contract';
-import type { TranslationBundle } from '@jupyterlab/translation';
 
 import type { IClusterModel } from '../api';
+import type { ITrans } from '../trans';
 
-/** The part of a translation bundle the formatting uses (a whole `TranslationBundle` fits). */
-export type ITrans = Pick<TranslationBundle, '__' | '_n'>;
+/** The translation seam of the formatting (defined once in ../trans.ts; a whole `TranslationBundle` fits). */
+export type { ITrans } from '../trans';
 
 /** One executor row, ready to render. */
 export interface IExecutorRowView {

@@ -12,7 +12,7 @@ import { h, replaceChildren } from '../dom';
 import { executorsTitle } from '../status';
 import { sparkUiUrl } from '../urls';
 import { clusterEntry } from './labels';
-import type { ITrans } from './trans';
+import type { ITrans } from '../trans';
 
 /** What {@link ClusterList.render} draws. */
 export interface IClusterListState {

@@ -1,7 +1,8 @@
 /**
  * The sizing form: profile cards, driver, executors (fixed or autoscale), totals next to the
  * quota left, and Launch with the reason it is disabled. Validated on every input against the
- * tenant's limits and usage (see `sizing.ts`). Memory is typed in GiB; the API gets MiB.
+ * tenant's limits and usage, and the largest node when the gateway knows it (see `sizing.ts`).
+ * Memory is typed in GiB; the API gets MiB.
  */
 
 import { Signal } from '@lumino/signaling';
@@ -13,7 +14,7 @@ import { h, replaceChildren } from '../dom';
 import { checkSizing, draftFromProfile, draftFromSizing, gibToMiB, issuesFor, MEMORY_STEP_GIB, mibToGiB, sizingFromDraft } from '../sizing';
 import type { ISizingCheck, ISizingDraft, SizingField } from '../sizing';
 import { capacityRows, launchBlocker, profileFacts } from './labels';
-import type { ITrans } from './trans';
+import type { ITrans } from '../trans';
 
 /**
  * Sizing form widget. Emits {@link SizingForm.launchRequested} with a valid shape.
@@ -261,7 +262,7 @@ export class SizingForm extends Widget {
     this._draft = this._readDraft();
     const me = this._me;
     const profile = this._draft ? this._profile(this._draft.profile) : undefined;
-    this._check = this._draft && me ? checkSizing(this._draft, { profile, limits: me.limits, usage: me.usage, trans: t }) : null;
+    this._check = this._draft && me ? checkSizing(this._draft, { profile, limits: me.limits, usage: me.usage, nodes: me.nodes, trans: t }) : null;
 
     const spark = profile?.spark ?? true;
     for (const { spec, input, message, row } of this._inputs.values()) {

@@ -3,13 +3,13 @@
  * what tells two clusters apart in the list (short id, start time, sizing, lifetime). Pure.
  */
 
-import type { IClusterModel, ILimits, IMe, IProfile, IResources, ISizing } from '../api';
+import type { IClusterModel, IGpuType, ILimits, IMe, INodeCapacity, IProfile, IResources, ISizing } from '../api';
 import { formatAmount, formatMemory, formatResource, issuesFor, remaining, RESOURCE_KEYS } from '../sizing';
 import type { ISizingCheck, ResourceKey } from '../sizing';
 import { executorsText, formatUptime, isActive } from '../status';
 import { failureReason, hasSpark, panelChip } from './steps';
 import type { IPanelChip } from './steps';
-import type { ITrans } from './trans';
+import type { ITrans } from '../trans';
 
 /** Characters of a cluster id shown in the list (enough to tell a user's clusters apart). */
 export const SHORT_ID_LENGTH = 8;
@@ -118,6 +118,36 @@ export function freeLine(limits: ILimits, usage: IResources, trans: ITrans): str
     return l === null ? trans.__('unlimited %1', resourceLabel(k, trans).toLowerCase()) : formatResource(k, l, trans);
   });
   return trans.__('Free for you: %1', parts.join(' · '));
+}
+
+/**
+ * The header's cluster GPU line, when the gateway can see the nodes: `GPUs in the cluster
+ * (total): 2 × NVIDIA-A100-SXM4-80GB, up to 2 per pod`; `null` when it cannot.
+ *
+ * #### Notes
+ * The counts are the nodes' allocatable GPUs: the gateway does not see what other tenants' pods
+ * hold, so the line says "total" rather than "free". The type is the nodes'
+ * `nvidia.com/gpu.product` label, or the resource name `nvidia.com/gpu` on nodes without one.
+ */
+export function clusterGpuLine(nodes: INodeCapacity | null, trans: ITrans): string | null {
+  if (!nodes) {
+    return null;
+  }
+  if (nodes.gpuTypes.length === 0) {
+    return trans._n('GPUs in the cluster: none (%1 node)', 'GPUs in the cluster: none (%1 nodes)', nodes.nodes);
+  }
+  const types = nodes.gpuTypes.map(t => trans.__('%1 × %2, up to %3 per pod', t.gpus, gpuTypeName(t, trans), t.perNode));
+  return trans.__('GPUs in the cluster (total): %1', types.join('; '));
+}
+
+/** A GPU type's name: its product label, or the resource name when nodes carry none. */
+export function gpuTypeName(t: IGpuType, trans: ITrans): string {
+  return t.type === 'unknown' ? trans.__('nvidia.com/gpu (model not labelled)') : t.type;
+}
+
+/** The header's notice on a cluster whose GPUs are fakes (`me.simulatedGpus`); `null` otherwise. */
+export function simulatedNotice(me: Pick<IMe, 'simulatedGpus'>, trans: ITrans): string | null {
+  return me.simulatedGpus ? trans.__('GPUs are simulated (demo cluster): Spark schedules them, nothing computes on a GPU.') : null;
 }
 
 /** Inputs of {@link launchBlocker}. */

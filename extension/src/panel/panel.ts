@@ -21,7 +21,7 @@ import { isActive } from '../status';
 import type { ClusterStore } from '../store';
 import { ClusterList } from './clusters';
 import { SizingForm } from './form';
-import { freeLine, usageLine } from './labels';
+import { clusterGpuLine, freeLine, simulatedNotice, usageLine } from './labels';
 import { LaunchProgressView } from './progress';
 
 /** How often uptimes re-render while the panel is visible. */
@@ -218,12 +218,23 @@ export class SparkPanel extends Panel {
     const me = this._me;
     const who = me ? t.__('%1 · tenant %2 · %3', me.user, me.tenant, me.backend) : 'sparkgate';
     const unreachable = this._store.connection === 'unreachable';
+    const simulated = me ? simulatedNotice(me, t) : null;
+    const gpus = me ? clusterGpuLine(me.nodes, t) : null;
     replaceChildren(
       this._header.node,
       h('h2', { className: 'sg-SparkPanel-title', text: t.__('Spark') }),
+      // Said in words right under the title, not only on hover: demo GPUs compute nothing.
+      simulated ? h('div', { className: 'sg-SparkPanel-simulated', text: simulated, attrs: { role: 'note' } }) : null,
       h('div', { className: 'sg-SparkPanel-who', text: who }),
       me ? h('div', { className: 'sg-SparkPanel-usage', text: usageLine(me.limits, me.usage, t), title: t.__('In use / tenant limit') }) : null,
       me ? h('div', { className: 'sg-SparkPanel-free', text: freeLine(me.limits, me.usage, t) }) : null,
+      gpus
+        ? h('div', {
+            className: 'sg-SparkPanel-free sg-SparkPanel-clusterGpus',
+            text: gpus,
+            title: t.__("Allocatable GPUs on the cluster's schedulable nodes; what other pods hold now is not subtracted.")
+          })
+        : null,
       unreachable
         ? h('div', {
             className: 'sg-SparkPanel-error',

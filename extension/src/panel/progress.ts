@@ -11,7 +11,7 @@ import type { IClusterModel } from '../api';
 import { h, replaceChildren } from '../dom';
 import { shortId } from './labels';
 import { failureReason, isFullyUp, launchSteps, launchSummary } from './steps';
-import type { ITrans } from './trans';
+import type { ITrans } from '../trans';
 
 /**
  * Step list for one launch. Its live region stays in the DOM (empty when there is no launch) so

@@ -6,7 +6,7 @@
 
 import type { IClusterModel, LaunchPhase } from '../api';
 import type { Tone } from '../status';
-import type { ITrans } from './trans';
+import type { ITrans } from '../trans';
 
 /** One step of a launch. */
 export interface IPanelStep {

@@ -1,25 +1,7 @@
 /**
- * The part of a `TranslationBundle` the panel's pure modules use, and a stand-in that formats
- * like JupyterLab's `nullTranslator` (so pure modules and their tests need no JupyterLab runtime).
+ * Where the translation seam used to live; defined in `../trans` now. Kept so modules outside
+ * the panel that still import it from here compile.
  */
 
-import type { TranslationBundle } from '@jupyterlab/translation';
-
-/** `trans.__` and `trans._n` of a `TranslationBundle` (domain `sparkgate_lab`). */
-export type ITrans = Pick<TranslationBundle, '__' | '_n'>;
-
-/** Untranslated strings, `%1`-style placeholders filled in as `nullTranslator` does. */
-export const plainTrans: ITrans = {
-  __: (msgid: string, ...args: unknown[]) => Private.format(msgid, args),
-  _n: (msgid: string, plural: string, n: number, ...args: unknown[]) => Private.format(n === 1 ? msgid : plural, [n, ...args])
-};
-
-namespace Private {
-  /** `%1`…`%n` → the arguments; `%%` → `%` (JupyterLab's `Gettext.strfmt`). */
-  export function format(fmt: string, args: unknown[]): string {
-    return fmt
-      .replace(/%%/g, '%% ')
-      .replace(/%(\d+)/g, (_, i: string) => String(args[Number(i) - 1]))
-      .replace(/%% /g, '%');
-  }
-}
+export { plainTrans } from '../trans';
+export type { ITrans } from '../trans';

@@ -8,7 +8,8 @@ export const GPU_PROFILE: IProfile = {
   spark: true,
   driver: { cores: 1, memoryMiB: 2048, gpus: 0 },
   executors: { count: 2, cores: 4, memoryMiB: 8192, gpus: 1 },
-  maxExecutors: 8
+  maxExecutors: 8,
+  totals: { gpus: 2, cores: 9, memoryMiB: 18432 }
 };
 
 export const DYNAMIC_PROFILE: IProfile = {
@@ -18,7 +19,8 @@ export const DYNAMIC_PROFILE: IProfile = {
   spark: true,
   driver: { cores: 0.5, memoryMiB: 1024, gpus: 0 },
   executors: { min: 1, max: 4, cores: 2, memoryMiB: 4096, gpus: 0 },
-  maxExecutors: null
+  maxExecutors: null,
+  totals: { gpus: 0, cores: 8.5, memoryMiB: 17408 }
 };
 
 export const PYTHON_PROFILE: IProfile = {
@@ -28,7 +30,8 @@ export const PYTHON_PROFILE: IProfile = {
   spark: false,
   driver: { cores: 1, memoryMiB: 1024, gpus: 0 },
   executors: { count: 0, cores: 1, memoryMiB: 1024, gpus: 0 },
-  maxExecutors: null
+  maxExecutors: null,
+  totals: { gpus: 0, cores: 1, memoryMiB: 1024 }
 };
 
 export function cluster(over: Partial<IClusterModel> = {}): IClusterModel {

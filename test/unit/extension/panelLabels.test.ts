@@ -10,7 +10,7 @@ import {
   startedText,
   usageLine
 } from '../../../extension/src/panel/labels.js';
-import { plainTrans as t } from '../../../extension/src/panel/trans.js';
+import { plainTrans as t } from '../../../extension/src/trans.js';
 import { checkSizing, draftFromProfile } from '../../../extension/src/sizing.js';
 import type { IMe } from '../../../extension/src/api.js';
 import { cluster, DYNAMIC_PROFILE, GPU_PROFILE, PYTHON_PROFILE } from './fixtures.js';
@@ -19,8 +19,10 @@ const ME: IMe = {
   user: 'ada',
   tenant: 'team',
   backend: 'kubernetes',
+  simulatedGpus: false,
   limits: { gpus: 4, cores: null, memoryMiB: 65536 },
   usage: { gpus: 1, cores: 3, memoryMiB: 10240 },
+  nodes: null,
   profiles: [GPU_PROFILE, DYNAMIC_PROFILE, PYTHON_PROFILE]
 };
 

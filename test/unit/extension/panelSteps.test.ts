@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { executorGoal, isFullyUp, launchSteps, launchSummary, panelChip } from '../../../extension/src/panel/steps.js';
-import { plainTrans as t } from '../../../extension/src/panel/trans.js';
+import { plainTrans as t } from '../../../extension/src/trans.js';
 import { cluster, DYNAMIC_PROFILE } from './fixtures.js';
 
 const REASON = '0/2 nodes are available: 2 Insufficient nvidia.com/gpu';

@@ -9,8 +9,10 @@ describe('extension/validate', () => {
         user: 'alice',
         tenant: 'team-a',
         backend: 'kubernetes',
+        simulatedGpus: false,
         limits: { gpus: 4, cores: null, memoryMiB: null },
         usage: { gpus: 0, cores: 0, memoryMiB: 0 },
+        nodes: null,
         profiles: [GPU_PROFILE]
       };
       expect(() => assertMe(me)).not.toThrow();

@@ -1,6 +1,6 @@
+import type { Me, NodeCapacity } from '@sparkgate/contract';
 import { Router } from 'express';
 import { identityOf } from '../../auth/middleware.js';
-import type { NodeCapacity } from '../../backends/types.js';
 import type { GatewayConfig } from '../../config/types.js';
 import { ConflictError, InputError } from '../../errors.js';
 import type { KernelManager } from '../../kernels/types.js';
@@ -24,7 +24,7 @@ export function sparkgateRouter(
     const me = identityOf(req);
     const tenant = config.tenants[me.tenant];
     const pools = kernels.poolCounts(me.tenant);
-    res.json({
+    const answer: Me = {
       user: me.user,
       tenant: me.tenant,
       backend: config.backend,
@@ -47,7 +47,8 @@ export function sparkgateRouter(
         // Warm drivers ready for a launch at this profile's own sizing (fleet/pools.ts).
         warm: pools[p.id]?.warm ?? 0
       }))
-    });
+    };
+    res.json(answer);
   });
 
   router.get('/api/clusters', (req, res) => {
