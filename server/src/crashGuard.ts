@@ -11,6 +11,7 @@
  *   local.adoptGraceSeconds). A crash loses no kernel; only SIGTERM/Ctrl-C shut local kernels down.
  */
 import type { Logger } from './log.js';
+import type { GatewayMetrics } from './metrics/types.js';
 
 /** The part of `process` the guard listens to (an EventEmitter in tests). */
 export interface CrashSource {
@@ -21,6 +22,8 @@ export interface CrashSource {
 export interface CrashGuardOptions {
   source: CrashSource;
   logger: Logger;
+  /** Counts what it catches (`sparkgate_errors_total`); default none. */
+  metrics?: Pick<GatewayMetrics, 'error'>;
   /** Stops the gateway (idempotent); the guard asks it to leave kernels running for the next gateway. */
   stop: (how: { keepKernels: true }) => Promise<void>;
   exit: (code: number) => void;
@@ -33,9 +36,11 @@ export function installCrashGuard(options: CrashGuardOptions): void {
   const { logger } = options;
   let exiting = false;
   options.source.on('unhandledRejection', reason => {
+    options.metrics?.error(reason);
     logger.error('unhandled promise rejection; still serving', { error: reason });
   });
   options.source.on('uncaughtException', (error, origin) => {
+    options.metrics?.error(error);
     logger.error('uncaught exception; stopping, kernels kept for the next gateway, so that the supervisor restarts it', { error, origin });
     if (exiting) {
       return;

@@ -15,6 +15,7 @@ import { Culler } from './fleet/culler.js';
 import { Reaper } from './fleet/reaper.js';
 import { GatewayKernelManager } from './kernels/manager.js';
 import type { Logger } from './log.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -24,12 +25,15 @@ export interface GatewayDeps {
   version: string;
   /** Who may call, for REST, kernel websockets and socket.io alike; default: the config's tokens and, if configured, JupyterHub's. */
   authenticator?: Authenticator;
+  /** What `GET /metrics` shows; default a new registry per gateway (main.ts makes it first, for the Kubernetes clients). */
+  metrics?: PrometheusMetrics;
 }
 
 /** A running gateway: its HTTP server, kernels and an idempotent `stop()`. */
 export interface Gateway {
   readonly server: Server;
   readonly kernels: GatewayKernelManager;
+  readonly metrics: PrometheusMetrics;
   /** Listens on the configured host/port (port 0 picks one); resolves with the bound address. */
   listen(): Promise<AddressInfo>;
   /**
@@ -48,12 +52,17 @@ export interface StopOptions {
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, logger } = deps;
   const auth = deps.authenticator ?? authenticatorFromConfig(config, { logger: logger.child({ component: 'auth' }) });
+  const metrics = deps.metrics ?? new PrometheusMetrics({ perUserLabels: config.metrics?.perUserLabels ?? false });
   const kernels = new GatewayKernelManager({
     backend: deps.backend,
     channels: deps.channels,
     config,
+    metrics,
     logger: logger.child({ component: 'kernels' })
   });
+  metrics.observeKernels(() => kernels.all());
+  kernels.on('changed', kernel => metrics.kernelChanged(kernel));
+  kernels.on('removed', kernel => metrics.kernelRemoved(kernel.id));
   // Among replicas (Kubernetes), the Lease holder alone sweeps orphans and culls; one gateway always leads.
   const leadership = deps.backend.leadership;
   const isLeader = (): boolean => leadership?.isLeader() ?? true;
@@ -63,7 +72,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     kernels,
     policyFor: tenant => config.tenants[tenant]?.cull ?? config.kernels.cull,
     policies: [config.kernels.cull, ...Object.values(config.tenants).map(t => t.cull)],
-    logger: logger.child({ component: 'fleet.culler' })
+    logger: logger.child({ component: 'fleet.culler' }),
+    metrics
   });
   culler.start();
   // One owner per request path: express must be the server's only 'request' listener when
@@ -86,7 +96,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const socketPath = `${config.basePath}/socket.io`;
   const status = attachStatusStream({ server, kernels, auth, path: socketPath, logger: logger.child({ component: 'status' }) });
   const routers: Router[] = [sparkgateRouter(kernels, config, () => deps.backend.nodeCapacity?.() ?? null), sparkUiRouter(kernels, config.basePath)];
-  app = createApp({ kernels, auth, config, logger, version: deps.version, routers });
+  app = createApp({ kernels, auth, config, logger, version: deps.version, routers, metrics });
   const wss = attachKernelWebsockets({
     server,
     kernels,
@@ -95,6 +105,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     maxMessageBytes: config.input.maxWsMessageBytes,
     maxBacklogBytes: config.input.maxWsBacklogBytes,
     logger: logger.child({ component: 'ws' }),
+    metrics,
     passThrough: path => path.startsWith(`${socketPath}/`)
   });
 
@@ -105,13 +116,15 @@ export function createGateway(deps: GatewayDeps): Gateway {
     known: () => new Set(kernels.all().map(k => k.id)),
     intervalMs: config.kernels.reap?.intervalMs ?? 300_000,
     logger: logger.child({ component: 'reaper' }),
-    isLeader
+    isLeader,
+    metrics
   });
 
   let stopping: Promise<void> | undefined;
   return {
     server,
     kernels,
+    metrics,
     listen: () =>
       new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -20,6 +20,8 @@ import { createGateway } from './gateway.js';
 import { presenceRefreshMs } from './fleet/culler.js';
 import { configureZmq, createZmqChannels } from './channels/zmqChannels.js';
 import { createLogger, type Logger } from './log.js';
+import { countedApiClient } from './metrics/kubernetes.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -48,15 +50,18 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, fields: { component: 'sparkgate' } });
   // 4 sockets per kernel: room for thousands of kernels per gateway process.
   configureZmq({ maxSockets: 16384 });
+  // Made first: the Kubernetes clients count their requests in it.
+  const metrics = new PrometheusMetrics({ perUserLabels: config.metrics?.perUserLabels ?? false });
   const gateway = createGateway({
     config,
-    backend: await createBackend(config, logger),
+    metrics,
+    backend: await createBackend(config, logger, metrics),
     channels: createZmqChannels,
     logger,
     version: readVersion()
   });
   // Nothing uncaught ends the gateway silently (crashGuard.ts says what happens instead).
-  installCrashGuard({ source: process, logger, stop: how => gateway.stop(how), exit: code => process.exit(code) });
+  installCrashGuard({ source: process, logger, metrics, stop: how => gateway.stop(how), exit: code => process.exit(code) });
   // Pods, and local kernels after a crash, outlive the gateway: take over the ones an earlier gateway process left running.
   const adopted = await gateway.kernels.adoptRunning();
   if (adopted > 0) {
@@ -75,7 +80,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-async function createBackend(config: GatewayConfig, logger: Logger): Promise<Backend> {
+async function createBackend(config: GatewayConfig, logger: Logger, metrics: PrometheusMetrics): Promise<Backend> {
   switch (config.backend) {
     case 'local':
       return new LocalBackend({
@@ -101,8 +106,9 @@ async function createBackend(config: GatewayConfig, logger: Logger): Promise<Bac
       return new KubernetesBackend({
         config: config.kubernetes,
         kubeConfig,
-        core: kubeConfig.makeApiClient(CoreV1Api),
-        networking: kubeConfig.makeApiClient(NetworkingV1Api),
+        core: countedApiClient(kubeConfig, CoreV1Api, metrics),
+        networking: countedApiClient(kubeConfig, NetworkingV1Api, metrics),
+        metrics,
         namespaceOf: tenant => config.tenants[tenant]?.namespace ?? tenant,
         // Replicas need a kernel's open tabs only where its tenant culls idle kernels but spares connected ones.
         presenceRefreshMs: namespace => {

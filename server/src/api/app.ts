@@ -4,6 +4,8 @@ import type { Authenticator } from '../auth/types.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { KernelManager } from '../kernels/types.js';
 import type { Logger } from '../log.js';
+import type { PrometheusMetrics } from '../metrics/prometheus.js';
+import { countErrors, metricsHandler } from '../metrics/route.js';
 import { errorHandler, notFound } from './errorHandler.js';
 import { kernelsRouter } from './rest/kernels.js';
 import { kernelspecsRouter } from './rest/kernelspecs.js';
@@ -12,11 +14,13 @@ import { requestLog } from './requestLog.js';
 export interface AppOptions {
   kernels: KernelManager;
   auth: Authenticator;
-  config: Pick<GatewayConfig, 'basePath' | 'defaultProfile' | 'input' | 'backend'>;
+  config: Pick<GatewayConfig, 'basePath' | 'defaultProfile' | 'input' | 'backend' | 'metrics'>;
   logger: Logger;
   version: string;
   /** Extra routers (sparkgate API, Spark UI proxy) mounted behind auth. */
   routers?: Router[];
+  /** `GET /metrics` (README "Metrics") and errors counted by name; absent = no such route. */
+  metrics?: PrometheusMetrics;
 }
 
 /** The gateway's HTTP API: Jupyter's gateway endpoints behind token auth, errors as `{reason, message}`. */
@@ -25,6 +29,12 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+
+  const metrics = options.metrics;
+  if (metrics) {
+    // At the root whatever basePath is (scrapers ask /metrics), with its own token rule (metrics/route.ts).
+    app.get('/metrics', metricsHandler({ metrics, auth: options.auth, ...(options.config.metrics ? { config: options.config.metrics } : {}) }));
+  }
 
   const api = Router();
   // Kubernetes probes carry no token: a liveness answer that says nothing about kernels or users.
@@ -44,10 +54,16 @@ export function createApp(options: AppOptions): Express {
     api.use(router);
   }
   api.use(notFound);
+  if (metrics) {
+    api.use(countErrors(metrics));
+  }
   api.use(errorHandler(options.logger.child({ component: 'errorHandler' })));
 
   app.use(options.config.basePath || '/', api);
   app.use(notFound);
+  if (metrics) {
+    app.use(countErrors(metrics));
+  }
   app.use(errorHandler(options.logger.child({ component: 'errorHandler' })));
   return app;
 }

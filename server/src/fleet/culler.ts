@@ -7,6 +7,7 @@
  */
 import type { CullPolicy } from '../config/types.js';
 import type { Logger } from '../log.js';
+import type { GatewayMetrics } from '../metrics/types.js';
 import type { FleetKernel, KernelFleet } from '../kernels/types.js';
 
 /** A repeating timer; returns its cancel. */
@@ -19,6 +20,8 @@ export interface CullerOptions {
   /** Policies in force anywhere: the sweep runs at the shortest interval among those that cull. */
   policies: readonly CullPolicy[];
   logger: Logger;
+  /** Counts culls (`sparkgate_kernels_culled_total`); default none. */
+  metrics?: Pick<GatewayMetrics, 'culled'>;
   /** Milliseconds clock; default `Date.now`. */
   now?: () => number;
   /** Default an unref'd `setInterval`. */
@@ -153,6 +156,7 @@ export class Culler {
     this._culling.add(kernel.id);
     try {
       await this._o.kernels.cull(kernel.id, reason);
+      this._o.metrics?.culled(kernel, 'idle');
     } catch (error) {
       this._o.logger.warn('could not cull kernel', { kernel: kernel.id, error });
     } finally {

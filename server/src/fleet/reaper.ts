@@ -6,6 +6,7 @@
  */
 import type { Backend, SweptObject } from '../backends/types.js';
 import type { Logger } from '../log.js';
+import type { GatewayMetrics } from '../metrics/types.js';
 
 /** Starts a timer; returns its cancel. Default: an unref'd `setTimeout`. */
 export type TimerFn = (fn: () => void, ms: number) => () => void;
@@ -20,6 +21,8 @@ export interface ReaperOptions {
   /** Between sweeps, in ms; 0 turns reaping off. */
   intervalMs: number;
   logger: Logger;
+  /** Counts removals by kind (`sparkgate_kernels_reaped_total`); default none. */
+  metrics?: Pick<GatewayMetrics, 'reaped'>;
   timer?: TimerFn;
   /** Whether this replica sweeps now (the Lease holder among replicas); default always. */
   isLeader?: () => boolean;
@@ -72,6 +75,7 @@ export class Reaper {
         const removed = await sweep(this._o.namespaces(), this._o.known());
         for (const r of removed) {
           this._o.logger.warn('orphan removed', { kind: r.kind, namespace: r.namespace, name: r.name, reason: r.reason });
+          this._o.metrics?.reaped(r.kind);
         }
         this._o.logger.debug('orphan sweep done', { removed: removed.length });
         return removed;

@@ -20,6 +20,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { DriverPools, type PoolCount } from '../fleet/pools.js';
 import { owns, Tenancy } from '../fleet/tenancy.js';
 import type { Logger } from '../log.js';
+import type { GatewayMetrics } from '../metrics/types.js';
 import { SparkMonitor } from '../spark/monitor.js';
 import { adoptRunning, type AdoptRunningOptions, clusterName, resolveStartName, watchRunning } from './adoption.js';
 import { GatewayKernel, type KernelOptions } from './kernel.js';
@@ -44,6 +45,8 @@ export interface KernelManagerOptions {
   now?: () => Date;
   /** Spark progress (`spark-ready`, running jobs); default a `SparkMonitor` asking Spark's REST API. */
   spark?: KernelWatcher;
+  /** Launch outcomes and phases; default none. */
+  metrics?: GatewayMetrics;
 }
 
 /** The gateway's {@link KernelManager}: kernels of this process, by id. */
@@ -288,7 +291,9 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
       this._tenancy.assertMayStart(request.owner, null);
       const warm = this._pools.take(request.owner.tenant, profile.id);
       if (warm) {
-        return claimWarm(this._warmHost, warm.kernel, request, nameOf(warm.id));
+        const claimed = claimWarm(this._warmHost, warm.kernel, request, nameOf(warm.id));
+        this._o.metrics?.launchClaimed(claimed);
+        return claimed;
       }
     }
     this._tenancy.assertMayStart(request.owner, sizing);
@@ -376,6 +381,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
       }
     });
     this._abort.set(kernel.id, { abort, launching });
+    this._o.metrics?.launchStarted(kernel, launching, { pooled, signal: abort.signal });
     return launching;
   }
 

@@ -14,7 +14,7 @@ export function deliver(msg: RawMessage, targets: Iterable<KernelClient>): void 
   let v1: string | Buffer | undefined;
   for (const client of targets) {
     const data = client.protocol === V1_PROTOCOL ? (v1 ??= serializeWs(msg, V1_PROTOCOL)) : (legacy ??= serializeWs(msg, ''));
-    client.deliver(data);
+    client.deliver(data, msg.channel);
   }
 }
 

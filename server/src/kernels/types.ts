@@ -8,7 +8,7 @@ import type { CellProgress } from '@sparkgate/contract';
 import type { Identity } from '../auth/types.js';
 import type { ClusterStatus, LaunchPhase } from '../backends/types.js';
 import type { Profile, Sizing } from '../config/types.js';
-import type { ExecutionState, RawMessage, WsProtocol } from '../protocol/messages.js';
+import type { Channel, ExecutionState, RawMessage, WsProtocol } from '../protocol/messages.js';
 import type { JobProgress } from '../spark/restClient.js';
 import type { SparkExecutorInfo } from '../spark/executorInfo.js';
 import type { Usage } from './sizing.js';
@@ -28,8 +28,8 @@ export interface KernelClient {
   /** The client's Jupyter session id (`?session_id=`), used to route replies to their requester. */
   readonly sessionId: string | null;
   readonly protocol: WsProtocol;
-  /** Sends an already-encoded frame. */
-  deliver(data: string | Buffer): void;
+  /** Sends an already-encoded frame of a message on `channel` (which metrics count it under). */
+  deliver(data: string | Buffer, channel: Channel): void;
   /** Closes the client's connection (kernel shut down, client misbehaved). */
   close(code: number, reason: string): void;
 }

@@ -9,6 +9,7 @@ import type { Kernel, KernelClient, KernelManager } from '../../kernels/types.js
 import { V1_PROTOCOL, type WsProtocol } from '../../protocol/messages.js';
 import { deserializeWs, isTextFrame } from '../../protocol/websocket.js';
 import type { Logger } from '../../log.js';
+import { type GatewayMetrics, NO_METRICS } from '../../metrics/types.js';
 import { assertKernelId } from '../rest/validate.js';
 
 export interface KernelWebsocketOptions {
@@ -23,6 +24,8 @@ export interface KernelWebsocketOptions {
    * a client with more is closed with 1013 (config `limits.maxWsBacklogBytes`).
    */
   maxBacklogBytes?: number;
+  /** Connections, relayed messages and refused upgrades; default none. */
+  metrics?: GatewayMetrics;
   /** Upgrade paths handled by someone else (socket.io); left alone here. */
   passThrough?: (path: string) => boolean;
 }
@@ -90,6 +93,7 @@ export function attachKernelWebsockets(options: KernelWebsocketOptions): WebSock
       });
     } catch (error) {
       const description = describeError(error);
+      options.metrics?.error(error);
       if (description.status >= 500) {
         logger.error('websocket upgrade failed', { path: url.pathname, status: description.status, error });
       }
@@ -109,6 +113,7 @@ function connect(
 ): void {
   const protocol: WsProtocol = ws.protocol === V1_PROTOCOL ? V1_PROTOCOL : '';
   const maxBacklog = options.maxBacklogBytes ?? DEFAULT_MAX_BACKLOG_BYTES;
+  const metrics = options.metrics ?? NO_METRICS;
   // The first frame delivered in a tick is written at once (latency); the ones that follow it in
   // the same tick (a backlog drained by the kernel's receive loops) are corked and go out in one
   // write (writev) when the tick's microtasks are done, instead of one syscall each.
@@ -124,7 +129,7 @@ function connect(
   const client: KernelClient = {
     sessionId,
     protocol,
-    deliver: data => {
+    deliver: (data, channel) => {
       if (ws.readyState !== WebSocket.OPEN) {
         return;
       }
@@ -155,18 +160,22 @@ function connect(
         socket.cork();
       }
       ws.send(data, { binary: !isTextFrame(data) });
+      metrics.relayed(channel, 'out', typeof data === 'string' ? Buffer.byteLength(data) : data.length);
     },
     close: (code, reason) => ws.close(code, reason)
   };
   kernel.attach(client);
+  metrics.websocketOpened(kernel);
   // Like jupyter_server: nudge with kernel_info so the client sees a status promptly.
   if (kernel.state === 'idle' || kernel.state === 'busy') {
     void kernel.request('shell', 'kernel_info_request', {}, 5000);
   }
   ws.on('message', (data: RawData, isBinary: boolean) => {
     try {
-      const frame = isBinary ? toBuffer(data) : toBuffer(data).toString('utf8');
-      kernel.fromClient(deserializeWs(frame, protocol, { maxBytes: options.maxMessageBytes }));
+      const raw = toBuffer(data);
+      const msg = deserializeWs(isBinary ? raw : raw.toString('utf8'), protocol, { maxBytes: options.maxMessageBytes });
+      metrics.relayed(msg.channel, 'in', raw.length);
+      kernel.fromClient(msg);
     } catch (error) {
       // Only this client's connection pays for its bad frame; the kernel and others carry on.
       const reason = truncate(`invalid message: ${(error as Error).message}`, 120);
@@ -174,7 +183,10 @@ function connect(
       ws.close(INVALID_PAYLOAD, reason);
     }
   });
-  ws.on('close', () => kernel.detach(client));
+  ws.on('close', () => {
+    kernel.detach(client);
+    metrics.websocketClosed(kernel);
+  });
   ws.on('error', error => logger.debug('websocket error', { kernel: kernel.id, error }));
 }
 

@@ -10,6 +10,8 @@ import { CoordinationV1Api, type CoreV1Api, type KubeConfig, type NetworkingV1Ap
 import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
 import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { countedApiClient } from '../../metrics/kubernetes.js';
+import { type GatewayMetrics, NO_METRICS } from '../../metrics/types.js';
 import type { Backend, DiscoveredKernel, KernelWatchListener, LaunchedKernel, LaunchRequest, Leadership, SweptObject } from '../types.js';
 import { abortable } from './abort.js';
 import { apiError, apiReason, apiStatus } from './apiErrors.js';
@@ -49,6 +51,8 @@ export interface KubernetesBackendOptions {
   lease?: Partial<Omit<LeaseElectorOptions, 'logger' | 'namespace' | 'name' | 'durationSeconds'>>;
   /** Milliseconds clock of the orphan sweep (pod ages). Default `Date.now`. */
   now?: () => number;
+  /** Kubernetes requests and watch restarts (the gateway's metrics); default none. */
+  metrics?: GatewayMetrics;
   /** Lease of unclaimed warm pool drivers (duration, renewal interval, clock, timer); default poolLease.ts's constants. */
   poolLease?: PoolLeaseTiming;
 }
@@ -64,15 +68,16 @@ export class KubernetesBackend implements Backend {
   constructor(options: KubernetesBackendOptions) {
     this._o = options;
     this._pods = new PodWatch({
-      informerFactory: listWatchInformers(kubeListWatchApi(options.kubeConfig, options.core)),
+      informerFactory: listWatchInformers(kubeListWatchApi(options.kubeConfig, options.core, options.metrics)),
       apiServer: options.kubeConfig.getCurrentCluster()?.server,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
       ...options.podWatch,
       logger: options.logger.child({ component: 'podWatch' })
     });
     const kc = options.kubeConfig;
     this.leadership = new LeaseElector({
       // main.ts hands over no coordination client: made here from the same kubeconfig.
-      api: options.lease?.api ?? lazyLeaseApi(kc),
+      api: options.lease?.api ?? lazyLeaseApi(kc, options.metrics ?? NO_METRICS),
       holder: options.lease?.holder ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       ...options.lease,
       namespace: options.config.leaseNamespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'sparkgate',
@@ -80,7 +85,11 @@ export class KubernetesBackend implements Backend {
       durationSeconds: options.config.leaseSeconds ?? 15,
       logger: options.logger.child({ component: 'lease' })
     });
-    this._nodes = new NodeWatch(options.nodeApi ?? kubeNodeApi(kc, options.core), options.logger.child({ component: 'nodeWatch' }));
+    this._nodes = new NodeWatch(
+      options.nodeApi ?? kubeNodeApi(kc, options.core, options.metrics),
+      options.logger.child({ component: 'nodeWatch' }),
+      options.metrics
+    );
     void this._nodes.start();
   }
 
@@ -397,9 +406,9 @@ export class KubernetesBackend implements Backend {
 }
 
 /** The CoordinationV1Api, made at its first call (a kubeconfig without a cluster fails only then). */
-function lazyLeaseApi(kc: KubeConfig): LeaseApi {
+function lazyLeaseApi(kc: KubeConfig, metrics: GatewayMetrics): LeaseApi {
   let api: CoordinationV1Api | undefined;
-  const get = (): CoordinationV1Api => (api ??= kc.makeApiClient(CoordinationV1Api));
+  const get = (): CoordinationV1Api => (api ??= countedApiClient(kc, CoordinationV1Api, metrics));
   return {
     readNamespacedLease: args => get().readNamespacedLease(args),
     createNamespacedLease: args => get().createNamespacedLease(args),

@@ -1,4 +1,6 @@
 import { type CoreV1Api, type KubeConfig, type KubernetesListObject, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
+import { countedWatch } from '../../metrics/kubernetes.js';
+import { type GatewayMetrics, NO_METRICS } from '../../metrics/types.js';
 import { MANAGED_SELECTOR } from './labels.js';
 import type { PodInformer } from './types.js';
 
@@ -12,11 +14,11 @@ export interface ListWatchApi {
   delayFn?: (ms: number) => Promise<void>;
 }
 
-/** The real calls: `listNamespacedPod` and a `Watch` on `kc`. */
-export function kubeListWatchApi(kc: KubeConfig, core: CoreV1Api): ListWatchApi {
+/** The real calls: `listNamespacedPod` and a `Watch` on `kc` (its opens counted in `metrics`). */
+export function kubeListWatchApi(kc: KubeConfig, core: CoreV1Api, metrics: GatewayMetrics = NO_METRICS): ListWatchApi {
   return {
     listFn: (namespace, labelSelector) => core.listNamespacedPod({ namespace, labelSelector }),
-    watch: new Watch(kc)
+    watch: countedWatch(new Watch(kc), metrics)
   };
 }
 

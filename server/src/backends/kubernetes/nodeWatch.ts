@@ -6,6 +6,8 @@
  */
 import { type CoreV1Api, ERROR, type KubeConfig, ListWatch, type V1Node, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../../log.js';
+import { countedWatch } from '../../metrics/kubernetes.js';
+import { type GatewayMetrics, NO_METRICS } from '../../metrics/types.js';
 import { apiReason } from './apiErrors.js';
 import { nodeShape, type NodeShape } from './nodes.js';
 
@@ -18,19 +20,21 @@ export interface NodeListWatchApi {
 }
 
 /** The real calls on `kc`. */
-export function kubeNodeApi(kc: KubeConfig, core: CoreV1Api): NodeListWatchApi {
+export function kubeNodeApi(kc: KubeConfig, core: CoreV1Api, metrics: GatewayMetrics = NO_METRICS): NodeListWatchApi {
   return {
     probe: async () => {
       await core.listNode({ limit: 1 });
     },
-    informer: () => new ListWatch<V1Node>('/api/v1/nodes', new Watch(kc), () => core.listNode(), false)
+    // ListWatch types the parameter as the class but calls nothing but `watch()`.
+    informer: () => new ListWatch<V1Node>('/api/v1/nodes', countedWatch(new Watch(kc), metrics) as Watch, () => core.listNode(), false)
   };
 }
 
 export class NodeWatch {
-  constructor(api: NodeListWatchApi, logger: Logger) {
+  constructor(api: NodeListWatchApi, logger: Logger, metrics: Pick<GatewayMetrics, 'watchRestarted'> = NO_METRICS) {
     this._api = api;
     this._logger = logger;
+    this._metrics = metrics;
   }
 
   /** Starts the informer if Nodes may be read; never rejects. */
@@ -48,7 +52,10 @@ export class NodeWatch {
     }
     const informer = this._api.informer();
     // The informer re-lists and re-watches by itself; a failure only makes the view stale meanwhile.
-    informer.on(ERROR, (error: unknown) => this._logger.debug('node watch error', { cause: apiReason(error) }));
+    informer.on(ERROR, (error: unknown) => {
+      this._logger.debug('node watch error', { cause: apiReason(error) });
+      this._metrics.watchRestarted('nodes');
+    });
     this._informer = informer;
     await informer.start().catch((error: unknown) => this._logger.warn('node watch did not start', { cause: apiReason(error) }));
   }
@@ -71,6 +78,7 @@ export class NodeWatch {
 
   private readonly _api: NodeListWatchApi;
   private readonly _logger: Logger;
+  private readonly _metrics: Pick<GatewayMetrics, 'watchRestarted'>;
   private _informer: Pick<ListWatch<V1Node>, 'start' | 'stop' | 'list' | 'on'> | undefined;
   private _stopped = false;
 }

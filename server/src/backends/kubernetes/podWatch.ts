@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ServiceUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import type { GatewayMetrics } from '../../metrics/types.js';
 import { Backoff, type BackoffOptions, defaultDelay } from '../../util/retry.js';
 import { abortable } from './abort.js';
 import { apiReason, watchFailure } from './apiErrors.js';
@@ -24,6 +25,8 @@ export interface PodWatchOptions {
   now?: () => number;
   /** The API server's URL, named in errors when it cannot be reached. */
   apiServer?: string;
+  /** Counts watch restarts (`sparkgate_kubernetes_watch_restarts_total`); default none. */
+  metrics?: Pick<GatewayMetrics, 'watchRestarted'>;
 }
 
 /**
@@ -139,6 +142,7 @@ export class PodWatch extends EventEmitter<PodWatchEvents> implements PodSource 
       // A running watch ended with an error (API server restart, connection reset, RBAC revoked);
       // ListWatch does not retry those itself. The cache stays until the restart re-lists.
       const inMs = this._scheduleRetry(entry);
+      this._o.metrics?.watchRestarted('pods');
       this._o.logger.warn('pod watch broke; restarting', { namespace, error: apiReason(error), retryInMs: inMs });
     });
     this._entries.set(namespace, entry);
