@@ -194,6 +194,8 @@ export class GatewayKernel implements Kernel {
       throw new Error(`kernel ${this.id} is not an unclaimed pool driver`);
     }
     this._owner = owner;
+    // Its lines name the claimer from now on (they named the pool's empty user).
+    this._logger = this._logger.child({ user: owner.user, tenant: owner.tenant });
     this._name = name;
     this._createdAt = this._now();
     this.keepAlive();
@@ -383,7 +385,7 @@ export class GatewayKernel implements Kernel {
   private readonly _held: RawMessage[] = [];
   /** iopub output received while no client was attached, for the first one that attaches. */
   private readonly _unread = new OutputBuffer();
-  private readonly _logger: Logger;
+  private _logger: Logger;
   private readonly _now: () => Date;
   private readonly _onChange: ((kernel: GatewayKernel) => void) | undefined;
 }

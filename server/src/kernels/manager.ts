@@ -217,7 +217,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
       kernel.announceCull(null);
       kernel.broadcastStatus('dead');
       kernel.closeClients(1000, reason);
-      this._logger.info('kernel culled', { kernel: id, user: kernel.owner.user, reason });
+      this._logger.info('kernel culled', { kernel: id, user: kernel.owner.user, tenant: kernel.owner.tenant, reason });
     } finally {
       this._busy.delete(id);
     }
@@ -300,7 +300,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
     const id = (this._o.newId ?? randomUUID)();
     const kernel = this._register({ id, name: nameOf(id), profile, sizing, owner: request.owner }, request.env);
     const ready = this._launch(kernel).then(() => {
-      this._logger.info('kernel started', { kernel: kernel.id, spec: profile.id, user: request.owner.user });
+      this._logger.info('kernel started', { kernel: kernel.id, spec: profile.id, user: request.owner.user, tenant: request.owner.tenant });
     });
     // Callers await `ready`; this only keeps an unobserved failure from crashing the process.
     ready.catch(() => undefined);
@@ -311,7 +311,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
   private _register(options: Omit<KernelOptions, 'logger' | 'onChange' | 'now'>, env: Readonly<Record<string, string>>): GatewayKernel {
     const kernel = new GatewayKernel({
       ...options,
-      logger: this._logger.child({ kernel: options.id }),
+      logger: this._logger.child({ kernel: options.id, user: options.owner.user, tenant: options.owner.tenant }),
       onChange: k => this._changed(k),
       ...(this._o.now ? { now: this._o.now } : {})
     });
@@ -357,7 +357,7 @@ export class GatewayKernelManager implements KernelManager, KernelFleet {
       await stopKernel(kernel, { state: 'terminating' }, this._o.config.kernels.shutdownGraceMs);
       kernel.closeClients(1000, 'kernel shut down');
       this._forget(kernel);
-      this._logger.info('kernel shut down', { kernel: kernel.id });
+      this._logger.info('kernel shut down', { kernel: kernel.id, user: kernel.owner.user, tenant: kernel.owner.tenant });
     })();
     this._stopping.set(kernel.id, stop);
     try {

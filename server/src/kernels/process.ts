@@ -36,8 +36,8 @@ export async function connectKernel(
     context.channels({
       connection: launched.connection,
       onMessage: msg => kernel.fromKernel(msg),
-      onInvalid: reason => logger.warn('invalid message from kernel dropped', { kernel: kernel.id, reason }),
-      logger: logger.child({ kernel: kernel.id })
+      onInvalid: reason => logger.warn('invalid message from kernel dropped', { kernel: kernel.id, user: kernel.owner.user, tenant: kernel.owner.tenant, reason }),
+      logger: logger.child({ kernel: kernel.id, user: kernel.owner.user, tenant: kernel.owner.tenant })
     })
   );
   await awaitReady({ kernel, exited: launched.exited, signal, requestTimeoutMs: context.startTimeoutMs });

@@ -112,7 +112,7 @@ export function claimWarm(host: Pick<WarmHost, 'logger' | 'setEnv'>, kernel: Gat
   const { logger } = host;
   kernel.claim(request.owner, name);
   host.setEnv(kernel.id, request.env);
-  logger.info('warm driver claimed', { kernel: kernel.id, spec: kernel.profile.id, user: request.owner.user });
+  logger.info('warm driver claimed', { kernel: kernel.id, spec: kernel.profile.id, user: request.owner.user, tenant: request.owner.tenant });
   const launched = kernel.launched;
   const ready = (async () => {
     const applied = (await launched?.claim?.({ owner: request.owner, kernelName: name, env: request.env })) ?? {};
