@@ -8,7 +8,7 @@ function recorder() {
 }
 
 const answering = (status: number): HttpLibrary => ({
-  send: () => new Observable(Promise.resolve(new ResponseContext(status, {}, { text: async () => '{}', binary: async () => Buffer.from('{}') })))
+  send: () => new Observable(Promise.resolve(new ResponseContext(status, {}, { text: async () => '{}', binary: async () => Buffer.from('{}'), stream: () => null })))
 });
 
 describe('metrics/kubernetes', () => {
