@@ -6,6 +6,7 @@
  */
 
 import type { ClusterModel } from './cluster.js';
+import type { GpuMetrics } from './gpu.js';
 import type { CellProgress } from './progress.js';
 
 /** The namespace of live cluster status. */
@@ -26,6 +27,8 @@ export interface ServerToClientEvents {
   'cluster:removed': (payload: ClusterRemoved) => void;
   /** The Spark jobs of one running cell changed, or the cell finished (`running: false`, final). */
   'cell:progress': (progress: CellProgress) => void;
+  /** Live GPU use of one cluster, each poll interval while the user is connected; or why there is none. */
+  'gpu:metrics': (metrics: GpuMetrics) => void;
 }
 
 /** Clients send nothing: what they see is decided by their token. */

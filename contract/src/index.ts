@@ -6,6 +6,7 @@
 export type { ClusterModel, ClusterState, ExecutorModel, JobProgress, LaunchPhase, LaunchRequest } from './cluster.js';
 export { podOverheadMiB } from './me.js';
 export type { GpuType, Limits, Me, NodeCapacity, Profile } from './me.js';
+export type { GpuMetrics, GpuMetricsOffReason, GpuSample } from './gpu.js';
 export type { CellJob, CellProgress, CellStage, TaskCounts } from './progress.js';
 export { STATUS_NAMESPACE } from './events.js';
 export type { ClientToServerEvents, ClusterRemoved, ServerToClientEvents } from './events.js';

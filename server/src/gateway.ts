@@ -13,6 +13,8 @@ import type { GatewayConfig } from './config/types.js';
 import type { KernelChannelsFactory } from './channels/types.js';
 import { Culler } from './fleet/culler.js';
 import { Reaper } from './fleet/reaper.js';
+import { gpuFeedOff, GpuPoller, type GpuFeed } from './gpu/feed.js';
+import { prometheusClient } from './gpu/prometheus.js';
 import { GatewayKernelManager } from './kernels/manager.js';
 import type { Logger } from './log.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
@@ -94,7 +96,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     (req, res) => app?.(req, res)
   );
   const socketPath = `${config.basePath}/socket.io`;
-  const status = attachStatusStream({ server, kernels, auth, path: socketPath, logger: logger.child({ component: 'status' }) });
+  const gpu = gpuFeed(config, deps.backend, kernels, logger.child({ component: 'gpu' }));
+  const status = attachStatusStream({ server, kernels, auth, path: socketPath, logger: logger.child({ component: 'status' }), gpu });
   const routers: Router[] = [sparkgateRouter(kernels, config, () => deps.backend.nodeCapacity?.() ?? null), sparkUiRouter(kernels, config.basePath)];
   app = createApp({ kernels, auth, config, logger, version: deps.version, routers, metrics });
   const wss = attachKernelWebsockets({
@@ -145,6 +148,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
         culler.stop();
         await reaper.stop();
         await leadership?.stop();
+        gpu.stop();
         await status.close();
         for (const client of wss.clients) {
           client.close(1001, options.keepKernels ? 'gateway restarting; reconnect' : 'gateway shutting down');
@@ -159,4 +163,25 @@ export function createGateway(deps: GatewayDeps): Gateway {
         server.closeAllConnections();
       })())
   };
+}
+
+/**
+ * Live GPU numbers from Prometheus (`gpuMetrics`), asked about pods: none without the config, and
+ * none on the local backend (kernels are processes, executors their threads).
+ */
+function gpuFeed(config: GatewayConfig, backend: Backend, kernels: GatewayKernelManager, logger: Logger): GpuFeed {
+  const g = config.gpuMetrics;
+  if (!g) {
+    return gpuFeedOff('not-configured');
+  }
+  if (backend.name !== 'kubernetes') {
+    return gpuFeedOff('no-pods');
+  }
+  return new GpuPoller({
+    client: prometheusClient({ url: g.prometheusUrl, timeoutMs: g.timeoutMs }),
+    kernels,
+    namespaceOf: tenant => config.tenants[tenant]?.namespace ?? null,
+    intervalMs: g.intervalMs,
+    logger
+  });
 }

@@ -3,6 +3,7 @@ import type { CellProgress } from '@sparkgate/contract';
 import { Server } from 'socket.io';
 import { socketAuth } from '../../auth/middleware.js';
 import type { Authenticator } from '../../auth/types.js';
+import type { GpuFeed } from '../../gpu/feed.js';
 import type { Kernel, KernelManager } from '../../kernels/types.js';
 import type { Logger } from '../../log.js';
 import { roomOf, type ClientToServerEvents, type InterServerEvents, type ServerToClientEvents, type SocketData } from './events.js';
@@ -15,6 +16,8 @@ export interface StatusStreamOptions {
   /** socket.io's path, e.g. `/socket.io` under the base path. */
   path: string;
   logger: Logger;
+  /** Live GPU numbers (`gpu:metrics`), polled while sockets are connected; absent = none sent. */
+  gpu?: GpuFeed;
 }
 
 /**
@@ -60,7 +63,12 @@ export function attachStatusStream(options: StatusStreamOptions): { io: Server; 
         socket.emit('cell:progress', kernel.cellProgress);
       }
     }
+    if (options.gpu) {
+      socket.on('disconnect', options.gpu.watch(identity, metrics => socket.emit('gpu:metrics', metrics)));
+    }
   });
+  // A cluster's GPU numbers go to its owner's room, like its status.
+  options.gpu?.publishTo((owner, metrics) => status.to(roomOf(owner)).emit('gpu:metrics', metrics));
   options.kernels.on('changed', publish);
   options.kernels.on('removed', publishRemoved);
   return {
