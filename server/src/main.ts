@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       runtimeDir: path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'sparkgate', 'kernels')
     }
   });
-  const logger = createLogger({ level: config.logLevel, fields: { component: 'sparkgate' } });
+  const logger = rootLogger(config);
   // 4 sockets per kernel: room for thousands of kernels per gateway process.
   configureZmq({ maxSockets: 16384 });
   // Made first: the Kubernetes clients count their requests in it.
@@ -121,6 +121,15 @@ async function createBackend(config: GatewayConfig, logger: Logger, metrics: Pro
         logger: logger.child({ component: 'backend.kubernetes' })
       });
     }
+  }
+}
+
+/** JSON lines on stderr, with `log.redact`'s paths redacted beside the built-in ones; a malformed path is a config error. */
+function rootLogger(config: GatewayConfig): Logger {
+  try {
+    return createLogger({ level: config.logLevel, fields: { component: 'sparkgate' }, redact: config.logRedact ?? [] });
+  } catch (error) {
+    throw new ConfigError(`log.redact: ${(error as Error).message} (paths look like req.headers.cookie or a["b-c"].d)`);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { describeError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { requestContext } from './requestLog.js';
 
 /** The JSON error body of every route: Jupyter's `{reason, message}` (GatewayClient shows `message`). */
 export interface ErrorBody {
@@ -8,7 +9,7 @@ export interface ErrorBody {
   message: string;
 }
 
-/** Answers any error as its status and `{reason, message}` (`describeError`); logs only 5xx, with the stack. */
+/** Answers any error as its status and `{reason, message}` (`describeError`); logs only 5xx, with the stack and cause chain and the request's id, user, tenant and kernel. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
@@ -17,7 +18,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const { status, reason, message } = describeError(error);
     if (status >= 500) {
-      logger.error('request failed', { method: req.method, path: req.path, status, error });
+      logger.error('request failed', { ...requestContext(req), method: req.method, path: req.path, status, error });
     }
     const body: ErrorBody = { reason, message };
     res.status(status).json(body);
