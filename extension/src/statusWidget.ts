@@ -9,6 +9,7 @@ import { Widget } from '@lumino/widgets';
 import type { IClusterModel, ISharedShape } from './api';
 import { renderCullNotice } from './cullNotice';
 import { h, replaceChildren } from './dom';
+import { gpuToolbar } from './gpu/format';
 import type { ITrans } from './panel/trans';
 import { cellSources, isBlankNotebook, readShape } from './sharing';
 import { clusterForNotebook, driverLabel, driverStatus, executorsInline, executorsTitle, jobBar, relaunchedCluster, toolbarView, visibleReason } from './status';
@@ -44,6 +45,12 @@ export class SparkStatus extends Widget {
     ctx.kernelPreferenceChanged.connect(this._render, this);
     this._store.changed.connect(this._render, this);
     this._store.connectionChanged.connect(this._render, this);
+    // Live GPU numbers arrive every poll interval: redraw only for this notebook's cluster.
+    this._store.gpu.changed.connect((_, kernelId) => {
+      if (kernelId === null || kernelId === this.cluster?.kernelId) {
+        this._render();
+      }
+    }, this);
     const model = this._panel.context.model;
     model.metadataChanged.connect(this._render, this);
     // Blank ↔ not blank decides the relaunch offer; typing must not redraw the item each time.
@@ -172,11 +179,7 @@ export class SparkStatus extends Widget {
       reason ? h('span', { className: 'sg-SparkStatus-reason', text: reason, title: reason }) : null,
       renderCullNotice(c, { now: Date.now(), keeping: this._keeping === c.id, onKeep: id => void this._keep(id), trans }),
       executorsNode,
-      h('span', {
-        className: 'sg-SparkStatus-gpus',
-        text: trans._n('%1 GPU', '%1 GPUs', c.gpus.held),
-        title: trans.__('GPUs held by the driver and executors')
-      }),
+      this._gpusNode(c),
       job
         ? h(
             'span',
@@ -189,6 +192,17 @@ export class SparkStatus extends Widget {
       ui ? h('a', { className: 'sg-SparkStatus-ui', text: trans.__('Spark UI'), attrs: { href: ui, target: '_blank', rel: 'noopener' } }) : null,
       relaunch
     );
+  }
+
+  /** `4 GPUs · 63%`: the GPUs held and, with live numbers (`gpuMetrics`), their mean utilisation. */
+  private _gpusNode(c: IClusterModel): HTMLElement {
+    const gpu = gpuToolbar(c, this._store.gpu.view(c.kernelId), this._trans);
+    const node = h('span', { className: 'sg-SparkStatus-gpus', text: gpu.text, title: gpu.title });
+    node.classList.toggle('sg-mod-warn', gpu.warn);
+    if (gpu.utilPercent !== null) {
+      node.dataset.util = String(gpu.utilPercent);
+    }
+    return node;
   }
 
   private _relaunchButton(shape: ISharedShape): HTMLElement {

@@ -12,6 +12,7 @@ import type { Socket } from 'socket.io-client';
 
 import type { ClientToServerEvents, IClusterModel, ServerToClientEvents } from './api';
 import type { ICellProgress } from './cells/types';
+import { GpuMetricsTable } from './gpu/table';
 import { clusterForKernel } from './status';
 import { statusSocketTarget } from './urls';
 import { isCellProgress, isClusterModel } from './validate';
@@ -53,6 +54,9 @@ export class ClusterStore implements IDisposable {
   get cellProgress(): ISignal<this, ICellProgress> {
     return this._cellProgress;
   }
+
+  /** The clusters' live GPU numbers (`gpu:metrics`), or why none come. */
+  readonly gpu = new GpuMetricsTable();
 
   /** Current connection state. */
   get connection(): ConnectionState {
@@ -140,6 +144,7 @@ export class ClusterStore implements IDisposable {
       if (reason === 'io server disconnect') {
         socket.connect();
       }
+      this.gpu.clear();
       this._setConnection('connecting');
     });
     socket.on('clusters', list => {
@@ -169,6 +174,7 @@ export class ClusterStore implements IDisposable {
       }
       this._cellProgress.emit(progress);
     });
+    socket.on('gpu:metrics', metrics => this.gpu.update(metrics));
     socket.on('cluster:removed', payload => {
       if (payload && typeof payload.id === 'string') {
         this.remove(payload.id);
@@ -189,6 +195,7 @@ export class ClusterStore implements IDisposable {
     this._isDisposed = true;
     this._socket?.disconnect();
     this._socket = null;
+    this.gpu.dispose();
     Signal.clearData(this);
   }
 

@@ -10,6 +10,7 @@ import { Widget } from '@lumino/widgets';
 
 import type { IClusterModel } from '../api';
 import { h, replaceChildren } from '../dom';
+import { gpuColumns, gpuSection } from '../gpu/format';
 import type { ClusterStore } from '../store';
 import { executorColumns, executorRows, executorsHeader } from './format';
 
@@ -68,10 +69,12 @@ export class ExecutorsPopup extends Widget {
     this._summary = h('div', { className: 'sg-ExecutorsPopup-summary', attrs: { 'aria-live': 'polite' } });
     this._pendingReason = h('div', { className: 'sg-ExecutorsPopup-pendingReason' });
     this._body = h('div', { className: 'sg-ExecutorsPopup-body' });
+    this._gpu = h('div', { className: 'sg-ExecutorsPopup-gpu', attrs: { 'aria-live': 'off' } });
     node.append(
       h('div', { className: 'sg-ExecutorsPopup-header' }, h('div', { className: 'sg-ExecutorsPopup-heading' }, title, this._summary), this._close),
       this._pendingReason,
-      this._body
+      this._body,
+      this._gpu
     );
   }
 
@@ -83,6 +86,7 @@ export class ExecutorsPopup extends Widget {
   open(): void {
     this._returnFocus = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     this._store.changed.connect(this._onChanged, this);
+    this._store.gpu.changed.connect(this._onGpu, this);
     this._render(true);
     Widget.attach(this, document.body);
     this._position();
@@ -101,6 +105,7 @@ export class ExecutorsPopup extends Widget {
     document.removeEventListener('pointerdown', this._onPointerdown, true);
     window.removeEventListener('resize', this._onResize);
     this._store.changed.disconnect(this._onChanged, this);
+    this._store.gpu.changed.disconnect(this._onGpu, this);
     if (Private.open.current === this) {
       Private.open.current = null;
     }
@@ -113,6 +118,21 @@ export class ExecutorsPopup extends Widget {
 
   private _onChanged(): void {
     this._render(false);
+  }
+
+  private _onGpu(_: unknown, kernelId: string | null): void {
+    const cluster = this._store.get(this.clusterId);
+    if (cluster && (kernelId === null || kernelId === cluster.kernelId)) {
+      this._renderGpu(cluster);
+      this._position();
+    }
+  }
+
+  /** The cluster's live GPU use (`gpu:metrics`): one row per executor and GPU, or why there is none. */
+  private _renderGpu(cluster: IClusterModel | null): void {
+    const section = cluster ? gpuSection(cluster, this._store.gpu.view(cluster.kernelId), this._trans) : null;
+    this._gpu.hidden = section === null;
+    replaceChildren(this._gpu, section ? Private.gpuTable(section, this._trans) : null);
   }
 
   /** Re-renders the rows when this cluster's model changed (the store signals any cluster's change). */
@@ -129,6 +149,7 @@ export class ExecutorsPopup extends Widget {
       this._summary.textContent = '';
       this._pendingReason.hidden = true;
       replaceChildren(this._body, h('div', { className: 'sg-ExecutorsPopup-empty', text: trans.__('This cluster is gone.') }));
+      this._renderGpu(null);
       return;
     }
     const header = executorsHeader(cluster, trans);
@@ -136,6 +157,7 @@ export class ExecutorsPopup extends Widget {
     this._pendingReason.hidden = header.pendingReason === null;
     this._pendingReason.textContent = header.pendingReason === null ? '' : trans.__('Pending: %1', header.pendingReason);
     replaceChildren(this._body, Private.table(cluster, trans));
+    this._renderGpu(cluster);
     this._position();
   }
 
@@ -186,6 +208,7 @@ export class ExecutorsPopup extends Widget {
   private readonly _summary: HTMLElement;
   private readonly _pendingReason: HTMLElement;
   private readonly _body: HTMLElement;
+  private readonly _gpu: HTMLElement;
   private readonly _close: HTMLButtonElement;
   private _rendered: IClusterModel | null = null;
   private _returnFocus: HTMLElement | null = null;
@@ -227,6 +250,49 @@ namespace Private {
       );
     });
     return h('div', { className: 'sg-ExecutorsPopup-table', attrs: { role: 'table', 'aria-label': trans.__('Executors') } }, head, ...body);
+  }
+
+  /** The GPU section: a heading with the time of the numbers, then rows (a bar per utilisation) or a sentence. */
+  export function gpuTable(section: NonNullable<ReturnType<typeof gpuSection>>, trans: TranslationBundle): HTMLElement {
+    const heading = h(
+      'div',
+      { className: 'sg-ExecutorsPopup-gpuHeading' },
+      h('span', { className: 'sg-ExecutorsPopup-gpuTitle', text: section.heading }),
+      section.updated ? h('span', { className: 'sg-ExecutorsPopup-gpuUpdated', text: section.updated }) : null
+    );
+    if (section.rows.length === 0) {
+      const note = h('div', { className: `sg-ExecutorsPopup-gpuNote${section.warn ? ' sg-mod-warn' : ''}`, text: section.message ?? '' });
+      return h('div', { className: 'sg-ExecutorsPopup-gpuSection' }, heading, note);
+    }
+    const head = h(
+      'div',
+      { className: 'sg-ExecutorsPopup-columns', attrs: { role: 'row' } },
+      ...gpuColumns(trans).map(text => h('div', { className: 'sg-ExecutorsPopup-column', text, attrs: { role: 'columnheader' } }))
+    );
+    const cell = (className: string, text: string, extra?: Node, title?: string) =>
+      h('div', { className: `sg-ExecutorsPopup-cell ${className}`, title, attrs: { role: 'cell' } }, text, extra);
+    const rows = section.rows.map(r => {
+      const bar =
+        r.utilPercent === null
+          ? undefined
+          : h('span', { className: 'sg-ExecutorsPopup-utilBar', attrs: { 'aria-hidden': 'true' } }, h('span', { attrs: { style: `width:${r.utilPercent}%` } }));
+      return h(
+        'div',
+        { className: 'sg-ExecutorsPopup-row', attrs: { role: 'row', 'data-pod': r.pod, 'data-gpu': r.gpu } },
+        cell('sg-ExecutorsPopup-id', r.executor),
+        cell('sg-ExecutorsPopup-pod', r.pod),
+        cell('sg-ExecutorsPopup-num', r.gpu, undefined, r.gpuTitle),
+        cell('sg-ExecutorsPopup-num sg-ExecutorsPopup-util', r.util, bar),
+        cell('sg-ExecutorsPopup-num', r.memory),
+        cell('sg-ExecutorsPopup-num', r.power)
+      );
+    });
+    return h(
+      'div',
+      { className: 'sg-ExecutorsPopup-gpuSection' },
+      heading,
+      h('div', { className: 'sg-ExecutorsPopup-gpuTable', attrs: { role: 'table', 'aria-label': section.heading } }, head, ...rows)
+    );
   }
 
   /** Keeps Tab and Shift+Tab among the popup's focusable elements (it is modal). */
