@@ -16,6 +16,7 @@ import { prometheusClient } from '../../../../server/src/gpu/prometheus.js';
 import type { Kernel, KernelManager } from '../../../../server/src/kernels/types.js';
 import { silentLogger } from '../../../../server/src/log.js';
 import { waitUntil } from '../../../support/waitFor.js';
+import { startGateway } from '../../support/gateway.js';
 
 const USERS: Record<string, Identity> = { 'ann-token': { user: 'ann', tenant: 'a' }, 'al-token': { user: 'al', tenant: 'a' } };
 const auth: Authenticator = {
@@ -178,5 +179,16 @@ describe('integration/gpu metrics stream', () => {
     const ann = await connect(gw.url, 'ann-token');
     await waitUntil(() => ann.got.length >= 1, { timeoutMs: 10_000, intervalMs: 20, what: 'a gpu:metrics event' });
     expect(ann.got[0]).toMatchObject({ state: 'unavailable', kernelId: 'k-ann', message: `GPU metrics unavailable: connect ECONNREFUSED 127.0.0.1:${port}` });
+  }, 20_000);
+
+  it.each([
+    ['without gpuMetrics', '', 'not-configured'],
+    ['on the local backend (no pods)', 'gpuMetrics: { prometheusUrl: http://127.0.0.1:9 }\n', 'no-pods']
+  ])("should tell a socket of the real gateway %s that no live GPU numbers come ('off')", async (_what, extra, reason) => {
+    const gw = await startGateway({ yaml: `users: [{ name: ann, tenant: a, token: ann-token-0123456789 }]\ntenants: { a: { namespace: team-a } }\n${extra}` });
+    closers.push(() => gw.stop());
+    const ann = await connect(gw.url, 'ann-token-0123456789');
+    await waitUntil(() => ann.got.length >= 1, { timeoutMs: 10_000, intervalMs: 20, what: 'a gpu:metrics event' });
+    expect(ann.got).toEqual([{ state: 'off', kernelId: null, reason }]);
   }, 20_000);
 });
