@@ -45,10 +45,16 @@ export class SparkStatus extends Widget {
     ctx.kernelPreferenceChanged.connect(this._render, this);
     this._store.changed.connect(this._render, this);
     this._store.connectionChanged.connect(this._render, this);
-    // Live GPU numbers arrive every poll interval: redraw only for this notebook's cluster.
+    // Live GPU numbers arrive every poll interval: only the GPU item of this notebook's cluster is
+    // repainted, in place, so focus on the toolbar and the popup's anchor survive.
     this._store.gpu.changed.connect((_, kernelId) => {
-      if (kernelId === null || kernelId === this.cluster?.kernelId) {
-        this._render();
+      const c = this.cluster;
+      if (c && (kernelId === null || kernelId === c.kernelId)) {
+        if (this._gpus?.isConnected) {
+          this._paintGpus(this._gpus, c);
+        } else {
+          this._render();
+        }
       }
     }, this);
     const model = this._panel.context.model;
@@ -196,13 +202,21 @@ export class SparkStatus extends Widget {
 
   /** `4 GPUs · 63%`: the GPUs held and, with live numbers (`gpuMetrics`), their mean utilisation. */
   private _gpusNode(c: IClusterModel): HTMLElement {
+    this._gpus = h('span', { className: 'sg-SparkStatus-gpus' });
+    this._paintGpus(this._gpus, c);
+    return this._gpus;
+  }
+
+  private _paintGpus(node: HTMLElement, c: IClusterModel): void {
     const gpu = gpuToolbar(c, this._store.gpu.view(c.kernelId), this._trans);
-    const node = h('span', { className: 'sg-SparkStatus-gpus', text: gpu.text, title: gpu.title });
+    node.textContent = gpu.text;
+    node.title = gpu.title;
     node.classList.toggle('sg-mod-warn', gpu.warn);
-    if (gpu.utilPercent !== null) {
+    if (gpu.utilPercent === null) {
+      delete node.dataset.util;
+    } else {
       node.dataset.util = String(gpu.utilPercent);
     }
-    return node;
   }
 
   private _relaunchButton(shape: ISharedShape): HTMLElement {
@@ -251,6 +265,8 @@ export class SparkStatus extends Widget {
   private _onKeep: (id: string) => Promise<unknown>;
   private _onExecutors: ((anchor: HTMLElement, clusterId: string) => void) | null;
   private _keeping: string | null = null;
+  /** The GPU item drawn last (repainted in place when only the GPU numbers change). */
+  private _gpus: HTMLElement | null = null;
   private _timer: number | null = null;
   /** The cluster last shown, and for which kernel: its disappearance means it was shut down. */
   private _shown: { kernelId: string | null; clusterId: string } | null = null;
