@@ -136,13 +136,13 @@ export function clusterGpuLine(nodes: INodeCapacity | null, trans: ITrans): stri
   if (nodes.gpuTypes.length === 0) {
     return trans._n('GPUs in the cluster: none (%1 node)', 'GPUs in the cluster: none (%1 nodes)', nodes.nodes);
   }
-  const types = nodes.gpuTypes.map(t => trans.__('%1 × %2, up to %3 per pod', t.gpus, gpuTypeName(t, trans), t.perNode));
+  const types = nodes.gpuTypes.map(t => trans.__('%1 × %2, up to %3 per pod', t.gpus, gpuTypeName(t), t.perNode));
   return trans.__('GPUs in the cluster (total): %1', types.join('; '));
 }
 
-/** A GPU type's name: its product label, or the resource name when nodes carry none. */
-export function gpuTypeName(t: IGpuType, trans: ITrans): string {
-  return t.type === 'unknown' ? trans.__('nvidia.com/gpu (model not labelled)') : t.type;
+/** A GPU type's name: its product label, or the resource name `nvidia.com/gpu` when nodes carry none. */
+export function gpuTypeName(t: IGpuType): string {
+  return t.type === 'unknown' ? 'nvidia.com/gpu' : t.type;
 }
 
 /** The header's notice on a cluster whose GPUs are fakes (`me.simulatedGpus`); `null` otherwise. */

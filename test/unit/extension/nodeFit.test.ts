@@ -127,7 +127,7 @@ describe('extension/panel/labels (nodes)', () => {
     });
 
     it('should name the resource where nodes carry no GPU model label (the demo cluster)', () => {
-      expect(clusterGpuLine(DEMO_NODES, t)).toBe('GPUs in the cluster (total): 2 × nvidia.com/gpu (model not labelled), up to 2 per pod');
+      expect(clusterGpuLine(DEMO_NODES, t)).toBe('GPUs in the cluster (total): 2 × nvidia.com/gpu, up to 2 per pod');
     });
 
     it('should say none on CPU-only nodes, and nothing when nodes are unknown', () => {
