@@ -61,7 +61,8 @@ export async function renderDeployManifests(helm) {
   const dir = await mkdtemp(path.join(tmpdir(), 'sparkgate-deploy-'));
   try {
     const gatewayValues = path.join(dir, 'gateway.json');
-    await writeFile(gatewayValues, JSON.stringify({ gateway: { image: { name: '${GATEWAY_IMAGE}', tag: '' } } }));
+    // The plain manifests carry the scrape annotations (README "Metrics"); the chart asks for them (metrics.scrapeAnnotations).
+    await writeFile(gatewayValues, JSON.stringify({ gateway: { image: { name: '${GATEWAY_IMAGE}', tag: '' } }, metrics: { scrapeAnnotations: true } }));
     const gateway = await run(bin, ['template', 'sparkgate', CHART_DIR, '--namespace', 'sparkgate', '--values', gatewayValues]);
     // Placeholders are not valid names or quantities, so this one rendering skips the schema.
     const tenantValues = path.join(dir, 'tenant.json');

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse as parseYaml } from 'yaml';
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type KubernetesObject, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { holdsWithin, waitUntil } from '../support/waitFor.js';
@@ -35,6 +36,13 @@ async function request(url: string, token: string, method: string, route: string
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/** stderr of a `helm template` the schema refuses. */
+async function refusalOf(...set: string[]): Promise<string> {
+  const r = await runHelm(['template', 'sparkgate', CHART_DIR, ...set.flatMap(s => ['--set', s])]);
+  expect(r.code).not.toBe(0);
+  return r.stderr;
 }
 
 describe('cluster/helm chart', () => {
@@ -91,8 +99,13 @@ describe('cluster/helm chart', () => {
     const plain = parseManifests(await helm(['template', 'sparkgate', CHART_DIR, '--namespace', GATEWAY_NS]));
     expect(byKind(plain, 'ServiceMonitor')).toEqual([]);
     expect((byKind(plain, 'Deployment')[0] as V1Deployment).spec?.template.metadata?.annotations?.['prometheus.io/scrape']).toBeUndefined();
+    expect(names(byKind(plain, 'Secret'))).not.toContain('Secret sparkgate/sparkgate-gateway-metrics');
+    // A ServiceMonitor sends the scraper's token (issue 17): one is part of asking for it.
     const asked = parseManifests(
-      await helm(['template', 'sparkgate', CHART_DIR, '--namespace', GATEWAY_NS, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.scrapeAnnotations=true'])
+      await helm([
+        'template', 'sparkgate', CHART_DIR, '--namespace', GATEWAY_NS,
+        '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.scrapeAnnotations=true', '--set', 'config.metrics.token=scraper-token-0123456789'
+      ])
     );
     expect(names(byKind(asked, 'ServiceMonitor'))).toEqual(['ServiceMonitor sparkgate/sparkgate-gateway']);
     expect((byKind(asked, 'Deployment')[0] as V1Deployment).spec?.template.metadata?.annotations).toMatchObject({
@@ -100,6 +113,34 @@ describe('cluster/helm chart', () => {
       'prometheus.io/port': '8889',
       'prometheus.io/path': '/metrics'
     });
+    expect(byKind(asked, 'Service')[0]?.metadata?.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8889', 'prometheus.io/path': '/metrics' });
+    expect((byKind(asked, 'ServiceMonitor')[0] as KubernetesObject & { spec: { endpoints: unknown[] } }).spec.endpoints).toEqual([
+      { port: 'http', path: '/metrics', interval: '30s', authorization: { type: 'Bearer', credentials: { name: 'sparkgate-gateway-metrics', key: 'token' } } }
+    ]);
+    const secrets = byKind(asked, 'Secret') as Array<KubernetesObject & { stringData: Record<string, string> }>;
+    expect(secrets.find(s => s.metadata?.name === 'sparkgate-gateway-metrics')?.stringData).toEqual({ token: 'scraper-token-0123456789' });
+    // The gateway reads the same token from its config file (the config Secret), as metrics.token.
+    const configYaml = secrets.find(s => s.metadata?.name === 'sparkgate-config')?.stringData['config.yaml'] ?? '';
+    expect((parseYaml(configYaml) as { metrics?: unknown }).metrics).toEqual({ token: 'scraper-token-0123456789' });
+    // The plain manifests (images/deploy/gateway.yaml) carry the annotations.
+    const deploy = parseManifests(await readFile(path.join(CHART_DIR, '..', '..', 'images', 'deploy', 'gateway.yaml'), 'utf8'));
+    expect((byKind(deploy, 'Deployment')[0] as V1Deployment).spec?.template.metadata?.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics' });
+  }, 60_000);
+
+  it('should refuse a ServiceMonitor without the scraper token, unless /metrics is open (metrics.auth: false)', async () => {
+    const refused = await runHelm(['template', 'sparkgate', CHART_DIR, '--set', 'metrics.serviceMonitor.enabled=true']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('metrics.serviceMonitor.enabled: /metrics needs a token; set config.metrics.token');
+    const open = parseManifests(
+      await helm(['template', 'sparkgate', CHART_DIR, '--namespace', GATEWAY_NS, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'config.metrics.auth=false'])
+    );
+    expect((byKind(open, 'ServiceMonitor')[0] as KubernetesObject & { spec: { endpoints: unknown[] } }).spec.endpoints).toEqual([
+      { port: 'http', path: '/metrics', interval: '30s' }
+    ]);
+    expect(await refusalOf('config.metrics.perUserLabels=maybe')).toContain('/config/metrics/perUserLabels');
+    expect(await helm(['lint', '--strict', CHART_DIR, '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'config.metrics.token=scraper-token-0123456789'])).toContain(
+      '1 chart(s) linted, 0 chart(s) failed'
+    );
   }, 60_000);
 
   it('should render what the API server accepts (server-side dry-run, strict field validation), with default values and with two tenants', async () => {
