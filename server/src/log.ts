@@ -53,15 +53,18 @@ export interface LoggerOptions {
 
 /** Creates the root logger. */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? 'info';
   const write = options.write;
   // Synchronous writes: a line logged just before process.exit (crashGuard, a fatal start) is never
   // lost in a buffer, and at this gateway's rate (a line per change, reads at debug) it costs nothing.
   const destination: DestinationStream = write
     ? { write: chunk => write(chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk) }
-    : pino.destination({ dest: 2, sync: true });
+    : level === 'silent'
+      ? { write: () => undefined }
+      : pino.destination({ dest: 2, sync: true });
   const root = pino(
     {
-      level: options.level ?? 'info',
+      level,
       base: null,
       messageKey: 'message',
       timestamp: pino.stdTimeFunctions.isoTime,
