@@ -156,7 +156,10 @@ export class Culler {
     this._culling.add(kernel.id);
     try {
       await this._o.kernels.cull(kernel.id, reason);
-      this._o.metrics?.culled(kernel, 'idle');
+      // The manager skips a kernel that meanwhile restarts or stops: only a kernel now dead was culled.
+      if (kernel.state === 'dead') {
+        this._o.metrics?.culled(kernel, 'idle');
+      }
     } catch (error) {
       this._o.logger.warn('could not cull kernel', { kernel: kernel.id, error });
     } finally {
