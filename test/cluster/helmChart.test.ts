@@ -260,6 +260,17 @@ describe('cluster/helm chart', () => {
       } finally {
         socket.close();
       }
+      // /metrics (issue 17): the Kubernetes API requests the launch made, counted by verb, resource and code, and its pod phases.
+      const metrics = await fetch(`${gw.url}/metrics`, { headers: { Authorization: `Bearer ${ALICE}` } });
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      const count = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);
+      expect(count(/^sparkgate_kubernetes_requests_total\{verb="create",resource="pods",code="201"\} (\S+)$/m)).toBeGreaterThanOrEqual(1);
+      expect(count(/^sparkgate_kubernetes_requests_total\{verb="list",resource="pods",code="200"\} (\S+)$/m)).toBeGreaterThanOrEqual(1);
+      expect(count(/^sparkgate_kubernetes_requests_total\{verb="watch",resource="pods",code="200"\} (\S+)$/m)).toBeGreaterThanOrEqual(1);
+      expect(count(/^sparkgate_launches_total\{tenant="team-a",profile="python",outcome="success",reason="new"\} (\S+)$/m)).toBe(1);
+      expect(count(/^sparkgate_launch_phase_seconds_count\{phase="spark-ready",tenant="team-a",profile="python"\} (\S+)$/m)).toBe(1);
+      expect(text).not.toContain(kernelId);
       // Bob (tenant team-b) neither sees nor reaches alice's kernel.
       expect((await request(gw.url, BOB, 'GET', '/api/kernels')).body).toEqual([]);
       expect((await request(gw.url, BOB, 'GET', `/api/kernels/${kernelId}`)).status).toBe(404);
