@@ -6,6 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
+import { io, type Socket } from 'socket.io-client';
+import type { GpuMetrics } from '@sparkgate/contract';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { waitUntil } from '../support/waitFor.js';
 import { createPod, GPU_TOLERATION, markedPod, readLog, startPrometheus, waitForPod, waitForPodReady, type PrometheusServer, type PromSample } from './harness/index.js';
@@ -199,12 +201,21 @@ describe('cluster/gpu metrics', () => {
     }, 60_000);
   });
 
-  describe('a GPU kernel whose executor task uses its GPU', () => {
+  describe("the gateway streams a GPU kernel's numbers to its owner only", () => {
     let gw: K8sGateway;
+    const sockets: Socket[] = [];
+    const kernelSockets: KernelSocket[] = [];
+    /** Per tenant: its kernel, executor pod, GPU, and every gpu:metrics its user's /status socket received. */
+    const run: Record<'ann' | 'ben', { token: string; namespace: string; util: number; fbMiB: number; id: string; pod: string; gpu: string; kernel: KernelSocket; heard: GpuMetrics[] }> = {
+      ann: { token: ANN, namespace: TEAM_A, util: 73, fbMiB: 4096, id: '', pod: '', gpu: '', kernel: undefined as unknown as KernelSocket, heard: [] },
+      ben: { token: BEN, namespace: TEAM_B, util: 21, fbMiB: 1024, id: '', pod: '', gpu: '', kernel: undefined as unknown as KernelSocket, heard: [] }
+    };
     beforeAll(async () => {
       gw = await startK8sGateway(k8s.cluster, gatewayConfig(prom.url), { [TEAM_A]: { gpuQuota: 1 }, [TEAM_B]: { gpuQuota: 1 } });
     }, 180_000);
     afterAll(async () => {
+      sockets.forEach((s) => s.close());
+      kernelSockets.forEach((s) => s.close());
       await gw?.stop();
     }, 60_000);
 
@@ -217,37 +228,109 @@ describe('cluster/gpu metrics', () => {
       const text = await res.text();
       return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
     };
-
-    it("should show the task's utilisation in Prometheus under the executor pod, and idle once the task is done", async () => {
-      const res = await call(ANN, 'POST', '/api/kernels', { name: 'one-gpu-executor' });
-      expect([res.status, res.status === 201 ? '' : res.body]).toEqual([201, '']);
-      const id = res.body.id as string;
-      const socket = await KernelSocket.open(gw.wsUrl, id, ANN);
-      try {
-        const started = await socket.execute(USE_GPU_CELL(73, 4096), 240_000);
-        expect([started.reply.content.status, started.error, started.stdout.trim()]).toEqual(['ok', undefined, 'started']);
-        // The job asks Spark for its executor; the pod comes once Spark's scheduler backend creates it.
-        const pod = await waitUntil(
-          async () => {
-            const items = (await k8s.core.listNamespacedPod({ namespace: TEAM_A, labelSelector: `sparkgate.io/kernel-id=${id},spark-role=executor` })).items;
-            return items.length === 1 && items[0].status?.phase === 'Running' ? items[0].metadata?.name : undefined;
-          },
-          { timeoutMs: 180_000, intervalMs: 500, what: `the executor pod of kernel ${id} running` }
-        );
-        const [gpu] = k8s.cluster.agent.pod(TEAM_A, pod)?.gpus ?? [];
-        const util = await seriesWith(`DCGM_FI_DEV_GPU_UTIL{namespace="${TEAM_A}",pod="${pod}"}`, '73', 120_000);
-        expect(util.metric).toMatchObject({ UUID: gpu, container: 'spark-kubernetes-executor', Hostname: 'gpu-1' });
-        expect(one(await prom.query(`DCGM_FI_DEV_FB_USED{namespace="${TEAM_A}",pod="${pod}"}`), 'FB_USED').value[1]).toBe('4096');
-
-        // The task ends when told; its GPU reads idle again, still held by the executor.
-        await writeFile(path.join(k8s.cluster.agent.pod(TEAM_A, pod)?.dir ?? '', 'gpu-state', 'stop'), '');
-        const done = await socket.execute('_gpu_thread.join(60)\nprint(_gpu_job.get("addresses"))', 90_000);
-        expect([done.reply.content.status, done.error, done.stdout.trim()]).toEqual(['ok', undefined, `['${gpu}']`]);
-        await seriesWith(`DCGM_FI_DEV_GPU_UTIL{namespace="${TEAM_A}",pod="${pod}"}`, '0');
-      } finally {
-        socket.close();
+    /** The last gpu:metrics `who` heard about its own kernel that satisfies `ok`. */
+    const hears = (who: 'ann' | 'ben', ok: (m: GpuMetrics) => boolean, what: string, timeoutMs = 30_000): Promise<GpuMetrics> =>
+      waitUntil(() => [...run[who].heard].reverse().find((m) => m.kernelId === run[who].id && ok(m)), { timeoutMs, intervalMs: 100, what: `${who} to hear ${what}` });
+    const liveUtil = (m: GpuMetrics, util: number): boolean => m.state === 'live' && m.gpus.length === 1 && m.gpus[0].utilPercent === util;
+    /** DCGM's value of `name` for device `uuid`, read from the exporter itself. */
+    const exported = async (name: string, uuid: string): Promise<number> => {
+      const text = await (await fetch(`${k8s.cluster.gpuExporterUrl}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`UUID="${uuid}"`));
+      if (!line) {
+        throw new Error(`no ${name} for ${uuid} in the exporter's answer:\n${text}`);
       }
-      expect((await call(ANN, 'DELETE', `/api/kernels/${id}`)).status).toBe(204);
-    }, 360_000);
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+
+    it("should show each executor task's utilisation in Prometheus under its executor pod", async () => {
+      for (const who of ['ann', 'ben'] as const) {
+        const socket = io(`${gw.url}/status`, { path: '/socket.io', transports: ['websocket'], auth: { token: run[who].token }, reconnection: false });
+        sockets.push(socket);
+        socket.on('gpu:metrics', (m: GpuMetrics) => run[who].heard.push(m));
+      }
+      // Both launch at once: two kernels, one GPU executor each, in two tenants.
+      await Promise.all(
+        (['ann', 'ben'] as const).map(async (who) => {
+          const r = run[who];
+          const res = await call(r.token, 'POST', '/api/kernels', { name: 'one-gpu-executor' });
+          expect([res.status, res.status === 201 ? '' : res.body]).toEqual([201, '']);
+          r.id = res.body.id as string;
+          r.kernel = await KernelSocket.open(gw.wsUrl, r.id, r.token);
+          kernelSockets.push(r.kernel);
+          const started = await r.kernel.execute(USE_GPU_CELL(r.util, r.fbMiB), 240_000);
+          expect([started.reply.content.status, started.error, started.stdout.trim()]).toEqual(['ok', undefined, 'started']);
+          // The job asks Spark for its executor; the pod comes once Spark's scheduler backend creates it.
+          r.pod = await waitUntil(
+            async () => {
+              const items = (await k8s.core.listNamespacedPod({ namespace: r.namespace, labelSelector: `sparkgate.io/kernel-id=${r.id},spark-role=executor` })).items;
+              return items.length === 1 && items[0].status?.phase === 'Running' ? items[0].metadata?.name : undefined;
+            },
+            { timeoutMs: 180_000, intervalMs: 500, what: `the executor pod of ${who}'s kernel running` }
+          );
+          r.gpu = k8s.cluster.agent.pod(r.namespace, r.pod)?.gpus[0] ?? '';
+          const util = await seriesWith(`DCGM_FI_DEV_GPU_UTIL{namespace="${r.namespace}",pod="${r.pod}"}`, String(r.util), 120_000);
+          expect(util.metric).toMatchObject({ UUID: r.gpu, container: 'spark-kubernetes-executor', Hostname: 'gpu-1' });
+          expect(one(await prom.query(`DCGM_FI_DEV_FB_USED{namespace="${r.namespace}",pod="${r.pod}"}`), 'FB_USED').value[1]).toBe(String(r.fbMiB));
+        })
+      );
+      expect(run.ann.gpu).not.toBe(run.ben.gpu);
+    }, 400_000);
+
+    it("should stream to the owner the numbers the exporter serves for the owner's GPU, and none of them to another tenant", async () => {
+      for (const who of ['ann', 'ben'] as const) {
+        const r = run[who];
+        const m = await hears(who, (x) => liveUtil(x, r.util), `live util ${r.util}`);
+        const [g] = m.state === 'live' ? m.gpus : [];
+        expect(g).toMatchObject({ pod: r.pod, role: 'executor', node: 'gpu-1', uuid: r.gpu, gpu: r.gpu.slice(-1) });
+        expect({ util: g.utilPercent, used: g.memUsedMiB, total: g.memTotalMiB, power: g.powerW }).toEqual({
+          util: await exported('DCGM_FI_DEV_GPU_UTIL', r.gpu),
+          used: await exported('DCGM_FI_DEV_FB_USED', r.gpu),
+          total: (await exported('DCGM_FI_DEV_FB_USED', r.gpu)) + (await exported('DCGM_FI_DEV_FB_FREE', r.gpu)),
+          power: await exported('DCGM_FI_DEV_POWER_USAGE', r.gpu)
+        });
+      }
+      // Nothing ann's socket heard is about ben's kernel, pod or GPU, and the other way round.
+      const about = (m: GpuMetrics, who: 'ann' | 'ben'): boolean =>
+        m.kernelId === run[who].id || (m.state === 'live' && m.gpus.some((g) => g.pod === run[who].pod || g.uuid === run[who].gpu));
+      expect(run.ben.heard.filter((m) => about(m, 'ann'))).toEqual([]);
+      expect(run.ann.heard.filter((m) => about(m, 'ben'))).toEqual([]);
+      expect(run.ann.heard.length).toBeGreaterThan(0);
+      expect(run.ben.heard.length).toBeGreaterThan(0);
+    }, 120_000);
+
+    it('should stream the idle GPU once the task is done', async () => {
+      for (const who of ['ann', 'ben'] as const) {
+        const r = run[who];
+        // The task ends when told; its GPU reads idle again, still held by the executor.
+        await writeFile(path.join(k8s.cluster.agent.pod(r.namespace, r.pod)?.dir ?? '', 'gpu-state', 'stop'), '');
+        const done = await r.kernel.execute('_gpu_thread.join(60)\nprint(_gpu_job.get("addresses"))', 90_000);
+        expect([done.reply.content.status, done.error, done.stdout.trim()]).toEqual(['ok', undefined, `['${r.gpu}']`]);
+        await hears(who, (m) => liveUtil(m, 0), 'live util 0');
+        expect(await exported('DCGM_FI_DEV_GPU_UTIL', r.gpu)).toBe(0);
+      }
+    }, 240_000);
+
+    it("should tell the owner 'GPU metrics unavailable: …' while Prometheus is down, keep the kernels working, and stream again once it is back", async () => {
+      await prom.stop();
+      try {
+        const down = await hears('ann', (m) => m.state === 'unavailable', "'GPU metrics unavailable'");
+        expect(down).toMatchObject({ state: 'unavailable', kernelId: run.ann.id });
+        expect(down.state === 'unavailable' ? down.message : '').toMatch(/^GPU metrics unavailable: .*\S/);
+        process.stderr.write(`gpuMetrics: with Prometheus down the owner hears ${JSON.stringify(down)}\n`);
+        // Everything else works meanwhile: a Spark job runs on the cluster (its executor is free again), its model and the kernel list answer.
+        const cell = await run.ann.kernel.execute('print(sc.parallelize(range(10), 2).sum())', 120_000);
+        expect([cell.reply.content.status, cell.stdout.trim()]).toEqual(['ok', '45']);
+        expect((await call(ANN, 'GET', `/api/clusters/${run.ann.id}`)).status).toBe(200);
+        expect((await call(BEN, 'GET', '/api/kernels')).status).toBe(200);
+        expect(run.ben.heard.filter((m) => m.kernelId === run.ann.id)).toEqual([]);
+      } finally {
+        await prom.start();
+      }
+      const heardBefore = run.ann.heard.length;
+      await hears('ann', (m) => run.ann.heard.indexOf(m) >= heardBefore && liveUtil(m, 0), 'live numbers again', 60_000);
+      for (const who of ['ann', 'ben'] as const) {
+        expect((await call(run[who].token, 'DELETE', `/api/kernels/${run[who].id}`)).status).toBe(204);
+      }
+    }, 240_000);
   });
 });
