@@ -23,7 +23,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import type { IClusterModel, ISizing } from './api';
 import type { SparkgateClient } from './client';
 import { whenUp } from './panel/whenUp';
-import { writeShape } from './sharing';
+import { startsOneKernel, writeShape } from './sharing';
 import type { ClusterStore } from './store';
 
 export { LaunchFailedError } from './panel/whenUp';
@@ -74,12 +74,21 @@ export async function launchCluster(options: ILaunchOptions): Promise<ILaunchRes
   store.upsert([started]);
   options.onStarted?.(started);
 
+  // The launch adds a kernelspec on the gateway at once; Jupyter must see it before opening with
+  // it. Read while the cluster comes up, so a notebook attaches in the same task as the event
+  // that says it is up (the toolbar says "Ready" then: no round trip left for a run to fall in).
+  const specs = app.serviceManager.kernelspecs.refreshSpecs().then(
+    () => true,
+    () => false
+  );
   const cluster = await whenUp({ client, store, id: started.id, pollIntervalMs: options.pollIntervalMs ?? LAUNCH_POLL_MS });
-  // The launch adds a kernelspec on the gateway; Jupyter must see it before opening with it.
-  await app.serviceManager.kernelspecs.refreshSpecs();
+  if (!(await specs)) {
+    await app.serviceManager.kernelspecs.refreshSpecs();
+  }
 
   const target = options.target && !options.target.isDisposed ? options.target : null;
   if (target) {
+    oneKernelStart(target);
     await target.context.ready;
     await target.sessionContext.changeKernel({ name: cluster.kernelName });
     // The user's notebook: the shape is written (and marks it changed); saving stays theirs.
@@ -92,6 +101,8 @@ export async function launchCluster(options: ILaunchOptions): Promise<ILaunchRes
     console.warn(`sparkgate: notebook:create-new did not return a notebook for ${cluster.kernelName}`);
     return { cluster, notebook: null };
   }
+  // Before its context reads the file (a round trip away), hence before its kernel starts.
+  oneKernelStart(widget);
   await widget.context.ready;
   writeShape(widget, { profile, sizing });
   try {
@@ -102,3 +113,17 @@ export async function launchCluster(options: ILaunchOptions): Promise<ILaunchRes
   }
   return { cluster, notebook: widget };
 }
+
+/** Notebooks already given {@link startsOneKernel}. */
+const startingOnce = new WeakSet<NotebookPanel>();
+
+/** {@link startsOneKernel} on a notebook's session context, once per notebook, undone when it closes. */
+function oneKernelStart(panel: NotebookPanel): void {
+  if (startingOnce.has(panel)) {
+    return;
+  }
+  startingOnce.add(panel);
+  const undo = startsOneKernel(panel.sessionContext);
+  panel.disposed.connect(() => undo.dispose());
+}
+

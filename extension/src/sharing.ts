@@ -4,6 +4,7 @@
  * gone) relaunches the shape within their own limits; nothing starts a cluster without a click.
  */
 
+import type { ISessionContext } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { IDisposable } from '@lumino/disposable';
 
@@ -162,6 +163,69 @@ export function saveShapeOnly(panel: NotebookPanel): IDisposable {
       disposed = true;
       model.metadataChanged.disconnect(onMetadata);
       model.toJSON = toJSON;
+    }
+  };
+}
+
+/**
+ * Makes a session context start (or change) its kernel one at a time, and makes a cell run while
+ * a start is under way wait for that kernel instead of being lost.
+ *
+ * #### Notes
+ * JupyterLab creates a notebook's session once the notebook shows (in gateway mode
+ * `POST api/sessions` asks the gateway for the cluster's kernel and connects to it: a second or
+ * so on a busy machine). A cell run in that window (JupyterLab 4.5 `runCell`) was lost:
+ * - before the start began, the run started a kernel of its own: a second session on the same
+ *   cluster (the gateway answers a `<profile>--<id>` name with the running cluster), and
+ *   JupyterLab shuts down the session it preempts — so the cluster was shut down;
+ * - once it began, `CodeCell.execute` found no kernel yet and cleared the cell (`[ ]`) silently.
+ *
+ * Here the start (or change) under way is the only one: `hasNoKernel` (read by `runCell` and the
+ * kernel dialog only) holds while it lasts, so a run asks `startKernel`, which waits for it; the
+ * run then goes to its kernel (queued by the kernel connection until the socket is up).
+ */
+export function startsOneKernel(ctx: ISessionContext): IDisposable {
+  const startKernel = ctx.startKernel.bind(ctx);
+  const changeKernel = ctx.changeKernel.bind(ctx);
+  const hasNoKernel = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(ctx) as object, 'hasNoKernel')?.get;
+  let underWay: Promise<unknown> | null = null;
+  const track = <T>(start: () => Promise<T>): Promise<T> => {
+    const before = underWay?.catch(() => undefined) ?? Promise.resolve();
+    const tracked: Promise<T> = before.then(start).finally(() => {
+      if (underWay === tracked) {
+        underWay = null;
+      }
+    });
+    underWay = tracked;
+    return tracked;
+  };
+  ctx.startKernel = async () => {
+    if (underWay) {
+      await underWay.catch(() => undefined);
+      // Whether to ask for a kernel: only if that start gave none.
+      return !ctx.session?.kernel;
+    }
+    return track(startKernel);
+  };
+  ctx.changeKernel = options => track(() => changeKernel(options));
+  if (hasNoKernel) {
+    Object.defineProperty(ctx, 'hasNoKernel', { configurable: true, get: () => underWay !== null || (hasNoKernel.call(ctx) as boolean) });
+  }
+  let disposed = false;
+  return {
+    get isDisposed() {
+      return disposed;
+    },
+    dispose() {
+      if (disposed) {
+        return;
+      }
+      disposed = true;
+      // The prototype's methods and getter show through again.
+      const own = ctx as unknown as Record<string, unknown>;
+      delete own.startKernel;
+      delete own.changeKernel;
+      delete own.hasNoKernel;
     }
   };
 }
