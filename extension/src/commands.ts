@@ -4,7 +4,7 @@
  */
 
 import type { IClusterModel } from './api';
-import type { ITrans } from './panel/trans';
+import type { ITrans } from './trans';
 import { isActive } from './status';
 import { sparkUiUrl } from './urls';
 

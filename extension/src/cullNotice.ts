@@ -5,8 +5,8 @@
 
 import type { IClusterModel } from './api';
 import { h } from './dom';
-import { plainTrans } from './panel/trans';
-import type { ITrans } from './panel/trans';
+import { plainTrans } from './trans';
+import type { ITrans } from './trans';
 import { cullNotice } from './status';
 
 /** Options of {@link renderCullNotice}. */

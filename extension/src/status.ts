@@ -6,8 +6,8 @@
  */
 
 import type { ClusterState, IClusterModel, IJobProgress, LaunchPhase } from './api';
-import { plainTrans } from './panel/trans';
-import type { ITrans } from './panel/trans';
+import { plainTrans } from './trans';
+import type { ITrans } from './trans';
 
 /** How a status should look: drives the CSS modifier class. */
 export type Tone = 'pending' | 'ok' | 'busy' | 'error' | 'off';

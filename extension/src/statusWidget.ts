@@ -10,7 +10,7 @@ import type { IClusterModel, ISharedShape } from './api';
 import { renderCullNotice } from './cullNotice';
 import { h, replaceChildren } from './dom';
 import { gpuToolbar } from './gpu/format';
-import type { ITrans } from './panel/trans';
+import type { ITrans } from './trans';
 import { cellSources, isBlankNotebook, readShape } from './sharing';
 import { clusterForNotebook, driverLabel, driverStatus, executorsInline, executorsTitle, jobBar, relaunchedCluster, toolbarView, visibleReason } from './status';
 import type { IRelaunch, IToolbarView } from './status';

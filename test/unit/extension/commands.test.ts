@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { canShutDown, CommandIDs, enablementKey, launchLabel, launchProfileOf, sparkUiTarget } from '../../../extension/src/commands.js';
-import { plainTrans } from '../../../extension/src/panel/trans.js';
+import { plainTrans } from '../../../extension/src/trans.js';
 import { DEFAULT_SETTINGS, parseSettings } from '../../../extension/src/settings.js';
 import { cluster } from './fixtures.js';
 

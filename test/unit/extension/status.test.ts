@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ITrans } from '../../../extension/src/panel/trans.js';
+import type { ITrans } from '../../../extension/src/trans.js';
 import {
   clusterForKernel,
   clusterForNotebook,
