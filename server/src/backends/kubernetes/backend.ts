@@ -132,7 +132,13 @@ export class KubernetesBackend implements Backend {
       config: o.config,
       ...(pooled ? { pool: { until: poolLeaseEnd(o.poolLease) } } : {})
     });
-    const logger = o.logger.child({ kernel: request.kernelId, pod: `${namespace}/${name}`, ...(pooled ? { pool: true } : {}) });
+    // A warm pool driver has no user until it is claimed (POOL_USER is '').
+    const logger = o.logger.child({
+      kernel: request.kernelId,
+      pod: `${namespace}/${name}`,
+      ...(pooled ? { pool: true } : { user: request.owner.user }),
+      tenant: request.owner.tenant
+    });
 
     request.onPhase?.('scheduling');
     const creating = quotaRetried(() => o.core.createNamespacedPod({ namespace, body: objects.pod })).catch((error: unknown) => {
@@ -305,6 +311,7 @@ export class KubernetesBackend implements Backend {
       return null;
     }
     const r = record.value;
+    const kernelLogger = logger.child({ kernel: r.kernelId, user: r.user, tenant: r.tenant });
     return {
       kernelId: r.kernelId,
       owner: { user: r.user, tenant: r.tenant },
@@ -322,8 +329,8 @@ export class KubernetesBackend implements Backend {
           spark: r.spark,
           driverGpus: r.sizing.driver.gpus,
           onStatus,
-          deletePod: this._deleter(namespace, name, uid, logger),
-          logger
+          deletePod: this._deleter(namespace, name, uid, kernelLogger),
+          logger: kernelLogger
         })
     };
   }

@@ -148,7 +148,8 @@ export class LocalBackend implements Backend {
       await removeKernelDir(dir);
       throw new KernelLaunchError(`could not start ${o.python}: is SPARKGATE_PYTHON a Python with ipykernel?`);
     }
-    const logger = o.logger.child({ kernel: request.kernelId, pid });
+    // A warm pool driver has no user until it is claimed (POOL_USER is '').
+    const logger = o.logger.child({ kernel: request.kernelId, pid, ...(request.pooled ? { pool: true } : { user: request.owner.user }), tenant: request.owner.tenant });
     const exited = new Promise<KernelExit>(resolve => {
       child.once('error', error => resolve({ code: null, signal: null, reason: error.message }));
       child.once('exit', (code, signal) => {

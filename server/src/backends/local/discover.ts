@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../log.js';
 import { groupAlive, signalGroup } from '../../util/processGroup.js';
-import type { DiscoveredKernel } from '../types.js';
+import { POOL_USER, type DiscoveredKernel } from '../types.js';
 import { localKernel, watchPid } from './localKernel.js';
 import { pidAbsent, processAlive } from './processProbe.js';
 import { readRecords, removeKernelDir, writeRecord, type Owner } from './runtimeDir.js';
@@ -31,7 +31,8 @@ export async function discoverLocal(o: DiscoverLocalOptions): Promise<Discovered
       continue;
     }
     const { record, dir } = entry;
-    const logger = o.logger.child({ kernel: record.kernelId });
+    const owner = record.owner.user === POOL_USER ? { pool: true } : { user: record.owner.user };
+    const logger = o.logger.child({ kernel: record.kernelId, ...owner, tenant: record.owner.tenant });
     const held = record.gateway;
     if (held.pid === o.self.pid || processAlive(held.pid, held.start)) {
       // Another gateway on the same runtime directory (or this one) holds it: not ours to take.
