@@ -187,7 +187,7 @@ function buildJupyterHub(h: NonNullable<ConfigFile['jupyterhub']>): JupyterHubCo
 function buildProfiles(source: NonNullable<ConfigFile['profiles']>): Record<string, Profile> {
   const profiles: Record<string, Profile> = {};
   for (const [id, p] of Object.entries(source)) {
-    profiles[id] = { id, displayName: p.displayName ?? id, spark: p.spark, sizing: { driver: p.driver, executors: p.executors } };
+    profiles[id] = { id, displayName: p.displayName ?? id, spark: p.spark, sizing: p.sizing, ...(p.runtime ? { runtime: p.runtime } : {}) };
   }
   if (Object.keys(profiles).length === 0) {
     throw new ConfigError('profiles: define at least one profile');
@@ -250,6 +250,13 @@ function buildTenants(
     for (const [id, p] of Object.entries(t.pools)) {
       if (!allowed.includes(id)) {
         throw new ConfigError(`${path}.pools.${id}: the tenant may not launch profile '${id}' (its profiles: ${allowed.join(', ')})`);
+      }
+      const perUser = profiles[id]?.runtime?.volumes.find(v => 'claimTemplate' in v);
+      if (perUser && p.size > 0) {
+        throw new ConfigError(
+          `${path}.pools.${id}: profile '${id}' mounts a claim per user (volumes: ${perUser.name}, ${perUser.claimTemplate}), ` +
+            'and a warm driver starts before it has a user: remove the pool or the volume'
+        );
       }
       if (p.size > 0) {
         pools[id] = { size: p.size, maxIdleMs: p.maxIdleMinutes * 60_000 };

@@ -9,7 +9,8 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { bool, describeIssue, int, mapOf, memory, num, oneOf, orEmpty, section, str } from './parse.js';
-import type { ExecutorSizing, Resources, Toleration } from './types.js';
+import { checkPlacement, checkRuntime, placementKeys, placementOf, runtimeKeys, runtimeOf } from './profile.js';
+import type { ExecutorSizing, Resources, Sizing, Toleration } from './types.js';
 
 /** Kubernetes object names (RFC 1123 labels): tenants' namespaces and profile ids. */
 export const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -28,7 +29,9 @@ const DEFAULT_GPU_TOLERATIONS: readonly Toleration[] = [{ key: 'nvidia.com/gpu',
 const jvm = { memory: memory().default(2048), gpus: int().default(0) };
 
 const driver = orEmpty(
-  section({ cores: num(0.1).default(1), ...jvm }).transform(({ cores, memory: memoryMiB, gpus }): Resources => ({ cores, memoryMiB, gpus }))
+  section({ cores: num(0.1).default(1), ...jvm, ...placementKeys })
+    .superRefine(checkPlacement)
+    .transform(({ cores, memory: memoryMiB, gpus, ...placement }) => ({ resources: { cores, memoryMiB, gpus } satisfies Resources, placement: placementOf(placement) }))
 );
 
 const executors = orEmpty(
@@ -37,22 +40,22 @@ const executors = orEmpty(
     min: int().optional(),
     max: int().optional(),
     cores: int(1).default(1),
-    ...jvm
+    ...jvm,
+    ...placementKeys
   })
     .superRefine((e, ctx) => {
+      checkPlacement(e, ctx);
       if ((e.min !== undefined || e.max !== undefined) && e.count !== undefined) {
         ctx.addIssue({ code: 'custom', message: ': give either count or min/max, not both' });
       } else if (e.min !== undefined && e.max !== undefined && e.max < e.min) {
         ctx.addIssue({ code: 'custom', message: `: max (${e.max}) must be ≥ min (${e.min})` });
       }
     })
-    .transform(({ count, min, max, cores, memory: memoryMiB, gpus }): ExecutorSizing => {
+    .transform(({ count, min, max, cores, memory: memoryMiB, gpus, ...placement }) => {
       const base = { cores, memoryMiB, gpus };
-      if (min === undefined && max === undefined) {
-        return { ...base, count: count ?? 0 };
-      }
       // Dynamic allocation: `max` defaults to `min`, `min` to 0.
-      return { ...base, min: min ?? 0, max: max ?? min ?? 0 };
+      const sizing: ExecutorSizing = min === undefined && max === undefined ? { ...base, count: count ?? 0 } : { ...base, min: min ?? 0, max: max ?? min ?? 0 };
+      return { sizing, placement: placementOf(placement) };
     })
 );
 
@@ -61,8 +64,16 @@ const profile = orEmpty(
     displayName: str().optional(),
     spark: bool().default(true),
     driver,
-    executors
+    executors,
+    ...runtimeKeys
   })
+    .superRefine(checkRuntime)
+    .transform(p => ({
+      displayName: p.displayName,
+      spark: p.spark,
+      sizing: { driver: p.driver.resources, executors: p.executors.sizing } satisfies Sizing,
+      runtime: runtimeOf(p, p.driver.placement, p.executors.placement)
+    }))
 );
 
 const profileId = z.string().refine(id => NAME_RE.test(id) && !id.includes('--'), {

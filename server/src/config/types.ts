@@ -20,6 +20,59 @@ export interface Profile {
   /** False for a plain IPython kernel without a SparkSession. */
   spark: boolean;
   sizing: Sizing;
+  /**
+   * What the profile adds to its kernels' pods and Spark conf (issue 18: image, sparkConf, env,
+   * placement, volumes, packages); absent when it adds nothing, so such a profile's pods are as before.
+   */
+  runtime?: ProfileRuntime;
+}
+
+/** The label GPU feature discovery puts on nodes with the GPU's model; a pod section's `gpuType` selects it. */
+export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
+
+/** Where one kind of a profile's pods (driver or executors) goes, beside the gateway's GPU placement. */
+export interface PodPlacement {
+  nodeSelector: Readonly<Record<string, string>>;
+  tolerations: readonly Toleration[];
+  /** `nvidia.com/gpu.product` the pod selects when it asks for GPUs; null = any GPU. */
+  gpuType: string | null;
+}
+
+/** A persistent volume claim a profile mounts: an existing claim, or one per user made from a template. */
+export type ProfileVolume = {
+  /** Pod volume name (and Spark's executor volume name). */
+  name: string;
+  mountPath: string;
+  readOnly: boolean;
+  /** Mounted on the executors too (default: for a shared `claim`; not for a per-user template, usually ReadWriteOnce). */
+  executors: boolean;
+} & (
+  | { claim: string }
+  | {
+      /** Claim name with `{user}` (the user's DNS-safe form), e.g. `home-{user}`; created on first launch. */
+      claimTemplate: string;
+      /** Storage request of a created claim, a Kubernetes quantity (`10Gi`). */
+      size: string;
+      /** null = the cluster's default StorageClass. */
+      storageClass: string | null;
+    }
+);
+
+/** A profile's additions (`Profile.runtime`); every field present, empty when not set. */
+export interface ProfileRuntime {
+  /** Images of this profile's pods; null = `kubernetes.driverImage` / `executorImage`. */
+  image: { driver: string | null; executor: string | null };
+  /** Spark conf over the gateway's (never a key `spark/ownedConf.ts` owns), values as text. */
+  sparkConf: Readonly<Record<string, string>>;
+  /** Plain variables of the kernel (driver) and, via `spark.executorEnv`, its executors. */
+  env: Readonly<Record<string, string>>;
+  driver: PodPlacement;
+  executors: PodPlacement;
+  volumes: readonly ProfileVolume[];
+  /** Maven coordinates (`group:artifact:version`) for `spark.jars.packages`. */
+  packages: readonly string[];
+  /** The volume (one of `volumes`) whose `<mountPath>/.ivy2` is Spark's Ivy cache; null = the pod's work dir. */
+  ivyCacheVolume: string | null;
 }
 
 /** Tenant limits; `null` means unlimited. */

@@ -1,5 +1,6 @@
 import type { Sizing } from '../config/types.js';
 import { sparkAuthConf, type SparkSecretFiles } from './auth.js';
+import { profileConfOver } from './ownedConf.js';
 
 /** Fixed ports of a driver pod: each pod has its own IP, so they never collide (NetworkPolicy names them). */
 export const DRIVER_PORTS = {
@@ -44,6 +45,22 @@ export interface KubernetesSparkConfInput {
    * unclaimed driver holds no executor pods.
    */
   warm?: boolean;
+  /** What the kernel's profile adds (issue 18); absent = nothing. */
+  profile?: ProfileSparkConf;
+}
+
+/** A profile's part of a Kubernetes driver's Spark conf, resolved for one launch. */
+export interface ProfileSparkConf {
+  /** The profile's sparkConf: over the gateway's keys, except those `ownedConf.ts` keeps for the gateway. */
+  sparkConf: Readonly<Record<string, string>>;
+  /** Plain variables the executors get too (`spark.executorEnv.*`). */
+  env: Readonly<Record<string, string>>;
+  /** Maven coordinates for `spark.jars.packages`. */
+  packages: readonly string[];
+  /** Spark's Ivy cache on a volume; null = the work dir (downloaded again by every driver). */
+  ivyDir: string | null;
+  /** Persistent volume claims the executors mount (Spark's `spark.kubernetes.executor.volumes.*`). */
+  executorVolumes: readonly { name: string; claimName: string; mountPath: string; readOnly: boolean }[];
 }
 
 /**
@@ -128,7 +145,27 @@ export function buildKubernetesSparkConf(input: KubernetesSparkConfInput): Recor
       'spark.task.resource.gpu.amount': taskGpuAmount(e.gpus, e.cores)
     });
   }
-  return conf;
+  return input.profile ? withProfile(conf, input.profile) : conf;
+}
+
+/** `conf` with a profile's additions, its sparkConf last but never over a key the gateway owns. */
+function withProfile(conf: Record<string, string>, p: ProfileSparkConf): Record<string, string> {
+  if (p.packages.length > 0) {
+    conf['spark.jars.packages'] = p.packages.join(',');
+  }
+  if (p.ivyDir !== null) {
+    conf['spark.jars.ivy'] = p.ivyDir;
+  }
+  for (const [name, value] of Object.entries(p.env)) {
+    conf[`spark.executorEnv.${name}`] = value;
+  }
+  for (const v of p.executorVolumes) {
+    const prefix = `spark.kubernetes.executor.volumes.persistentVolumeClaim.${v.name}`;
+    conf[`${prefix}.options.claimName`] = v.claimName;
+    conf[`${prefix}.mount.path`] = v.mountPath;
+    conf[`${prefix}.mount.readOnly`] = String(v.readOnly);
+  }
+  return { ...conf, ...profileConfOver(p.sparkConf) };
 }
 
 /** Executor memory overhead for PySpark: 40% of the heap (Spark's non-JVM factor), at least 384 MiB. */

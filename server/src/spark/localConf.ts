@@ -1,5 +1,6 @@
 import type { Sizing } from '../config/types.js';
 import { sparkAuthConf } from './auth.js';
+import { profileConfOver } from './ownedConf.js';
 
 export interface LocalSparkConfInput {
   kernelId: string;
@@ -7,6 +8,11 @@ export interface LocalSparkConfInput {
   sizing: Sizing;
   /** Port of this kernel's Spark UI on 127.0.0.1. */
   uiPort: number;
+  /**
+   * What the kernel's profile adds (issue 18): its sparkConf (never over a key the gateway owns)
+   * and packages. Images, placement and volumes are Kubernetes-only; Ivy caches in the user's ~/.ivy2.
+   */
+  profile?: { sparkConf: Readonly<Record<string, string>>; packages: readonly string[] };
 }
 
 /**
@@ -15,7 +21,7 @@ export interface LocalSparkConfInput {
  */
 export function buildLocalSparkConf(input: LocalSparkConfInput): Record<string, string> {
   const master = 'local[*]';
-  return {
+  const conf: Record<string, string> = {
     'spark.master': master,
     'spark.app.name': `sparkgate-${input.user}-${input.kernelId.slice(0, 8)}`,
     'spark.driver.memory': `${input.sizing.driver.memoryMiB}m`,
@@ -29,4 +35,11 @@ export function buildLocalSparkConf(input: LocalSparkConfInput): Record<string, 
     // Other local users' processes can reach 127.0.0.1 too: the driver's ports want Spark's own secret.
     ...sparkAuthConf(master, null)
   };
+  if (!input.profile) {
+    return conf;
+  }
+  if (input.profile.packages.length > 0) {
+    conf['spark.jars.packages'] = input.profile.packages.join(',');
+  }
+  return { ...conf, ...profileConfOver(input.profile.sparkConf) };
 }

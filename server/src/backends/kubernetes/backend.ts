@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { CoordinationV1Api, type CoreV1Api, type KubeConfig, type NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Pod, type V1Secret } from '@kubernetes/client-node';
+import { CoordinationV1Api, type CoreV1Api, type KubeConfig, type NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1PersistentVolumeClaim, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
 import { KernelLaunchError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -130,7 +130,8 @@ export class KubernetesBackend implements Backend {
       key: request.key,
       env: request.env,
       config: o.config,
-      ...(pooled ? { pool: { until: poolLeaseEnd(o.poolLease) } } : {})
+      ...(pooled ? { pool: { until: poolLeaseEnd(o.poolLease) } } : {}),
+      ...(request.profile.runtime ? { runtime: request.profile.runtime } : {})
     });
     // A warm pool driver has no user until it is claimed (POOL_USER is '').
     const logger = o.logger.child({
@@ -141,6 +142,9 @@ export class KubernetesBackend implements Backend {
     });
 
     request.onPhase?.('scheduling');
+    if (objects.claims.length > 0) {
+      await abortable(this._ensureClaims(namespace, objects.claims, logger), signal);
+    }
     const creating = quotaRetried(() => o.core.createNamespacedPod({ namespace, body: objects.pod })).catch((error: unknown) => {
       throw apiError(error, { verb: 'create', object: 'the driver pod', namespace, server: this._server });
     });
@@ -376,6 +380,21 @@ export class KubernetesBackend implements Backend {
             }
           }
         );
+  }
+
+  /** Creates the per-user claims a launch mounts that do not exist yet (a user's first launch of the profile). */
+  private async _ensureClaims(namespace: string, claims: readonly V1PersistentVolumeClaim[], logger: Logger): Promise<void> {
+    for (const body of claims) {
+      try {
+        await this._o.core.createNamespacedPersistentVolumeClaim({ namespace, body });
+        logger.info('created a per-user claim', { claim: body.metadata?.name });
+      } catch (error) {
+        // Already there: the user's earlier launches made it (or the platform team did).
+        if (apiStatus(error) !== 409) {
+          throw apiError(error, { verb: 'create', object: `the claim ${body.metadata?.name ?? ''}`, namespace, server: this._server });
+        }
+      }
+    }
   }
 
   private _readLog(namespace: string, name: string, tailLines: number): Promise<string> {

@@ -6,8 +6,10 @@
  */
 import { createHmac } from 'node:crypto';
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
+import { GPU_PRODUCT_LABEL, type PodPlacement } from '../../config/types.js';
 import { executorBootstrapJavaOptions } from '../../spark/auth.js';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR, driverPodSparkMaster } from '../../spark/kubernetesConf.js';
+import { buildUserClaim, resolveVolumes } from './claims.js';
 import { ANNOTATIONS, LABELS, MANAGER, POOL_SPARK_USER, POOL_WARM, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
 import type { DriverObjects, DriverObjectsInput, KernelConnection } from './types.js';
 
@@ -52,8 +54,20 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
     signature_scheme: 'hmac-sha256',
     kernel_name: input.profile
   };
-  const gpuPlacement = (gpus: number) =>
-    gpus > 0 ? { nodeSelector: { ...c.gpuNodeSelector }, tolerations: c.gpuTolerations.map(t => ({ ...t })) } : {};
+  const runtime = input.runtime;
+  // The gateway's GPU placement for pods that ask for GPUs, then the profile's (issue 18): its
+  // selector and tolerations always, its gpuType only on a pod with GPUs. No profile: as before.
+  const gpuPlacement = (gpus: number, profile?: PodPlacement) => {
+    const gpu = gpus > 0;
+    const nodeSelector = { ...(gpu ? c.gpuNodeSelector : {}), ...profile?.nodeSelector, ...(gpu && profile?.gpuType ? { [GPU_PRODUCT_LABEL]: profile.gpuType } : {}) };
+    const tolerations = [...(gpu ? c.gpuTolerations : []), ...(profile?.tolerations ?? [])].map(t => ({ ...t }));
+    return {
+      ...(gpu || Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
+      ...(gpu || tolerations.length > 0 ? { tolerations } : {})
+    };
+  };
+  const volumes = resolveVolumes(runtime?.volumes ?? [], input.user);
+  const mountOf = (v: (typeof volumes)[number]) => ({ name: v.name, mountPath: v.mountPath, ...(v.readOnly ? { readOnly: true } : {}) });
   const podSecurity = {
     runAsNonRoot: true,
     runAsUser: c.runAsUser,
@@ -83,7 +97,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
     requests: { cpu: String(d.cores), memory, ...(d.gpus > 0 ? { 'nvidia.com/gpu': String(d.gpus) } : {}) },
     limits: { memory, ...(d.gpus > 0 ? { 'nvidia.com/gpu': String(d.gpus) } : {}) }
   };
-  const kernelEnv = Object.entries(input.env).map(([name, value]) => ({ name, value }));
+  const kernelEnv = Object.entries({ ...runtime?.env, ...input.env }).map(([name, value]) => ({ name, value }));
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -108,11 +122,11 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       terminationGracePeriodSeconds: 20,
       enableServiceLinks: false,
       securityContext: podSecurity,
-      ...driverPlacement(gpuPlacement(d.gpus), c.nodeLostSeconds ?? null),
+      ...driverPlacement(gpuPlacement(d.gpus, runtime?.driver), c.nodeLostSeconds ?? null),
       containers: [
         {
           name: 'kernel',
-          image: c.driverImage,
+          image: runtime?.image.driver ?? c.driverImage,
           imagePullPolicy: c.imagePullPolicy,
           args,
           workingDir: WORK_DIR,
@@ -136,13 +150,15 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
           securityContext: containerSecurity,
           volumeMounts: [
             { name: 'kernel', mountPath: KERNEL_FILES_DIR, readOnly: true },
-            { name: 'work', mountPath: WORK_DIR }
+            { name: 'work', mountPath: WORK_DIR },
+            ...volumes.map(mountOf)
           ]
         }
       ],
       volumes: [
         { name: 'kernel', secret: { secretName: input.podName, defaultMode: 0o440 } },
-        { name: 'work', emptyDir: {} }
+        { name: 'work', emptyDir: {} },
+        ...volumes.map(v => ({ name: v.name, persistentVolumeClaim: { claimName: v.claimName, ...(v.readOnly ? { readOnly: true } : {}) } }))
       ]
     }
   };
@@ -167,7 +183,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: podSecurity,
-      ...gpuPlacement(input.sizing.executors.gpus),
+      ...gpuPlacement(input.sizing.executors.gpus, runtime?.executors),
       containers: [
         {
           name: 'spark-kubernetes-executor',
@@ -196,19 +212,32 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
         namespace: input.namespace,
         podName: input.podName,
         sizing: input.sizing,
-        executorImage: c.executorImage,
+        executorImage: runtime?.image.executor ?? c.executorImage,
         imagePullPolicy: c.imagePullPolicy,
         executorServiceAccount: c.executorServiceAccount,
         gpuDiscoveryScript: c.gpuDiscoveryScript,
         executorTemplateFile: `${KERNEL_FILES_DIR}/${SECRET_FILES.executorTemplate}`,
         executorLabels,
         ...(c.executorIdleTimeoutSeconds !== undefined ? { executorIdleTimeoutSeconds: c.executorIdleTimeoutSeconds } : {}),
-        ...(input.pool ? { warm: true } : {})
+        ...(input.pool ? { warm: true } : {}),
+        ...(runtime
+          ? {
+              profile: {
+                sparkConf: runtime.sparkConf,
+                env: runtime.env,
+                packages: runtime.packages,
+                // Under the volume, as ~/.ivy2 is under a home: the volume may be the user's home.
+                ivyDir: volumes.find(v => v.name === runtime.ivyCacheVolume)?.mountPath.concat('/.ivy2') ?? null,
+                executorVolumes: volumes.filter(v => v.executors).map(({ name, claimName, mountPath, readOnly }) => ({ name, claimName, mountPath, readOnly }))
+              }
+            }
+          : {})
       })
     : null;
 
   return {
     pod,
+    claims: volumes.flatMap(volume => buildUserClaim({ namespace: input.namespace, user: input.user, volume }) ?? []),
     connection,
     secret: owner => ({
       apiVersion: 'v1',

@@ -1,5 +1,5 @@
-import type { V1NetworkPolicy, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
-import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
+import type { V1NetworkPolicy, V1PersistentVolumeClaim, V1Pod, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { KubernetesBackendConfig, ProfileRuntime, Sizing } from '../../config/types.js';
 import type { ServiceUnavailableError } from '../../errors.js';
 import type { ConnectionInfo } from '../../protocol/messages.js';
 
@@ -27,11 +27,15 @@ export interface DriverObjectsInput {
    * (the lease's first end) instead of a user, and its Spark app named for the pool.
    */
   pool?: { until: Date };
+  /** The profile's image, sparkConf, env, placement, volumes and packages (issue 18); absent = none. */
+  runtime?: ProfileRuntime;
 }
 
 /** A kernel's Kubernetes objects, as `buildDriverObjects` makes them. */
 export interface DriverObjects {
   pod: V1Pod;
+  /** Per-user claims the pod mounts, to create before it when missing (they outlive the kernel). */
+  claims: V1PersistentVolumeClaim[];
   /** Created once the pod exists (its ownerReference needs the pod's uid). */
   secret: (owner: V1Pod) => V1Secret;
   service: (owner: V1Pod) => V1Service;

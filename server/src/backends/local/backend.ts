@@ -98,7 +98,15 @@ export class LocalBackend implements Backend {
     await writeFile(connectionFile, JSON.stringify(unbound), { mode: 0o600 });
     const args = [o.launcher, '--connection-file', connectionFile];
     if (request.profile.spark) {
-      const conf = buildLocalSparkConf({ kernelId: request.kernelId, user: request.pooled ? 'pool' : request.owner.user, sizing: request.sizing, uiPort: ui! });
+      const runtime = request.profile.runtime;
+      const conf = buildLocalSparkConf({
+        kernelId: request.kernelId,
+        user: request.pooled ? 'pool' : request.owner.user,
+        sizing: request.sizing,
+        uiPort: ui!,
+        // Images, placement and volumes are Kubernetes-only (README "Configuration file").
+        ...(runtime ? { profile: { sparkConf: runtime.sparkConf, packages: runtime.packages } } : {})
+      });
       const confFile = path.join(dir, 'spark-conf.json');
       await writeFile(confFile, JSON.stringify(conf), { mode: 0o600 });
       args.push('--spark-conf', confFile);
@@ -132,6 +140,7 @@ export class LocalBackend implements Backend {
       cwd: await this._workingDir(request.env.KERNEL_WORKING_DIR),
       env: {
         ...o.baseEnv,
+        ...request.profile.runtime?.env,
         ...request.env,
         // With a record the launcher watches the gateway named there, not its parent (ipykernel's poller is off).
         ...(record ? {} : { JPY_PARENT_PID: String(process.pid) }),
