@@ -7,8 +7,9 @@
 //
 // --demo-cluster: the Kubernetes stack on this machine, no Docker: the cluster tests' control plane
 // (built once by test/cluster/prepare.mjs into ~/.cache/sparkgate) with a CPU node and a node of 2
-// simulated GPUs, whose pods run as host processes (lib/demoClusterHost.mjs), and the gateway on the
-// Kubernetes backend with the demo config (lib/demoConfig.mjs). Linux and root only.
+// simulated GPUs, whose pods run as host processes (lib/demoClusterHost.mjs), a fake DCGM exporter
+// and a real Prometheus for the GPUs' simulated live use, and the gateway on the Kubernetes backend
+// with the demo config (lib/demoConfig.mjs, gpuMetrics on). Linux and root only.
 //
 // Token: SPARKGATE_TOKEN from the environment, or a fresh random one (printed once). JupyterLab
 // gets it through a config file in a private temp dir (never on a command line `ps` shows), both
@@ -255,6 +256,8 @@ if (labState !== 'ready') {
   if (cluster?.ready) {
     say(`Kubernetes backend on the demo cluster ${cluster.ready.server} (tenant namespace ${cluster.ready.namespace});`);
     say(`  the ${cluster.ready.gpus} GPUs of node gpu-1 are SIMULATED (nvidia.com/gpu capacity, no hardware; the panel reads simulatedGpus from /api/me).`);
+    say(`  Their live use (toolbar "2 GPUs · 63%") is SIMULATED as well: a task writes util=<0-100> to $FAKE_GPU_STATE_DIR/<its GPU address>;`);
+    say(`  a fake DCGM exporter serves it to Prometheus ${cluster.ready.prometheusUrl} (README "The two commands" has a cell that does it).`);
     say(`  kubectl: KUBECONFIG=${cluster.ready.adminKubeconfig}`);
   }
   console.log('');

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { binaryPath } from '../../../test/cluster/k8sbin/build.mjs';
+import { prometheusPath } from '../../../test/cluster/prombin/build.mjs';
 import { DEMO_NAMESPACE } from './demoConfig.mjs';
 import { checkJava, which } from './prereqs.mjs';
 import { exited, stopTree } from './proc.mjs';
@@ -22,12 +23,17 @@ export function checkDemoPrerequisites() {
     if (!which(cmd)) fail(`--demo-cluster needs ${cmd} on PATH (install ${pkg}).`);
   }
   checkJava(); // Spark's drivers and executors; Python is .venv's (setup made it)
-  if (!existsSync(binaryPath())) {
+  // Both are built once by prepare.mjs (startDemoCluster) into ~/.cache/sparkgate.
+  const builds = [
+    [binaryPath(), 'the Kubernetes control plane from source (~10-20 min on 2 cores)'],
+    [prometheusPath(), 'Prometheus from the Go module proxy, for the simulated GPUs\' live numbers (~2 min)']
+  ].filter(([bin]) => !existsSync(bin));
+  if (builds.length > 0) {
     const go = [process.env.SPARKGATE_GO, 'go', '/usr/local/go/bin/go'].filter(Boolean).find(c => spawnSync(c, ['version']).status === 0);
     if (!go) {
-      fail('--demo-cluster builds Kubernetes from source on its first run and needs Go 1.26+ for it (no `go` on PATH, in /usr/local/go/bin or $SPARKGATE_GO): install Go and retry.');
+      fail('--demo-cluster builds Kubernetes and Prometheus from source on its first run and needs Go 1.26+ for it (no `go` on PATH, in /usr/local/go/bin or $SPARKGATE_GO): install Go and retry.');
     }
-    say('first run: building the Kubernetes control plane from source (one time, ~10-20 min on 2 cores; cached in ~/.cache/sparkgate)…');
+    for (const [, what] of builds) say(`first run: building ${what}; one time, cached in ~/.cache/sparkgate…`);
   }
 }
 
@@ -39,6 +45,7 @@ export function checkDemoPrerequisites() {
 export async function startDemoCluster({ dir, onExit, gpus = 2 }) {
   say(`demo cluster: a real kube-apiserver, etcd, scheduler and controller-manager on 127.0.0.1, a CPU node and a node with ${gpus} SIMULATED GPUs`);
   say('  (nvidia.com/gpu capacity with fake device ids: Spark schedules GPU executors, but no GPU computes); pods run as host processes.');
+  say('  Live GPU numbers are SIMULATED too: a fake DCGM exporter reports what GPU pods write to $FAKE_GPU_STATE_DIR, scraped by a real Prometheus.');
   const prepare = spawnSync(process.execPath, [path.join(root, 'test', 'cluster', 'prepare.mjs')], { cwd: root, stdio: 'inherit' });
   if (prepare.status !== 0) process.exit(1); // prepare.mjs printed the one line saying why
 
@@ -61,7 +68,7 @@ export async function startDemoCluster({ dir, onExit, gpus = 2 }) {
         for (const line of lines) {
           if (line.startsWith(READY_LINE)) {
             ready = JSON.parse(line.slice(READY_LINE.length));
-            say(`demo cluster ready in ${(ready.ms / 1000).toFixed(1)} s at ${ready.server} (tenant namespace ${DEMO_NAMESPACE})`);
+            say(`demo cluster ready in ${(ready.ms / 1000).toFixed(1)} s at ${ready.server} (tenant namespace ${DEMO_NAMESPACE}; Prometheus ${ready.prometheusUrl})`);
             resolve();
           } else {
             out.write(`[cluster] ${line}\n`);

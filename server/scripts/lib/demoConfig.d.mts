@@ -2,6 +2,9 @@
 
 export const DEMO_NAMESPACE: string;
 export const DEMO_GPU_QUOTA: number;
+/** Prometheus' scrape interval of the fake DCGM exporter, and the gateway's gpuMetrics.intervalSeconds. */
+export const DEMO_SCRAPE_INTERVAL_SECONDS: number;
+export const DEMO_GPU_METRICS_INTERVAL_SECONDS: number;
 
 export interface DemoNode {
   name: string;
@@ -12,4 +15,4 @@ export interface DemoNode {
 
 export function demoNodes(gpus?: number): DemoNode[];
 
-export function demoGatewayYaml(options: { kubernetesSection: string; kubeconfig?: string; users?: string[] }): string;
+export function demoGatewayYaml(options: { kubernetesSection: string; kubeconfig?: string; users?: string[]; prometheusUrl?: string }): string;

@@ -6,6 +6,13 @@
 export const DEMO_NAMESPACE = 'sparkgate-demo';
 export const DEMO_GPU_QUOTA = 2;
 
+/**
+ * Live GPU numbers of the demo: Prometheus scrapes the fake DCGM exporter every second and the
+ * gateway asks it every 2 s, so a task's write to its GPU's state file shows in ~2-4 s.
+ */
+export const DEMO_SCRAPE_INTERVAL_SECONDS = 1;
+export const DEMO_GPU_METRICS_INTERVAL_SECONDS = 2;
+
 /** A CPU node and a node with `gpus` fake devices (nvidia.com/gpu capacity, no hardware). */
 export function demoNodes(gpus = 2) {
   return [
@@ -19,9 +26,10 @@ export function demoNodes(gpus = 2) {
  * executors hold one GPU each. `kubernetesSection` is the cluster tests' `kubernetes:` section
  * (test/cluster/support/sparkgate.ts KUBERNETES_SECTION), `kubeconfig` the gateway's own (optional:
  * an in-process gateway gets its KubeConfig directly); `users` (YAML list items) turn single-user
- * mode (SPARKGATE_TOKEN) into multi-user mode with the same tenant.
+ * mode (SPARKGATE_TOKEN) into multi-user mode with the same tenant. `prometheusUrl` (a Prometheus
+ * scraping the cluster's fake DCGM exporter) turns on live GPU numbers (`gpuMetrics`).
  */
-export function demoGatewayYaml({ kubernetesSection, kubeconfig, users = [] }) {
+export function demoGatewayYaml({ kubernetesSection, kubeconfig, users = [], prometheusUrl }) {
   return [
     '# sparkgate --demo-cluster: the test control plane, GPUs simulated',
     'simulatedGpus: true',
@@ -38,6 +46,7 @@ export function demoGatewayYaml({ kubernetesSection, kubeconfig, users = [] }) {
     '    driver: { cores: 0.5, memory: 768m, gpus: 0 }',
     '    executors: { count: 2, cores: 1, memory: 512m, gpus: 1 }',
     'kernels: { startTimeoutSeconds: 240, shutdownGraceSeconds: 10 }',
+    ...(prometheusUrl ? [`gpuMetrics: { prometheusUrl: '${prometheusUrl}', intervalSeconds: ${DEMO_GPU_METRICS_INTERVAL_SECONDS} }`] : []),
     kubernetesSection.trim(),
     ...(kubeconfig ? [`  kubeconfig: ${kubeconfig}`] : []),
     ''
