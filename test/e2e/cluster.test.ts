@@ -6,9 +6,13 @@
  * Walks the user's path: Spark panel → launch "PySpark on GPUs" → the cluster comes up with one
  * executor running and one pending, the scheduler's reason shown as text (panel, toolbar, executors
  * popup) → a cell runs a Spark job on the GPU executor (its task sees the fake GPU's address) with
- * per-cell progress → shut down from the command palette → no pod left in the tenant namespace.
+ * per-cell progress → an interrupt from the toolbar cancels that cell's job only → the dark theme
+ * keeps the panel, the progress and the popup readable → shut down from the command palette → no
+ * pod left in the tenant namespace.
  *
- * Screenshots of every step land in test-artifacts/e2e-cluster/ (git-ignored).
+ * Screenshots of every step land in test-artifacts/e2e-cluster/ (git-ignored). With
+ * SPARKGATE_README_SCREENSHOT=<file.png> the walk also saves the README's picture there (1280×800:
+ * the notebook, a cell's Spark progress unfolded, the executors popup open).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
@@ -17,6 +21,7 @@ import path from 'node:path';
 import { repoRoot } from '../cluster/support/sparkgate.js';
 import { waitUntil } from '../support/waitFor.js';
 import { DEMO_NAMESPACE, LAB_TOKEN, USER, useClusterLab } from './support/clusterLab.js';
+import { backgroundLuminanceOf, contrastOf, MIN_CONTRAST } from './support/contrast.js';
 
 jest.setTimeout(600_000);
 
@@ -33,6 +38,42 @@ const GPU_CELL = [
   'for host, gpus in sorted(set(sc.parallelize(range(8), 8).map(where).collect())):',
   '    print("TASKS-ON", host, "GPU", gpus)',
   'print("SUM", sc.parallelize(range(1000), 4).map(lambda x: x * x).sum())'
+].join('\n');
+
+/**
+ * Another job on the same kernel, queued behind the cell that is interrupted next: a thread (so
+ * none of that cell's tag) that waits until a job runs, then submits its own in job group
+ * 'background' — its task holds the executor's one task slot once the interrupted job leaves it.
+ */
+const BACKGROUND_CELL = [
+  'import threading, time',
+  'def hold(rows):',
+  '    time.sleep(300)',
+  '    yield from rows',
+  'background = {}',
+  'def submit():',
+  '    while not sc.statusTracker().getActiveJobsIds():',
+  '        time.sleep(0.1)',
+  '    sc.setJobGroup("background", "queued behind the slow cell")',
+  '    try:',
+  '        background["count"] = sc.parallelize(range(1), 1).mapPartitions(hold).count()',
+  '    except Exception as e:',
+  '        background["error"] = type(e).__name__',
+  'worker = threading.Thread(target=submit, daemon=True)',
+  'worker.start()',
+  'print("BACKGROUND WAITING")'
+].join('\n');
+
+/** The cell interrupted: one job of 2 tasks that would take 10 minutes. */
+const SLOW_CELL = ['def forever(rows):', '    time.sleep(600)', '    yield from rows', 'sc.parallelize(range(2), 2).mapPartitions(forever).count()'].join('\n');
+
+/** After the interrupt: the background job still runs; then its owner stops it (the walk goes on). */
+const AFTER_CELL = [
+  'tracker = sc.statusTracker()',
+  'print("BACKGROUND", [str(tracker.getJobInfo(j).status) for j in tracker.getJobIdsForGroup("background")])',
+  'sc.cancelJobGroup("background")',
+  'worker.join(60)',
+  'print("BACKGROUND STOPPED", background.get("error"))'
 ].join('\n');
 
 describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
@@ -59,6 +100,14 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
       })
     ).items;
 
+  /** Types `code` into the notebook's last cell and runs it (Shift+Enter). */
+  const runLastCell = async (code: string): Promise<void> => {
+    const notebook = stack.page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    await notebook.locator('.jp-Cell .cm-content').last().click();
+    await stack.page.keyboard.insertText(code);
+    await stack.page.keyboard.press('Shift+Enter');
+  };
+
   beforeAll(async () => {
     await rm(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -67,7 +116,7 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
     console.log(`e2e cluster timings (ms):\n${Object.entries(timings).map(([k, v]) => `  ${k.padEnd(32)} ${v}`).join('\n')}`);
   });
 
-  it('should launch the GPU profile from the panel, show the waiting executor and why, run a job on the GPU executor and shut it down', async () => {
+  it('should launch the GPU profile from the panel, show the waiting executor and why, run a job on the GPU executor, and cancel only an interrupted cell\'s job', async () => {
     const { page } = stack;
     await step('open lab', async () => {
       await page.goto(`${stack.lab.url}/lab?token=${LAB_TOKEN}`);
@@ -184,6 +233,123 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
       await popup.waitFor({ state: 'detached' });
     });
 
+    // --- interrupt: that cell's job is cancelled, the job queued behind it is not ---------------
+    const cells = notebook.locator('.jp-Notebook .jp-Cell');
+    const outputOf = (index: number) => cells.nth(index).locator('.jp-OutputArea-output');
+    await step('interrupt one cell', async () => {
+      const before = await cells.count();
+      await runLastCell(BACKGROUND_CELL);
+      await outputOf(before - 1).filter({ hasText: 'BACKGROUND WAITING' }).waitFor({ timeout: 60_000 });
+      await runLastCell(SLOW_CELL);
+      const slow = cells.nth(before);
+      const slowProgress = slow.locator('.sg-CellProgress');
+      // Its job's tasks run (the executor's one slot), and Spark has the background job queued behind.
+      await slowProgress.locator('.sg-CellProgress-job .sg-CellProgress-bar:not([data-running="0"])').waitFor({ timeout: 120_000 });
+      await waitUntil(
+        async () => {
+          const apps = (await stack.call('GET', `/ui/${cluster!.id}/api/v1/applications`)).body as { id: string }[];
+          const jobs = apps[0] ? ((await stack.call('GET', `/ui/${cluster!.id}/api/v1/applications/${apps[0].id}/jobs?status=running`)).body as unknown[]) : [];
+          return jobs.length === 2;
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: "Spark running the slow cell's job and the background job" }
+      );
+      expect(await slow.locator('.jp-InputPrompt').innerText()).toContain('*');
+      await slowProgress.scrollIntoViewIfNeeded();
+      await screenshot('interrupt-before');
+      const readme = process.env.SPARKGATE_README_SCREENSHOT;
+      if (readme) {
+        // The README's picture: a cell's Spark progress moving, and the executors popup open.
+        await page.setViewportSize({ width: 1280, height: 800 });
+        await page.waitForFunction(() => window.innerWidth === 1280 && window.innerHeight === 800);
+        await slowProgress.scrollIntoViewIfNeeded();
+        await executorsText.click();
+        const popup = page.locator('.sg-ExecutorsPopup');
+        await popup.locator('.sg-ExecutorsPopup-row[data-state="running"] .sg-ExecutorsPopup-gpus', { hasText: 'GPU-fake-gpu-1-0' }).waitFor({ timeout: 30_000 });
+        await page.screenshot({ path: path.resolve(readme) });
+        await page.keyboard.press('Escape');
+        await popup.waitFor({ state: 'detached' });
+        await page.setViewportSize({ width: 1440, height: 900 });
+      }
+      const asked = Date.now();
+      await notebook.locator('.jp-Toolbar [data-command="notebook:interrupt-kernel"]').click();
+      const error = slow.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]', { hasText: 'KeyboardInterrupt' });
+      await error.waitFor({ timeout: 60_000 });
+      timings['interrupt → KeyboardInterrupt shown'] = Date.now() - asked;
+      // What the user reads: a short KeyboardInterrupt, not the cancelled job's Py4J traceback.
+      const shown = await slow.locator('.jp-OutputArea').innerText();
+      expect(shown).toMatch(/KeyboardInterrupt/);
+      expect([/py4j|Py4JJavaError|SparkException|SPARK_JOB_CANCELLED/i.test(shown), shown.length < 600]).toEqual([false, true]);
+      // Its progress folds to a summary with its one job failed (cancelled).
+      await slowProgress.locator('.sg-CellProgress-summary', { hasText: '1 failed' }).waitFor({ timeout: 30_000 });
+      expect(await slowProgress.locator('.sg-CellProgress-summary').innerText()).toMatch(/^1 job · 1 stage · 2 tasks .*· 1 failed/);
+      await slowProgress.locator('.sg-CellProgress-toggle').click();
+      const job = slowProgress.locator('.sg-CellProgress-job');
+      await job.waitFor();
+      expect(await job.getAttribute('data-status')).toBe('failed');
+      await slowProgress.scrollIntoViewIfNeeded();
+      await screenshot('interrupted');
+      // The job queued behind it, on the same kernel, was not cancelled: it runs on.
+      await runLastCell(AFTER_CELL);
+      const after = outputOf(before + 1);
+      await after.filter({ hasText: 'BACKGROUND STOPPED' }).waitFor({ timeout: 90_000 });
+      const text = await after.innerText();
+      expect(text).toContain("BACKGROUND ['RUNNING']");
+      // Stopped by its own job group's cancel, only now.
+      expect(text).toMatch(/BACKGROUND STOPPED (Py4JJavaError|SparkException)/);
+    });
+  });
+
+  // The same cluster and notebook as the walk above (one cluster per file).
+  it('should keep the panel, the cell progress and the executors popup readable in the dark theme', async () => {
+    const { page } = stack;
+    const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    const executorsText = notebook.locator('.sg-SparkStatus .sg-SparkStatus-executors');
+    const progress = notebook.locator('.sg-CellProgress').first();
+    // --- the dark theme: the panel, the cell's progress and the popup stay readable --------------
+    await step('dark theme', async () => {
+      await page.locator('.lm-MenuBar-item', { hasText: 'Settings' }).click();
+      await page.locator('.lm-Menu-item', { hasText: /^Theme/ }).hover();
+      await page.getByRole('menuitem', { name: 'JupyterLab Dark', exact: true }).click();
+      await page.waitForFunction(() => document.body.dataset.jpThemeName === 'JupyterLab Dark' && document.body.dataset.jpThemeLight === 'false');
+      // The theme's stylesheet is in: the panel is drawn on a dark background.
+      await waitUntil(async () => (await backgroundLuminanceOf(page, '#sparkgate-panel .sg-ProfileCard')) < 0.05, { timeoutMs: 30_000, what: 'the panel on a dark background' });
+      await progress.scrollIntoViewIfNeeded();
+      await executorsText.click();
+      const popup = page.locator('.sg-ExecutorsPopup');
+      await popup.locator('.sg-ExecutorsPopup-row').nth(1).waitFor();
+      const checked: Record<string, number> = {};
+      const below: Record<string, unknown> = {};
+      for (const [what, selector] of [
+        ['profile cards', '#sparkgate-panel .sg-ProfileCard'],
+        ['cell progress rows', '.jp-NotebookPanel:not(.lm-mod-hidden) .sg-CellProgress-job'],
+        ['cell progress summary', '.jp-NotebookPanel:not(.lm-mod-hidden) .sg-CellProgress-header'],
+        ['executors popup rows', '.sg-ExecutorsPopup-row'],
+        ['executors popup header', '.sg-ExecutorsPopup-header']
+      ] as const) {
+        const result = await contrastOf(page, selector);
+        expect([what, result.count > 0]).toEqual([what, true]);
+        checked[what] = result.min;
+        if (result.min < MIN_CONTRAST) {
+          below[what] = result.worst;
+        }
+      }
+      console.log(`e2e cluster dark theme: lowest text contrast (WCAG) per part: ${JSON.stringify(checked)}`);
+      await page.locator('#sparkgate-panel .sg-ProfileCard').first().scrollIntoViewIfNeeded();
+      await screenshot('dark-theme');
+      await page.keyboard.press('Escape');
+      await popup.waitFor({ state: 'detached' });
+      // Every text of those parts at least 4.5:1 against what it is drawn on (WCAG AA).
+      expect(below).toEqual({});
+    });
+  });
+
+  it('should shut the cluster down from the command palette, leaving no pod', async () => {
+    const { page } = stack;
+    const panel = page.locator('#sparkgate-panel');
+    const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    const status = notebook.locator('.sg-SparkStatus');
+    const item = panel.locator('.sg-ClusterList-item');
+    const launch = panel.locator('button.sg-SizingForm-launch');
     // --- shut down from the command palette: nothing left in the namespace ----------------------
     await step('shut down (palette)', async () => {
       await page.keyboard.press('Escape'); // command mode: the shortcut is not the editor's
@@ -202,6 +368,10 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
       // The tenant's GPUs are free again, and the same launch fits (usage is re-read after the list changes).
       await panel.locator('.sg-SizingForm-total[data-resource="gpus"]', { hasText: '2 of 2 left' }).waitFor({ timeout: 30_000 });
       expect(await launch.isEnabled()).toBe(true);
+      // Enabled again (a disabled control is exempt in WCAG), in the dark theme of the test above.
+      const launchText = await contrastOf(page, '#sparkgate-panel button.sg-SizingForm-launch');
+      console.log(`e2e cluster dark theme: launch button text contrast ${launchText.min}`);
+      expect({ count: launchText.count, readable: launchText.min >= MIN_CONTRAST ? true : launchText.worst }).toEqual({ count: 1, readable: true });
       await waitUntil(async () => (await podsOf()).length === 0, { timeoutMs: 60_000, intervalMs: 500, what: 'no sparkgate pod left in the tenant namespace' });
     });
     await screenshot('shut-down');
