@@ -1,0 +1,93 @@
+import { describe, expect, it } from '@jest/globals';
+import { ApiException, KubeConfig, type CoreV1Api, type NetworkingV1Api } from '@kubernetes/client-node';
+import { KubernetesBackend } from '../../../../../server/src/backends/kubernetes/backend.js';
+import type { LaunchRequest } from '../../../../../server/src/backends/types.js';
+import type { ProfileRuntime } from '../../../../../server/src/config/types.js';
+import { apiStatus, capturingLogger, config, FakeInformer, fakeNodeApi } from './fixtures.js';
+
+const runtime: ProfileRuntime = {
+  image: { driver: null, executor: null },
+  sparkConf: {},
+  env: {},
+  driver: { nodeSelector: {}, tolerations: [], gpuType: null },
+  executors: { nodeSelector: {}, tolerations: [], gpuType: null },
+  volumes: [
+    { name: 'home', claimTemplate: 'home-{user}', size: '10Gi', storageClass: null, mountPath: '/home/jovyan', readOnly: false, executors: false },
+    { name: 'data', claim: 'datasets', mountPath: '/data', readOnly: true, executors: true }
+  ],
+  packages: [],
+  ivyCacheVolume: null
+};
+const sizing = { driver: { cores: 1, memoryMiB: 1024, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 1024, gpus: 0 } };
+const request = (withRuntime: boolean): LaunchRequest => ({
+  kernelId: 'k1',
+  owner: { user: 'alice', tenant: 'a' },
+  profile: { id: 'home', displayName: 'Home', spark: false, sizing, ...(withRuntime ? { runtime } : {}) },
+  sizing,
+  key: 'f'.repeat(64),
+  env: {},
+  signal: new AbortController().signal
+});
+
+/** A launch that records its calls and stops at the pod (the steps after it are backend.test.ts's). */
+function setup(claimAnswer: (name: string) => Promise<unknown>) {
+  const calls: string[] = [];
+  const core = {
+    createNamespacedPersistentVolumeClaim: async ({ namespace, body }: { namespace: string; body: { metadata: { name: string } } }) => {
+      calls.push(`claim ${namespace}/${body.metadata.name}`);
+      return claimAnswer(body.metadata.name);
+    },
+    createNamespacedPod: async () => {
+      calls.push('pod');
+      throw new ApiException(500, 'Unknown API Status Code!', JSON.stringify({ message: 'stop here' }), {});
+    }
+  } as unknown as CoreV1Api;
+  const backend = new KubernetesBackend({
+    config,
+    kubeConfig: new KubeConfig(),
+    core,
+    networking: {} as NetworkingV1Api,
+    namespaceOf: tenant => `team-${tenant}`,
+    logger: capturingLogger().logger,
+    nodeApi: fakeNodeApi(),
+    podWatch: { informerFactory: () => new FakeInformer([[]]) }
+  });
+  return { backend, calls };
+}
+
+describe('KubernetesBackend#launch() of a profile with a per-user volume (issue 18 item 1)', () => {
+  it("should create the user's claim before the pod, and take one that exists already", async () => {
+    const existing = new Set<string>();
+    const { backend, calls } = setup(async name => {
+      if (existing.has(name)) {
+        throw apiStatus(409, `persistentvolumeclaims "${name}" already exists`);
+      }
+      existing.add(name);
+      return {};
+    });
+    await expect(backend.launch(request(true))).rejects.toThrow('could not create the driver pod in namespace team-a');
+    await expect(backend.launch(request(true))).rejects.toThrow('could not create the driver pod in namespace team-a');
+    // Only the template's claim: the shared one is the platform team's.
+    expect(calls).toEqual(['claim team-a/home-alice', 'pod', 'claim team-a/home-alice', 'pod']);
+    await backend.dispose();
+  });
+
+  it('should fail the launch before the pod when the claim cannot be created, naming it', async () => {
+    const { backend, calls } = setup(async () => {
+      throw apiStatus(403, 'persistentvolumeclaims is forbidden: User "system:serviceaccount:sparkgate:sparkgate" cannot create resource "persistentvolumeclaims"');
+    });
+    await expect(backend.launch(request(true))).rejects.toMatchObject({
+      name: 'ServiceUnavailableError',
+      message: expect.stringMatching(/^the gateway may not create the claim home-alice in namespace team-a: persistentvolumeclaims is forbidden/)
+    });
+    expect(calls).toEqual(['claim team-a/home-alice']);
+    await backend.dispose();
+  });
+
+  it('should create no claim for a profile without per-user volumes', async () => {
+    const { backend, calls } = setup(async () => ({}));
+    await expect(backend.launch(request(false))).rejects.toThrow('could not create the driver pod');
+    expect(calls).toEqual(['pod']);
+    await backend.dispose();
+  });
+});
