@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '../../../../server/src/config/errors.js';
 import { loadConfig } from '../../../../server/src/config/load.js';
@@ -312,6 +313,15 @@ describe('config/profile (issue 18 item 1)', () => {
     expect(refusal('spark: false, packages: [a:b:1]')).toBe('profiles.p.packages: the profile starts no Spark (spark: false)');
     // Env, image, placement and volumes still apply to a plain Python kernel.
     expect(profile(`spark: false, env: {TZ: UTC}, volumes: [${HOME}]`).runtime?.env).toEqual({ TZ: 'UTC' });
+  });
+
+  it("should load the README's example of the profile fields", () => {
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    const example = readme.split('A profile can also give its kernels')[1]?.split('```yaml\n')[1]?.split('```')[0] ?? '';
+    const { profiles } = load(example);
+    expect(profiles.etl?.runtime).toMatchObject({ packages: ['io.delta:delta-spark_2.13:4.0.0'], ivyCacheVolume: 'home', env: { TZ: 'UTC' } });
+    expect(profiles.gpu?.runtime?.executors.gpuType).toBe('NVIDIA-A100-SXM4-80GB');
+    expect(profiles.gpu?.runtime?.sparkConf['spark.rapids.sql.enabled']).toBe('true');
   });
 
   it('should freeze the runtime with the rest of the config', () => {
