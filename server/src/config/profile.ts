@@ -58,7 +58,7 @@ const OWNED_ENV: readonly { name: string; why: string }[] = [
 
 function envRefusal(name: string): string | null {
   const owned = OWNED_ENV.find(o => (o.name.endsWith('*') ? name.startsWith(o.name.slice(0, -1)) : name === o.name));
-  return owned ? `${owned.why}; remove it` : null;
+  return owned ? `: ${owned.why}; remove it` : null;
 }
 
 function isLabelKey(key: string): boolean {
@@ -135,9 +135,19 @@ export function checkPlacement(p: PlacementFile, ctx: z.core.$RefinementCtx): vo
 
 const imageRef = str().refine(ref => !/\s/.test(ref), { error: 'must be an image reference without spaces (e.g. registry/sparkgate/driver:1.2)' });
 
+/** A reason as `describeIssue` puts it after the path: `path: reason`. */
+const withColon = (reason: string | null) => (reason === null ? null : `: ${reason}`);
+
 const sparkValue = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, number or true/false' });
-const sparkConf = checkedMap(sparkValue, 'Spark conf key -> value', key =>
-  !key.startsWith('spark.') ? ": not a Spark conf key (Spark reads spark.* keys; Hadoop's go in as spark.hadoop.*)" : gatewayOwnedConfReason(key)
+/** JVM options of the driver and executors: Spark reads -Dspark.* system properties in them as conf. */
+const JAVA_OPTIONS = /^spark\.(driver|executor)\.(extra|default)JavaOptions$/;
+
+const sparkConf = checkedMap(sparkValue, 'Spark conf key -> value', (key, value) =>
+  !key.startsWith('spark.')
+    ? ": not a Spark conf key (Spark reads spark.* keys; Hadoop's go in as spark.hadoop.*)"
+    : JAVA_OPTIONS.test(key) && /-Dspark\./.test(String(value))
+      ? ': -Dspark.* options would set Spark conf past these checks; give those keys in sparkConf itself'
+      : withColon(gatewayOwnedConfReason(key))
 ).transform(conf => Object.fromEntries(Object.entries(conf).map(([k, v]) => [k, String(v)])));
 
 const env = checkedMap(z.string({ error: 'must be a string (quote numbers and true/false); secrets do not go here' }), 'variable -> value', name =>

@@ -108,6 +108,17 @@ describe('config/profile (issue 18 item 1)', () => {
       }
     });
 
+    it('should refuse Spark settings smuggled in as -Dspark.* JVM options, and keep other JVM options', () => {
+      for (const key of ['spark.driver.extraJavaOptions', 'spark.executor.extraJavaOptions', 'spark.driver.defaultJavaOptions']) {
+        expect(refusal(`sparkConf: {${key}: "-Xss4m -Dspark.authenticate=false"}`)).toBe(
+          `profiles.p.sparkConf.${key}: -Dspark.* options would set Spark conf past these checks; give those keys in sparkConf itself`
+        );
+      }
+      expect(profile('sparkConf: {spark.executor.extraJavaOptions: "-XX:+UseG1GC -Dio.netty.tryReflectionSetAccessible=true"}').runtime?.sparkConf).toEqual({
+        'spark.executor.extraJavaOptions': '-XX:+UseG1GC -Dio.netty.tryReflectionSetAccessible=true'
+      });
+    });
+
     it('should point at the profile field for keys that have one', () => {
       expect(refusal('sparkConf: {spark.jars.packages: "a:b:1"}')).toBe(
         "profiles.p.sparkConf.spark.jars.packages: set by the gateway from the profile's packages (Maven coordinates are checked there); set that instead"
