@@ -23,6 +23,7 @@ import { useCluster } from './support/useCluster.js';
 
 const ALICE = 'alice-token-0123456789abcdef';
 const BOB = 'bob-token-0123456789abcdef';
+const SCRAPER = 'scraper-token-0123456789abcdef';
 const GATEWAY_NS = 'sparkgate';
 
 const byKind = (docs: KubernetesObject[], kind: string): KubernetesObject[] => docs.filter(d => d.kind === kind);
@@ -233,7 +234,7 @@ describe('cluster/helm chart', () => {
   }, 120_000);
 
   it('should install, run a kernel through the gateway the chart configured, and uninstall leaving nothing behind', async () => {
-    await helm(installArgs('sparkgate', GATEWAY_NS), { cluster: k8s.cluster });
+    await helm(installArgs('sparkgate', GATEWAY_NS, ['--set', `config.metrics.token=${SCRAPER}`]), { cluster: k8s.cluster });
     const dep = await k8s.cluster.kubeConfig.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'sparkgate-gateway', namespace: GATEWAY_NS });
     expect(dep.spec?.replicas).toBe(2);
     const ns = await k8s.core.readNamespace({ name: 'team-b-ns' });
@@ -261,7 +262,10 @@ describe('cluster/helm chart', () => {
         socket.close();
       }
       // /metrics (issue 17): the Kubernetes API requests the launch made, counted by verb, resource and code, and its pod phases.
-      const metrics = await fetch(`${gw.url}/metrics`, { headers: { Authorization: `Bearer ${ALICE}` } });
+      // Two tenants: a user's token may not read what counts both tenants' kernels; the scraper's may.
+      const asAlice = await fetch(`${gw.url}/metrics`, { headers: { Authorization: `Bearer ${ALICE}` } });
+      expect({ status: asAlice.status, body: await asAlice.json() }).toMatchObject({ status: 403, body: { reason: 'NotAllowed' } });
+      const metrics = await fetch(`${gw.url}/metrics`, { headers: { Authorization: `Bearer ${SCRAPER}` } });
       expect(metrics.status).toBe(200);
       const text = await metrics.text();
       const count = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? 0);

@@ -14,7 +14,7 @@ import { requestLog } from './requestLog.js';
 export interface AppOptions {
   kernels: KernelManager;
   auth: Authenticator;
-  config: Pick<GatewayConfig, 'basePath' | 'defaultProfile' | 'input' | 'backend' | 'metrics'>;
+  config: Pick<GatewayConfig, 'basePath' | 'defaultProfile' | 'input' | 'backend' | 'metrics'> & Partial<Pick<GatewayConfig, 'tenants' | 'jupyterhub'>>;
   logger: Logger;
   version: string;
   /** Extra routers (sparkgate API, Spark UI proxy) mounted behind auth. */
@@ -33,7 +33,8 @@ export function createApp(options: AppOptions): Express {
   const metrics = options.metrics;
   if (metrics) {
     // At the root whatever basePath is (scrapers ask /metrics), with its own token rule (metrics/route.ts).
-    app.get('/metrics', metricsHandler({ metrics, auth: options.auth, ...(options.config.metrics ? { config: options.config.metrics } : {}) }));
+    const multiTenant = Object.keys(options.config.tenants ?? {}).length > 1 || Boolean(options.config.jupyterhub);
+    app.get('/metrics', metricsHandler({ metrics, auth: options.auth, multiTenant, ...(options.config.metrics ? { config: options.config.metrics } : {}) }));
   }
 
   const api = Router();

@@ -1,13 +1,15 @@
 /**
  * `GET /metrics` (README "Metrics"): Prometheus text for a scraper holding `metrics.token`, or for
- * anyone holding a gateway token; open without a token only when `metrics.auth` is false.
+ * a gateway token while the gateway serves one tenant; open without a token only when
+ * `metrics.auth` is false. With several tenants a user's token is refused: the series count every
+ * tenant's kernels and launches, and tenants see nothing of each other.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { tokenFrom } from '../auth/middleware.js';
 import type { Authenticator } from '../auth/types.js';
 import type { MetricsConfig } from '../config/types.js';
-import { AuthenticationError } from '../errors.js';
+import { AuthenticationError, NotAllowedError } from '../errors.js';
 
 /** What the route needs of the metrics: the exposition. */
 export interface MetricsSource {
@@ -20,6 +22,8 @@ export interface MetricsRouteOptions {
   auth: Authenticator;
   /** Absent = auth on, no scraper token. */
   config?: MetricsConfig;
+  /** The gateway serves several tenants (config tenants or JupyterHub groups): users' tokens may not read it. */
+  multiTenant?: boolean;
 }
 
 /** Whether `token` is the scraper's `metrics.token` (compared as SHA-256 digests, in constant time). */
@@ -45,6 +49,11 @@ export function metricsHandler(options: MetricsRouteOptions): RequestHandler {
       if (!isScraperToken(token, config.tokenSha256)) {
         // Not the scraper's: a gateway token (a user's, or the single-user token) will do; else 401.
         await options.auth.authenticate(token);
+        if (options.multiTenant) {
+          throw new NotAllowedError(
+            '/metrics counts the kernels and launches of every tenant, so user tokens may not read it on a gateway with several tenants: scrape it with metrics.token'
+          );
+        }
       }
     }
     const { contentType, body } = await options.metrics.expose();

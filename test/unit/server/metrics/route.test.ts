@@ -15,10 +15,10 @@ const auth = new StaticTokenAuthenticator({ users: [{ name: 'alice', tenant: 'te
 const servers: Array<{ close(): void }> = [];
 afterEach(() => servers.splice(0).forEach(s => s.close()));
 
-async function serve(config: MetricsConfig | undefined) {
+async function serve(config: MetricsConfig | undefined, multiTenant = false) {
   const metrics = new PrometheusMetrics({ defaultMetrics: false });
   const app = express();
-  app.get('/metrics', metricsHandler({ metrics, auth, ...(config ? { config } : {}) }));
+  app.get('/metrics', metricsHandler({ metrics, auth, multiTenant, ...(config ? { config } : {}) }));
   app.use(countErrors(metrics));
   app.use(errorHandler(createLogger({ write: () => undefined })));
   const server = app.listen(0, '127.0.0.1');
@@ -56,6 +56,18 @@ describe('metrics/route', () => {
       expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
       expect(await res.text()).toContain('# TYPE sparkgate_launches_total counter');
     }
+  });
+
+  it("should refuse a user's token with 403 on a gateway of several tenants (the series count every tenant's kernels), and still answer the scraper", async () => {
+    const { get } = await serve(withScraper, true);
+    const res = await get({ authorization: 'token alice-token' });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({
+      reason: 'NotAllowed',
+      message: '/metrics counts the kernels and launches of every tenant, so user tokens may not read it on a gateway with several tenants: scrape it with metrics.token'
+    });
+    expect((await get({ authorization: 'token wrong' })).status).toBe(401);
+    expect((await get({ authorization: 'Bearer scraper-token' })).status).toBe(200);
   });
 
   it('should need a token by default (no metrics section), and be open only with auth: false', async () => {
