@@ -110,6 +110,7 @@ describe('images/deploy', () => {
     const grants = rules.flatMap((r) => (r.resources ?? []).map((res) => `${r.apiGroups?.[0] || 'core'}/${res}: ${(r.verbs ?? []).join(',')}`));
     expect(grants.sort()).toEqual([
       'core/events: get,list,watch',
+      'core/persistentvolumeclaims: create',
       'core/pods: get,list,watch,create,patch,delete',
       'core/secrets: get,list,watch,create,delete',
       'core/services: get,list,create,delete',
