@@ -6,17 +6,19 @@
  * Walks the user's path: Spark panel → launch "PySpark on GPUs" → the cluster comes up with one
  * executor running and one pending, the scheduler's reason shown as text (panel, toolbar, executors
  * popup) → a cell runs a Spark job on the GPU executor (its task sees the fake GPU's address) with
- * per-cell progress → an interrupt from the toolbar cancels that cell's job only → the dark theme
- * keeps the panel, the progress and the popup readable → shut down from the command palette → no
- * pod left in the tenant namespace.
+ * per-cell progress → an interrupt from the toolbar cancels that cell's job only → a cell's task
+ * keeps the executor's GPU busy (the fake DCGM exporter, scraped by Prometheus, asked by the
+ * gateway): the toolbar shows the cluster's mean utilisation, the executors popup the GPU's row,
+ * both idle again once the task ends → the dark theme keeps the panel, the progress and the popup
+ * readable → shut down from the command palette → no pod left in the tenant namespace.
  *
  * Screenshots of every step land in test-artifacts/e2e-cluster/ (git-ignored). With
  * SPARKGATE_README_SCREENSHOT=<file.png> the walk also saves the README's picture there (1280×800:
- * the notebook, a cell's Spark progress unfolded, the executors popup open).
+ * the notebook, a cell's Spark progress unfolded, the executors popup open with its GPU busy).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from '../cluster/support/sparkgate.js';
 import { waitUntil } from '../support/waitFor.js';
@@ -66,6 +68,32 @@ const BACKGROUND_CELL = [
 
 /** The cell interrupted: one job of 2 tasks that would take 10 minutes. */
 const SLOW_CELL = ['def forever(rows):', '    time.sleep(600)', '    yield from rows', 'sc.parallelize(range(2), 2).mapPartitions(forever).count()'].join('\n');
+
+/** What the busy cell's task writes to its GPU's state file (the fake DCGM exporter serves it). */
+const BUSY = { util: 40, fbUsedMiB: 8192 };
+
+/**
+ * A one-task job that keeps its GPU busy, as the README's cell does: the task writes BUSY to the
+ * state file of the GPU Spark gave it, holds it until the test drops a `stop` file beside it
+ * (bounded at 120 s), then removes it (the GPU reads idle again).
+ */
+const BUSY_CELL = [
+  'import os, time',
+  'from pyspark import TaskContext',
+  'def busy(_):',
+  '    gpu = TaskContext.get().resources()["gpu"].addresses[0]',
+  '    state = os.path.join(os.environ["FAKE_GPU_STATE_DIR"], gpu)',
+  '    stop = os.path.join(os.environ["FAKE_GPU_STATE_DIR"], "stop")',
+  '    with open(state + ".tmp", "w") as f:',
+  `        f.write("util=${BUSY.util}\\nfb_used_mib=${BUSY.fbUsedMiB}\\n")`,
+  '    os.replace(state + ".tmp", state)',
+  '    deadline = time.time() + 120',
+  '    while time.time() < deadline and not os.path.exists(stop):',
+  '        time.sleep(0.2)',
+  '    os.remove(state)',
+  '    yield gpu, os.path.exists(stop)',
+  'print("BUSY ON", sc.parallelize([0], 1).mapPartitions(busy).collect())'
+].join('\n');
 
 /** After the interrupt: the background job still runs; then its owner stops it (the walk goes on). */
 const AFTER_CELL = [
@@ -165,7 +193,9 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
     expect(await executorsText.innerText()).toMatch(/^1\/2 executors · waiting: 0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
     expect(await item.locator('.sg-ClusterList-executors').innerText()).toBe('1/2 executors · 1 pending');
     expect(await item.locator('.sg-ClusterList-pending').innerText()).toMatch(/^Pending: 0\/2 nodes are available: .*Insufficient nvidia\.com\/gpu/);
-    expect(await status.locator('.sg-SparkStatus-gpus').innerText()).toBe('1 GPU');
+    // The one GPU held (the running executor's), idle: the live numbers (gpuMetrics) say 0%.
+    await status.locator('.sg-SparkStatus-gpus[data-util="0"]').waitFor({ timeout: 30_000 });
+    expect(await status.locator('.sg-SparkStatus-gpus').innerText()).toBe('1 GPU · 0%');
     // The panel: the entry is not "Ready" while an executor waits, and the launch steps say why.
     expect(await item.locator('.sg-Chip').innerText()).toBe('Waiting for executors');
     const steps = panel.locator('.sg-LaunchProgress');
@@ -184,15 +214,20 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
       await executorsText.click();
       const popup = page.locator('.sg-ExecutorsPopup');
       await popup.waitFor();
-      await popup.locator('.sg-ExecutorsPopup-row').nth(1).waitFor();
-      expect(await popup.locator('.sg-ExecutorsPopup-row').count()).toBe(2);
-      const running = popup.locator('.sg-ExecutorsPopup-row[data-state="running"]');
-      const pending = popup.locator('.sg-ExecutorsPopup-row[data-state="pending"]');
+      const executorRows = popup.locator('.sg-ExecutorsPopup-table .sg-ExecutorsPopup-row');
+      await executorRows.nth(1).waitFor();
+      expect(await executorRows.count()).toBe(2);
+      const running = executorRows.and(page.locator('[data-state="running"]'));
+      const pending = executorRows.and(page.locator('[data-state="pending"]'));
       expect(await running.count()).toBe(1);
       expect(await pending.count()).toBe(1);
       expect(await running.getAttribute('data-pod')).toBe(runningPod);
       // GPU addresses come from Spark, which the gateway asks while a cell runs: checked after the cell.
       expect(await pending.locator('.sg-ExecutorsPopup-reason').innerText()).toMatch(PENDING);
+      // GPU use: one row, the running executor's GPU (the pending one holds none yet).
+      const gpuRows = popup.getByRole('table', { name: 'GPU use' }).locator('.sg-ExecutorsPopup-row');
+      await gpuRows.first().waitFor({ timeout: 30_000 });
+      expect(await gpuRows.evaluateAll(rows => rows.map(r => (r as HTMLElement).dataset.pod))).toEqual([runningPod]);
       await screenshot('executors-popup');
       await page.keyboard.press('Escape');
       await popup.waitFor({ state: 'detached' });
@@ -256,20 +291,6 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
       expect(await slow.locator('.jp-InputPrompt').innerText()).toContain('*');
       await slowProgress.scrollIntoViewIfNeeded();
       await screenshot('interrupt-before');
-      const readme = process.env.SPARKGATE_README_SCREENSHOT;
-      if (readme) {
-        // The README's picture: a cell's Spark progress moving, and the executors popup open.
-        await page.setViewportSize({ width: 1280, height: 800 });
-        await page.waitForFunction(() => window.innerWidth === 1280 && window.innerHeight === 800);
-        await slowProgress.scrollIntoViewIfNeeded();
-        await executorsText.click();
-        const popup = page.locator('.sg-ExecutorsPopup');
-        await popup.locator('.sg-ExecutorsPopup-row[data-state="running"] .sg-ExecutorsPopup-gpus', { hasText: 'GPU-fake-gpu-1-0' }).waitFor({ timeout: 30_000 });
-        await page.screenshot({ path: path.resolve(readme) });
-        await page.keyboard.press('Escape');
-        await popup.waitFor({ state: 'detached' });
-        await page.setViewportSize({ width: 1440, height: 900 });
-      }
       const asked = Date.now();
       await notebook.locator('.jp-Toolbar [data-command="notebook:interrupt-kernel"]').click();
       const error = slow.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]', { hasText: 'KeyboardInterrupt' });
@@ -297,6 +318,115 @@ describe('e2e/JupyterLab + sparkgate-lab on the Kubernetes backend', () => {
       // Stopped by its own job group's cancel, only now.
       expect(text).toMatch(/BACKGROUND STOPPED (Py4JJavaError|SparkException)/);
     });
+  });
+
+  // The same cluster and notebook as the walk above (one cluster per file).
+  it("should show how busy the executor's GPU is while a cell's task uses it — the toolbar's mean, the executors popup's GPU row — and 0% once the task ends", async () => {
+    const { page } = stack;
+    const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    const status = notebook.locator('.sg-SparkStatus');
+    const gpusItem = status.locator('.sg-SparkStatus-gpus');
+    const executorsText = status.locator('.sg-SparkStatus-executors');
+    const popup = page.locator('.sg-ExecutorsPopup');
+    const gpuRows = popup.getByRole('table', { name: 'GPU use' }).locator('.sg-ExecutorsPopup-row');
+    /** A GPU row's cells, by column header. */
+    const cellsOf = async (row: ReturnType<typeof gpuRows.first>): Promise<Record<string, string>> => {
+      const headers = await popup.getByRole('table', { name: 'GPU use' }).getByRole('columnheader').allInnerTexts();
+      const cells = await row.getByRole('cell').allInnerTexts();
+      return Object.fromEntries(headers.map((h, i) => [h.trim().toLowerCase(), (cells[i] ?? '').trim()]));
+    };
+    /** DCGM's value of `name` for device `uuid`, as the exporter serves it (what Prometheus scrapes). */
+    const exported = async (name: string, uuid: string): Promise<number | undefined> => {
+      const text = await (await fetch(`${stack.k8s.cluster.gpuExporterUrl}/metrics`)).text();
+      const line = text.split('\n').find(l => l.startsWith(`${name}{`) && l.includes(`UUID="${uuid}"`));
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+
+    // The cluster's GPUs: the running executor's one (Spark's address = the device's UUID = its state file).
+    const [cluster] = (await stack.call('GET', '/api/clusters')).body.clusters as { id: string; gpus: { held: number } }[];
+    const running = (await podsOf('executor')).filter(p => p.status?.phase === 'Running');
+    expect(running).toHaveLength(1);
+    const pod = running[0]!.metadata!.name!;
+    const executorId = running[0]!.metadata!.labels?.['spark-exec-id'];
+    const held = stack.k8s.cluster.agent.pod(DEMO_NAMESPACE, pod)?.gpus ?? [];
+    expect([cluster?.gpus.held, held]).toEqual([1, ['GPU-fake-gpu-1-0']]);
+    const uuid = held[0]!;
+    // What the user should read: the mean over every GPU the cluster holds (the others idle).
+    const written: Record<string, number> = { [uuid]: BUSY.util };
+    const mean = Math.round(held.reduce((sum, g) => sum + (written[g] ?? 0), 0) / cluster!.gpus.held);
+    const heldText = cluster!.gpus.held === 1 ? '1 GPU' : `${cluster!.gpus.held} GPUs`;
+
+    const cells = notebook.locator('.jp-Notebook .jp-Cell');
+    const before = await cells.count();
+    await step('busy GPU shown', async () => {
+      await runLastCell(BUSY_CELL);
+      const busyCell = cells.nth(before - 1);
+      await busyCell.locator('.sg-CellProgress-job .sg-CellProgress-bar:not([data-running="0"])').waitFor({ timeout: 120_000 });
+      await gpusItem.and(page.locator(`[data-util="${mean}"]`)).waitFor({ timeout: 30_000 });
+    });
+    expect(await gpusItem.innerText()).toBe(`${heldText} · ${mean}%`);
+    expect(await gpusItem.getAttribute('title')).toContain(`Mean utilisation of ${heldText}: ${mean}%`);
+    // The same number as the exporter serves and Prometheus holds for the cluster's pods.
+    expect(await exported('DCGM_FI_DEV_GPU_UTIL', uuid)).toBe(BUSY.util);
+    const series = await stack.prometheus.query(`DCGM_FI_DEV_GPU_UTIL{namespace="${DEMO_NAMESPACE}"}`);
+    expect(series.map(x => [x.metric.UUID, x.metric.pod, x.value[1]])).toEqual([[uuid, pod, String(BUSY.util)]]);
+    expect(Math.round(series.reduce((sum, x) => sum + Number(x.value[1]), 0) / cluster!.gpus.held)).toBe(mean);
+    await notebook.locator('.sg-CellProgress').last().scrollIntoViewIfNeeded();
+    await screenshot('gpu-busy-toolbar');
+
+    // The executors popup: the GPU's row with the utilisation, memory used/total (GiB) and power the exporter serves.
+    const used = await exported('DCGM_FI_DEV_FB_USED', uuid);
+    const total = (used ?? 0) + ((await exported('DCGM_FI_DEV_FB_FREE', uuid)) ?? 0) + ((await exported('DCGM_FI_DEV_FB_RESERVED', uuid)) ?? 0);
+    const gib = (mib: number): string => (mib / 1024).toFixed(1);
+    expect(used).toBe(BUSY.fbUsedMiB);
+    const rowOf = gpuRows.and(page.locator(`[data-pod="${pod}"][data-gpu="${uuid.slice(-1)}"]`));
+    const shown = async (util: number, usedMiB: number): Promise<void> => {
+      await rowOf.locator('.sg-ExecutorsPopup-util', { hasText: new RegExp(`^${util}%$`) }).waitFor({ timeout: 30_000 });
+      expect(await gpuRows.count()).toBe(1);
+      expect(await cellsOf(rowOf)).toEqual({
+        executor: executorId,
+        pod,
+        gpu: uuid.slice(-1),
+        utilisation: `${util}%`,
+        memory: `${gib(usedMiB)} / ${gib(total)} GiB`,
+        power: `${Math.round((await exported('DCGM_FI_DEV_POWER_USAGE', uuid)) ?? NaN)} W`
+      });
+    };
+    await step('popup GPU row busy', async () => {
+      await executorsText.click();
+      await shown(BUSY.util, BUSY.fbUsedMiB);
+    });
+    await screenshot('gpu-busy-popup');
+    const readme = process.env.SPARKGATE_README_SCREENSHOT;
+    if (readme) {
+      // The README's picture: a cell's Spark progress moving, and the executors popup open with its GPU busy.
+      await page.keyboard.press('Escape');
+      await popup.waitFor({ state: 'detached' });
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.waitForFunction(() => window.innerWidth === 1280 && window.innerHeight === 800);
+      await notebook.locator('.sg-CellProgress').last().scrollIntoViewIfNeeded();
+      await executorsText.click();
+      await rowOf.locator('.sg-ExecutorsPopup-util', { hasText: `${BUSY.util}%` }).waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: path.resolve(readme) });
+    }
+
+    // The task ends when told: the GPU reads idle again, live, in the open popup and the toolbar.
+    await step('GPU idle again', async () => {
+      await writeFile(path.join(stack.k8s.cluster.agent.pod(DEMO_NAMESPACE, pod)?.dir ?? '', 'gpu-state', 'stop'), '');
+      await cells.nth(before - 1).locator('.jp-OutputArea-output', { hasText: 'BUSY ON' }).waitFor({ timeout: 60_000 });
+      await shown(0, 0);
+      await gpusItem.and(page.locator('[data-util="0"]')).waitFor({ timeout: 30_000 });
+    });
+    // It ended because of the test's file, not its time bound, on the GPU the popup showed.
+    expect(await cells.nth(before - 1).locator('.jp-OutputArea-output').innerText()).toContain(`BUSY ON [('${uuid}', True)]`);
+    expect(await gpusItem.innerText()).toBe(`${heldText} · 0%`);
+    expect(await exported('DCGM_FI_DEV_GPU_UTIL', uuid)).toBe(0);
+    await screenshot('gpu-idle-popup');
+    await page.keyboard.press('Escape');
+    await popup.waitFor({ state: 'detached' });
+    if (readme) {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
   });
 
   // The same cluster and notebook as the walk above (one cluster per file).
