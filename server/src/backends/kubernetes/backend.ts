@@ -169,7 +169,16 @@ export class KubernetesBackend implements Backend {
         throw apiError(error, { verb: 'create', object: "the kernel's Secret, Service and NetworkPolicy", namespace, server: this._server });
       });
       await abortable(owned, signal);
-      const podIP = await awaitDriverRunning({ pods: this._pods, namespace, name, uid, profileId: request.profile.id, signal, onPhase: request.onPhase }).catch(
+      const podIP = await awaitDriverRunning({
+        pods: this._pods,
+        namespace,
+        name,
+        uid,
+        profileId: request.profile.id,
+        signal,
+        onPhase: request.onPhase,
+        claims: objects.claims.map(c => c.metadata?.name ?? '')
+      }).catch(
         async (error: unknown) => {
           // A kernel that died while starting says why in its log (where the cluster can serve it).
           if (error instanceof KernelLaunchError) {

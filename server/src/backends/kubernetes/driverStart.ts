@@ -17,6 +17,19 @@ export interface AwaitDriverOptions {
   /** Rejects the wait with its reason (the manager's start timeout, a shutdown). */
   signal: AbortSignal;
   onPhase?: (phase: LaunchPhase, detail?: string) => void;
+  /** The per-user claims this launch just made sure of (see {@link claimsSettling}). */
+  claims?: readonly string[];
+}
+
+/**
+ * True when the scheduler refuses the pod only because its claims are not ready for it yet: a claim
+ * created a moment ago that its cache has not seen (`persistentvolumeclaim "…" not found`), or one
+ * with Immediate binding whose volume is still being provisioned. It retries by itself once they
+ * are, so the launch waits (bounded by the start timeout) instead of failing fast.
+ */
+export function claimsSettling(message: string, claims: readonly string[]): boolean {
+  // Both are the volume binding plugin's PreFilter verdicts, so they come alone (no node was tried).
+  return claims.length > 0 && (message.includes('pod has unbound immediate PersistentVolumeClaims') || claims.some(c => message.includes(`persistentvolumeclaim "${c}" not found`)));
 }
 
 /**
@@ -44,6 +57,9 @@ export function awaitDriverRunning(o: AwaitDriverOptions): Promise<string> {
       }
       switch (state.kind) {
         case 'unschedulable':
+          if (claimsSettling(state.message, o.claims ?? [])) {
+            return undefined;
+          }
           return done(new KernelUnschedulableError(`the driver pod cannot be scheduled: ${state.message}`));
         case 'image-error':
           return done(new KernelLaunchError(`the driver image cannot be pulled (${o.profileId}): ${state.message}`));

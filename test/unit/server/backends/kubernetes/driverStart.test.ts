@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
-import { awaitDriverRunning } from '../../../../../server/src/backends/kubernetes/driverStart.js';
+import { awaitDriverRunning, claimsSettling } from '../../../../../server/src/backends/kubernetes/driverStart.js';
 import type { LaunchPhase } from '../../../../../server/src/backends/types.js';
 import { KernelLaunchError, KernelStartTimeoutError, KernelUnschedulableError } from '../../../../../server/src/errors.js';
 import { FakePods, podAt } from './fixtures.js';
@@ -10,7 +10,7 @@ const pod: V1Pod = {
   spec: { containers: [{ name: 'kernel', image: 'sparkgate/driver:1.0' }] }
 };
 
-function start(signal = new AbortController().signal) {
+function start(signal = new AbortController().signal, claims?: string[]) {
   const pods = new FakePods();
   const phases: Array<[LaunchPhase, string | undefined]> = [];
   const running = awaitDriverRunning({
@@ -20,7 +20,8 @@ function start(signal = new AbortController().signal) {
     uid: 'uid-1',
     profileId: 'pyspark-gpu',
     signal,
-    onPhase: (phase, detail) => phases.push([phase, detail])
+    onPhase: (phase, detail) => phases.push([phase, detail]),
+    ...(claims ? { claims } : {})
   });
   return { pods, phases, running };
 }
@@ -69,6 +70,31 @@ describe('awaitDriverRunning', () => {
     deleted.pods.change(pod, true);
     await expect(deleted.running).rejects.toEqual(new KernelLaunchError('driver pod tenant-a/sg-1 was deleted before the kernel started'));
     expect(deleted.pods.listening).toBe(0);
+  });
+
+  it("should wait while the scheduler has not seen the user's just-created claim or its volume is being provisioned, then follow the pod (issue 18)", async () => {
+    const unschedulable = (message: string): V1Pod => ({
+      ...pod,
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] }
+    });
+    // As kube-scheduler 1.36 said it on the test cluster, the claim created a few ms before the pod.
+    const lagging = '0/2 nodes are available: persistentvolumeclaim "home-alice" not found. not found';
+    const immediate = '0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.';
+    const { pods, running } = start(undefined, ['home-alice']);
+    pods.change(unschedulable(lagging));
+    pods.change(unschedulable(immediate));
+    pods.change(podAt.scheduled(pod, 'cpu-1'));
+    pods.change(podAt.running(pod, '10.0.0.9'));
+    await expect(running).resolves.toBe('10.0.0.9');
+    // Any other reason, another claim missing (a profile's existing `claim`), or no claim made: fail fast as before.
+    expect(claimsSettling(lagging, ['home-alice'])).toBe(true);
+    expect(claimsSettling(lagging.replace('home-alice', 'datasets'), ['home-alice'])).toBe(false);
+    expect(claimsSettling(lagging, [])).toBe(false);
+    expect(claimsSettling(immediate, [])).toBe(false);
+    expect(claimsSettling('0/2 nodes are available: 2 Insufficient cpu.', ['home-alice'])).toBe(false);
+    const other = start(undefined, ['home-alice']);
+    other.pods.change(unschedulable('0/2 nodes are available: 2 node(s) didn\'t match Pod\'s node affinity/selector.'));
+    await expect(other.running).rejects.toBeInstanceOf(KernelUnschedulableError);
   });
 
   it("should stop at once with the signal's reason when the launch is aborted", async () => {
