@@ -16,7 +16,7 @@ import { MountPoints } from './mountPoints.js';
 import { buildNode, nodeResources, registerNode } from './nodes.js';
 import { PodWorker } from './podWorker.js';
 import type { NodeAgentOptions, PodRecord } from './types.js';
-import type { TokenIssuer } from './volumes.js';
+import { claimResolver, type ClaimResolver, type TokenIssuer } from './volumes.js';
 
 const HOST_IP = '127.0.0.1';
 const KUBELET_VERSION = 'v1.36.3';
@@ -195,6 +195,7 @@ export class NodeAgent {
         dir,
         read: this.read,
         issueToken: this.issueToken,
+        resolveClaim: this.resolveClaim,
         patchStatus: async (p, status) => {
           if (this.lost.has(nodeName)) {
             return;
@@ -264,6 +265,9 @@ export class NodeAgent {
       void entry.worker.remove();
     }
   }
+
+  // Not claimResolver(this.core) here: field initializers run before the constructor sets core.
+  private readonly resolveClaim: ClaimResolver = (namespace, claim) => claimResolver(this.core)(namespace, claim);
 
   private readonly read: KeyReader = async (kind, namespace, name) => {
     try {

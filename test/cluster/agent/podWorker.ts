@@ -11,7 +11,7 @@ import { startProcess, which, type ContainerProcess } from './process.js';
 import { buildStatus, podPhase, type ContainerState, type PodFacts } from './status.js';
 import type { MountPoints } from './mountPoints.js';
 import type { ImageEntrypoints } from './types.js';
-import { containerMounts, materializeVolume, type TokenIssuer } from './volumes.js';
+import { containerMounts, materializeVolume, readOnlyVolumes, type ClaimResolver, type TokenIssuer } from './volumes.js';
 
 /** Everything a {@link PodWorker} needs from its node and the API. */
 export interface PodWorkerDeps {
@@ -20,6 +20,8 @@ export interface PodWorkerDeps {
   dir: string;
   read: KeyReader;
   issueToken: TokenIssuer;
+  /** persistentVolumeClaim volumes: the bound PV's host folder. */
+  resolveClaim: ClaimResolver;
   patchStatus(pod: V1Pod, status: V1PodStatus): Promise<void>;
   /** Final delete with gracePeriodSeconds=0 and a uid precondition. */
   deletePod(pod: V1Pod): Promise<void>;
@@ -223,7 +225,7 @@ export class PodWorker {
     }
   }
 
-  /** Materializes the volumes, retrying (as the kubelet does) while a Secret/ConfigMap is missing. */
+  /** Materializes the volumes, retrying (as the kubelet does) while a Secret/ConfigMap is missing or a claim unbound. */
   private async setUpVolumes(): Promise<Map<string, string> | undefined> {
     const root = path.join(this.deps.dir, 'volumes');
     const facts: RuntimeFacts = { podIP: this.podIP ?? '', hostIP: this.deps.node.hostIP, allocatable: this.deps.node.allocatable };
@@ -231,7 +233,7 @@ export class PodWorker {
       try {
         const out = new Map<string, string>();
         for (const v of this.pod.spec?.volumes ?? []) {
-          out.set(v.name, await materializeVolume(root, v, { pod: this.pod, facts, read: this.deps.read, issueToken: this.deps.issueToken }));
+          out.set(v.name, await materializeVolume(root, v, { pod: this.pod, facts, read: this.deps.read, issueToken: this.deps.issueToken, resolveClaim: this.deps.resolveClaim }));
         }
         return out;
       } catch (err) {
@@ -321,7 +323,7 @@ export class PodWorker {
     }
     const sc = c.securityContext;
     const psc = this.pod.spec?.securityContext;
-    const mounts = containerMounts(c, volumes);
+    const mounts = containerMounts(c, volumes, readOnlyVolumes(this.pod));
     if (this.stateFilesOn) {
       mounts.push({ source: this.gpuStateDir, target: FAKE_GPU_STATE_MOUNT, readOnly: false });
     }

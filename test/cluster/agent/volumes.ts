@@ -1,10 +1,13 @@
 import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { V1Container, V1KeyToPath, V1Pod, V1ProjectedVolumeSource, V1Volume } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Container, V1KeyToPath, V1Pod, V1ProjectedVolumeSource, V1Volume } from '@kubernetes/client-node';
 import { fieldValue, resourceValue, type KeyReader, type RuntimeFacts } from './env.js';
 
 /** Asks the API server for a service-account token bound to the pod (TokenRequest API). */
 export type TokenIssuer = (req: { namespace: string; serviceAccount: string; audience?: string; expirationSeconds: number; pod: V1Pod }) => Promise<string>;
+
+/** The host folder of a claim's bound PersistentVolume; a {@link VolumeError} while there is none. */
+export type ClaimResolver = (namespace: string, claimName: string) => Promise<string>;
 
 /** A bind mount a container's mount namespace gets. */
 export interface Mount {
@@ -23,6 +26,36 @@ interface Ctx {
   facts: RuntimeFacts;
   read: KeyReader;
   issueToken: TokenIssuer;
+  resolveClaim: ClaimResolver;
+}
+
+/**
+ * PVC → bound PV → host folder, as the kubelet's volume manager does before mounting: the PV's
+ * `hostPath` or `local` path (harness/storage.ts provisions hostPath ones). Read at each setup, so a
+ * claim bound late is found on the retry.
+ */
+export function claimResolver(core: CoreV1Api): ClaimResolver {
+  return async (namespace, claimName) => {
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name: claimName, namespace }).catch((err: { code?: number }) => {
+      if (err?.code === 404) {
+        throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
+      }
+      throw err;
+    });
+    if (claim.metadata?.deletionTimestamp) {
+      throw new VolumeError(`persistentvolumeclaim "${claimName}" is being deleted`);
+    }
+    const volumeName = claim.spec?.volumeName;
+    if (!volumeName || claim.status?.phase !== 'Bound') {
+      throw new VolumeError(`PVC ${namespace}/${claimName} is not bound`);
+    }
+    const pv = await core.readPersistentVolume({ name: volumeName });
+    const hostPath = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
+    if (!hostPath) {
+      throw new VolumeError(`persistentvolume "${volumeName}": unsupported source (supported: hostPath, local)`);
+    }
+    return hostPath;
+  };
 }
 
 async function put(dir: string, rel: string, content: string | Buffer, mode: number): Promise<void> {
@@ -108,6 +141,10 @@ export async function materializeVolume(root: string, v: V1Volume, ctx: Ctx): Pr
   if (v.hostPath) {
     return v.hostPath.path;
   }
+  if (v.persistentVolumeClaim) {
+    // The volume's own folder, shared by every pod that mounts the claim (no fsGroup ownership change, as for hostPath).
+    return ctx.resolveClaim(ns, v.persistentVolumeClaim.claimName);
+  }
   await mkdir(dir, { recursive: true });
   if (v.emptyDir) {
     await chmod(dir, 0o777);
@@ -122,7 +159,7 @@ export async function materializeVolume(root: string, v: V1Volume, ctx: Ctx): Pr
   } else if (v.projected) {
     await projected(dir, v.projected, ctx);
   } else {
-    throw new VolumeError(`volume "${v.name}": unsupported type (supported: emptyDir, secret, configMap, downwardAPI, projected, hostPath)`);
+    throw new VolumeError(`volume "${v.name}": unsupported type (supported: emptyDir, secret, configMap, downwardAPI, projected, hostPath, persistentVolumeClaim)`);
   }
   const fsGroup = ctx.pod.spec?.securityContext?.fsGroup;
   if (fsGroup !== undefined) {
@@ -133,13 +170,18 @@ export async function materializeVolume(root: string, v: V1Volume, ctx: Ctx): Pr
   return dir;
 }
 
+/** The volumes mounted read-only whatever a volumeMount says (`persistentVolumeClaim.readOnly`). */
+export function readOnlyVolumes(pod: V1Pod): Set<string> {
+  return new Set((pod.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim?.readOnly === true).map((v) => v.name));
+}
+
 /** The container's bind mounts from its volumeMounts (subPath supported). */
-export function containerMounts(c: V1Container, volumes: Map<string, string>): Mount[] {
+export function containerMounts(c: V1Container, volumes: Map<string, string>, readOnly: ReadonlySet<string> = new Set()): Mount[] {
   return (c.volumeMounts ?? []).map((m) => {
     const src = volumes.get(m.name);
     if (src === undefined) {
       throw new VolumeError(`volumeMount "${m.name}" names no volume of the pod`);
     }
-    return { source: m.subPath ? path.join(src, m.subPath) : src, target: m.mountPath, readOnly: m.readOnly ?? false };
+    return { source: m.subPath ? path.join(src, m.subPath) : src, target: m.mountPath, readOnly: (m.readOnly ?? false) || readOnly.has(m.name) };
   });
 }

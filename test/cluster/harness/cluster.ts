@@ -8,6 +8,7 @@ import { startDcgmExporter, type DcgmExporter } from '../agent/dcgmExporter.js';
 import type { ImageEntrypoints, NodeSpec } from '../agent/types.js';
 import { startControlPlane, type ControlPlane } from './controlPlane.js';
 import { createPki } from './pki.js';
+import { startStorageProvisioner, type StorageProvisioner } from './storage.js';
 import { waitFor, waitForNodeReady } from './wait.js';
 
 /** Options of {@link startCluster}; every field has a default. */
@@ -36,6 +37,12 @@ export interface ClusterOptions {
    * `util=` / `fb_used_mib=` the exporter serves (agent/dcgm.ts). Default false.
    */
   gpuExporter?: boolean;
+  /**
+   * Dynamic provisioning (harness/storage.ts): a default StorageClass `sparkgate-hostpath`
+   * (WaitForFirstConsumer) whose claims get hostPath PersistentVolumes under `<dir>/storage/`, which the
+   * node agent bind-mounts for persistentVolumeClaim volumes. Default false: claims stay Pending.
+   */
+  storage?: boolean;
 }
 
 /** A running test cluster. `stop()` leaves no process and no files behind. */
@@ -57,6 +64,8 @@ export interface Cluster {
   gpuExporterUrl?: string;
   /** The same as a Prometheus scrape target, `127.0.0.1:<port>`. */
   gpuExporterTarget?: string;
+  /** The storage provisioner (only with `storage`): `hostPath(ns, claim)` is a bound claim's host folder. */
+  storage?: StorageProvisioner;
   /** Stops kube-apiserver alone; `startApiServer()` starts it again on the same port. */
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
@@ -92,8 +101,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   let cp: ControlPlane | undefined;
   let agent: NodeAgent | undefined;
   let exporter: DcgmExporter | undefined;
+  let storage: StorageProvisioner | undefined;
   const stop = async (): Promise<void> => {
     await exporter?.stop();
+    await storage?.stop();
     await agent?.stop();
     await cp?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -136,6 +147,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       exporter = await startDcgmExporter(() => running.fakeGpus());
       log(`cluster: fake DCGM exporter at ${exporter.url}/metrics`);
     }
+    if (options.storage) {
+      storage = await startStorageProvisioner({ kubeConfig, dir, log });
+      log('cluster: storage provisioner for StorageClass sparkgate-hostpath');
+    }
     log(`cluster: ready at ${cp.server}`);
     const plane = cp;
     return {
@@ -149,6 +164,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       nodes,
       etcdUrl: cp.etcdUrl,
       ...(exporter ? { gpuExporterUrl: exporter.url, gpuExporterTarget: exporter.target } : {}),
+      ...(storage ? { storage } : {}),
       stopApiServer: () => plane.stopApiServer(),
       startApiServer: () => plane.startApiServer(),
       stop

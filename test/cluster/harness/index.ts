@@ -1,6 +1,7 @@
 // The cluster test harness in one import, for tests of the Kubernetes backend:
 //   import { startCluster, waitForPodReady } from '../cluster/harness/index.js';
 export { startCluster, DEFAULT_NODES, type Cluster, type ClusterOptions } from './cluster.js';
+export { startStorageProvisioner, volumeFor, IMMEDIATE_STORAGE_CLASS, PROVISIONER, STORAGE_CLASS, type StorageProvisioner } from './storage.js';
 export { startPrometheus, type PrometheusOptions, type PrometheusServer, type PromSample } from './prometheus.js';
 export { ComponentStartError, ClusterHarnessError, WaitTimeoutError } from './errors.js';
 export { createPod, gpuPod, markedGpuPod, markedPod, readLog, shellPod, GPU_TOLERATION } from './pods.js';
