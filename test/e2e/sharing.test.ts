@@ -10,8 +10,9 @@
  * - bob opens a copy: no kernel starts on its own, no "Select Kernel" dialog; he is offered to
  *   relaunch the shape, which launches in his tenant's namespace, attached to that very notebook;
  * - nothing of alice's is visible or reachable to him (clusters, kernels, Spark UI through the
- *   gateway and through his lab; nothing his browser hears live — clusters, cell progress,
- *   executors, GPU metrics — names her cluster);
+ *   gateway and through his lab; the gateway's /metrics, which counts every tenant, refuses his
+ *   token both ways; nothing his browser hears live — clusters, cell progress, executors, GPU
+ *   metrics — names her cluster);
  * - a copy whose shape exceeds his tenant's limits says which limit, by how much, and launches nothing.
  *
  * Screenshots of every step land in test-artifacts/e2e-sharing/ (git-ignored).
@@ -211,6 +212,25 @@ describe('e2e/sharing a notebook across tenants (Kubernetes backend)', () => {
     expect((await call(BOB, 'GET', `/ui/${clusterA!.id}/`)).status).toBe(404);
     const viaBobsLab = await bob.page.evaluate(async (id: string) => (await fetch(`sparkgate/ui/${id}/jobs/`)).status, clusterA!.id);
     expect(viaBobsLab).toBe(404);
+    const metricsChecked = Date.now();
+    // Nor the gateway's /metrics: its series count every tenant's kernels and launches, so with
+    // several tenants a user's token is refused (only the scraper's metrics.token reads it).
+    for (const who of [BOB, ALICE]) {
+      const refusedMetrics = await call(who, 'GET', '/metrics');
+      expect([who.user, refusedMetrics.status, refusedMetrics.body?.reason]).toEqual([who.user, 403, 'NotAllowed']);
+      expect(refusedMetrics.body?.message).toMatch(/every tenant.*several tenants: scrape it with metrics\.token/);
+    }
+    // His lab proxies <lab>/sparkgate/… to the gateway with his token: refused the same way there.
+    // <lab>/metrics is jupyter_server's own (his lab's requests), none of the gateway's series.
+    const [metricsViaLab, labMetrics] = await bob.page.evaluate(async () =>
+      Promise.all(['sparkgate/metrics', 'metrics'].map(async url => {
+        const r = await fetch(url);
+        return { status: r.status, text: await r.text() };
+      }))
+    );
+    expect([metricsViaLab!.status, (JSON.parse(metricsViaLab!.text) as { reason?: string }).reason]).toEqual([403, 'NotAllowed']);
+    expect([labMetrics!.status, /^sparkgate_/m.test(labMetrics!.text), /^python_gc_objects_collected_total/m.test(labMetrics!.text)]).toEqual([200, false, true]);
+    console.log(`e2e sharing: /metrics refused to both tokens, and through bob's lab, in ${Date.now() - metricsChecked} ms`);
 
     // --- relaunch: his tenant's namespace, attached to this notebook --------------------------
     await relaunch.click();
