@@ -1,9 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import { ApiException, KubeConfig, type CoreV1Api, type NetworkingV1Api } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, type CoreV1Api, type NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import { KubernetesBackend } from '../../../../../server/src/backends/kubernetes/backend.js';
 import type { LaunchRequest } from '../../../../../server/src/backends/types.js';
 import type { ProfileRuntime } from '../../../../../server/src/config/types.js';
-import { apiStatus, capturingLogger, config, FakeInformer, fakeNodeApi } from './fixtures.js';
+import { KernelUnschedulableError } from '../../../../../server/src/errors.js';
+import { waitUntil } from '../../../../support/waitFor.js';
+import { apiStatus, capturingLogger, config, FakeInformer, fakeNodeApi, podAt } from './fixtures.js';
 
 const runtime: ProfileRuntime = {
   image: { driver: null, executor: null },
@@ -89,5 +91,61 @@ describe('KubernetesBackend#launch() of a profile with a per-user volume (issue 
     await expect(backend.launch(request(false))).rejects.toThrow('could not create the driver pod');
     expect(calls).toEqual(['pod']);
     await backend.dispose();
+  });
+});
+
+describe('KubernetesBackend#launch() while the scheduler catches up with a just-created claim (issue 18, found by cluster/profiles)', () => {
+  /** A launch that gets as far as the pod watch; `pod()` is the driver pod it created. */
+  function running() {
+    const informer = new FakeInformer([[]]);
+    const created: V1Pod[] = [];
+    const echo = async ({ body }: { body: unknown }) => body;
+    const core = {
+      createNamespacedPersistentVolumeClaim: echo,
+      createNamespacedPod: async ({ body }: { body: V1Pod }) => {
+        const pod = { ...body, metadata: { ...body.metadata, uid: 'uid-1' } };
+        created.push(pod);
+        return pod;
+      },
+      createNamespacedSecret: echo,
+      createNamespacedService: echo,
+      deleteNamespacedPod: echo,
+      readNamespacedPodLog: async () => ''
+    } as unknown as CoreV1Api;
+    const backend = new KubernetesBackend({
+      config,
+      kubeConfig: new KubeConfig(),
+      core,
+      networking: { createNamespacedNetworkPolicy: echo } as unknown as NetworkingV1Api,
+      namespaceOf: tenant => `team-${tenant}`,
+      logger: capturingLogger().logger,
+      nodeApi: fakeNodeApi(),
+      podWatch: { informerFactory: () => informer }
+    });
+    const unschedulable = (message: string): V1Pod => ({
+      ...created[0]!,
+      status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] }
+    });
+    return { backend, informer, created, unschedulable };
+  }
+
+  it('should wait through "persistentvolumeclaim not found" for its own claim, and fail fast when the missing claim is an existing one it does not make', async () => {
+    const { backend, informer, created, unschedulable } = running();
+    const launching = backend.launch(request(true));
+    await waitUntil(() => created.length === 1, { timeoutMs: 5000, intervalMs: 1, what: 'the driver pod' });
+    // As kube-scheduler 1.36 answered on the test cluster, its cache a few ms behind the claim's create.
+    informer.put(unschedulable('0/2 nodes are available: persistentvolumeclaim "home-alice" not found. not found'), 'add');
+    informer.put(podAt.scheduled(created[0]!, 'cpu-1'));
+    informer.put(podAt.running(created[0]!, '10.0.0.7'));
+    const kernel = await launching;
+    expect(kernel.connection).toMatchObject({ ip: '10.0.0.7' });
+    // The profile's shared claim is the platform team's: missing, it is the user's answer at once.
+    const second = running();
+    const failing = second.backend.launch(request(true));
+    await waitUntil(() => second.created.length === 1, { timeoutMs: 5000, intervalMs: 1, what: 'the driver pod' });
+    second.informer.put(second.unschedulable('0/2 nodes are available: persistentvolumeclaim "datasets" not found. not found'), 'add');
+    await expect(failing).rejects.toBeInstanceOf(KernelUnschedulableError);
+    await backend.dispose();
+    await second.backend.dispose();
   });
 });
