@@ -6,6 +6,7 @@
 
 import type { ISessionContext } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import { DisposableDelegate } from '@lumino/disposable';
 import type { IDisposable } from '@lumino/disposable';
 
 import type { ISharedShape } from './api';
@@ -151,20 +152,10 @@ export function saveShapeOnly(panel: NotebookPanel): IDisposable {
     }
   };
   model.metadataChanged.connect(onMetadata);
-  let disposed = false;
-  return {
-    get isDisposed() {
-      return disposed;
-    },
-    dispose() {
-      if (disposed) {
-        return;
-      }
-      disposed = true;
-      model.metadataChanged.disconnect(onMetadata);
-      model.toJSON = toJSON;
-    }
-  };
+  return new DisposableDelegate(() => {
+    model.metadataChanged.disconnect(onMetadata);
+    model.toJSON = toJSON;
+  });
 }
 
 /**
@@ -211,21 +202,11 @@ export function startsOneKernel(ctx: ISessionContext): IDisposable {
   if (hasNoKernel) {
     Object.defineProperty(ctx, 'hasNoKernel', { configurable: true, get: () => underWay !== null || (hasNoKernel.call(ctx) as boolean) });
   }
-  let disposed = false;
-  return {
-    get isDisposed() {
-      return disposed;
-    },
-    dispose() {
-      if (disposed) {
-        return;
-      }
-      disposed = true;
-      // The prototype's methods and getter show through again.
-      const own = ctx as unknown as Record<string, unknown>;
-      delete own.startKernel;
-      delete own.changeKernel;
-      delete own.hasNoKernel;
-    }
-  };
+  return new DisposableDelegate(() => {
+    // The prototype's methods and getter show through again.
+    const own = ctx as unknown as Record<string, unknown>;
+    delete own.startKernel;
+    delete own.changeKernel;
+    delete own.hasNoKernel;
+  });
 }
