@@ -4,13 +4,39 @@
  * builds it (server/src/api/sparkgate/routes.ts); the extension's panel reads it.
  */
 
-import type { ExecutorSizing, Resources } from './sizing.js';
+import type { ExecutorSizing, JvmSizing, Resources } from './sizing.js';
 
 /** Resources a tenant may hold at once; `null` means unlimited. */
 export interface Limits {
   gpus: number | null;
   cores: number | null;
   memoryMiB: number | null;
+}
+
+/** A number a user may pick for one sizing field: within bounds (`null` = no bound of its own), or one of the choices. */
+export type NumberOption = { min: number | null; max: number | null } | { choices: number[] };
+
+/** A text a user may pick (a GPU type): one of the choices. */
+export interface TextOption {
+  choices: string[];
+}
+
+/**
+ * What a user may change at launch (config `profiles.<id>.options`), in the shape of `Sizing`:
+ * a field given here may be set within its option, every other field stays the profile's. The
+ * gateway refuses anything else with 400, naming the field and its bound.
+ */
+export interface ProfileOptions {
+  driver: { cores?: NumberOption; memoryMiB?: NumberOption; gpus?: NumberOption; gpuType?: TextOption };
+  executors: {
+    count?: NumberOption;
+    min?: NumberOption;
+    max?: NumberOption;
+    cores?: NumberOption;
+    memoryMiB?: NumberOption;
+    gpus?: NumberOption;
+    gpuType?: TextOption;
+  };
 }
 
 /** A launchable profile: a kernelspec plus default sizing, set by the operator per tenant. */
@@ -21,8 +47,13 @@ export interface Profile {
   /** Whether the kernel starts a SparkSession (otherwise executors do not apply). */
   spark: boolean;
   /** Cores may be fractional (a driver is mostly idle); GPUs and memory are whole. */
-  driver: Resources;
+  driver: JvmSizing;
   executors: ExecutorSizing;
+  /**
+   * What a user may change; `null` = every sizing field (as before profiles had options), bounded
+   * only by the tenant's limits and the nodes, and no GPU type choice.
+   */
+  options: ProfileOptions | null;
   /** Upper bound on executors for this profile; `null` means none beyond the tenant limits. */
   maxExecutors: number | null;
   /** What the profile's defaults hold at most (`totalsOf`). */
@@ -78,4 +109,9 @@ export interface Me {
  */
 export function podOverheadMiB(role: 'driver' | 'executor', heapMiB: number): number {
   return Math.max(role === 'driver' ? 512 : 384, Math.ceil(heapMiB * 0.4));
+}
+
+/** A pod's memory beyond the heap: the profile's `memoryOverhead` when it sets one, else {@link podOverheadMiB}. */
+export function podMemoryOverheadMiB(role: 'driver' | 'executor', jvm: JvmSizing): number {
+  return jvm.memoryOverheadMiB ?? podOverheadMiB(role, jvm.memoryMiB);
 }

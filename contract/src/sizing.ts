@@ -11,8 +11,19 @@ export interface Resources {
   memoryMiB: number;
 }
 
+/**
+ * One JVM of a cluster (the driver, or each executor): its compute plus what its pod asks of a
+ * node beyond that (issue 18). Both extras are absent unless the profile sets them.
+ */
+export interface JvmSizing extends Resources {
+  /** Pod memory beyond the heap, MiB (e.g. RAPIDS' pinned memory); absent = `podOverheadMiB`'s default. */
+  memoryOverheadMiB?: number;
+  /** The GPU model (node label `nvidia.com/gpu.product`) the pod selects when it asks for GPUs; absent = any. */
+  gpuType?: string;
+}
+
 /** Executors: a fixed `count`, or Spark dynamic allocation between `min` and `max`. */
-export interface ExecutorSizing extends Resources {
+export interface ExecutorSizing extends JvmSizing {
   count?: number;
   min?: number;
   max?: number;
@@ -24,7 +35,7 @@ export interface ExecutorSizing extends Resources {
  */
 export interface Sizing {
   /** Cores may be fractional (a driver is mostly idle); GPUs and memory are whole. */
-  driver: Resources;
+  driver: JvmSizing;
   executors: ExecutorSizing;
 }
 

@@ -187,7 +187,14 @@ function buildJupyterHub(h: NonNullable<ConfigFile['jupyterhub']>): JupyterHubCo
 function buildProfiles(source: NonNullable<ConfigFile['profiles']>): Record<string, Profile> {
   const profiles: Record<string, Profile> = {};
   for (const [id, p] of Object.entries(source)) {
-    profiles[id] = { id, displayName: p.displayName ?? id, spark: p.spark, sizing: p.sizing, ...(p.runtime ? { runtime: p.runtime } : {}) };
+    profiles[id] = {
+      id,
+      displayName: p.displayName ?? id,
+      spark: p.spark,
+      sizing: p.sizing,
+      ...(p.options ? { options: p.options } : {}),
+      ...(p.runtime ? { runtime: p.runtime } : {})
+    };
   }
   if (Object.keys(profiles).length === 0) {
     throw new ConfigError('profiles: define at least one profile');

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { DRIVER_WORK_DIR } from '../spark/kubernetesConf.js';
 import { gatewayOwnedConfReason } from '../spark/ownedConf.js';
 import { bool, oneOf, section, str } from './parse.js';
-import { GPU_PRODUCT_LABEL, type PodPlacement, type ProfileRuntime, type ProfileVolume, type Toleration } from './types.js';
+import { GPU_PRODUCT_LABEL, type PodPlacement, type ProfileRuntime, type ProfileSecret, type ProfileVolume, type Toleration } from './types.js';
 
 /** RFC 1123 label (pod volume names, claim names made from a template). */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -236,6 +236,33 @@ const volume = section({
       : { ...common, executors: v.executors ?? false, claimTemplate: v.claimTemplate ?? '', size: v.size ?? '', storageClass: v.storageClass ?? null };
   });
 
+/** A Secret's data key (Kubernetes: letters, digits, -, _ and .). */
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+const secret = section({
+  name: str(),
+  mountPath: str().optional(),
+  env: checkedMap(z.string({ error: "must be the Secret's key (a string)" }), "variable -> the Secret's key", (name, key) =>
+    !ENV_NAME.test(name)
+      ? ': not a variable name (letters, digits and _, not starting with a digit)'
+      : (envRefusal(name) ?? (!SECRET_KEY.test(key) ? `must be a key of the Secret (letters, digits, -, _ and .; got '${key}')` : null))
+  ).optional(),
+  executors: bool().optional()
+})
+  .superRefine((s, ctx) => {
+    if (!DNS_SUBDOMAIN.test(s.name) || s.name.length > 253) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `must be a Secret name (lowercase letters, digits, - and .; got '${s.name}')` });
+    }
+    if (s.mountPath === undefined && (s.env === undefined || Object.keys(s.env).length === 0)) {
+      ctx.addIssue({ code: 'custom', message: `(${s.name}): give mountPath (its keys as files) and/or env (variables from its keys)` });
+    }
+    const problem = s.mountPath === undefined ? null : mountPathProblem(s.mountPath);
+    if (problem !== null) {
+      ctx.addIssue({ code: 'custom', path: ['mountPath'], message: problem });
+    }
+  })
+  .transform((s): ProfileSecret => ({ name: s.name, mountPath: s.mountPath ?? null, env: s.env ?? {}, executors: s.executors ?? true }));
+
 const packages = z
   .array(str().refine(p => MAVEN.test(p), { error: 'must be Maven coordinates group:artifact:version (e.g. org.apache.spark:spark-avro_2.13:4.0.1)' }), {
     error: 'must be a list of Maven coordinates (group:artifact:version)'
@@ -258,7 +285,8 @@ export const runtimeKeys = {
   env: env.optional(),
   volumes: z.array(volume, { error: 'must be a list of volumes ({name, claim | claimTemplate, mountPath, …})' }).optional(),
   packages: packages.optional(),
-  ivyCacheVolume: str().optional()
+  ivyCacheVolume: str().optional(),
+  secrets: z.array(secret, { error: 'must be a list of Secrets ({name, mountPath, env, executors})' }).optional()
 };
 
 interface RuntimeFile {
@@ -269,6 +297,7 @@ interface RuntimeFile {
   volumes?: ProfileVolume[] | undefined;
   packages?: string[] | undefined;
   ivyCacheVolume?: string | undefined;
+  secrets?: ProfileSecret[] | undefined;
 }
 
 /** Refines a whole profile: what relates its keys to each other. */
@@ -294,6 +323,27 @@ export function checkRuntime(p: RuntimeFile, ctx: z.core.$RefinementCtx): void {
     names.add(v.name);
     paths.add(v.mountPath);
   });
+  const secretNames = new Set<string>();
+  const variables = new Set(Object.keys(p.env ?? {}));
+  (p.secrets ?? []).forEach((s, i) => {
+    if (secretNames.has(s.name)) {
+      at(['secrets', i, 'name'], `: '${s.name}' appears twice; give its mountPath and env in one entry`);
+    }
+    secretNames.add(s.name);
+    if (s.mountPath !== null) {
+      const nested = [...paths].find(m => m === s.mountPath || m.startsWith(`${s.mountPath}/`) || s.mountPath?.startsWith(`${m}/`));
+      if (nested !== undefined) {
+        at(['secrets', i, 'mountPath'], `: ${s.mountPath} overlaps another mount (${nested})`);
+      }
+      paths.add(s.mountPath);
+    }
+    for (const name of Object.keys(s.env)) {
+      if (variables.has(name)) {
+        at(['secrets', i, 'env', name], ': the variable is set twice (in env or another secret)');
+      }
+      variables.add(name);
+    }
+  });
   if (p.ivyCacheVolume !== undefined) {
     const cache = volumes.find(v => v.name === p.ivyCacheVolume);
     if (!cache) {
@@ -316,7 +366,8 @@ export function runtimeOf(p: RuntimeFile, driver: PodPlacement | null, executors
     executors: executors ?? { nodeSelector: {}, tolerations: [], gpuType: null },
     volumes: p.volumes ?? [],
     packages: p.packages ?? [],
-    ivyCacheVolume: p.ivyCacheVolume ?? null
+    ivyCacheVolume: p.ivyCacheVolume ?? null,
+    secrets: p.secrets ?? []
   };
   const empty =
     runtime.image.driver === null &&
@@ -325,6 +376,7 @@ export function runtimeOf(p: RuntimeFile, driver: PodPlacement | null, executors
     Object.keys(runtime.env).length === 0 &&
     [runtime.driver, runtime.executors].every(s => Object.keys(s.nodeSelector).length === 0 && s.tolerations.length === 0 && s.gpuType === null) &&
     runtime.volumes.length === 0 &&
-    runtime.packages.length === 0;
+    runtime.packages.length === 0 &&
+    runtime.secrets.length === 0;
   return empty ? undefined : runtime;
 }

@@ -9,8 +9,9 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { bool, describeIssue, int, mapOf, memory, num, oneOf, orEmpty, section, str } from './parse.js';
+import { checkOptions, defaultGpuType, optionsKey } from './options.js';
 import { checkPlacement, checkRuntime, placementKeys, placementOf, runtimeKeys, runtimeOf } from './profile.js';
-import type { ExecutorSizing, Resources, Sizing, Toleration } from './types.js';
+import type { ExecutorSizing, JvmSizing, Sizing, Toleration } from './types.js';
 
 /** Kubernetes object names (RFC 1123 labels): tenants' namespaces and profile ids. */
 export const NAME_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -25,13 +26,24 @@ export const BACKENDS = ['local', 'kubernetes'] as const;
 
 const DEFAULT_GPU_TOLERATIONS: readonly Toleration[] = [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }];
 
-/** What the driver and each executor ask for besides cores (whose bounds differ). */
-const jvm = { memory: memory().default(2048), gpus: int().default(0) };
+/**
+ * What the driver and each executor ask for besides cores (whose bounds differ). `memoryOverhead`
+ * replaces the gateway's default room beyond the heap (e.g. RAPIDS' pinned memory).
+ */
+const jvm = { memory: memory().default(2048), gpus: int().default(0), memoryOverhead: memory().optional() };
+
+/** The optional extras of a JVM's sizing, present only when set (so a plain profile's sizing is as before). */
+function extras(memoryOverheadMiB: number | undefined): Partial<JvmSizing> {
+  return memoryOverheadMiB === undefined ? {} : { memoryOverheadMiB };
+}
 
 const driver = orEmpty(
   section({ cores: num(0.1).default(1), ...jvm, ...placementKeys })
     .superRefine(checkPlacement)
-    .transform(({ cores, memory: memoryMiB, gpus, ...placement }) => ({ resources: { cores, memoryMiB, gpus } satisfies Resources, placement: placementOf(placement) }))
+    .transform(({ cores, memory: memoryMiB, gpus, memoryOverhead, ...placement }) => ({
+      resources: { cores, memoryMiB, gpus, ...extras(memoryOverhead) } satisfies JvmSizing,
+      placement: placementOf(placement)
+    }))
 );
 
 const executors = orEmpty(
@@ -51,8 +63,8 @@ const executors = orEmpty(
         ctx.addIssue({ code: 'custom', message: `: max (${e.max}) must be ≥ min (${e.min})` });
       }
     })
-    .transform(({ count, min, max, cores, memory: memoryMiB, gpus, ...placement }) => {
-      const base = { cores, memoryMiB, gpus };
+    .transform(({ count, min, max, cores, memory: memoryMiB, gpus, memoryOverhead, ...placement }) => {
+      const base = { cores, memoryMiB, gpus, ...extras(memoryOverhead) };
       // Dynamic allocation: `max` defaults to `min`, `min` to 0.
       const sizing: ExecutorSizing = min === undefined && max === undefined ? { ...base, count: count ?? 0 } : { ...base, min: min ?? 0, max: max ?? min ?? 0 };
       return { sizing, placement: placementOf(placement) };
@@ -65,16 +77,38 @@ const profile = orEmpty(
     spark: bool().default(true),
     driver,
     executors,
+    options: optionsKey,
     ...runtimeKeys
   })
-    .superRefine(checkRuntime)
+    .transform(p => ({ ...p, sizing: sizingOf(p.driver, p.executors, p.options) }))
+    .superRefine((p, ctx) => {
+      checkRuntime(p, ctx);
+      checkOptions(p.options, p.sizing, ctx);
+    })
     .transform(p => ({
       displayName: p.displayName,
       spark: p.spark,
-      sizing: { driver: p.driver.resources, executors: p.executors.sizing } satisfies Sizing,
+      sizing: p.sizing,
+      options: p.options,
       runtime: runtimeOf(p, p.driver.placement, p.executors.placement)
     }))
 );
+
+/** A profile's default sizing, with each section's GPU type (its own, else its option's first choice) in it. */
+function sizingOf(
+  d: { resources: JvmSizing; placement: { gpuType: string | null } | null },
+  e: { sizing: ExecutorSizing; placement: { gpuType: string | null } | null },
+  options: ReturnType<typeof optionsKey.parse>
+): Sizing {
+  const withType = <T extends JvmSizing>(jvm: T, own: string | null | undefined, option: Parameters<typeof defaultGpuType>[1]): T => {
+    const gpuType = defaultGpuType(own, option);
+    return gpuType === undefined ? jvm : { ...jvm, gpuType };
+  };
+  return {
+    driver: withType(d.resources, d.placement?.gpuType, options?.driver.gpuType),
+    executors: withType(e.sizing, e.placement?.gpuType, options?.executors.gpuType)
+  };
+}
 
 const profileId = z.string().refine(id => NAME_RE.test(id) && !id.includes('--'), {
   error: ': profile ids are lowercase letters, digits and single dashes'

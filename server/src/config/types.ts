@@ -4,13 +4,13 @@
  * Deeper modules receive slices of it; only `main.ts` reads the environment.
  */
 
-import type { Sizing } from '@sparkgate/contract';
+import type { ProfileOptions, Sizing } from '@sparkgate/contract';
 
 /**
  * Sizing (one JVM's `Resources`, `ExecutorSizing`, a cluster's `Sizing`) is what the extension
  * sends to launch, so it is defined once in the server↔extension contract.
  */
-export type { ExecutorSizing, Resources, Sizing } from '@sparkgate/contract';
+export type { ExecutorSizing, JvmSizing, ProfileOptions, Resources, Sizing } from '@sparkgate/contract';
 
 /** An admin-defined launch profile; each profile is also a kernelspec. */
 export interface Profile {
@@ -19,7 +19,13 @@ export interface Profile {
   displayName: string;
   /** False for a plain IPython kernel without a SparkSession. */
   spark: boolean;
+  /** Defaults of a launch; the placement's `gpuType` is in it too (`sizing.*.gpuType`), so a user's choice travels with the sizing. */
   sizing: Sizing;
+  /**
+   * What a user may change at launch (config `options`); absent = every sizing field, within the
+   * tenant's limits (as before options existed), and no GPU type choice.
+   */
+  options?: ProfileOptions;
   /**
    * What the profile adds to its kernels' pods and Spark conf (issue 18: image, sparkConf, env,
    * placement, volumes, packages); absent when it adds nothing, so such a profile's pods are as before.
@@ -34,7 +40,10 @@ export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
 export interface PodPlacement {
   nodeSelector: Readonly<Record<string, string>>;
   tolerations: readonly Toleration[];
-  /** `nvidia.com/gpu.product` the pod selects when it asks for GPUs; null = any GPU. */
+  /**
+   * `nvidia.com/gpu.product` the pod selects when it asks for GPUs; null = any GPU. The profile's
+   * default: a launch's own is `sizing.*.gpuType` (which a user may choose, see `options`).
+   */
   gpuType: string | null;
 }
 
@@ -73,6 +82,23 @@ export interface ProfileRuntime {
   packages: readonly string[];
   /** The volume (one of `volumes`) whose `<mountPath>/.ivy2` is Spark's Ivy cache; null = the pod's work dir. */
   ivyCacheVolume: string | null;
+  /** Kubernetes Secrets of the tenant's namespace the pods get; the gateway never reads their values. */
+  secrets: readonly ProfileSecret[];
+}
+
+/**
+ * A Secret a profile's pods get (config `secrets`): its keys as read-only files under
+ * `mountPath`, and/or variables from its keys (`valueFrom.secretKeyRef`, never a literal).
+ */
+export interface ProfileSecret {
+  /** The Secret's name in the tenant's namespace. */
+  name: string;
+  /** Where its keys appear as files (read-only); null = no files. */
+  mountPath: string | null;
+  /** Variable name -> the Secret's key whose value it takes. */
+  env: Readonly<Record<string, string>>;
+  /** The executors get it too (Spark's `spark.kubernetes.executor.secrets.*` / `secretKeyRef.*`); default true. */
+  executors: boolean;
 }
 
 /** Tenant limits; `null` means unlimited. */

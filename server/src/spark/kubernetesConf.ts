@@ -1,3 +1,4 @@
+import { podMemoryOverheadMiB } from '@sparkgate/contract';
 import type { Sizing } from '../config/types.js';
 import { sparkAuthConf, type SparkSecretFiles } from './auth.js';
 import { profileConfOver } from './ownedConf.js';
@@ -108,7 +109,8 @@ export function buildKubernetesSparkConf(input: KubernetesSparkConfInput): Recor
     'spark.executor.cores': String(e.cores),
     'spark.executor.memory': `${e.memoryMiB}m`,
     // Client mode sizes executors as JVM apps (10% overhead) unless told: Python workers need more.
-    'spark.executor.memoryOverhead': `${executorOverheadMiB(e.memoryMiB)}m`,
+    // The profile's memoryOverhead when set (e.g. RAPIDS' pinned memory is counted in it).
+    'spark.executor.memoryOverhead': `${podMemoryOverheadMiB('executor', e)}m`,
     'spark.executorEnv.SPARKGATE_KERNEL_ID': input.kernelId,
     // spark-submit's Ivy cache defaults to the JVM's user.home, which is "?" for a uid without a
     // passwd entry (OpenShift-style random uids): keep it in the writable work dir.
@@ -166,11 +168,6 @@ function withProfile(conf: Record<string, string>, p: ProfileSparkConf): Record<
     conf[`${prefix}.mount.readOnly`] = String(v.readOnly);
   }
   return { ...conf, ...profileConfOver(p.sparkConf) };
-}
-
-/** Executor memory overhead for PySpark: 40% of the heap (Spark's non-JVM factor), at least 384 MiB. */
-export function executorOverheadMiB(memoryMiB: number): number {
-  return Math.max(384, Math.ceil(memoryMiB * 0.4));
 }
 
 /**

@@ -9,6 +9,7 @@ export const GPU_PROFILE: IProfile = {
   driver: { cores: 1, memoryMiB: 2048, gpus: 0 },
   executors: { count: 2, cores: 4, memoryMiB: 8192, gpus: 1 },
   maxExecutors: 8,
+  options: null,
   totals: { gpus: 2, cores: 9, memoryMiB: 18432 }
 };
 
@@ -20,6 +21,7 @@ export const DYNAMIC_PROFILE: IProfile = {
   driver: { cores: 0.5, memoryMiB: 1024, gpus: 0 },
   executors: { min: 1, max: 4, cores: 2, memoryMiB: 4096, gpus: 0 },
   maxExecutors: null,
+  options: null,
   totals: { gpus: 0, cores: 8.5, memoryMiB: 17408 }
 };
 
@@ -31,6 +33,7 @@ export const PYTHON_PROFILE: IProfile = {
   driver: { cores: 1, memoryMiB: 1024, gpus: 0 },
   executors: { count: 0, cores: 1, memoryMiB: 1024, gpus: 0 },
   maxExecutors: null,
+  options: null,
   totals: { gpus: 0, cores: 1, memoryMiB: 1024 }
 };
 

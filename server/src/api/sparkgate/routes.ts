@@ -41,6 +41,7 @@ export function sparkgateRouter(
         spark: p.spark,
         driver: p.sizing.driver,
         executors: p.sizing.executors,
+        options: p.options ?? null,
         // No per-profile executor cap: tenant limits decide how large a cluster may be.
         maxExecutors: null,
         totals: totalsOf(p.sizing),

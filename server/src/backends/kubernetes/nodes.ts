@@ -6,10 +6,8 @@
  * waiting forever as an unschedulable pod.
  */
 import type { V1Node } from '@kubernetes/client-node';
-import { maxExecutors, type Resources, type Sizing } from '@sparkgate/contract';
-import { executorOverheadMiB } from '../../spark/kubernetesConf.js';
+import { maxExecutors, podMemoryOverheadMiB, type Resources, type Sizing } from '@sparkgate/contract';
 import type { NodeCapacity } from '../types.js';
-import { driverOverheadMiB } from './objects.js';
 
 export type { NodeCapacity };
 
@@ -130,10 +128,10 @@ export function memoryMiB(text: string | undefined): number {
  */
 export function sizingFitProblem(shapes: readonly NodeShape[], sizing: Sizing): string | null {
   const d = sizing.driver;
-  const driver = fitProblem(shapes, 'driver', { gpus: d.gpus, cores: d.cores, memoryMiB: d.memoryMiB + driverOverheadMiB(d.memoryMiB) });
+  const driver = fitProblem(shapes, 'driver', { gpus: d.gpus, cores: d.cores, memoryMiB: d.memoryMiB + podMemoryOverheadMiB('driver', d) });
   if (driver || maxExecutors(sizing) === 0) {
     return driver;
   }
   const e = sizing.executors;
-  return fitProblem(shapes, 'executor', { gpus: e.gpus, cores: e.cores, memoryMiB: e.memoryMiB + executorOverheadMiB(e.memoryMiB) });
+  return fitProblem(shapes, 'executor', { gpus: e.gpus, cores: e.cores, memoryMiB: e.memoryMiB + podMemoryOverheadMiB('executor', e) });
 }

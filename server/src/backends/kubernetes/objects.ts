@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
+import { podMemoryOverheadMiB, type JvmSizing } from '@sparkgate/contract';
 import { GPU_PRODUCT_LABEL, type PodPlacement } from '../../config/types.js';
 import { executorBootstrapJavaOptions } from '../../spark/auth.js';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR, driverPodSparkMaster } from '../../spark/kubernetesConf.js';
@@ -57,9 +58,11 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
   const runtime = input.runtime;
   // The gateway's GPU placement for pods that ask for GPUs, then the profile's (issue 18): its
   // selector and tolerations always, its gpuType only on a pod with GPUs. No profile: as before.
-  const gpuPlacement = (gpus: number, profile?: PodPlacement) => {
-    const gpu = gpus > 0;
-    const nodeSelector = { ...(gpu ? c.gpuNodeSelector : {}), ...profile?.nodeSelector, ...(gpu && profile?.gpuType ? { [GPU_PRODUCT_LABEL]: profile.gpuType } : {}) };
+  // The GPU type is the launch's (sizing, a user may choose it), else the profile's.
+  const gpuPlacement = (jvm: JvmSizing, profile?: PodPlacement) => {
+    const gpu = jvm.gpus > 0;
+    const gpuType = jvm.gpuType ?? profile?.gpuType;
+    const nodeSelector = { ...(gpu ? c.gpuNodeSelector : {}), ...profile?.nodeSelector, ...(gpu && gpuType ? { [GPU_PRODUCT_LABEL]: gpuType } : {}) };
     const tolerations = [...(gpu ? c.gpuTolerations : []), ...(profile?.tolerations ?? [])].map(t => ({ ...t }));
     return {
       ...(gpu || Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
@@ -92,7 +95,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
     );
   }
   const d = input.sizing.driver;
-  const memory = `${d.memoryMiB + driverOverheadMiB(d.memoryMiB)}Mi`;
+  const memory = `${d.memoryMiB + podMemoryOverheadMiB('driver', d)}Mi`;
   const resources = {
     requests: { cpu: String(d.cores), memory, ...(d.gpus > 0 ? { 'nvidia.com/gpu': String(d.gpus) } : {}) },
     limits: { memory, ...(d.gpus > 0 ? { 'nvidia.com/gpu': String(d.gpus) } : {}) }
@@ -122,7 +125,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       terminationGracePeriodSeconds: 20,
       enableServiceLinks: false,
       securityContext: podSecurity,
-      ...driverPlacement(gpuPlacement(d.gpus, runtime?.driver), c.nodeLostSeconds ?? null),
+      ...driverPlacement(gpuPlacement(d, runtime?.driver), c.nodeLostSeconds ?? null),
       containers: [
         {
           name: 'kernel',
@@ -183,7 +186,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       securityContext: podSecurity,
-      ...gpuPlacement(input.sizing.executors.gpus, runtime?.executors),
+      ...gpuPlacement(input.sizing.executors, runtime?.executors),
       containers: [
         {
           name: 'spark-kubernetes-executor',
@@ -304,11 +307,6 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
  */
 export function sparkSecret(key: string): string {
   return createHmac('sha256', key).update('sparkgate spark.authenticate').digest('hex');
-}
-
-/** Room in the driver pod beyond the JVM heap: Python, IPython and the JVM's own overhead. */
-export function driverOverheadMiB(memoryMiB: number): number {
-  return Math.max(512, Math.ceil(memoryMiB * 0.4));
 }
 
 /** A DNS-1123 pod name for a kernel's driver: `sg-<first 8 of the id>-<suffix>` (new suffix per restart). */

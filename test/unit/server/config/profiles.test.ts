@@ -187,7 +187,8 @@ describe('config/profile (issue 18 item 1)', () => {
           'executors: {count: 2, gpus: 1, gpuType: NVIDIA-A100-SXM4-80GB, nodeSelector: {topology.kubernetes.io/zone: eu-west-1a}, tolerations: [{operator: Exists}]}'
       );
       expect(p.sizing.driver).toEqual({ cores: 2, memoryMiB: 2048, gpus: 0 });
-      expect(p.sizing.executors).toEqual({ count: 2, cores: 1, memoryMiB: 2048, gpus: 1 });
+      // The GPU type is the launch's default too: it travels in the sizing (a user may choose it, see options).
+      expect(p.sizing.executors).toEqual({ count: 2, cores: 1, memoryMiB: 2048, gpus: 1, gpuType: 'NVIDIA-A100-SXM4-80GB' });
       expect(p.runtime?.driver).toEqual({
         nodeSelector: { pool: 'interactive' },
         tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'jupyter', effect: 'NoSchedule' }],
@@ -199,7 +200,7 @@ describe('config/profile (issue 18 item 1)', () => {
         gpuType: 'NVIDIA-A100-SXM4-80GB'
       });
       // Dynamic allocation keeps its sizing next to placement keys.
-      expect(profile('executors: {min: 1, max: 3, gpuType: L4}').sizing.executors).toEqual({ min: 1, max: 3, cores: 1, memoryMiB: 2048, gpus: 0 });
+      expect(profile('executors: {min: 1, max: 3, gpuType: L4}').sizing.executors).toEqual({ min: 1, max: 3, cores: 1, memoryMiB: 2048, gpus: 0, gpuType: 'L4' });
     });
 
     it('should refuse bad label keys and values, bad tolerations and a gpuType said twice', () => {
@@ -217,7 +218,7 @@ describe('config/profile (issue 18 item 1)', () => {
       expect(refusal('executors: {gpuType: L4, nodeSelector: {nvidia.com/gpu.product: A100}}')).toBe(
         'profiles.p.executors.nodeSelector.nvidia.com/gpu.product: give gpuType or this selector, not both'
       );
-      expect(refusal('driver: {gpu_type: L4}')).toMatch(/^config: profiles\.p\.driver\.gpu_type: unknown key; allowed: cores, memory, gpus, nodeSelector, tolerations, gpuType$/);
+      expect(refusal('driver: {gpu_type: L4}')).toMatch(/^config: profiles\.p\.driver\.gpu_type: unknown key; allowed: cores, memory, gpus, memoryOverhead, nodeSelector, tolerations, gpuType$/);
     });
   });
 

@@ -1,7 +1,8 @@
+import { podMemoryOverheadMiB } from '@sparkgate/contract';
 import { describe, expect, it } from '@jest/globals';
 import type { Sizing } from '../../../../server/src/config/types.js';
 import { executorBootstrapJavaOptions, sparkAuthConf } from '../../../../server/src/spark/auth.js';
-import { buildKubernetesSparkConf, driverPodSparkMaster, executorOverheadMiB, taskGpuAmount } from '../../../../server/src/spark/kubernetesConf.js';
+import { buildKubernetesSparkConf, driverPodSparkMaster, taskGpuAmount } from '../../../../server/src/spark/kubernetesConf.js';
 import { buildLocalSparkConf } from '../../../../server/src/spark/localConf.js';
 
 const base = {
@@ -151,7 +152,7 @@ describe('buildLocalSparkConf', () => {
   });
 });
 
-describe('taskGpuAmount / executorOverheadMiB', () => {
+describe('taskGpuAmount / podMemoryOverheadMiB', () => {
   it('should let every core run a task', () => {
     expect(taskGpuAmount(1, 1)).toBe('1');
     expect(taskGpuAmount(2, 1)).toBe('2');
@@ -160,9 +161,12 @@ describe('taskGpuAmount / executorOverheadMiB', () => {
     expect(taskGpuAmount(2, 3)).toBe('0.5');
   });
 
-  it('should give Python at least 384 MiB beside the heap', () => {
-    expect(executorOverheadMiB(512)).toBe(384);
-    expect(executorOverheadMiB(10_000)).toBe(4000);
+  it("should give Python at least 384 MiB beside the heap, unless the profile sets the executors' memoryOverhead", () => {
+    const e = (memoryMiB: number, memoryOverheadMiB?: number) => ({ cores: 1, gpus: 0, memoryMiB, ...(memoryOverheadMiB ? { memoryOverheadMiB } : {}) });
+    expect(podMemoryOverheadMiB('executor', e(512))).toBe(384);
+    expect(podMemoryOverheadMiB('executor', e(10_000))).toBe(4000);
+    expect(podMemoryOverheadMiB('driver', e(512))).toBe(512);
+    expect(podMemoryOverheadMiB('executor', e(512, 6144))).toBe(6144);
   });
 });
 

@@ -2,12 +2,10 @@
 // the panel's pod-memory overhead (contract) is the one the gateway sizes pods and checks nodes with.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Server } from 'node:http';
-import { podOverheadMiB, type Me, type NodeCapacity } from '@sparkgate/contract';
+import type { Me, NodeCapacity } from '@sparkgate/contract';
 import express from 'express';
 import { sparkgateRouter } from '../../../../../server/src/api/sparkgate/routes.js';
-import { driverOverheadMiB } from '../../../../../server/src/backends/kubernetes/objects.js';
 import type { KernelManager } from '../../../../../server/src/kernels/types.js';
-import { executorOverheadMiB } from '../../../../../server/src/spark/kubernetesConf.js';
 
 // Only what GET /api/me reads of the manager.
 const kernels = {
@@ -58,12 +56,5 @@ describe('api/sparkgate/routes GET /api/me nodes', () => {
       nodes: NODES,
       profiles: []
     });
-  });
-
-  it("should give the panel the gateway's own pod memory overhead", () => {
-    for (const heap of [0, 256, 1024, 1280, 4096, 61440, 1_000_000]) {
-      expect(podOverheadMiB('driver', heap)).toBe(driverOverheadMiB(heap));
-      expect(podOverheadMiB('executor', heap)).toBe(executorOverheadMiB(heap));
-    }
   });
 });

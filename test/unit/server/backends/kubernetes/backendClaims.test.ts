@@ -18,7 +18,8 @@ const runtime: ProfileRuntime = {
     { name: 'data', claim: 'datasets', mountPath: '/data', readOnly: true, executors: true }
   ],
   packages: [],
-  ivyCacheVolume: null
+  ivyCacheVolume: null,
+  secrets: []
 };
 const sizing = { driver: { cores: 1, memoryMiB: 1024, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 1024, gpus: 0 } };
 const request = (withRuntime: boolean): LaunchRequest => ({

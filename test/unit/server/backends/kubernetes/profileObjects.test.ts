@@ -16,7 +16,8 @@ const NONE: ProfileRuntime = {
   executors: { nodeSelector: {}, tolerations: [], gpuType: null },
   volumes: [],
   packages: [],
-  ivyCacheVolume: null
+  ivyCacheVolume: null,
+  secrets: []
 };
 const HOME: ProfileVolume = { name: 'home', claimTemplate: 'home-{user}', size: '10Gi', storageClass: null, mountPath: '/home/jovyan', readOnly: false, executors: false };
 const DATA: ProfileVolume = { name: 'data', claim: 'datasets', mountPath: '/data', readOnly: true, executors: true };

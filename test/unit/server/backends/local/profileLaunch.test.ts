@@ -25,7 +25,8 @@ const runtime: ProfileRuntime = {
   executors: { nodeSelector: {}, tolerations: [], gpuType: null },
   volumes: [{ name: 'data', claim: 'datasets', mountPath: '/data', readOnly: true, executors: true }],
   packages: ['org.apache.spark:spark-avro_2.13:4.0.1'],
-  ivyCacheVolume: null
+  ivyCacheVolume: null,
+  secrets: []
 };
 const sizing = { driver: { cores: 1, memoryMiB: 1024, gpus: 0 }, executors: { count: 0, cores: 1, memoryMiB: 1024, gpus: 0 } };
 
