@@ -1,4 +1,4 @@
-import type { LaunchPhase, Resources } from '@sparkgate/contract';
+import type { LaunchPhase, NodeCapacity } from '@sparkgate/contract';
 import type { Identity } from '../auth/types.js';
 import type { Profile, Sizing } from '../config/types.js';
 import type { ConnectionInfo } from '../protocol/messages.js';
@@ -69,15 +69,8 @@ export interface ExecutorPod {
   execId: string | null;
 }
 
-/** The cluster's schedulable nodes as a backend that can see them tells (`GET sparkgate/api/me` `nodes`). */
-export interface NodeCapacity {
-  /** Schedulable (Ready, not cordoned) nodes. */
-  nodes: number;
-  /** The most any one node offers, per resource (a GPU pod also needs cores and memory on that node: see `fitProblem`). */
-  largest: Resources;
-  /** Allocatable GPUs by type ("unknown" without the product label), and on how many nodes. */
-  gpuTypes: { type: string; gpus: number; nodes: number; perNode: number }[];
-}
+/** The cluster's schedulable nodes as a backend that can see them tells: the contract's `GET sparkgate/api/me` `nodes`. */
+export type { NodeCapacity };
 
 /** Executors and GPUs of a running cluster, where the backend can see them (pods). */
 export interface ClusterStatus {
