@@ -5,7 +5,7 @@
  * Pure: objects in, values or a reason out. Unit tests round-trip build → decode.
  */
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
-import type { ExecutorSizing, Resources, Sizing } from '../../config/types.js';
+import type { ExecutorSizing, JvmSizing, Sizing } from '../../config/types.js';
 import { ANNOTATIONS, LABELS, MANAGER, SECRET_FILES, SPARK_CONF_ARG } from './labels.js';
 import type { Decoded, DriverRecord, KernelConnection } from './types.js';
 
@@ -123,7 +123,10 @@ export function decodeConnection(secret: V1Secret, owner?: V1Pod): Decoded<Kerne
   return { ok: true, value: typeof info.kernel_name === 'string' ? { ...connection, kernel_name: info.kernel_name } : connection };
 }
 
-/** The sizing annotation: JSON of `Sizing`, every number a non-negative finite one. */
+/**
+ * The sizing annotation: JSON of `Sizing`, every number a non-negative finite one; a JVM's GPU
+ * type (text) and memory overhead come back too, so an adopted kernel is the cluster it was launched as.
+ */
 function decodeSizing(json: string): Decoded<Sizing> {
   let raw: unknown;
   try {
@@ -132,10 +135,19 @@ function decodeSizing(json: string): Decoded<Sizing> {
     return refuse('is not JSON');
   }
   const s = raw as { driver?: Record<string, unknown>; executors?: Record<string, unknown> } | null;
-  const driver = resources(s?.driver);
-  const executors = resources(s?.executors);
+  const driver = jvm(s?.driver);
+  const executors = jvm(s?.executors);
   if (!driver || !executors) {
     return refuse(`needs driver and executors with cores, memoryMiB and gpus as numbers ≥ 0: ${json.slice(0, 200)}`);
+  }
+  for (const role of ['driver', 'executors'] as const) {
+    const { gpuType, memoryOverheadMiB } = s?.[role] ?? {};
+    if (gpuType !== undefined && (typeof gpuType !== 'string' || gpuType === '')) {
+      return refuse(`has an invalid ${role}.gpuType (not a GPU type's text): ${JSON.stringify(gpuType)}`);
+    }
+    if (memoryOverheadMiB !== undefined && !isCount(memoryOverheadMiB)) {
+      return refuse(`has an invalid ${role}.memoryOverheadMiB: ${JSON.stringify(memoryOverheadMiB)}`);
+    }
   }
   const e: ExecutorSizing = { ...executors };
   for (const k of ['count', 'min', 'max'] as const) {
@@ -150,11 +162,19 @@ function decodeSizing(json: string): Decoded<Sizing> {
   return { ok: true, value: { driver, executors: e } };
 }
 
-function resources(x: Record<string, unknown> | undefined): Resources | null {
+function jvm(x: Record<string, unknown> | undefined): JvmSizing | null {
   if (typeof x !== 'object' || x === null || !isCount(x.cores) || !isCount(x.memoryMiB) || !isCount(x.gpus)) {
     return null;
   }
-  return { cores: x.cores, memoryMiB: x.memoryMiB, gpus: x.gpus };
+  // decodeSizing has checked these.
+  const { gpuType, memoryOverheadMiB } = x as { gpuType?: string; memoryOverheadMiB?: number };
+  return {
+    cores: x.cores,
+    memoryMiB: x.memoryMiB,
+    gpus: x.gpus,
+    ...(gpuType === undefined ? {} : { gpuType }),
+    ...(memoryOverheadMiB === undefined ? {} : { memoryOverheadMiB })
+  };
 }
 
 function isCount(x: unknown): x is number {

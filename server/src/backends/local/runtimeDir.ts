@@ -18,7 +18,9 @@ import type { LocalKernelRecord } from './types.js';
 export const RECORD_FILE = 'kernel.json';
 
 const count = z.number().finite().min(0);
-const resources = z.object({ cores: count, memoryMiB: count, gpus: count });
+// A JVM's GPU type and memory overhead are kept (the local backend ignores them) so a re-adopted
+// kernel's sizing is the one it was launched with, and still matches its profile's warm pool.
+const resources = z.object({ cores: count, memoryMiB: count, gpus: count, gpuType: z.string().min(1).optional(), memoryOverheadMiB: count.optional() });
 const port = z.number().int().min(1).max(65535);
 const pid = z.number().int().min(2);
 
