@@ -3,11 +3,14 @@
  * place its driver and executor pods, and a per-user `claimTemplate` volume is one claim per user,
  * created at the first launch and mounted again at the next. Storage is the harness's provisioner
  * (`storage: true`: a default WaitForFirstConsumer StorageClass, hostPath PVs the agent bind-mounts).
+ * A profile's `options` bound what a launch may change: a hand-written request past them is refused
+ * before anything exists in the tenant's namespace, and a GPU type the option offers places the
+ * executors on the nodes of that `nvidia.com/gpu.product`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { waitUntil } from '../support/waitFor.js';
 import { createPod, IMMEDIATE_STORAGE_CLASS, readLog, shellPod, STORAGE_CLASS, waitForPod, waitForPodDone } from './harness/index.js';
@@ -19,6 +22,9 @@ const BOB = 'bob-token-0123456789abcdef0';
 const NS = 'tenant-a';
 const KERNEL_ID = 'sparkgate.io/kernel-id';
 const HOME = '/home/jovyan';
+const L4 = 'NVIDIA-L4';
+const A100 = 'NVIDIA-A100-SXM4-80GB';
+const GPU_PRODUCT = 'nvidia.com/gpu.product';
 
 const CONFIG = `
 users:
@@ -47,6 +53,12 @@ profiles:
     executors: { count: 0, cores: 1, memory: 512m, gpus: 0 }
     volumes:
       - { name: cache, claimTemplate: "cache-{user}", size: 2Gi, storageClass: ${IMMEDIATE_STORAGE_CLASS}, mountPath: /cache }
+  sized:
+    displayName: PySpark on a GPU of your choice
+    driver: { cores: 0.5, memory: 768m, gpus: 0 }
+    executors: { count: 1, cores: 1, memory: 512m, gpus: 1 }
+    options:
+      executors: { count: { min: 1, max: 2 }, gpuType: { choices: [${L4}, ${A100}] } }
 kernels: { startTimeoutSeconds: 180, shutdownGraceSeconds: 2 }
 ${KUBERNETES_SECTION}`;
 
@@ -54,7 +66,9 @@ describe('cluster/profiles', () => {
   const k8s = useCluster({
     nodes: [
       { name: 'cpu-1', cpu: '8', memory: '16Gi', labels: { pool: 'general' } },
-      { name: 'cpu-2', cpu: '8', memory: '16Gi', labels: { pool: 'data' } }
+      { name: 'cpu-2', cpu: '8', memory: '16Gi', labels: { pool: 'data' } },
+      { name: 'gpu-l4', cpu: '4', memory: '8Gi', gpus: 1, labels: { [GPU_PRODUCT]: L4 } },
+      { name: 'gpu-a100', cpu: '4', memory: '8Gi', gpus: 1, labels: { [GPU_PRODUCT]: A100 } }
     ],
     storage: true,
     gateway: { config: CONFIG, tenants: { [NS]: {} } }
@@ -83,6 +97,69 @@ describe('cluster/profiles', () => {
     expect((await call(token, 'DELETE', `/api/kernels/${id}`)).status).toBe(204);
     await waitUntil(async () => (await pods(`${KERNEL_ID}=${id}`)).length === 0, { timeoutMs: 60_000, what: `kernel ${id}'s pods gone` });
   };
+
+  /** Names of what the tenant's namespace holds, by kind. */
+  const namespaceObjects = async (): Promise<Record<string, string[]>> => {
+    const names = (list: { items: { metadata?: V1ObjectMeta }[] }) => list.items.map(o => o.metadata?.name ?? '').sort();
+    const [pods, claims, secrets, configMaps, services] = await Promise.all([
+      k8s.core.listNamespacedPod({ namespace: NS }),
+      k8s.core.listNamespacedPersistentVolumeClaim({ namespace: NS }),
+      k8s.core.listNamespacedSecret({ namespace: NS }),
+      k8s.core.listNamespacedConfigMap({ namespace: NS }),
+      k8s.core.listNamespacedService({ namespace: NS })
+    ]);
+    return { pods: names(pods), claims: names(claims), secrets: names(secrets), configMaps: names(configMaps), services: names(services) };
+  };
+
+  // First in the file, so the namespace holds nothing another test is still deleting.
+  it("should refuse a hand-written launch past the profile's options with 400 naming the field and its bound, creating nothing", async () => {
+    const before = await namespaceObjects();
+    const kernelsBefore = (await call(ALICE, 'GET', '/api/kernels')).body;
+    const clustersBefore = (await call(ALICE, 'GET', '/api/clusters')).body;
+    const refusals = [
+      [{ executors: { count: 3 } }, "sizing.executors.count must be between 1 and 2 for profile 'sized' (got 3)"],
+      [{ executors: { cores: 2 } }, "sizing.executors.cores: profile 'sized' fixes it at 1; remove it or send 1"],
+      [{ driver: { memoryMiB: 4096 } }, "sizing.driver.memoryMiB: profile 'sized' fixes it at 768 MiB; remove it or send 768"],
+      [{ executors: { gpuType: 'NVIDIA-H100' } }, `sizing.executors.gpuType must be one of ${L4}, ${A100} for profile 'sized' (got 'NVIDIA-H100')`],
+      [{ executors: { memoryOverheadMiB: 4096 } }, "sizing.executors.memoryOverheadMiB is set by profile 'sized' (the gateway's default), not by a launch; remove it"]
+    ] as const;
+    const answers = [];
+    for (const [sizing] of refusals) {
+      const res = await call(ALICE, 'POST', '/api/clusters', { profile: 'sized', sizing });
+      answers.push({ status: res.status, message: res.body.message as string });
+    }
+    expect(answers).toEqual(refusals.map(([, message]) => ({ status: 400, message })));
+    // Nothing in the namespace, and the gateway lists no cluster it did not launch.
+    expect(await namespaceObjects()).toEqual(before);
+    expect((await call(ALICE, 'GET', '/api/kernels')).body).toEqual(kernelsBefore);
+    expect((await call(ALICE, 'GET', '/api/clusters')).body).toEqual(clustersBefore);
+    process.stderr.write(`profiles: refused ${answers.length} launches past options; namespace ${JSON.stringify(before)}\n`);
+  }, 30_000);
+
+  it("should place the executors on the nodes of the GPU type a launch chose from the options, and of the profile's default without a choice", async () => {
+    const chosen = await call(ALICE, 'POST', '/api/clusters', { profile: 'sized', sizing: { executors: { count: 1, gpuType: A100 } } });
+    expect({ status: chosen.status, message: chosen.body.message ?? '' }).toEqual({ status: 201, message: '' });
+    expect(chosen.body.sizing.executors).toMatchObject({ count: 1, gpus: 1, gpuType: A100 });
+    // The Jupyter REST path launches the profile's own sizing: its default type, the option's first choice.
+    const byDefault = await launch(BOB, 'sized');
+    const chosenId = chosen.body.id as string;
+    const executorNode = async (id: string): Promise<{ node: string; selector: string | undefined } | undefined> => {
+      const [pod] = await pods(`${KERNEL_ID}=${id},spark-role=executor`);
+      return pod?.spec?.nodeName ? { node: pod.spec.nodeName, selector: pod.spec.nodeSelector?.[GPU_PRODUCT] } : undefined;
+    };
+    const placed = {
+      chosen: await waitUntil(() => executorNode(chosenId), { timeoutMs: 150_000, what: `cluster ${chosenId}'s executor scheduled` }),
+      byDefault: await waitUntil(() => executorNode(byDefault), { timeoutMs: 150_000, what: `kernel ${byDefault}'s executor scheduled` })
+    };
+    expect(placed).toEqual({ chosen: { node: 'gpu-a100', selector: A100 }, byDefault: { node: 'gpu-l4', selector: L4 } });
+    // The driver asks for no GPU: the type does not pin it to a GPU node.
+    const [driver] = await pods(`${KERNEL_ID}=${chosenId},app.kubernetes.io/component=driver`);
+    expect(driver?.spec?.nodeSelector?.[GPU_PRODUCT]).toBeUndefined();
+    process.stderr.write(`profiles: GPU types placed ${JSON.stringify(placed)}\n`);
+    expect((await call(ALICE, 'DELETE', `/api/clusters/${chosenId}`)).status).toBe(204);
+    await waitUntil(async () => (await pods(`${KERNEL_ID}=${chosenId}`)).length === 0, { timeoutMs: 60_000, what: `cluster ${chosenId}'s pods gone` });
+    await shutDown(BOB, byDefault);
+  }, 240_000);
 
   it('should provision a claim of the default class when a pod first uses it, bind it, and mount it again read-only in the next pod', async () => {
     // The harness itself, with bare pods: WaitForFirstConsumer leaves the claim Pending until a pod needs it.
