@@ -63,7 +63,9 @@ export function sparkgateRouter(
       throw new InputError('request body must be {"profile": "<profile id>", "sizing": {...}}');
     }
     const profile = kernels.profileFor(owner, body.profile);
-    const kernel = kernels.launch({ owner, name: profile.id, env: {}, sizing: resolveSizing(profile, body.sizing) });
+    // Refuses a sizing past the profile's options (400 naming the field) before anything is launched.
+    const sizing = resolveSizing(profile, body.sizing);
+    const kernel = kernels.launch({ owner, name: profile.id, env: {}, sizing });
     res.status(201).json(clusterModel(kernel, null));
   });
 

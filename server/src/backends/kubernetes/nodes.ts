@@ -63,11 +63,18 @@ export function nodeCapacity(shapes: readonly NodeShape[]): NodeCapacity {
  * overhead), or null when one could. Only allocatable is compared — what other pods use now is
  * the scheduler's to say while the pod waits. GPU pods are compared with GPU nodes only.
  */
-export function fitProblem(shapes: readonly NodeShape[], what: string, pod: Resources): string | null {
-  if (shapes.length === 0 || shapes.some(s => holds(s, pod))) {
+export function fitProblem(shapes: readonly NodeShape[], what: string, pod: Resources & { gpuType?: string | undefined }): string | null {
+  // A GPU pod of a type selects that type's nodes only (objects.ts puts the label in its nodeSelector).
+  const gpuType = pod.gpus > 0 ? pod.gpuType : undefined;
+  const typed = gpuType === undefined ? shapes : shapes.filter(s => s.gpuType === gpuType);
+  if (shapes.length === 0 || typed.some(s => holds(s, pod))) {
     return null;
   }
-  const candidates = pod.gpus > 0 ? shapes.filter(s => s.gpus > 0) : shapes;
+  const candidates = pod.gpus > 0 ? typed.filter(s => s.gpus > 0) : shapes;
+  if (candidates.length === 0 && gpuType !== undefined && shapes.some(s => s.gpus > 0)) {
+    const types = [...new Set(shapes.filter(s => s.gpus > 0).map(s => s.gpuType ?? 'unknown'))].sort();
+    return `no node has ${gpuType} GPUs (${GPU_PRODUCT_LABEL}): the ${what} asks for that type, the nodes have ${types.join(', ')}; choose another GPU type`;
+  }
   if (candidates.length === 0) {
     return `no node has GPUs: ${what} asks for ${pod.gpus} nvidia.com/gpu; ask for 0 GPUs or ask your platform team for GPU nodes`;
   }
@@ -124,14 +131,14 @@ export function memoryMiB(text: string | undefined): number {
 
 /**
  * Pure: why no node could hold this sizing's driver or one of its executors (each pod's requests:
- * heap plus the overhead objects.ts and kubernetesConf.ts add), or null.
+ * heap plus the overhead objects.ts and kubernetesConf.ts add; a GPU pod of a type on that type's nodes), or null.
  */
 export function sizingFitProblem(shapes: readonly NodeShape[], sizing: Sizing): string | null {
   const d = sizing.driver;
-  const driver = fitProblem(shapes, 'driver', { gpus: d.gpus, cores: d.cores, memoryMiB: d.memoryMiB + podMemoryOverheadMiB('driver', d) });
+  const driver = fitProblem(shapes, 'driver', { gpus: d.gpus, cores: d.cores, memoryMiB: d.memoryMiB + podMemoryOverheadMiB('driver', d), gpuType: d.gpuType });
   if (driver || maxExecutors(sizing) === 0) {
     return driver;
   }
   const e = sizing.executors;
-  return fitProblem(shapes, 'executor', { gpus: e.gpus, cores: e.cores, memoryMiB: e.memoryMiB + podMemoryOverheadMiB('executor', e) });
+  return fitProblem(shapes, 'executor', { gpus: e.gpus, cores: e.cores, memoryMiB: e.memoryMiB + podMemoryOverheadMiB('executor', e), gpuType: e.gpuType });
 }
