@@ -7,15 +7,21 @@
  * authority and its 400/403 message is shown if they ever differ.
  */
 
-import { maxExecutors, podOverheadMiB, totalsOf, totalsWith } from '@sparkgate/contract';
+import { maxExecutors, podMemoryOverheadMiB, totalsOf, totalsWith } from '@sparkgate/contract';
+import type { JvmSizing } from '@sparkgate/contract';
 
 import type { ILimits, INodeCapacity, IProfile, IResources, ISizing } from './api';
+import { formatAmount, formatMemory, formatResource, RESOURCE_KEYS } from './format';
+import type { ResourceKey } from './format';
+import { fieldControl, gpuTypeControl, optionIssues } from './options';
 import { plainTrans } from './trans';
 import type { ITrans } from './trans';
 
 export { totalsOf } from '@sparkgate/contract';
+export { formatAmount, formatMemory, formatResource, RESOURCE_KEYS } from './format';
+export type { ResourceKey } from './format';
 
-/** Every input of the sizing form. */
+/** Every numeric field of the sizing form. */
 export type SizingField =
   | 'driver.cores'
   | 'driver.memoryMiB'
@@ -27,8 +33,8 @@ export type SizingField =
   | 'executors.memoryMiB'
   | 'executors.gpus';
 
-/** A resource counted against tenant limits. */
-export type ResourceKey = keyof IResources;
+/** The GPU type of the driver or the executors (a choice only where a profile's options offer one). */
+export type GpuTypeField = 'driver.gpuType' | 'executors.gpuType';
 
 /**
  * The form's state. Numbers are `NaN` when the input is empty or not a number, so validation
@@ -38,13 +44,14 @@ export interface ISizingDraft {
   profile: string;
   /** Dynamic allocation (min/max) instead of a fixed executor count. */
   autoscale: boolean;
-  driver: { cores: number; memoryMiB: number; gpus: number };
-  executors: { count: number; min: number; max: number; cores: number; memoryMiB: number; gpus: number };
+  /** `gpuType`: the profile's, or the one picked where the profile offers a choice. */
+  driver: { cores: number; memoryMiB: number; gpus: number; gpuType?: string };
+  executors: { count: number; min: number; max: number; cores: number; memoryMiB: number; gpus: number; gpuType?: string };
 }
 
 /** One problem with a draft, attached to a form field or to a resource total. */
 export interface ISizingIssue {
-  field: SizingField | ResourceKey;
+  field: SizingField | GpuTypeField | ResourceKey;
   message: string;
 }
 
@@ -98,6 +105,19 @@ export function gibToMiB(gib: number): number {
 /** Smallest driver core share the gateway accepts (drivers may be fractional). */
 export const MIN_DRIVER_CORES = 0.1;
 
+/** Every numeric field, in the form's order. */
+export const NUMBER_FIELDS: readonly SizingField[] = [
+  'driver.gpus',
+  'driver.cores',
+  'driver.memoryMiB',
+  'executors.count',
+  'executors.min',
+  'executors.max',
+  'executors.gpus',
+  'executors.cores',
+  'executors.memoryMiB'
+];
+
 /** A draft holding a profile's defaults. */
 export function draftFromProfile(profile: IProfile): ISizingDraft {
   return draftFromSizing(profile, { driver: profile.driver, executors: profile.executors });
@@ -105,35 +125,61 @@ export function draftFromProfile(profile: IProfile): ISizingDraft {
 
 /**
  * A draft for `profile` holding `sizing` (e.g. a shape shared in notebook metadata). Fields the
- * sizing lacks fall back to the profile's defaults.
+ * sizing lacks fall back to the profile's defaults. With options, what the profile fixes is the
+ * profile's (executor mode included; `fixedNotes` says what changed); an adjustable value outside
+ * its bound is kept, for the check to name the bound. A GPU type is the sizing's only where the
+ * profile offers a choice (an old shape without one gets the profile's).
  */
 export function draftFromSizing(profile: IProfile, sizing: ISizing): ISizingDraft {
   const e = sizing.executors;
-  const autoscale = e.count === undefined && (e.min !== undefined || e.max !== undefined);
+  const d = sizing.driver;
+  const autoscale =
+    !profile.options ? e.count === undefined && (e.min !== undefined || e.max !== undefined) : profile.executors.count === undefined;
   const min = e.min ?? profile.executors.min ?? 0;
   const count = e.count ?? profile.executors.count ?? e.max ?? profile.executors.max ?? 0;
-  return {
+  const gpuType = (group: 'driver' | 'executors'): { gpuType?: string } => {
+    const type = gpuTypeControl(profile, group).kind === 'choices' ? (sizing[group].gpuType ?? profile[group].gpuType) : profile[group].gpuType;
+    return type === undefined ? {} : { gpuType: type };
+  };
+  const draft: ISizingDraft = {
     profile: profile.id,
     autoscale,
-    driver: { ...sizing.driver },
+    driver: { cores: d.cores, memoryMiB: d.memoryMiB, gpus: d.gpus, ...gpuType('driver') },
     executors: {
       count,
       min,
       max: e.max ?? profile.executors.max ?? Math.max(min, count),
       cores: e.cores,
       memoryMiB: e.memoryMiB,
-      gpus: e.gpus
+      gpus: e.gpus,
+      ...gpuType('executors')
     }
   };
+  if (profile.options) {
+    for (const field of NUMBER_FIELDS) {
+      const control = fieldControl(profile, field);
+      if (control.kind === 'fixed') {
+        const [group, key] = field.split('.') as ['driver' | 'executors', string];
+        (draft[group] as Record<string, number | string | undefined>)[key] = control.value;
+      }
+    }
+  }
+  return draft;
 }
 
 /**
  * The request sizing for a draft: `count`, or `min`/`max` with autoscale. Profiles without Spark
- * get no executors.
+ * get no executors. Only what a launch may ask (issue 18): the numbers (those the profile fixes at
+ * its values) and a GPU type only where the profile offers the choice; never the profile's
+ * `memoryOverheadMiB`, which is not the user's to send.
  */
 export function sizingFromDraft(draft: ISizingDraft, profile: IProfile | undefined): ISizing {
   const e = draft.executors;
-  const base = { cores: e.cores, memoryMiB: e.memoryMiB, gpus: e.gpus };
+  const chosenType = (group: 'driver' | 'executors'): { gpuType?: string } => {
+    const type = draft[group].gpuType;
+    return profile && type !== undefined && gpuTypeControl(profile, group).kind === 'choices' ? { gpuType: type } : {};
+  };
+  const base = { cores: e.cores, memoryMiB: e.memoryMiB, gpus: e.gpus, ...chosenType('executors') };
   let executors: ISizing['executors'];
   if (profile && !profile.spark) {
     executors = { ...base, count: 0 };
@@ -142,7 +188,8 @@ export function sizingFromDraft(draft: ISizingDraft, profile: IProfile | undefin
   } else {
     executors = { ...base, count: e.count };
   }
-  return { driver: { ...draft.driver }, executors };
+  const d = draft.driver;
+  return { driver: { cores: d.cores, memoryMiB: d.memoryMiB, gpus: d.gpus, ...chosenType('driver') }, executors };
 }
 
 /** Limit minus usage, per resource; `null` when unlimited. Never negative. */
@@ -169,6 +216,9 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
   const { profile } = ctx;
   const trans = ctx.trans ?? plainTrans;
   const check = new Private.Checker(issues, trans);
+  // The profile's cap comes after its options: a bound naming the same limit says it better.
+  const caps: ISizingIssue[] = [];
+  const capCheck = new Private.Checker(caps, trans);
   if (!profile) {
     issues.push({ field: 'driver.gpus', message: trans.__("unknown profile '%1'", draft.profile) });
   }
@@ -189,22 +239,35 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
           message: trans.__('maximum (%1) must be at least the minimum (%2)', e.max, e.min)
         });
       }
-      check.cap('executors.max', e.max, cap);
+      capCheck.cap('executors.max', e.max, cap);
     } else {
       check.number('executors.count', e.count, 0, true, trans.__('executors'));
-      check.cap('executors.count', e.count, cap);
+      capCheck.cap('executors.count', e.count, cap);
     }
     check.number('executors.cores', e.cores, 1, true, trans.__('executor cores'));
     check.memory('executors.memoryMiB', e.memoryMiB, trans.__('executor memory'));
     check.number('executors.gpus', e.gpus, 0, true, trans.__('executor GPUs'));
   }
 
+  if (profile) {
+    // A field already refused by its own rule keeps that one message.
+    const refused = new Set(issues.map(i => i.field));
+    issues.push(...optionIssues(draft, profile, trans).filter(i => !refused.has(i.field)));
+  }
+  const named = new Set(issues.map(i => i.field));
+  issues.push(...caps.filter(i => !named.has(i.field)));
+
   const sizing = sizingFromDraft(draft, profile);
   const totals = totalsOf(sizing);
   const minTotals = spark && draft.autoscale ? totalsWith(sizing, sizing.executors.min ?? 0) : totals;
   // Only compare totals once every number is sane, or NaN would produce nonsense messages.
   if (issues.length === 0) {
-    issues.push(...nodeFitIssues(sizing, spark, ctx.nodes ?? null, trans));
+    // The pods ask the profile's memory overhead too (a RAPIDS profile raises it).
+    const pods: ISizing = {
+      driver: { ...sizing.driver, ...overhead(profile?.driver) },
+      executors: { ...sizing.executors, ...overhead(profile?.executors) }
+    };
+    issues.push(...nodeFitIssues(pods, spark, ctx.nodes ?? null, trans));
     for (const key of RESOURCE_KEYS) {
       const limit = ctx.limits[key];
       if (limit !== null && ctx.usage[key] + totals[key] > limit) {
@@ -229,7 +292,8 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
  *
  * #### Notes
  * Mirrors the gateway's check (issue 16 item 6; `server/src/backends/kubernetes/nodes.ts`): a
- * pod's memory is its heap plus {@link podOverheadMiB}, and no schedulable node means the
+ * pod's memory is its heap plus `podMemoryOverheadMiB` (the sizing's `memoryOverheadMiB` when
+ * set, else the default share), and no schedulable node means the
  * gateway does not check. `largest` is the most of each resource on any node, so this catches
  * what fits nowhere; a GPU pod that also needs more cores than the GPU nodes have is left to the
  * gateway's 400, which the form shows.
@@ -239,7 +303,7 @@ export function nodeFitIssues(sizing: ISizing, spark: boolean, nodes: INodeCapac
     return [];
   }
   const issues: ISizingIssue[] = [];
-  const pod = (group: 'driver' | 'executors', r: IResources, per: string): void => {
+  const pod = (group: 'driver' | 'executors', r: JvmSizing, per: string): void => {
     const role = group === 'driver' ? 'driver' : 'executor';
     const largest = nodes.largest;
     if (r.gpus > 0 && largest.gpus === 0) {
@@ -256,7 +320,7 @@ export function nodeFitIssues(sizing: ISizing, spark: boolean, nodes: INodeCapac
         message: trans.__('no node holds %1 %2: the largest has %3', formatResource('cores', r.cores, trans), per, formatAmount('cores', largest.cores))
       });
     }
-    const asked = r.memoryMiB + podOverheadMiB(role, r.memoryMiB);
+    const asked = r.memoryMiB + podMemoryOverheadMiB(role, r);
     if (asked > largest.memoryMiB) {
       issues.push({
         field: `${group}.memoryMiB`,
@@ -277,36 +341,9 @@ export function nodeFitIssues(sizing: ISizing, spark: boolean, nodes: INodeCapac
   return issues;
 }
 
-/** Resources in display order. */
-export const RESOURCE_KEYS: readonly ResourceKey[] = ['gpus', 'cores', 'memoryMiB'];
-
-/** `1536` → `1.5 GiB`, `1792` → `1.75 GiB`, `512` → `512 MiB`: GiB to two decimals, as the form's quarter-GiB steps need. */
-export function formatMemory(mib: number): string {
-  if (mib >= 1024) {
-    return `${Number((mib / 1024).toFixed(2))} GiB`;
-  }
-  return `${mib} MiB`;
-}
-
-/** A bare amount of a resource: `4`, `2.5`, `8 GiB`. */
-export function formatAmount(key: ResourceKey, n: number): string {
-  if (key === 'memoryMiB') {
-    return formatMemory(n);
-  }
-  return Number.isInteger(n) ? `${n}` : n.toFixed(1);
-}
-
-/** An amount with its unit: `8 GPUs`, `1 core`, `8 GiB memory`. */
-export function formatResource(key: ResourceKey, n: number, trans: ITrans = plainTrans): string {
-  const amount = formatAmount(key, n);
-  switch (key) {
-    case 'gpus':
-      return n === 1 ? trans.__('%1 GPU', amount) : trans.__('%1 GPUs', amount);
-    case 'cores':
-      return n === 1 ? trans.__('%1 core', amount) : trans.__('%1 cores', amount);
-    case 'memoryMiB':
-      return trans.__('%1 memory', amount);
-  }
+/** A profile JVM's memory overhead as a sizing field, when it sets one. */
+function overhead(jvm: JvmSizing | undefined): { memoryOverheadMiB?: number } {
+  return jvm?.memoryOverheadMiB === undefined ? {} : { memoryOverheadMiB: jvm.memoryOverheadMiB };
 }
 
 /** Issues for one field or resource. */

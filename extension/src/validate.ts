@@ -3,6 +3,8 @@
  * metadata (which anyone may have edited). Pure; shape of JupyterLab's `kernel/validate.ts`.
  */
 
+import type { NumberOption, ProfileOptions, TextOption } from '@sparkgate/contract';
+
 import type { IClusterModel, IMe, INodeCapacity, IProfile, ISharedShape, ISizing } from './api';
 import type { ICellJob, ICellProgress, ICellStage, ITaskCounts } from './cells/types';
 
@@ -77,7 +79,30 @@ export function assertProfile(x: unknown, path = 'profile'): asserts x is IProfi
   if (o.warm !== undefined) {
     Private.number(o.warm, `${path}.warm`);
   }
+  // Absent from gateways before profile options: every field adjustable, as `null` says.
+  if (o.options !== null && o.options !== undefined) {
+    assertProfileOptions(o.options, `${path}.options`);
+  }
   assertSizing({ driver: o.driver, executors: o.executors }, path);
+}
+
+/** Asserts a profile's `options`: per JVM, number fields with `{min, max}` or `{choices}`, and `gpuType` choices. */
+export function assertProfileOptions(x: unknown, path = 'options'): asserts x is ProfileOptions {
+  const o = Private.record(x, path);
+  const groups = { driver: Private.DRIVER_OPTION_FIELDS, executors: Private.EXECUTOR_OPTION_FIELDS };
+  for (const [group, fields] of Object.entries(groups)) {
+    const g = Private.record(o[group], `${path}.${group}`);
+    for (const [field, option] of Object.entries(g)) {
+      const at = `${path}.${group}.${field}`;
+      if (field === 'gpuType') {
+        Private.textOption(option, at);
+      } else if (fields.includes(field)) {
+        Private.numberOption(option, at);
+      } else {
+        throw new ValidationError(`${at} is not a sizing field`);
+      }
+    }
+  }
 }
 
 /** Asserts a sizing: numeric driver/executor fields, and count or min/max if present. */
@@ -92,6 +117,14 @@ export function assertSizing(x: unknown, path = 'sizing'): asserts x is ISizing 
   for (const k of ['count', 'min', 'max']) {
     if (e[k] !== undefined) {
       Private.number(e[k], `${path}.executors.${k}`);
+    }
+  }
+  for (const [group, jvm] of [['driver', d], ['executors', e]] as const) {
+    if (jvm.gpuType !== undefined) {
+      Private.gpuType(jvm.gpuType, `${path}.${group}.gpuType`);
+    }
+    if (jvm.memoryOverheadMiB !== undefined) {
+      Private.count(jvm.memoryOverheadMiB, `${path}.${group}.memoryOverheadMiB`);
     }
   }
 }
@@ -194,7 +227,8 @@ export function isCellProgress(x: unknown): x is ICellProgress {
 
 /**
  * Reads `metadata.sparkgate` of a notebook: returns only `{ profile, sizing }` with known numeric
- * fields, or `null` if absent or malformed. Anything else stored there is dropped.
+ * fields and a GPU type, or `null` if absent or malformed. Anything else stored there is dropped.
+ * A shape written before GPU types (issue 18) has none and still loads.
  */
 export function parseSharedShape(x: unknown): ISharedShape | null {
   try {
@@ -208,8 +242,11 @@ export function parseSharedShape(x: unknown): ISharedShape | null {
 }
 
 /**
- * A copy of `sizing` with only the documented fields, for notebook metadata: shapes are shared
- * with other users, so nothing else (ids, namespaces, tokens) may ride along.
+ * A copy of `sizing` with only the fields a relaunch elsewhere needs, for notebook metadata:
+ * cores, memory, GPUs, executor count or min/max, and the GPU type picked. An allow-list: shapes
+ * are shared with other users (other tenants), so nothing else may ride along — not ids,
+ * namespaces or tokens, nor the profile's `memoryOverheadMiB` (a cluster's sizing carries it; the
+ * next profile sets its own), secrets, volumes or claim names.
  */
 export function toSharedSizing(sizing: ISizing): ISizing {
   const { cores, memoryMiB, gpus } = sizing.executors;
@@ -217,10 +254,16 @@ export function toSharedSizing(sizing: ISizing): ISizing {
     sizing.executors.count !== undefined
       ? { count: sizing.executors.count, cores, memoryMiB, gpus }
       : { min: sizing.executors.min ?? 0, max: sizing.executors.max ?? sizing.executors.min ?? 0, cores, memoryMiB, gpus };
-  return {
-    driver: { cores: sizing.driver.cores, memoryMiB: sizing.driver.memoryMiB, gpus: sizing.driver.gpus },
-    executors
-  };
+  const driver: ISizing['driver'] = { cores: sizing.driver.cores, memoryMiB: sizing.driver.memoryMiB, gpus: sizing.driver.gpus };
+  for (const [shared, jvm] of [
+    [driver, sizing.driver],
+    [executors, sizing.executors]
+  ] as const) {
+    if (typeof jvm.gpuType === 'string') {
+      shared.gpuType = jvm.gpuType;
+    }
+  }
+  return { driver, executors };
 }
 
 namespace Private {
@@ -261,6 +304,42 @@ namespace Private {
     if (typeof x !== 'string' || !values.includes(x)) {
       throw new ValidationError(`${path} must be one of ${values.join(', ')}`);
     }
+  }
+
+  /** A node label value (`nvidia.com/gpu.product`), as the gateway's config accepts for a GPU type. */
+  const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+  export function gpuType(x: unknown, path: string): asserts x is string {
+    if (typeof x !== 'string' || x.length > 63 || !LABEL_VALUE.test(x)) {
+      throw new ValidationError(`${path} must be a GPU type (a node label value)`);
+    }
+  }
+
+  export const DRIVER_OPTION_FIELDS: readonly string[] = ['cores', 'memoryMiB', 'gpus'];
+  export const EXECUTOR_OPTION_FIELDS: readonly string[] = ['count', 'min', 'max', 'cores', 'memoryMiB', 'gpus'];
+
+  export function numberOption(x: unknown, path: string): asserts x is NumberOption {
+    const o = record(x, path);
+    if (o.choices !== undefined) {
+      if (!Array.isArray(o.choices) || o.choices.length === 0) {
+        throw new ValidationError(`${path}.choices must be a non-empty array`);
+      }
+      o.choices.forEach((c: unknown, i) => number(c, `${path}.choices[${i}]`));
+      return;
+    }
+    for (const k of ['min', 'max']) {
+      if (o[k] !== null) {
+        number(o[k], `${path}.${k}`);
+      }
+    }
+  }
+
+  export function textOption(x: unknown, path: string): asserts x is TextOption {
+    const o = record(x, path);
+    if (!Array.isArray(o.choices) || o.choices.length === 0) {
+      throw new ValidationError(`${path}.choices must be a non-empty array`);
+    }
+    o.choices.forEach((c: unknown, i) => gpuType(c, `${path}.choices[${i}]`));
   }
 
   export const JOB_STATUSES: readonly ICellJob['status'][] = ['running', 'succeeded', 'failed', 'unknown'];

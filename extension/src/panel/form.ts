@@ -3,6 +3,10 @@
  * quota left, and Launch with the reason it is disabled. Validated on every input against the
  * tenant's limits and usage, and the largest node when the gateway knows it (see `sizing.ts`).
  * Memory is typed in GiB; the API gets MiB.
+ *
+ * A profile with options (issue 18) offers exactly what they allow: inputs bounded by
+ * `min`/`max`, selects for choices (numbers and GPU types), and the fields it fixes as read-only
+ * text, so the whole shape shows; a profile without options gets every field as an input.
  */
 
 import { Signal } from '@lumino/signaling';
@@ -11,6 +15,8 @@ import { Widget } from '@lumino/widgets';
 
 import type { IMe, IProfile, ISharedShape } from '../api';
 import { h, replaceChildren } from '../dom';
+import { draftValue, fieldControl, fixedNotes, gpuTypeControl, splitField } from '../options';
+import type { IFieldControl, IGpuTypeControl } from '../options';
 import { checkSizing, draftFromProfile, draftFromSizing, gibToMiB, issuesFor, MEMORY_STEP_GIB, mibToGiB, sizingFromDraft } from '../sizing';
 import type { ISizingCheck, ISizingDraft, SizingField } from '../sizing';
 import { capacityRows, launchBlocker, profileFacts } from './labels';
@@ -44,24 +50,10 @@ export class SizingForm extends Widget {
     });
     this._launchButton.addEventListener('click', () => this._launch());
 
-    const driverRows: HTMLElement[] = [];
-    const executorRows: HTMLElement[] = [this._autoscaleRow];
-    for (const spec of Private.fields(trans)) {
-      const id = `sg-${spec.field.replace('.', '-')}-${uid}`;
-      const input = h('input', {
-        className: 'jp-mod-styled',
-        attrs: { id, type: 'number', step: spec.step, min: spec.min, 'data-field': spec.field, 'aria-describedby': `${id}-msg` }
-      });
-      if (spec.gib) {
-        input.setAttribute('data-unit', 'GiB');
-      }
-      input.addEventListener('input', () => this._update());
-      const message = h('div', { className: 'sg-SizingForm-message', attrs: { id: `${id}-msg` } });
-      const row = h('div', { className: 'sg-SizingForm-row' }, h('label', { text: spec.label, attrs: { for: id } }), input, message);
-      this._inputs.set(spec.field, { spec, input, message, row });
-      (spec.field.startsWith('driver.') ? driverRows : executorRows).push(row);
-    }
-    this._executorsGroup = h('fieldset', { className: 'sg-SizingForm-group' }, h('legend', { text: trans.__('Executors') }), ...executorRows);
+    this._uid = uid;
+    this._driverGroup = h('fieldset', { className: 'sg-SizingForm-group' });
+    this._executorsGroup = h('fieldset', { className: 'sg-SizingForm-group' });
+    this._renderFields(undefined);
     this._totalsHead = h(
       'div',
       { className: 'sg-SizingForm-total sg-SizingForm-totalsHead', attrs: { 'aria-hidden': 'true' } },
@@ -73,8 +65,8 @@ export class SizingForm extends Widget {
       this._profiles,
       this._profileNote,
       h('h3', { className: 'sg-SizingForm-section', text: trans.__('Sizing (editable)') }),
-      h('div', { className: 'sg-SizingForm-hint', text: trans.__("Starts at the profile's defaults; change any field for this launch.") }),
-      h('fieldset', { className: 'sg-SizingForm-group' }, h('legend', { text: trans.__('Driver') }), ...driverRows),
+      this._hint,
+      this._driverGroup,
       this._executorsGroup,
       h('h3', { className: 'sg-SizingForm-section', text: trans.__('Totals') }),
       this._totals,
@@ -114,8 +106,15 @@ export class SizingForm extends Widget {
     const profiles = me?.profiles ?? [];
     const keep = this._draft && profiles.some(p => p.id === this._draft?.profile) ? this._draft.profile : null;
     this._renderProfiles(profiles);
-    if (keep) {
+    const kept = keep ? this._profile(keep) : undefined;
+    if (keep && kept) {
       this._checkRadio(keep);
+      const draft = this._draft;
+      if (this._renderFields(kept) && draft) {
+        // The profile's options changed under the user: what it allows now, from what they typed.
+        this._writeDraft(draftFromSizing(kept, sizingFromDraft(draft, kept)));
+        return;
+      }
       this._update();
       return;
     }
@@ -136,22 +135,29 @@ export class SizingForm extends Widget {
       return false;
     }
     this._checkRadio(id);
+    this._renderFields(profile);
     this._writeDraft(draftFromProfile(profile));
     return true;
   }
 
   /**
-   * Fills the form with a shared shape (e.g. from notebook metadata). Returns why it could not,
-   * or `null`; validation against this user's limits then shows what must change.
+   * Fills the form with a shared shape (e.g. from notebook metadata). Validation against this
+   * user's limits and the profile's options then shows what must change (a value outside an
+   * option's bound stays, named at its field). Returns why it could not fill (`error`), and
+   * what the profile fixes otherwise than the shape asked (`notes`).
    */
-  fill(shape: ISharedShape): string | null {
+  fill(shape: ISharedShape): SizingForm.IFillResult {
     const profile = this._profile(shape.profile);
     if (!profile) {
-      return this._trans.__("This notebook was launched with profile '%1', which you cannot use; pick another profile.", shape.profile);
+      return {
+        error: this._trans.__("This notebook was launched with profile '%1', which you cannot use; pick another profile.", shape.profile),
+        notes: []
+      };
     }
     this._checkRadio(profile.id);
+    this._renderFields(profile);
     this._writeDraft(draftFromSizing(profile, shape.sizing));
-    return null;
+    return { error: null, notes: fixedNotes(profile, shape.sizing, this._trans) };
   }
 
   /**
@@ -231,11 +237,138 @@ export class SizingForm extends Widget {
     replaceChildren(this._profiles, h('legend', { text: t.__('Profile') }), ...cards);
   }
 
+  /**
+   * Builds the driver and executor rows for how `profile` offers each field; `true` if they
+   * changed. Profiles without options share one layout, so switching between them keeps the
+   * same inputs (and what has focus).
+   */
+  private _renderFields(profile: IProfile | undefined): boolean {
+    const key = profile?.options ? JSON.stringify([profile.id, profile.options, profile.driver, profile.executors, profile.spark]) : 'free';
+    if (key === this._layoutKey) {
+      return false;
+    }
+    this._layoutKey = key;
+    const t = this._trans;
+    this._inputs.clear();
+    this._gpuTypes.clear();
+    const rows: Record<'driver' | 'executors', HTMLElement[]> = { driver: [], executors: [this._autoscaleRow] };
+    for (const spec of Private.fields(t)) {
+      const [group, name] = splitField(spec.field);
+      const view = this._fieldView(spec, profile ? fieldControl(profile, spec.field) : { kind: 'free' });
+      this._inputs.set(spec.field, view);
+      rows[group].push(view.row);
+      const gpuType = name === 'gpus' && profile ? this._gpuTypeView(group, gpuTypeControl(profile, group)) : null;
+      if (gpuType) {
+        this._gpuTypes.set(group, gpuType);
+        rows[group].push(gpuType.row);
+      }
+    }
+    replaceChildren(this._driverGroup, h('legend', { text: t.__('Driver') }), ...rows.driver);
+    replaceChildren(this._executorsGroup, h('legend', { text: t.__('Executors') }), ...rows.executors);
+    this._hint.textContent = profile?.options
+      ? t.__("Starts at the profile's defaults; change the fields that have inputs, within their bounds. The profile sets the others.")
+      : t.__("Starts at the profile's defaults; change any field for this launch.");
+    return true;
+  }
+
+  /** One numeric field's row: an input (bounded by the option, if any), a select of its choices, or the profile's value as text. */
+  private _fieldView(spec: Private.IFieldSpec, control: IFieldControl): Private.IFieldView {
+    const id = `sg-${spec.field.replace('.', '-')}-${this._uid}`;
+    const message = h('div', { className: 'sg-SizingForm-message', attrs: { id: `${id}-msg` } });
+    const show = (n: number): string => String(spec.gib ? mibToGiB(n) : n);
+    if (control.kind === 'fixed') {
+      const row = h(
+        'div',
+        { className: 'sg-SizingForm-row sg-mod-fixed' },
+        h('span', { className: 'sg-SizingForm-label', text: spec.label, attrs: { id: `${id}-label` } }),
+        h('span', {
+          className: 'sg-SizingForm-fixed',
+          text: show(control.value),
+          title: this._trans.__('Set by the profile'),
+          attrs: { id, 'data-field': spec.field, 'aria-labelledby': `${id}-label`, 'aria-describedby': `${id}-msg` }
+        }),
+        message
+      );
+      return { spec, control, input: null, message, row };
+    }
+    let input: HTMLInputElement | HTMLSelectElement;
+    if (control.kind === 'choices') {
+      // Option values are what the draft holds (MiB for memory); the text is what the label's unit says.
+      input = h(
+        'select',
+        { className: 'jp-mod-styled', attrs: { id, 'data-field': spec.field, 'aria-describedby': `${id}-msg` } },
+        ...control.choices.map(n => h('option', { text: show(n), attrs: { value: String(n) } }))
+      );
+      input.addEventListener('change', () => this._update());
+    } else {
+      const attrs: Record<string, string> = { id, type: 'number', step: spec.step, min: spec.min, 'data-field': spec.field, 'aria-describedby': `${id}-msg` };
+      if (control.kind === 'bounded') {
+        if (control.min !== null) {
+          attrs.min = String(Math.max(Number(spec.min), Number(show(control.min))));
+        }
+        if (control.max !== null) {
+          attrs.max = show(control.max);
+        }
+      }
+      input = h('input', { className: 'jp-mod-styled', attrs });
+      if (spec.gib) {
+        input.setAttribute('data-unit', 'GiB');
+      }
+      input.addEventListener('input', () => this._update());
+    }
+    const row = h('div', { className: 'sg-SizingForm-row' }, h('label', { text: spec.label, attrs: { for: id } }), input, message);
+    return { spec, control, input, message, row };
+  }
+
+  /** The GPU type row of `group`: a select of the choices, or the profile's type as text; `null` when hidden. */
+  private _gpuTypeView(group: 'driver' | 'executors', control: IGpuTypeControl): Private.IGpuTypeView | null {
+    if (control.kind === 'hidden') {
+      return null;
+    }
+    const t = this._trans;
+    const label = group === 'driver' ? t.__('GPU type') : t.__('GPU type per executor');
+    const id = `sg-${group}-gpuType-${this._uid}`;
+    const message = h('div', { className: 'sg-SizingForm-message', attrs: { id: `${id}-msg` } });
+    if (control.kind === 'fixed') {
+      const row = h(
+        'div',
+        { className: 'sg-SizingForm-row sg-mod-fixed' },
+        h('span', { className: 'sg-SizingForm-label', text: label, attrs: { id: `${id}-label` } }),
+        h('span', {
+          className: 'sg-SizingForm-fixed',
+          text: control.value,
+          title: t.__('Set by the profile'),
+          attrs: { id, 'data-field': `${group}.gpuType`, 'aria-labelledby': `${id}-label` }
+        }),
+        message
+      );
+      return { group, select: null, message, row };
+    }
+    const select = h(
+      'select',
+      { className: 'jp-mod-styled', attrs: { id, 'data-field': `${group}.gpuType`, 'aria-describedby': `${id}-msg` } },
+      ...control.choices.map(c => h('option', { text: c, attrs: { value: c } }))
+    );
+    select.addEventListener('change', () => this._update());
+    const row = h('div', { className: 'sg-SizingForm-row' }, h('label', { text: label, attrs: { for: id } }), select, message);
+    return { group, select, message, row };
+  }
+
   private _writeDraft(draft: ISizingDraft): void {
     this._autoscale.checked = draft.autoscale;
     for (const [field, { spec, input }] of this._inputs) {
-      const value = Private.get(draft, field);
-      input.value = String(spec.gib ? mibToGiB(value) : value);
+      const value = draftValue(draft, field);
+      if (input instanceof HTMLSelectElement) {
+        Private.selectValue(input, String(value), spec.gib ? String(mibToGiB(value)) : String(value), this._trans);
+      } else if (input) {
+        input.value = String(spec.gib ? mibToGiB(value) : value);
+      }
+    }
+    for (const { group, select } of this._gpuTypes.values()) {
+      const type = draft[group].gpuType;
+      if (select) {
+        Private.selectValue(select, type ?? '', type ?? this._trans.__('none'), this._trans);
+      }
     }
     this._update();
   }
@@ -246,12 +379,29 @@ export class SizingForm extends Widget {
     if (!profile) {
       return null;
     }
+    // Fields the profile fixes keep its values; with options the executor mode is its own too.
     const draft = draftFromProfile(profile);
-    draft.autoscale = this._autoscale.checked;
+    if (!profile.options) {
+      draft.autoscale = this._autoscale.checked;
+    }
     for (const [field, { spec, input }] of this._inputs) {
-      // Number('') is 0; an empty field must read as missing, not as zero.
-      const n = input.value.trim() === '' ? Number.NaN : Number(input.value);
-      Private.set(draft, field, spec.gib ? gibToMiB(n) : n);
+      if (input instanceof HTMLSelectElement) {
+        Private.setValue(draft, field, Number(input.value));
+      } else if (input) {
+        // Number('') is 0; an empty field must read as missing, not as zero.
+        const n = input.value.trim() === '' ? Number.NaN : Number(input.value);
+        Private.setValue(draft, field, spec.gib ? gibToMiB(n) : n);
+      }
+    }
+    for (const { group, select } of this._gpuTypes.values()) {
+      if (select) {
+        const type = select.value;
+        if (type === '') {
+          delete draft[group].gpuType;
+        } else {
+          draft[group].gpuType = type;
+        }
+      }
     }
     return draft;
   }
@@ -265,14 +415,23 @@ export class SizingForm extends Widget {
     this._check = this._draft && me ? checkSizing(this._draft, { profile, limits: me.limits, usage: me.usage, nodes: me.nodes, trans: t }) : null;
 
     const spark = profile?.spark ?? true;
+    const autoscale = this._draft?.autoscale ?? this._autoscale.checked;
     for (const { spec, input, message, row } of this._inputs.values()) {
-      const modeHidden = spec.mode !== undefined && (spec.mode === 'autoscale') !== this._autoscale.checked;
+      const modeHidden = spec.mode !== undefined && (spec.mode === 'autoscale') !== autoscale;
       row.classList.toggle('sg-mod-hidden', modeHidden);
       const msgs = this._check ? issuesFor(this._check, spec.field) : [];
       message.textContent = msgs.join('; ');
       row.classList.toggle('sg-mod-invalid', msgs.length > 0);
-      input.setAttribute('aria-invalid', msgs.length > 0 ? 'true' : 'false');
+      input?.setAttribute('aria-invalid', msgs.length > 0 ? 'true' : 'false');
     }
+    for (const { group, select, message, row } of this._gpuTypes.values()) {
+      const msgs = this._check ? issuesFor(this._check, `${group}.gpuType`) : [];
+      message.textContent = msgs.join('; ');
+      row.classList.toggle('sg-mod-invalid', msgs.length > 0);
+      select?.setAttribute('aria-invalid', msgs.length > 0 ? 'true' : 'false');
+    }
+    // With options the profile sets the executor mode (its count, or min/max, is what they bound).
+    this._autoscaleRow.classList.toggle('sg-mod-hidden', !!profile?.options);
     this._executorsGroup.classList.toggle('sg-mod-hidden', !spark);
     this._profileNote.textContent = profile
       ? [
@@ -329,9 +488,14 @@ export class SizingForm extends Widget {
   private _autoscale: HTMLInputElement;
   private _launchButton: HTMLButtonElement;
   private _blocker: HTMLElement;
+  private _uid: number;
+  private _layoutKey: string | null = null;
   private _inputs = new Map<SizingField, Private.IFieldView>();
+  private _gpuTypes = new Map<'driver' | 'executors', Private.IGpuTypeView>();
   private _autoscaleRow: HTMLElement;
+  private _driverGroup: HTMLElement;
   private _executorsGroup: HTMLElement;
+  private _hint = h('div', { className: 'sg-SizingForm-hint' });
   private _totalsHead: HTMLElement;
   private _profiles = h('fieldset', { className: 'sg-SizingForm-profiles' });
   private _profileNote = h('div', { className: 'sg-SizingForm-note' });
@@ -348,6 +512,14 @@ export namespace SizingForm {
     trans: ITrans;
     /** The profile to select first (the `defaultProfile` setting); `null` for the first. */
     defaultProfile?: () => string | null;
+  }
+
+  /** What {@link SizingForm.fill} did. */
+  export interface IFillResult {
+    /** Why the shape could not be filled in (a profile the user cannot use); `null` if it was. */
+    error: string | null;
+    /** What the profile fixes otherwise than the shape asked (the form took the profile's value). */
+    notes: string[];
   }
 }
 
@@ -373,9 +545,33 @@ namespace Private {
 
   export interface IFieldView {
     spec: IFieldSpec;
-    input: HTMLInputElement;
+    control: IFieldControl;
+    /** `null` where the profile fixes the field (shown as text). */
+    input: HTMLInputElement | HTMLSelectElement | null;
     message: HTMLElement;
     row: HTMLElement;
+  }
+
+  export interface IGpuTypeView {
+    group: 'driver' | 'executors';
+    /** `null` where the profile fixes the type (shown as text). */
+    select: HTMLSelectElement | null;
+    message: HTMLElement;
+    row: HTMLElement;
+  }
+
+  /**
+   * Selects `value`; one the select does not offer (a shape from another profile) is added as
+   * "… (not offered)" so the user sees what was asked, and the check names the choices.
+   */
+  export function selectValue(select: HTMLSelectElement, value: string, text: string, t: ITrans): void {
+    for (const extra of select.querySelectorAll('option[data-not-offered]')) {
+      extra.remove();
+    }
+    if (![...select.options].some(o => o.value === value)) {
+      select.append(h('option', { text: t.__('%1 (not offered)', text), attrs: { value, 'data-not-offered': 'true' } }));
+    }
+    select.value = value;
   }
 
   /** Form inputs, in display (and focus) order. */
@@ -394,13 +590,8 @@ namespace Private {
     ];
   }
 
-  export function get(draft: ISizingDraft, field: SizingField): number {
-    const [group, key] = field.split('.') as ['driver' | 'executors', string];
-    return (draft[group] as Record<string, number>)[key] ?? Number.NaN;
-  }
-
-  export function set(draft: ISizingDraft, field: SizingField, value: number): void {
-    const [group, key] = field.split('.') as ['driver' | 'executors', string];
-    (draft[group] as Record<string, number>)[key] = value;
+  export function setValue(draft: ISizingDraft, field: SizingField, value: number): void {
+    const [group, key] = splitField(field);
+    (draft[group] as unknown as Record<string, number>)[key] = value;
   }
 }

@@ -96,11 +96,12 @@ export class SparkPanel extends Panel {
       await this.refresh();
     }
     this._setTarget(target && !target.isDisposed ? target : null);
-    const problem = this._form.fill(shape);
-    if (problem) {
-      this._form.setMessage(problem);
+    const { error, notes } = this._form.fill(shape);
+    if (error) {
+      this._form.setMessage(error);
     } else {
-      this._form.setMessage(t.__('Filled in from the notebook; checked against your limits. Launch when ready.'), 'info');
+      // What the profile fixes otherwise than the notebook asked is said, not changed silently.
+      this._form.setMessage([t.__('Filled in from the notebook; checked against your limits. Launch when ready.'), ...notes.map(n => `${n}.`)].join(' '), 'info');
     }
   }
 

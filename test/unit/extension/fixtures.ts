@@ -59,3 +59,36 @@ export function cluster(over: Partial<IClusterModel> = {}): IClusterModel {
     ...over
   };
 }
+
+/**
+ * A profile with options (issue 18): executors' count within 1–8, GPUs 1 or 2 of type L4 or
+ * A100, driver memory 2–8 GiB; everything else fixed. Its executors ask a raised memory overhead
+ * (RAPIDS' pinned memory), which is the profile's, never the user's.
+ */
+export const RAPIDS_PROFILE: IProfile = {
+  id: 'rapids',
+  displayName: 'RAPIDS',
+  kernelspec: 'pyspark-rapids',
+  spark: true,
+  driver: { cores: 1, memoryMiB: 4096, gpus: 0 },
+  executors: { count: 2, cores: 4, memoryMiB: 16384, gpus: 1, gpuType: 'NVIDIA-L4', memoryOverheadMiB: 8192 },
+  maxExecutors: 8,
+  options: {
+    driver: { memoryMiB: { min: 2048, max: 8192 } },
+    executors: { count: { min: 1, max: 8 }, gpus: { choices: [1, 2] }, gpuType: { choices: ['NVIDIA-L4', 'NVIDIA-A100-80GB'] } }
+  },
+  totals: { gpus: 2, cores: 9, memoryMiB: 36864 }
+};
+
+/** The same profile id at another tenant, with narrower options: up to 4 executors, 1 L4 each, 8 or 16 GiB. */
+export const OTHER_TENANT_RAPIDS: IProfile = {
+  ...RAPIDS_PROFILE,
+  driver: { cores: 2, memoryMiB: 4096, gpus: 0 },
+  executors: { count: 1, cores: 4, memoryMiB: 8192, gpus: 1, gpuType: 'NVIDIA-L4' },
+  maxExecutors: null,
+  options: {
+    driver: {},
+    executors: { count: { min: 1, max: 4 }, memoryMiB: { choices: [8192, 16384] }, gpus: { choices: [1] }, gpuType: { choices: ['NVIDIA-L4'] } }
+  },
+  totals: { gpus: 1, cores: 6, memoryMiB: 12288 }
+};
