@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { CliFlags } from './args.js';
 import { ConfigError } from './errors.js';
+import { executorSecretVolume } from '../spark/kubernetesConf.js';
 import { BACKENDS, LOG_LEVELS, NAME_RE, parseConfigFile, parseProfile, type ConfigFile } from './schema.js';
 import type { BackendName, CullPolicy, GatewayConfig, JupyterHubConfig, KubernetesBackendConfig, PoolPolicy, Profile, TenantConfig, UserConfig } from './types.js';
 import { SINGLE_USER } from './types.js';
@@ -141,6 +142,7 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
         }
       : null
   };
+  checkSecrets(profiles, config.backend);
   if (config.backend === 'local' && (users.length > 1 || jupyterhub !== null) && !config.local.usersTrustEachOther) {
     const who = jupyterhub !== null ? 'JupyterHub user' : `of the ${users.length} users`;
     throw new ConfigError(
@@ -150,6 +152,42 @@ export function loadConfig(input: LoadConfigInput): GatewayConfig {
     );
   }
   return deepFreeze(config);
+}
+
+/** A pod volume name (RFC 1123 label). */
+const VOLUME_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Profiles' `secrets` against the backend (issue 18 item 3): the local backend runs kernels as
+ * processes and has nowhere to mount a Secret from; on Kubernetes, Spark names an executor's
+ * Secret volume `<name>-volume`, which must be a pod volume name and not one of the profile's.
+ */
+function checkSecrets(profiles: Readonly<Record<string, Profile>>, backend: BackendName): void {
+  for (const p of Object.values(profiles)) {
+    const secrets = p.runtime?.secrets ?? [];
+    secrets.forEach((s, i) => {
+      const path = `profiles.${p.id}.secrets.${i}`;
+      if (backend === 'local') {
+        throw new ConfigError(
+          `${path} (${s.name}): the local backend runs kernels as processes and cannot mount Kubernetes Secrets; ` +
+            'use --backend kubernetes, or remove the profile\'s secrets'
+        );
+      }
+      if (!p.spark || !s.executors || s.mountPath === null) {
+        return;
+      }
+      const volume = executorSecretVolume(s.name);
+      if (!VOLUME_NAME.test(volume) || volume.length > 63) {
+        throw new ConfigError(
+          `${path}.name: Spark mounts it in the executors as volume '${volume}', which is not a pod volume name ` +
+            '(at most 63 lowercase letters, digits and -; no dots): give executors: false, or the Secret a shorter name without dots'
+        );
+      }
+      if (p.runtime?.volumes.some(v => v.executors && v.name === volume)) {
+        throw new ConfigError(`${path}.name: Spark names its executor volume '${volume}', as the profile's volume of that name: rename the volume`);
+      }
+    });
+  }
 }
 
 function readYaml(readFile: (p: string) => string, path: string): unknown {

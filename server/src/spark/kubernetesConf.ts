@@ -62,6 +62,26 @@ export interface ProfileSparkConf {
   ivyDir: string | null;
   /** Persistent volume claims the executors mount (Spark's `spark.kubernetes.executor.volumes.*`). */
   executorVolumes: readonly { name: string; claimName: string; mountPath: string; readOnly: boolean }[];
+  /**
+   * The profile's Secrets the executors get, by name only: Spark mounts them as volumes
+   * `<name>-volume` and sets variables by `secretKeyRef`, so no value passes through the conf.
+   */
+  executorSecrets: readonly ExecutorSecret[];
+}
+
+/**
+ * The volume Spark names an executor's mounted Secret (4.0's MountSecretsFeatureStep): a pod
+ * volume name, so a Secret whose name has dots or over 56 characters cannot be mounted this way.
+ */
+export function executorSecretVolume(secretName: string): string {
+  return `${secretName}-volume`;
+}
+
+/** A Secret of the tenant's namespace in the executors: files under `mountPath` (null: none), variable -> key. */
+export interface ExecutorSecret {
+  name: string;
+  mountPath: string | null;
+  env: Readonly<Record<string, string>>;
 }
 
 /**
@@ -166,6 +186,16 @@ function withProfile(conf: Record<string, string>, p: ProfileSparkConf): Record<
     conf[`${prefix}.options.claimName`] = v.claimName;
     conf[`${prefix}.mount.path`] = v.mountPath;
     conf[`${prefix}.mount.readOnly`] = String(v.readOnly);
+  }
+  // Spark's own keys (4.0: MountSecretsFeatureStep, EnvSecretsFeatureStep); ownedConf.ts keeps a
+  // profile's sparkConf off them, so these are the only ones.
+  for (const s of p.executorSecrets) {
+    if (s.mountPath !== null) {
+      conf[`spark.kubernetes.executor.secrets.${s.name}`] = s.mountPath;
+    }
+    for (const [name, key] of Object.entries(s.env)) {
+      conf[`spark.kubernetes.executor.secretKeyRef.${name}`] = `${s.name}:${key}`;
+    }
   }
   return { ...conf, ...profileConfOver(p.sparkConf) };
 }

@@ -24,7 +24,8 @@ const RPC = "Spark's RPC authentication and encryption are always on, with a sec
 const UI = 'the gateway reaches the Spark UI and its REST API over plain HTTP inside the cluster';
 const LABELS = 'the gateway finds executors by these labels';
 const SIZING = "sizing comes from the profile's driver and executors sections (and the launch), which the tenant's limits check";
-const SECRETS = "the namespace's Secrets include other kernels' keys: profiles mount no Secrets";
+// Spark's secret keys reach only the executors: the client-mode driver's pod is the gateway's.
+const SECRETS = "the gateway mounts a profile's Secrets in the driver pod it builds and gives the executors the same";
 
 const OWNED: readonly OwnedKey[] = [
   { key: 'spark.master', why: CLUSTER },
@@ -71,10 +72,10 @@ const OWNED: readonly OwnedKey[] = [
   { key: 'spark.dynamicAllocation.minExecutors', why: SIZING },
   { key: 'spark.dynamicAllocation.maxExecutors', why: SIZING },
   { key: 'spark.dynamicAllocation.initialExecutors', why: SIZING },
-  { key: 'spark.kubernetes.executor.secrets.*', why: SECRETS },
-  { key: 'spark.kubernetes.executor.secretKeyRef.*', why: SECRETS },
-  { key: 'spark.kubernetes.driver.secrets.*', why: SECRETS },
-  { key: 'spark.kubernetes.driver.secretKeyRef.*', why: SECRETS },
+  { key: 'spark.kubernetes.executor.secrets.*', why: SECRETS, use: 'secrets' },
+  { key: 'spark.kubernetes.executor.secretKeyRef.*', why: SECRETS, use: 'secrets' },
+  { key: 'spark.kubernetes.driver.secrets.*', why: SECRETS, use: 'secrets' },
+  { key: 'spark.kubernetes.driver.secretKeyRef.*', why: SECRETS, use: 'secrets' },
   { key: 'spark.kubernetes.container.image', why: "it is the profile's executor image", use: 'image.executor' },
   { key: 'spark.kubernetes.executor.container.image', why: "it is the profile's executor image", use: 'image.executor' },
   { key: 'spark.kubernetes.driver.container.image', why: "it is the profile's driver image", use: 'image.driver' },

@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { CoordinationV1Api, type CoreV1Api, type KubeConfig, type NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1PersistentVolumeClaim, type V1Pod, type V1Secret } from '@kubernetes/client-node';
-import type { KubernetesBackendConfig, Sizing } from '../../config/types.js';
-import { KernelLaunchError } from '../../errors.js';
+import type { KubernetesBackendConfig, ProfileSecret, Sizing } from '../../config/types.js';
+import { KernelLaunchError, ServiceUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { countedApiClient } from '../../metrics/kubernetes.js';
 import { type GatewayMetrics, NO_METRICS } from '../../metrics/types.js';
@@ -141,6 +141,7 @@ export class KubernetesBackend implements Backend {
       tenant: request.owner.tenant
     });
 
+    await abortable(this._checkSecrets(namespace, request.profile.id, request.profile.runtime?.secrets ?? []), signal);
     request.onPhase?.('scheduling');
     if (objects.claims.length > 0) {
       await abortable(this._ensureClaims(namespace, objects.claims, logger), signal);
@@ -406,6 +407,28 @@ export class KubernetesBackend implements Backend {
     }
   }
 
+  /**
+   * Fails the launch before anything is created when a Secret the profile names is not in the
+   * namespace (else the driver would wait in ContainerCreating until the start timeout). Asks for
+   * its metadata only, so the API server never sends the gateway its values.
+   */
+  private async _checkSecrets(namespace: string, profileId: string, secrets: readonly ProfileSecret[]): Promise<void> {
+    for (const { name } of secrets) {
+      try {
+        await this._o.core.readNamespacedSecret({ name, namespace }, METADATA_ONLY);
+      } catch (error) {
+        if (apiStatus(error) === 404) {
+          throw new ServiceUnavailableError(
+            `profile '${profileId}' needs the Secret ${name} in namespace ${namespace}, which does not exist: ` +
+              `create it there (kubectl -n ${namespace} create secret generic ${name} …) or remove it from profiles.${profileId}.secrets`,
+            { cause: error }
+          );
+        }
+        throw apiError(error, { verb: 'read', object: `the Secret ${name} (metadata only)`, namespace, server: this._server });
+      }
+    }
+  }
+
   private _readLog(namespace: string, name: string, tailLines: number): Promise<string> {
     return this._o.core.readNamespacedPodLog({ name, namespace, container: 'kernel', tailLines });
   }
@@ -450,6 +473,9 @@ function lazyLeaseApi(kc: KubeConfig, metrics: GatewayMetrics): LeaseApi {
     replaceNamespacedLease: args => get().replaceNamespacedLease(args)
   };
 }
+
+/** A Secret's metadata without its data (PartialObjectMetadata): existence checks never receive values. */
+const METADATA_ONLY = setHeaderOptions('Accept', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1');
 
 function randomSuffix(): string {
   // 5 chars of [a-z0-9]: a new pod name per (re)start of the same kernel id.

@@ -33,6 +33,17 @@ export function claimsSettling(message: string, claims: readonly string[]): bool
 }
 
 /**
+ * The kubelet's reason when it cannot make the kernel container from its spec
+ * (`CreateContainerConfigError`: a variable's Secret or key missing, `secret "s3" not found`,
+ * `couldn't find key k in Secret ns/s3`); null otherwise. The kubelet retries it, but nothing of
+ * the launch's will change it: the profile's Secrets were checked to exist just before.
+ */
+export function containerConfigError(pod: V1Pod): string | null {
+  const waiting = pod.status?.containerStatuses?.find(c => c.name === 'kernel')?.state?.waiting;
+  return waiting?.reason === 'CreateContainerConfigError' ? `CreateContainerConfigError: ${waiting.message ?? 'no message'}` : null;
+}
+
+/**
  * Follows a driver pod through scheduling and image pull until its container runs; resolves with
  * the pod IP. Fails fast with the scheduler's or the kubelet's reason when the pod cannot get
  * there (unschedulable, image error, ended, deleted), and at once when `signal` aborts.
@@ -47,6 +58,11 @@ export function awaitDriverRunning(o: AwaitDriverOptions): Promise<string> {
       }
       if (deleted) {
         return done(new KernelLaunchError(`driver pod ${namespace}/${name} was deleted before the kernel started`));
+      }
+      const config = containerConfigError(pod);
+      if (config !== null) {
+        const hint = /secret/i.test(config) ? `; the profile's secrets must be in namespace ${namespace} with the keys its env names` : '';
+        return done(new KernelLaunchError(`the driver container cannot be created (${o.profileId}): ${config}${hint}`));
       }
       const state = driverState(pod);
       if (state.kind !== last) {

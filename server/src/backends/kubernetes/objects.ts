@@ -5,9 +5,9 @@
  * keys; cut apart, each part would take the others' names as arguments.
  */
 import { createHmac } from 'node:crypto';
-import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
+import type { V1EnvVar, V1Pod, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { podMemoryOverheadMiB, type JvmSizing } from '@sparkgate/contract';
-import { GPU_PRODUCT_LABEL, type PodPlacement } from '../../config/types.js';
+import { GPU_PRODUCT_LABEL, type PodPlacement, type ProfileSecret } from '../../config/types.js';
 import { executorBootstrapJavaOptions } from '../../spark/auth.js';
 import { buildKubernetesSparkConf, DRIVER_PORTS, DRIVER_WORK_DIR, driverPodSparkMaster } from '../../spark/kubernetesConf.js';
 import { buildUserClaim, resolveVolumes } from './claims.js';
@@ -101,6 +101,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
     limits: { memory, ...(d.gpus > 0 ? { 'nvidia.com/gpu': String(d.gpus) } : {}) }
   };
   const kernelEnv = Object.entries({ ...runtime?.env, ...input.env }).map(([name, value]) => ({ name, value }));
+  const secrets = driverSecrets(runtime?.secrets ?? []);
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -135,6 +136,7 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
           workingDir: WORK_DIR,
           env: [
             ...kernelEnv,
+            ...secrets.env,
             { name: 'SPARKGATE_KERNEL_ID', value: input.kernelId },
             { name: 'SPARKGATE_POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
             // Spark binds its UI and block manager to this address instead of all interfaces.
@@ -154,14 +156,16 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
           volumeMounts: [
             { name: 'kernel', mountPath: KERNEL_FILES_DIR, readOnly: true },
             { name: 'work', mountPath: WORK_DIR },
-            ...volumes.map(mountOf)
+            ...volumes.map(mountOf),
+            ...secrets.mounts
           ]
         }
       ],
       volumes: [
         { name: 'kernel', secret: { secretName: input.podName, defaultMode: 0o440 } },
         { name: 'work', emptyDir: {} },
-        ...volumes.map(v => ({ name: v.name, persistentVolumeClaim: { claimName: v.claimName, ...(v.readOnly ? { readOnly: true } : {}) } }))
+        ...volumes.map(v => ({ name: v.name, persistentVolumeClaim: { claimName: v.claimName, ...(v.readOnly ? { readOnly: true } : {}) } })),
+        ...secrets.volumes
       ]
     }
   };
@@ -231,7 +235,8 @@ export function buildDriverObjects(input: DriverObjectsInput): DriverObjects {
                 packages: runtime.packages,
                 // Under the volume, as ~/.ivy2 is under a home: the volume may be the user's home.
                 ivyDir: volumes.find(v => v.name === runtime.ivyCacheVolume)?.mountPath.concat('/.ivy2') ?? null,
-                executorVolumes: volumes.filter(v => v.executors).map(({ name, claimName, mountPath, readOnly }) => ({ name, claimName, mountPath, readOnly }))
+                executorVolumes: volumes.filter(v => v.executors).map(({ name, claimName, mountPath, readOnly }) => ({ name, claimName, mountPath, readOnly })),
+                executorSecrets: runtime.secrets.filter(s => s.executors).map(({ name, mountPath, env }) => ({ name, mountPath, env }))
               }
             }
           : {})
@@ -312,6 +317,23 @@ export function sparkSecret(key: string): string {
 /** A DNS-1123 pod name for a kernel's driver: `sg-<first 8 of the id>-<suffix>` (new suffix per restart). */
 export function driverPodName(kernelId: string, suffix: string): string {
   return `sg-${kernelId.slice(0, 8)}-${suffix}`;
+}
+
+/** Prefix of the driver's volumes for a profile's Secrets: profile volumes may not start with `spark-`, and Spark adds none to this pod. */
+const SECRET_VOLUME = 'spark-secret-';
+
+/**
+ * A profile's Secrets in the driver pod (issue 18 item 3): each with a mountPath a read-only
+ * volume (0440, readable through the pod's fsGroup), each variable a `secretKeyRef`. The kubelet
+ * reads the values; the pod spec, and so the gateway, holds only names and keys.
+ */
+export function driverSecrets(secrets: readonly ProfileSecret[]): { volumes: V1Volume[]; mounts: V1VolumeMount[]; env: V1EnvVar[] } {
+  const mounted = secrets.flatMap((s, i) => (s.mountPath === null ? [] : [{ volume: `${SECRET_VOLUME}${i}`, name: s.name, mountPath: s.mountPath }]));
+  return {
+    volumes: mounted.map(m => ({ name: m.volume, secret: { secretName: m.name, defaultMode: 0o440 } })),
+    mounts: mounted.map(m => ({ name: m.volume, mountPath: m.mountPath, readOnly: true })),
+    env: secrets.flatMap(s => Object.entries(s.env).map(([name, key]) => ({ name, valueFrom: { secretKeyRef: { name: s.name, key } } })))
+  };
 }
 
 /** Taints the node controller puts on a node that stops reporting or is not ready. */

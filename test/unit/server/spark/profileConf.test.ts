@@ -48,7 +48,7 @@ describe('spark/ownedConf (issue 18 item 1)', () => {
       k8s(sizing({ count: 2, ...gpu, gpus: 1 })),
       k8s(sizing({ min: 0, max: 4, ...gpu, gpus: 0 })),
       k8s(sizing({ count: 0, ...gpu, gpus: 0 })),
-      k8s(sizing({ count: 2, ...gpu, gpus: 0 }), { sparkConf: {}, env: { TZ: 'UTC' }, packages: ['a:b:1'], ivyDir: '/ivy', executorVolumes: [{ name: 'd', claimName: 'c', mountPath: '/d', readOnly: true }] }),
+      k8s(sizing({ count: 2, ...gpu, gpus: 0 }), { sparkConf: {}, env: { TZ: 'UTC' }, packages: ['a:b:1'], ivyDir: '/ivy', executorVolumes: [{ name: 'd', claimName: 'c', mountPath: '/d', readOnly: true }], executorSecrets: [{ name: 's3', mountPath: '/s3', env: { AWS_SECRET_ACCESS_KEY: 'secret-key' } }] }),
       local(),
       local({ sparkConf: {}, packages: ['a:b:1'] })
     ];
@@ -97,6 +97,6 @@ describe('spark/localConf with a profile (issue 18 item 1)', () => {
 describe('spark/kubernetesConf with a profile (issue 18 item 1)', () => {
   it('should be unchanged with an empty profile', () => {
     const s = sizing({ count: 2, cores: 1, memoryMiB: 1024, gpus: 0 });
-    expect(JSON.stringify(k8s(s, { sparkConf: {}, env: {}, packages: [], ivyDir: null, executorVolumes: [] }))).toBe(JSON.stringify(k8s(s)));
+    expect(JSON.stringify(k8s(s, { sparkConf: {}, env: {}, packages: [], ivyDir: null, executorVolumes: [], executorSecrets: [] }))).toBe(JSON.stringify(k8s(s)));
   });
 });
