@@ -6,7 +6,8 @@ import { allows, describeOption } from '../../../../server/src/config/options.js
 const defaults = { python: '/py', launcher: '/launcher.py', workingDir: '/work' };
 
 /** Loads a config whose only profile `p` has `body` (YAML flow mapping entries). */
-const load = (yaml: string) => loadConfig({ flags: { config: 'gw.yaml' }, env: { SPARKGATE_TOKEN: 'secret' }, readFile: () => yaml, defaults });
+// The Kubernetes backend: the local one refuses profiles with secrets (it cannot mount them).
+const load = (yaml: string) => loadConfig({ flags: { config: 'gw.yaml', backend: 'kubernetes' }, env: { SPARKGATE_TOKEN: 'secret' }, readFile: () => yaml, defaults });
 const profile = (body: string) => load(`profiles:\n  p: {${body}}\n`).profiles.p!;
 const refusal = (body: string): string => {
   try {
