@@ -63,6 +63,15 @@ describe('cluster/helm chart', () => {
     }
   }, 60_000);
 
+  it("should take the README's real profile set (CPU, GPU, RAPIDS) as values and refuse a typo in a profile", async () => {
+    const example = parseYaml(await readFile(path.join(CHART_DIR, '../../images/deploy/config.example.yaml'), 'utf8')) as { profiles: Record<string, unknown> };
+    const file = path.join(dir, 'profiles-values.yaml');
+    await writeFile(file, JSON.stringify({ config: { profiles: example.profiles } }));
+    expect(await helm(['lint', '--strict', CHART_DIR, '--values', file])).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(await refusalOf('config.profiles.p.executors.gpuTyp=L4')).toContain("additional properties 'gpuTyp' not allowed");
+    expect(await refusalOf('config.profiles.p.options.executors.count.maximum=8')).toContain("additional properties 'maximum' not allowed");
+  }, 60_000);
+
   it('should refuse unknown and mistyped values, naming the key', async () => {
     const refusal = async (...set: string[]): Promise<string> => {
       const r = await runHelm(['template', 'sparkgate', CHART_DIR, ...set.flatMap(s => ['--set', s])]);
