@@ -263,9 +263,10 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
   // Only compare totals once every number is sane, or NaN would produce nonsense messages.
   if (issues.length === 0) {
     // The pods ask the profile's memory overhead too (a RAPIDS profile raises it).
+    // And their GPU type, the profile's when not the user's to choose.
     const pods: ISizing = {
-      driver: { ...sizing.driver, ...overhead(profile?.driver) },
-      executors: { ...sizing.executors, ...overhead(profile?.executors) }
+      driver: { ...sizing.driver, ...overhead(profile?.driver), ...gpuTypeOf(draft.driver) },
+      executors: { ...sizing.executors, ...overhead(profile?.executors), ...gpuTypeOf(draft.executors) }
     };
     issues.push(...nodeFitIssues(pods, spark, ctx.nodes ?? null, trans));
     for (const key of RESOURCE_KEYS) {
@@ -293,7 +294,8 @@ export function checkSizing(draft: ISizingDraft, ctx: ISizingContext): ISizingCh
  * #### Notes
  * Mirrors the gateway's check (issue 16 item 6; `server/src/backends/kubernetes/nodes.ts`): a
  * pod's memory is its heap plus `podMemoryOverheadMiB` (the sizing's `memoryOverheadMiB` when
- * set, else the default share), and no schedulable node means the
+ * set, else the default share), a GPU pod of a type fits only that type's nodes, and no
+ * schedulable node means the
  * gateway does not check. `largest` is the most of each resource on any node, so this catches
  * what fits nowhere; a GPU pod that also needs more cores than the GPU nodes have is left to the
  * gateway's 400, which the form shows.
@@ -306,8 +308,21 @@ export function nodeFitIssues(sizing: ISizing, spark: boolean, nodes: INodeCapac
   const pod = (group: 'driver' | 'executors', r: JvmSizing, per: string): void => {
     const role = group === 'driver' ? 'driver' : 'executor';
     const largest = nodes.largest;
+    // A GPU pod of a type goes to that type's nodes only (the gateway selects them by label).
+    const type = r.gpus > 0 ? r.gpuType : undefined;
+    const typed = type === undefined ? undefined : nodes.gpuTypes.find(g => g.type === type);
     if (r.gpus > 0 && largest.gpus === 0) {
       issues.push({ field: `${group}.gpus`, message: trans.__('no node has GPUs: ask for 0 GPUs %1', per) });
+    } else if (type !== undefined && !typed) {
+      issues.push({
+        field: `${group}.gpuType`,
+        message: trans.__('no node has %1 GPUs: the nodes have %2', type, nodes.gpuTypes.map(g => g.type).join(', '))
+      });
+    } else if (type !== undefined && typed && r.gpus > typed.perNode) {
+      issues.push({
+        field: `${group}.gpus`,
+        message: trans.__('no node holds %1 of type %2 %3: the largest has %4', formatResource('gpus', r.gpus, trans), type, per, formatAmount('gpus', typed.perNode))
+      });
     } else if (r.gpus > largest.gpus) {
       issues.push({
         field: `${group}.gpus`,
@@ -344,6 +359,11 @@ export function nodeFitIssues(sizing: ISizing, spark: boolean, nodes: INodeCapac
 /** A profile JVM's memory overhead as a sizing field, when it sets one. */
 function overhead(jvm: JvmSizing | undefined): { memoryOverheadMiB?: number } {
   return jvm?.memoryOverheadMiB === undefined ? {} : { memoryOverheadMiB: jvm.memoryOverheadMiB };
+}
+
+/** A draft JVM's GPU type as a sizing field, when it has one. */
+function gpuTypeOf(jvm: { gpuType?: string }): { gpuType?: string } {
+  return jvm.gpuType === undefined ? {} : { gpuType: jvm.gpuType };
 }
 
 /** Issues for one field or resource. */

@@ -4,7 +4,9 @@
  * the header says in words that the GPUs are simulated and lists the cluster's GPUs by type; a
  * driver asking more GPUs than any node has is refused on its field, named, with Launch disabled,
  * though the tenant's quota allows it; the refusal is tied to the input for screen readers and
- * stays readable in the dark theme (the header's lines at WCAG AA contrast).
+ * stays readable in the dark theme (the header's lines at WCAG AA contrast). A profile with
+ * options (issue 18 item 2) offers exactly them: a bounded input, selects for choices and the GPU
+ * type, its fixed fields as text, and refuses a value out of bounds naming the bound.
  *
  * The local backend sees no nodes, so the browser's `GET sparkgate/api/me` answer gets the
  * demo cluster's `nodes` added (page.route); what the gateway answers there on Kubernetes is the
@@ -38,6 +40,14 @@ profiles:
     spark: true
     driver: {cores: 1, memory: 1g, gpus: 1}
     executors: {count: 1, cores: 1, memory: 1g, gpus: 0}
+  rapids:
+    displayName: RAPIDS (options)
+    spark: true
+    driver: {cores: 1, memory: 1g, gpus: 0}
+    executors: {count: 1, cores: 1, memory: 1g, gpus: 1, memoryOverhead: 1g}
+    options:
+      driver: {memory: {min: 1g, max: 2g}}
+      executors: {count: {min: 1, max: 2}, gpus: {choices: [1, 2]}, gpuType: {choices: [NVIDIA-L4, NVIDIA-A100-80GB]}}
 `;
 
 /** The demo cluster's nodes: a CPU node and one with 2 (unlabelled) GPUs. */
@@ -46,6 +56,29 @@ const NODES: NodeCapacity = {
   largest: { gpus: 2, cores: 8, memoryMiB: 15_000 },
   gpuTypes: [{ type: 'unknown', gpus: 2, nodes: 1, perNode: 2 }]
 };
+
+/** Labelled GPU nodes for the profile with options: the panel fits a GPU type to its own nodes, as the gateway does. */
+const TYPED_NODES: NodeCapacity = {
+  nodes: 3,
+  largest: { gpus: 2, cores: 8, memoryMiB: 15_000 },
+  gpuTypes: [
+    { type: 'NVIDIA-A100-80GB', gpus: 2, nodes: 1, perNode: 2 },
+    { type: 'NVIDIA-L4', gpus: 1, nodes: 1, perNode: 1 }
+  ]
+};
+
+const ME_ROUTE = /\/sparkgate\/api\/me(\?|$)/;
+
+/** Answers `GET sparkgate/api/me` with the gateway's body and `nodes` in place of what it knows. */
+async function routeMe(nodes: NodeCapacity): Promise<void> {
+  await page.unroute(ME_ROUTE);
+  // JupyterLab's ServerConnection appends a cache-busting query.
+  await page.route(ME_ROUTE, async route => {
+    const response = await route.fetch();
+    const me = (await response.json()) as Me;
+    await route.fulfill({ response, json: { ...me, nodes } });
+  });
+}
 
 let gw: TestGateway;
 let lab: Lab;
@@ -82,13 +115,8 @@ beforeAll(async () => {
       console.warn(`browser console error: ${msg.text()}`);
     }
   });
-  // The gateway's own answer, with the nodes a Kubernetes gateway would add (JupyterLab's
-  // ServerConnection appends a cache-busting query).
-  await page.route(/\/sparkgate\/api\/me(\?|$)/, async route => {
-    const response = await route.fetch();
-    const me = (await response.json()) as Me;
-    await route.fulfill({ response, json: { ...me, nodes: NODES } });
-  });
+  // The gateway's own answer, with the nodes a Kubernetes gateway would add.
+  await routeMe(NODES);
 });
 
 afterAll(async () => {
@@ -162,5 +190,62 @@ describe('e2e/Spark panel: nodes and simulated GPUs (issue 16)', () => {
     await page.locator(`[id="${(await gpus.getAttribute('aria-describedby')) ?? ''}"]:empty`).waitFor({ state: 'attached' });
     expect(await launch.isEnabled()).toBe(true);
     expect(await gpus.getAttribute('aria-invalid')).toBe('false');
+  });
+  it("should offer a profile's options exactly and refuse a value out of bounds, naming it (issue 18)", async () => {
+    // Labelled GPU nodes from now on; the panel reads them again when shown (closed and reopened).
+    await routeMe(TYPED_NODES);
+    const panel = page.locator('#sparkgate-panel');
+    const tab = page.locator('.jp-SideBar.jp-mod-left [data-id="sparkgate-panel"]');
+    await tab.click();
+    await panel.waitFor({ state: 'hidden' });
+    await tab.click();
+    await panel.locator('.sg-SparkPanel-clusterGpus', { hasText: 'NVIDIA-L4' }).waitFor();
+    await panel.locator('input.sg-SizingForm-profileRadio[value="rapids"]').check();
+    const gpuType = panel.getByLabel('GPU type per executor', { exact: true });
+    await gpuType.waitFor();
+    // Choices are selects; the GPU type only where the JVM may have GPUs (the driver's are fixed at 0).
+    expect(await gpuType.evaluate(el => el.tagName)).toBe('SELECT');
+    expect(await gpuType.locator('option').allInnerTexts()).toEqual(['NVIDIA-L4', 'NVIDIA-A100-80GB']);
+    expect(await gpuType.inputValue()).toBe('NVIDIA-L4');
+    expect(await panel.locator('[data-field="driver.gpuType"]').count()).toBe(0);
+    expect(await panel.locator('select[data-field="executors.gpus"] option').allInnerTexts()).toEqual(['1', '2']);
+    // Bounds are the input's own; fixed fields are text, not inputs; the profile sets the executor mode.
+    const count = panel.locator('input[data-field="executors.count"]');
+    expect(await panel.locator(`label[for="${(await count.getAttribute('id')) ?? ''}"]`).innerText()).toBe('Executors');
+    expect([await count.getAttribute('min'), await count.getAttribute('max')]).toEqual(['1', '2']);
+    expect(await panel.locator('input[data-field="driver.memoryMiB"]').getAttribute('max')).toBe('2');
+    expect(await panel.locator('input[data-field="executors.cores"]').count()).toBe(0);
+    expect(await panel.locator('.sg-SizingForm-fixed[data-field="executors.cores"]').innerText()).toBe('1');
+    expect(await panel.locator('.sg-SizingForm-fixed[data-field="executors.memoryMiB"]').innerText()).toBe('1');
+    expect(await panel.locator('.sg-SizingForm-toggle').isVisible()).toBe(false);
+    const launch = panel.locator('button.sg-SizingForm-launch');
+    expect(await launch.isEnabled()).toBe(true);
+
+    // 3 executors, within the quota and the nodes: only the profile's bound refuses, by name.
+    await count.focus();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('3');
+    const message = page.locator(`[id="${(await count.getAttribute('aria-describedby')) ?? ''}"]`);
+    await message.filter({ hasText: 'Executors: between 1 and 2' }).waitFor();
+    expect(await count.getAttribute('aria-invalid')).toBe('true');
+    expect(await launch.isDisabled()).toBe(true);
+    expect(await panel.locator('.sg-SizingForm-blocker').innerText()).toBe('Launch is disabled: Executors: between 1 and 2.');
+    await panel.screenshot({ path: path.join(ARTIFACTS, '03-options-refused.png') });
+
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('2');
+    await page.locator(`[id="${(await count.getAttribute('aria-describedby')) ?? ''}"]:empty`).waitFor({ state: 'attached' });
+    expect(await launch.isEnabled()).toBe(true);
+
+    // 2 GPUs per executor: the L4 node has 1, so the type picked decides (as the gateway's node check).
+    const gpus = panel.locator('select[data-field="executors.gpus"]');
+    await gpus.selectOption('2');
+    const gpusMessage = page.locator(`[id="${(await gpus.getAttribute('aria-describedby')) ?? ''}"]`);
+    await gpusMessage.filter({ hasText: 'no node holds 2 GPUs of type NVIDIA-L4 per executor: the largest has 1' }).waitFor();
+    expect(await launch.isDisabled()).toBe(true);
+    await gpuType.selectOption('NVIDIA-A100-80GB');
+    await page.locator(`[id="${(await gpus.getAttribute('aria-describedby')) ?? ''}"]:empty`).waitFor({ state: 'attached' });
+    expect(await launch.isEnabled()).toBe(true);
+    expect(await panel.locator('.sg-ProfileCard[data-profile="rapids"]').innerText()).toContain('1 GPU (NVIDIA-L4)');
   });
 });

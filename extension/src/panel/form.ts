@@ -332,7 +332,7 @@ export class SizingForm extends Widget {
     if (control.kind === 'fixed') {
       const row = h(
         'div',
-        { className: 'sg-SizingForm-row sg-mod-fixed' },
+        { className: 'sg-SizingForm-row sg-mod-fixed sg-mod-gpuType' },
         h('span', { className: 'sg-SizingForm-label', text: label, attrs: { id: `${id}-label` } }),
         h('span', {
           className: 'sg-SizingForm-fixed',
@@ -350,7 +350,7 @@ export class SizingForm extends Widget {
       ...control.choices.map(c => h('option', { text: c, attrs: { value: c } }))
     );
     select.addEventListener('change', () => this._update());
-    const row = h('div', { className: 'sg-SizingForm-row' }, h('label', { text: label, attrs: { for: id } }), select, message);
+    const row = h('div', { className: 'sg-SizingForm-row sg-mod-gpuType' }, h('label', { text: label, attrs: { for: id } }), select, message);
     return { group, select, message, row };
   }
 
@@ -419,7 +419,10 @@ export class SizingForm extends Widget {
     for (const { spec, input, message, row } of this._inputs.values()) {
       const modeHidden = spec.mode !== undefined && (spec.mode === 'autoscale') !== autoscale;
       row.classList.toggle('sg-mod-hidden', modeHidden);
-      const msgs = this._check ? issuesFor(this._check, spec.field) : [];
+      const [group, name] = splitField(spec.field);
+      // A GPU type without a row of its own (not the user's to pick) is told at the GPUs.
+      const typeHere = name === 'gpus' && !this._gpuTypes.has(group);
+      const msgs = this._check ? [...issuesFor(this._check, spec.field), ...(typeHere ? issuesFor(this._check, `${group}.gpuType`) : [])] : [];
       message.textContent = msgs.join('; ');
       row.classList.toggle('sg-mod-invalid', msgs.length > 0);
       input?.setAttribute('aria-invalid', msgs.length > 0 ? 'true' : 'false');

@@ -31,11 +31,12 @@ export function resourceLabel(key: ResourceKey, trans: ITrans): string {
   }
 }
 
-/** `1 GPU · 4 cores · 8 GiB` for one driver or executor. */
-export function shapeText(r: IResources, trans: ITrans): string {
+/** `1 GPU · 4 cores · 8 GiB` for one driver or executor; `1 GPU (NVIDIA-L4) · …` when it names a GPU type. */
+export function shapeText(r: IResources & { gpuType?: string }, trans: ITrans): string {
   const parts = [formatResource('cores', r.cores, trans), formatMemory(r.memoryMiB)];
   if (r.gpus > 0) {
-    parts.unshift(formatResource('gpus', r.gpus, trans));
+    const gpus = formatResource('gpus', r.gpus, trans);
+    parts.unshift(r.gpuType ? trans.__('%1 (%2)', gpus, r.gpuType) : gpus);
   }
   return parts.join(' · ');
 }

@@ -3,6 +3,7 @@
 // bound as the gateway does; launches and notebook shapes carry only what a user may choose.
 import { describe, expect, it } from '@jest/globals';
 import type { IProfile, ISizing } from '../../../extension/src/api.js';
+import { profileFacts } from '../../../extension/src/panel/labels.js';
 import { describeControl, fieldControl, fixedNotes, gpuTypeControl, optionIssues } from '../../../extension/src/options.js';
 import { checkSizing, draftFromProfile, draftFromSizing, issuesFor, sizingFromDraft } from '../../../extension/src/sizing.js';
 import { plainTrans as t } from '../../../extension/src/trans.js';
@@ -222,5 +223,40 @@ describe('extension/validate (issue 18)', () => {
       expect(bad({ driver: {}, executors: { gpuType: { choices: [1] } } })).toThrow(new ValidationError('profile.options.executors.gpuType.choices[0] must be a GPU type (a node label value)'));
       expect(bad({ driver: { count: { min: 1, max: 2 } }, executors: {} })).toThrow(new ValidationError('profile.options.driver.count is not a sizing field'));
     });
+  });
+});
+
+describe('extension/sizing (GPU types on nodes, issue 18)', () => {
+  const nodes = {
+    nodes: 3,
+    largest: { gpus: 2, cores: 16, memoryMiB: 64 * 1024 },
+    gpuTypes: [
+      { type: 'NVIDIA-A100-80GB', gpus: 2, nodes: 1, perNode: 2 },
+      { type: 'NVIDIA-L4', gpus: 1, nodes: 1, perNode: 1 }
+    ]
+  };
+
+  it("should fit a GPU pod of a type to that type's nodes only, as the gateway", () => {
+    const draft = draftFromProfile(RAPIDS_PROFILE);
+    draft.executors.gpus = 2;
+    expect(issuesFor(check(RAPIDS_PROFILE, draft, nodes), 'executors.gpus')).toEqual([
+      'no node holds 2 GPUs of type NVIDIA-L4 per executor: the largest has 1'
+    ]);
+    draft.executors.gpuType = 'NVIDIA-A100-80GB';
+    expect(check(RAPIDS_PROFILE, draft, nodes).issues).toEqual([]);
+  });
+
+  it('should name the types there are for a type no node has, also the profile’s own (not chosen)', () => {
+    const h100: IProfile = { ...GPU_PROFILE, executors: { ...GPU_PROFILE.executors, gpuType: 'NVIDIA-H100' } };
+    expect(check(h100, undefined, nodes).issues).toEqual([
+      { field: 'executors.gpuType', message: 'no node has NVIDIA-H100 GPUs: the nodes have NVIDIA-A100-80GB, NVIDIA-L4' }
+    ]);
+  });
+});
+
+describe('extension/panel/labels (GPU types, issue 18)', () => {
+  it("should name a profile's GPU type on its card", () => {
+    expect(profileFacts(RAPIDS_PROFILE, t).executors).toBe('Executors: 2 × 1 GPU (NVIDIA-L4) · 4 cores · 16 GiB');
+    expect(profileFacts(GPU_PROFILE, t).executors).toBe('Executors: 2 × 1 GPU · 4 cores · 8 GiB');
   });
 });
