@@ -237,10 +237,13 @@ export function clusterEntry(input: IClusterEntryInput, trans: ITrans): ICluster
   };
 }
 
-/** `2 × 1 GPU executors · driver 1 GPU`, `1–4 × 2-core executors · driver 1 core`. */
+/** `2 × 1 GPU (NVIDIA-L4) executors · driver 1 GPU`, `1–4 × 2-core executors · driver 1 core`. */
 export function sizingText(s: ISizing, spark: boolean, trans: ITrans): string {
+  // Two clusters of one profile may differ only in the GPU type a user chose.
+  const gpus = (jvm: { gpus: number; gpuType?: string }): string =>
+    jvm.gpuType ? `${formatResource('gpus', jvm.gpus, trans)} (${jvm.gpuType})` : formatResource('gpus', jvm.gpus, trans);
   const d = s.driver;
-  const driver = d.gpus > 0 ? trans.__('driver %1', formatResource('gpus', d.gpus, trans)) : trans.__('driver %1', formatResource('cores', d.cores, trans));
+  const driver = d.gpus > 0 ? trans.__('driver %1', gpus(d)) : trans.__('driver %1', formatResource('cores', d.cores, trans));
   const e = s.executors;
   const none = e.count === 0 || (e.count === undefined && (e.max ?? 0) === 0);
   if (!spark || none) {
@@ -251,8 +254,8 @@ export function sizingText(s: ISizing, spark: boolean, trans: ITrans): string {
   const each =
     e.gpus > 0
       ? many
-        ? trans.__('%1 × %2 executors', count, formatResource('gpus', e.gpus, trans))
-        : trans.__('%1 × %2 executor', count, formatResource('gpus', e.gpus, trans))
+        ? trans.__('%1 × %2 executors', count, gpus(e))
+        : trans.__('%1 × %2 executor', count, gpus(e))
       : many
         ? trans.__('%1 × %2-core executors', count, formatAmount('cores', e.cores))
         : trans.__('%1 × %2-core executor', count, formatAmount('cores', e.cores));

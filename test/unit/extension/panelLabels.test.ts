@@ -88,6 +88,11 @@ describe('extension/panel/labels', () => {
   });
 
   describe('#sizingText()', () => {
+    it('should name a GPU type where the cluster has one (a user may have chosen it)', () => {
+      const sizing = { driver: { cores: 1, memoryMiB: 1024, gpus: 0 }, executors: { count: 2, cores: 4, memoryMiB: 4096, gpus: 1, gpuType: 'NVIDIA-L4', memoryOverheadMiB: 6144 } };
+      expect(sizingText(sizing, true, t)).toBe('2 × 1 GPU (NVIDIA-L4) executors · driver 1 core');
+    });
+
     it('should tell GPU executors and the driver apart', () => {
       const sizing = { driver: { cores: 1, memoryMiB: 1024, gpus: 1 }, executors: { count: 2, cores: 4, memoryMiB: 8192, gpus: 1 } };
       expect(sizingText(sizing, true, t)).toBe('2 × 1 GPU executors · driver 1 GPU');
