@@ -1,23 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError } from '../../../../server/src/config/errors.js';
-import { loadConfig } from '../../../../server/src/config/load.js';
 import { allows, describeOption } from '../../../../server/src/config/options.js';
+import { profileLoader } from './loadProfile.js';
 
-const defaults = { python: '/py', launcher: '/launcher.py', workingDir: '/work' };
-
-/** Loads a config whose only profile `p` has `body` (YAML flow mapping entries). */
 // The Kubernetes backend: the local one refuses profiles with secrets (it cannot mount them).
-const load = (yaml: string) => loadConfig({ flags: { config: 'gw.yaml', backend: 'kubernetes' }, env: { SPARKGATE_TOKEN: 'secret' }, readFile: () => yaml, defaults });
-const profile = (body: string) => load(`profiles:\n  p: {${body}}\n`).profiles.p!;
-const refusal = (body: string): string => {
-  try {
-    profile(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error(`profile {${body}} was accepted`);
-};
+const { profile, refusal } = profileLoader('kubernetes');
 
 const GPU_EXECUTORS = 'executors: {count: 2, cores: 4, memory: 16g, gpus: 1}';
 

@@ -1,21 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError } from '../../../../server/src/config/errors.js';
-import { loadConfig } from '../../../../server/src/config/load.js';
+import { profileLoader } from './loadProfile.js';
 
-const defaults = { python: '/py', launcher: '/launcher.py', workingDir: '/work' };
-
-/** Loads a config whose only profile `p` has `body` (YAML flow mapping entries). */
-const load = (yaml: string) => loadConfig({ flags: { config: 'gw.yaml' }, env: { SPARKGATE_TOKEN: 'secret' }, readFile: () => yaml, defaults });
-const profile = (body: string) => load(`profiles:\n  p: {${body}}\n`).profiles.p!;
-const refusal = (body: string): string => {
-  try {
-    profile(body);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  throw new Error(`profile {${body}} was accepted`);
-};
+const { load, profile, refusal } = profileLoader();
 
 const HOME = '{name: home, claimTemplate: "home-{user}", mountPath: /home/jovyan, size: 10Gi}';
 
