@@ -1,11 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { ApiException, KubeConfig, type CoreV1Api, type NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
-import { KubernetesBackend } from '../../../../../server/src/backends/kubernetes/backend.js';
+import { ApiException, type CoreV1Api, type NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { LaunchRequest } from '../../../../../server/src/backends/types.js';
 import type { ProfileRuntime } from '../../../../../server/src/config/types.js';
 import { KernelUnschedulableError } from '../../../../../server/src/errors.js';
 import { waitUntil } from '../../../../support/waitFor.js';
-import { apiStatus, capturingLogger, config, FakeInformer, fakeNodeApi, podAt } from './fixtures.js';
+import { apiStatus, backendOn, FakeInformer, podAt } from './fixtures.js';
 
 const runtime: ProfileRuntime = {
   image: { driver: null, executor: null },
@@ -45,16 +44,7 @@ function setup(claimAnswer: (name: string) => Promise<unknown>) {
       throw new ApiException(500, 'Unknown API Status Code!', JSON.stringify({ message: 'stop here' }), {});
     }
   } as unknown as CoreV1Api;
-  const backend = new KubernetesBackend({
-    config,
-    kubeConfig: new KubeConfig(),
-    core,
-    networking: {} as NetworkingV1Api,
-    namespaceOf: tenant => `team-${tenant}`,
-    logger: capturingLogger().logger,
-    nodeApi: fakeNodeApi(),
-    podWatch: { informerFactory: () => new FakeInformer([[]]) }
-  });
+  const backend = backendOn(core);
   return { backend, calls };
 }
 
@@ -113,16 +103,7 @@ describe('KubernetesBackend#launch() while the scheduler catches up with a just-
       deleteNamespacedPod: echo,
       readNamespacedPodLog: async () => ''
     } as unknown as CoreV1Api;
-    const backend = new KubernetesBackend({
-      config,
-      kubeConfig: new KubeConfig(),
-      core,
-      networking: { createNamespacedNetworkPolicy: echo } as unknown as NetworkingV1Api,
-      namespaceOf: tenant => `team-${tenant}`,
-      logger: capturingLogger().logger,
-      nodeApi: fakeNodeApi(),
-      podWatch: { informerFactory: () => informer }
-    });
+    const backend = backendOn(core, { createNamespacedNetworkPolicy: echo } as unknown as NetworkingV1Api, informer);
     const unschedulable = (message: string): V1Pod => ({
       ...created[0]!,
       status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] }

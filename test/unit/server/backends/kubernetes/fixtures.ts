@@ -1,6 +1,7 @@
 /** Shared fakes and fixtures of the Kubernetes backend's unit tests. */
 import { EventEmitter } from 'node:events';
-import { ApiException, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, KubeConfig, type CoreV1Api, type NetworkingV1Api, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { KubernetesBackend } from '../../../../../server/src/backends/kubernetes/backend.js';
 import type { NodeListWatchApi } from '../../../../../server/src/backends/kubernetes/nodeWatch.js';
 import type { PodInformer, PodSource, PodWatchEvents } from '../../../../../server/src/backends/kubernetes/types.js';
 import type { KubernetesBackendConfig, Sizing } from '../../../../../server/src/config/types.js';
@@ -217,4 +218,21 @@ export function fakeNodeApi(nodes: V1Node[] = []): NodeListWatchApi {
     probe: () => Promise.resolve(),
     informer: () => ({ start: () => Promise.resolve(), stop: () => Promise.resolve(), list: () => nodes, on: () => undefined })
   };
+}
+
+/**
+ * A backend on `core` (and `networking`) with the tests' config, no nodes and an informer that
+ * lists nothing unless given: what the launch tests that stop at a given API call share.
+ */
+export function backendOn(core: CoreV1Api, networking: NetworkingV1Api = {} as NetworkingV1Api, informer: PodInformer = new FakeInformer([[]])): KubernetesBackend {
+  return new KubernetesBackend({
+    config,
+    kubeConfig: new KubeConfig(),
+    core,
+    networking,
+    namespaceOf: tenant => `team-${tenant}`,
+    logger: capturingLogger().logger,
+    nodeApi: fakeNodeApi(),
+    podWatch: { informerFactory: () => informer }
+  });
 }

@@ -4,14 +4,13 @@
  * gateway builds holds a value, and a launch fails before any object when a Secret is missing.
  */
 import { describe, expect, it } from '@jest/globals';
-import { ApiException, KubeConfig, type CoreV1Api, type NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
-import { KubernetesBackend } from '../../../../../server/src/backends/kubernetes/backend.js';
+import { ApiException, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { awaitDriverRunning, containerConfigError } from '../../../../../server/src/backends/kubernetes/driverStart.js';
 import { buildDriverObjects, driverPodName, driverSecrets } from '../../../../../server/src/backends/kubernetes/objects.js';
 import type { LaunchRequest } from '../../../../../server/src/backends/types.js';
 import type { ProfileRuntime, ProfileSecret } from '../../../../../server/src/config/types.js';
 import { KernelLaunchError } from '../../../../../server/src/errors.js';
-import { apiStatus, capturingLogger, config, FakeInformer, fakeNodeApi, FakePods, sizing } from './fixtures.js';
+import { apiStatus, backendOn, config, FakePods, sizing } from './fixtures.js';
 
 const ID = '0123abcd-0000-4000-8000-000000000000';
 const owner: V1Pod = { metadata: { name: 'sg-0123abcd-x1y2z', uid: 'uid-1' } };
@@ -189,16 +188,7 @@ describe('KubernetesBackend#launch() of a profile with secrets (issue 18 item 3)
         throw new ApiException(500, 'Unknown API Status Code!', JSON.stringify({ message: 'stop here' }), {});
       }
     } as unknown as CoreV1Api;
-    const backend = new KubernetesBackend({
-      config,
-      kubeConfig: new KubeConfig(),
-      core,
-      networking: {} as NetworkingV1Api,
-      namespaceOf: tenant => `team-${tenant}`,
-      logger: capturingLogger().logger,
-      nodeApi: fakeNodeApi(),
-      podWatch: { informerFactory: () => new FakeInformer([[]]) }
-    });
+    const backend = backendOn(core);
     return { backend, calls, accepts };
   }
 
