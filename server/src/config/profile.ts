@@ -150,8 +150,25 @@ const sparkConf = checkedMap(sparkValue, 'Spark conf key -> value', (key, value)
       : withColon(gatewayOwnedConfReason(key))
 ).transform(conf => Object.fromEntries(Object.entries(conf).map(([k, v]) => [k, String(v)])));
 
+/** Words of a variable's name that say it holds a credential (HF_TOKEN, AWS_SECRET_ACCESS_KEY, DB_PASSWORD). */
+// Not CREDENTIALS: GOOGLE_APPLICATION_CREDENTIALS and the like name a file, e.g. one a Secret mounts.
+const CREDENTIAL_WORDS = ['SECRET', 'PASSWORD', 'PASSWD', 'TOKEN', 'APIKEY'];
+const CREDENTIAL_PAIRS = [['ACCESS', 'KEY'], ['PRIVATE', 'KEY'], ['API', 'KEY']];
+
+/** Whether a variable's name says it holds a credential; by whole words, so TOKENIZERS_PARALLELISM is not one. */
+export function looksLikeCredential(name: string): boolean {
+  const words = name.toUpperCase().split('_');
+  return words.some(w => CREDENTIAL_WORDS.includes(w)) || CREDENTIAL_PAIRS.some(([a, b]) => words.some((w, i) => w === a && words[i + 1] === b));
+}
+
+// A plain value is a literal in the pod spec (and the config): a credential comes from a Secret.
 const env = checkedMap(z.string({ error: 'must be a string (quote numbers and true/false); secrets do not go here' }), 'variable -> value', name =>
-  !ENV_NAME.test(name) ? ': not a variable name (letters, digits and _, not starting with a digit)' : envRefusal(name)
+  !ENV_NAME.test(name)
+    ? ': not a variable name (letters, digits and _, not starting with a digit)'
+    : (envRefusal(name) ??
+      (looksLikeCredential(name)
+        ? `: looks like a credential, and a plain value would be a literal in the pod spec; take it from a Secret (secrets: [{name: <secret>, env: {${name}: <key>}}])`
+        : null))
 );
 
 /** Why `mountPath` may not be a profile volume's, or null. */

@@ -127,6 +127,15 @@ describe('config/secrets (issue 18 item 3: credentials without leaks)', () => {
     expect(refusal('secrets: [{name: a, env: {X: k}}, {name: a, env: {Y: k}}]')).toBe(
       "profiles.p.secrets[1].name: 'a' appears twice; give its mountPath and env in one entry"
     );
+    expect(refusal('env: {AWS_SECRET_ACCESS_KEY: abc}')).toBe(
+      'profiles.p.env.AWS_SECRET_ACCESS_KEY: looks like a credential, and a plain value would be a literal in the pod spec; take it from a Secret (secrets: [{name: <secret>, env: {AWS_SECRET_ACCESS_KEY: <key>}}])'
+    );
+    for (const name of ['HF_TOKEN', 'DB_PASSWORD', 'AWS_ACCESS_KEY_ID', 'OPENAI_API_KEY', 'my_secret']) {
+      expect(refusal(`env: {${name}: x}`)).toMatch(/looks like a credential/);
+    }
+    // Whole words only, and a path to a mounted key file is fine.
+    const env = 'env: {TOKENIZERS_PARALLELISM: "false", KEY_COLUMN: id, SECRETARY: x, GOOGLE_APPLICATION_CREDENTIALS: /mnt/gcp/key.json}';
+    expect(Object.keys(profile(env).runtime?.env ?? {})).toEqual(['TOKENIZERS_PARALLELISM', 'KEY_COLUMN', 'SECRETARY', 'GOOGLE_APPLICATION_CREDENTIALS']);
     expect(refusal('secrets: [{name: a, mountPath: /etc/sparkgate/x}]')).toBe('profiles.p.secrets[0].mountPath is inside the gateway\'s read-only mount at /etc/sparkgate');
     expect(refusal('volumes: [{name: data, claim: shared, mountPath: /data}], secrets: [{name: a, mountPath: /data/keys}]')).toBe(
       'profiles.p.secrets[0].mountPath: /data/keys overlaps another mount (/data)'
