@@ -15,6 +15,7 @@ import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-
 import { createLogger } from '../../server/src/log.js';
 import { KernelSocket } from '../integration/support/kernelSocket.js';
 import { waitUntil } from '../support/waitFor.js';
+import { createPod, shellPod, waitForPod } from './harness/index.js';
 import { KUBERNETES_SECTION } from './support/sparkgate.js';
 import { useCluster } from './support/useCluster.js';
 
@@ -172,6 +173,11 @@ describe('cluster/kube-apiserver outage', () => {
     // Its kubelet reports again: the node takes new pods, and a launch works.
     await reportNodeReady();
     await waitUntil(async () => !((await k8s.core.readNode({ name: NODE })).spec?.taints ?? []).length, { timeoutMs: 60_000, what: `node ${NODE} untainted` });
+    // The scheduler learns of the lifted taint through its own watch, a moment later: a probe pod
+    // placed on the node says it has (else the launch below can meet its stale "untolerated taint").
+    await createPod(k8s.cluster, shellPod('schedulable-probe', 'true'));
+    await waitForPod(k8s.cluster.kubeConfig, 'default', 'schedulable-probe', p => Boolean(p?.spec?.nodeName), 60_000, 'the scheduler placing a probe pod on the untainted node');
+    await k8s.core.deleteNamespacedPod({ name: 'schedulable-probe', namespace: 'default', gracePeriodSeconds: 0 });
     const after = await start('python');
     const now = await ids();
     process.stderr.write(`faults: kernels before the outage ${before.length}, after ${now.length} (one launched after)\n`);
