@@ -4,7 +4,7 @@
  */
 
 export type { ClusterModel, ClusterState, ExecutorModel, JobProgress, LaunchPhase, LaunchRequest } from './cluster.js';
-export { podMemoryOverheadMiB, podOverheadMiB } from './me.js';
+export { optionAllows, podMemoryOverheadMiB, podOverheadMiB } from './me.js';
 export type { GpuType, Limits, Me, NodeCapacity, NumberOption, Profile, ProfileOptions, TextOption } from './me.js';
 export type { GpuMetrics, GpuMetricsOffReason, GpuSample } from './gpu.js';
 export type { CellJob, CellProgress, CellStage, TaskCounts } from './progress.js';

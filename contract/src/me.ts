@@ -16,6 +16,11 @@ export interface Limits {
 /** A number a user may pick for one sizing field: within bounds (`null` = no bound of its own), or one of the choices. */
 export type NumberOption = { min: number | null; max: number | null } | { choices: number[] };
 
+/** Whether `value` is one `option` allows: within its bounds, or among its choices (the gateway and the panel judge alike). */
+export function optionAllows(option: NumberOption, value: number): boolean {
+  return 'choices' in option ? option.choices.includes(value) : (option.min === null || value >= option.min) && (option.max === null || value <= option.max);
+}
+
 /** A text a user may pick (a GPU type): one of the choices. */
 export interface TextOption {
   choices: string[];

@@ -8,7 +8,7 @@
  * profile's value.
  */
 
-import type { NumberOption } from '@sparkgate/contract';
+import { optionAllows, type NumberOption } from '@sparkgate/contract';
 
 import type { IProfile, ISizing } from './api';
 import { formatMemory } from './format';
@@ -87,9 +87,8 @@ export function allowedBy(control: IFieldControl, value: number): boolean {
     case 'fixed':
       return value === control.value;
     case 'bounded':
-      return (control.min === null || value >= control.min) && (control.max === null || value <= control.max);
     case 'choices':
-      return control.choices.includes(value);
+      return optionAllows(control.kind === 'bounded' ? control : { choices: control.choices }, value);
   }
 }
 

@@ -4,7 +4,7 @@
  * file names fields as the profile's own sections do (`memory`); the gateway and the panel use
  * `Sizing`'s names (`memoryMiB`, contract `ProfileOptions`). Each refusal names its path.
  */
-import type { NumberOption, ProfileOptions, Sizing, TextOption } from '@sparkgate/contract';
+import { optionAllows, type NumberOption, type ProfileOptions, type Sizing, type TextOption } from '@sparkgate/contract';
 import { z } from 'zod';
 import { int, memory, num, section, str } from './parse.js';
 
@@ -79,10 +79,8 @@ export const optionsKey = section({ driver: driverOptions.optional(), executors:
     return { driver: { ...d, ...(dm ? { memoryMiB: dm } : {}) }, executors: { ...e, ...(em ? { memoryMiB: em } : {}) } } as ProfileOptions;
   });
 
-/** Whether `value` is one the option allows. */
-export function allows(option: NumberOption, value: number): boolean {
-  return 'choices' in option ? option.choices.includes(value) : (option.min === null || value >= option.min) && (option.max === null || value <= option.max);
-}
+/** Whether `value` is one the option allows: the contract's, so the panel judges alike. */
+export const allows = optionAllows;
 
 /** The option in words, for messages: `between 1 and 8`, `at most 4`, `one of 1, 2, 4`. */
 export function describeOption(option: NumberOption, show: (n: number) => string = showNumber): string {
